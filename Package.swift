@@ -1,0 +1,216 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Coffer",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "coffer", targets: ["CofferCLI"]),
+        .executable(name: "coffer-transaction", targets: ["CofferTransactionMain"]),
+        .executable(name: "coffer-database", targets: ["CofferDatabaseMain"]),
+        .executable(name: "coffer-admin", targets: ["CofferAdminMain"]),
+        .library(name: "CofferContainer", targets: ["CofferContainer"]),
+        .library(name: "CofferClient", targets: ["CofferClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // MARK: C system libraries
+        .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+
+        // MARK: Formats and shared vocabulary
+        .target(
+            name: "CofferWire",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["coffer_wire.proto"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CofferAPI",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CofferContainer",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CofferZMQ",
+            dependencies: [
+                "CZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CofferLogging",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Database tier
+        .target(
+            name: "CofferStorage",
+            dependencies: [
+                "CSQLite",
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CofferDatabase",
+            dependencies: [
+                "CofferWire",
+                "CofferStorage",
+                "CofferZMQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Transaction tier
+        .target(
+            name: "CofferTransaction",
+            dependencies: [
+                "CofferAPI",
+                "CofferWire",
+                "CofferZMQ",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Client
+        .target(
+            name: "CofferClient",
+            dependencies: [
+                "CofferAPI",
+                "CofferContainer",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Executables: parse arguments, call a library
+        .executableTarget(
+            name: "CofferCLI",
+            dependencies: [
+                "CofferClient",
+                "CofferContainer",
+                "CofferAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "CofferTransactionMain",
+            dependencies: [
+                "CofferTransaction",
+                "CofferLogging",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "CofferDatabaseMain",
+            dependencies: [
+                "CofferDatabase",
+                "CofferLogging",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "CofferAdminMain",
+            dependencies: [
+                "CofferTransaction",
+                "CofferZMQ",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Test support and tests
+        .target(
+            name: "CofferTesting",
+            dependencies: [],
+            path: "Tests/CofferTesting",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CofferContainerTests",
+            dependencies: ["CofferContainer", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CofferWireTests",
+            dependencies: ["CofferWire"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CofferAPITests",
+            dependencies: ["CofferAPI", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CofferStorageTests",
+            dependencies: ["CofferStorage", "CofferTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CofferZMQTests",
+            dependencies: ["CofferZMQ"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CofferTransactionTests",
+            dependencies: ["CofferTransaction", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CofferEndToEndTests",
+            dependencies: [
+                "CofferTesting",
+                "CofferZMQ",
+                "CofferCLI",
+                "CofferTransactionMain",
+                "CofferDatabaseMain",
+                "CofferAdminMain",
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

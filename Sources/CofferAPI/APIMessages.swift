@@ -1,0 +1,137 @@
+public import Foundation
+
+// The JSON bodies of the transaction tier's HTTPS API (`docs/api/openapi.yaml`).
+// Binary values travel as standard base64; digests as lowercase hex.
+
+/// `POST /v1/register` request.
+public struct RegisterRequest: Codable, Sendable {
+    public var user: String
+    public var password: String
+    public init(user: String, password: String) {
+        self.user = user
+        self.password = password
+    }
+}
+
+/// `POST /v1/register` answer.
+public struct RegisterResponse: Codable, Sendable {
+    public var user: String
+    public init(user: String) { self.user = user }
+}
+
+/// `POST /v1/login` request.
+public struct LoginRequest: Codable, Sendable {
+    public var user: String
+    public var password: String
+    public init(user: String, password: String) {
+        self.user = user
+        self.password = password
+    }
+}
+
+/// `POST /v1/login` answer: a bearer token for later requests.
+public struct LoginResponse: Codable, Sendable {
+    public var token: String
+    /// Unix time in seconds after which the token is refused.
+    public var expiresAt: Int64
+    public init(token: String, expiresAt: Int64) {
+        self.token = token
+        self.expiresAt = expiresAt
+    }
+}
+
+/// `POST /v1/save` request: what the client tells the server about the file it is about to seal.
+public struct SaveRequest: Codable, Sendable {
+    public var fileName: String
+    /// Lowercase hex SHA-256 of the plaintext.
+    public var sha256: String
+    public var size: Int64
+    public init(fileName: String, sha256: String, size: Int64) {
+        self.fileName = fileName
+        self.sha256 = sha256
+        self.size = size
+    }
+}
+
+/// `POST /v1/save` answer: the encode key and the signed receipt.
+public struct SaveResponse: Codable, Sendable {
+    /// Record id, lowercase UUID text.
+    public var recordID: String
+    /// Base64 X9.63 P-256 public key to seal the file key to.
+    public var encodeKey: String
+    public var receipt: Receipt
+    public init(recordID: String, encodeKey: String, receipt: Receipt) {
+        self.recordID = recordID
+        self.encodeKey = encodeKey
+        self.receipt = receipt
+    }
+}
+
+/// `POST /v1/retrieve` request.
+public struct RetrieveRequest: Codable, Sendable {
+    public var recordID: String
+    public var fileName: String
+    /// Base64 receipt signature, as carried in the container.
+    public var signature: String
+    public init(recordID: String, fileName: String, signature: String) {
+        self.recordID = recordID
+        self.fileName = fileName
+        self.signature = signature
+    }
+}
+
+/// `POST /v1/retrieve` answer: the decode key, released after the retrieval was audited.
+public struct RetrieveResponse: Codable, Sendable {
+    /// Base64 raw 32-byte P-256 private key.
+    public var decodeKey: String
+    public init(decodeKey: String) { self.decodeKey = decodeKey }
+}
+
+/// One entry of an audit history.
+public struct HistoryEvent: Codable, Sendable, Hashable {
+    /// Position in the audit log.
+    public var index: Int64
+    /// Unix time in milliseconds.
+    public var time: Int64
+    /// `register`, `login`, `login_failed`, `save`, `retrieve`, `retrieve_refused`.
+    public var kind: String
+    public var user: String
+    public var recordID: String?
+    public var fileName: String?
+    /// Why an attempt was refused; empty otherwise.
+    public var detail: String
+    /// The network address the request came from.
+    public var source: String
+    public init(index: Int64, time: Int64, kind: String, user: String, recordID: String?, fileName: String?, detail: String, source: String) {
+        self.index = index
+        self.time = time
+        self.kind = kind
+        self.user = user
+        self.recordID = recordID
+        self.fileName = fileName
+        self.detail = detail
+        self.source = source
+    }
+}
+
+/// `GET /v1/history` and `GET /v1/records/{id}/history` answer.
+public struct HistoryResponse: Codable, Sendable {
+    public var events: [HistoryEvent]
+    public init(events: [HistoryEvent]) { self.events = events }
+}
+
+/// The body of every error answer.
+public struct ErrorResponse: Codable, Sendable {
+    public struct Body: Codable, Sendable {
+        /// Stable machine-readable code, for example `unauthorized` or `unavailable`.
+        public var code: String
+        /// A sentence for the user: what failed and what to do.
+        public var message: String
+        public init(code: String, message: String) {
+            self.code = code
+            self.message = message
+        }
+    }
+    public var error: Body
+    public init(code: String, message: String) { self.error = Body(code: code, message: message) }
+}

@@ -1,0 +1,155 @@
+import CofferStorage
+public import CofferWire
+import Foundation
+public import Logging
+
+/// Answers tier-protocol requests from the store. Runs on the database tier's server thread.
+///
+/// Owns the store connection and reopens it after the connection is lost.
+public final class DatabaseRequestHandler {
+    private let openStore: () throws -> RecordStore
+    private var store: RecordStore?
+    private let logger: Logger
+    /// The most history entries one answer carries.
+    static let maxHistory = 1_000
+
+    /// Creates a handler that opens its store with `openStore` (now and after a lost connection).
+    public init(logger: Logger, openStore: @escaping () throws -> RecordStore) throws {
+        self.openStore = openStore
+        self.logger = logger
+        self.store = try openStore()
+    }
+
+    /// Decodes, answers and encodes one request; `nil` when the bytes are not a request at all.
+    public func handle(_ bytes: [UInt8]) -> [UInt8]? {
+        let request: WireRequest
+        do {
+            request = try WireProtocol.decode(WireRequest.self, from: bytes)
+        } catch {
+            logger.warning("dropped an undecodable tier request", metadata: ["coffer.bytes": "\(bytes.count)"])
+            return nil
+        }
+        let response = answer(request)
+        return try? WireProtocol.encode(response)
+    }
+
+    /// Answers one decoded request.
+    public func answer(_ request: WireRequest) -> WireResponse {
+        guard request.protocolVersion == WireProtocol.version else {
+            return WireProtocol.error(to: request, .unsupportedVersion, "tier protocol version \(request.protocolVersion) is not supported; this database tier speaks \(WireProtocol.version)")
+        }
+        guard request.requestID.count == WireProtocol.requestIDSize, let body = request.body else {
+            return WireProtocol.error(to: request, .badRequest, "a request needs a 16-byte request id and a body")
+        }
+        do {
+            let store = try currentStore()
+            return try answer(request, body, store)
+        } catch let error as StorageError where error.code == .connection {
+            self.store = nil
+            logger.error("lost the store connection", metadata: ["coffer.error": "\(error.message)"])
+            return WireProtocol.error(to: request, .unavailable, "the database is unavailable")
+        } catch {
+            logger.error("request failed", metadata: ["coffer.error": "\(error)"])
+            return WireProtocol.error(to: request, .internal, "the database tier could not complete the request")
+        }
+    }
+
+    private func currentStore() throws -> RecordStore {
+        if let store { return store }
+        let opened = try openStore()
+        store = opened
+        logger.info("reconnected to the store")
+        return opened
+    }
+
+    private func answer(_ request: WireRequest, _ body: WireRequest.OneOf_Body, _ store: RecordStore) throws -> WireResponse {
+        switch body {
+        case .ping:
+            var pong = Coffer_Wire_V1_Pong()
+            pong.store = store.storeName
+            pong.schemaVersion = UInt32(store.schemaVersion)
+            return WireProtocol.response(to: request, .pong(pong))
+
+        case .registerUser(let m):
+            guard !m.user.isEmpty, !m.passwordHash.isEmpty else {
+                return WireProtocol.error(to: request, .badRequest, "user and password hash are required")
+            }
+            guard try store.registerUser(name: m.user, passwordHash: m.passwordHash, timeMs: m.timeUnixMs, source: m.source) else {
+                return WireProtocol.error(to: request, .conflict, "the user name is taken")
+            }
+            return WireProtocol.response(to: request, .ack(.init()))
+
+        case .getCredentials(let m):
+            guard let found = try store.credentials(user: m.user) else {
+                return WireProtocol.error(to: request, .notFound, "no such user")
+            }
+            var credentials = Coffer_Wire_V1_Credentials()
+            credentials.user = m.user
+            credentials.passwordHash = found.passwordHash
+            credentials.locked = found.locked
+            return WireProtocol.response(to: request, .credentials(credentials))
+
+        case .recordLogin(let m):
+            var ack = Coffer_Wire_V1_Ack()
+            ack.auditIndex = try store.recordLogin(user: m.user, success: m.success, reason: m.reason, timeMs: m.timeUnixMs, source: m.source)
+            return WireProtocol.response(to: request, .ack(ack))
+
+        case .createRecord(let m):
+            guard m.recordID.count == 16, m.sha256.count == 32, !m.wrappedDecodeKey.isEmpty, !m.owner.isEmpty else {
+                return WireProtocol.error(to: request, .badRequest, "a record needs a 16-byte id, a SHA-256, an owner and a wrapped key")
+            }
+            let record = StoredRecord(
+                id: Array(m.recordID), owner: m.owner, fileName: m.fileName, sha256: Array(m.sha256), size: m.size,
+                createdAtMs: m.timeUnixMs, encodeKeyID: Array(m.encodeKeyID), wrappedDecodeKey: Array(m.wrappedDecodeKey),
+                receipt: Array(m.receipt), receiptSignature: Array(m.receiptSignature)
+            )
+            guard let index = try store.createRecord(record, source: m.source) else {
+                return WireProtocol.error(to: request, .conflict, "the record id is taken or the owner does not exist")
+            }
+            var ack = Coffer_Wire_V1_Ack()
+            ack.auditIndex = index
+            return WireProtocol.response(to: request, .ack(ack))
+
+        case .releaseKey(let m):
+            guard m.recordID.count == 16, !m.owner.isEmpty else {
+                return WireProtocol.error(to: request, .badRequest, "a key release needs a 16-byte record id and an owner")
+            }
+            let outcome = try store.releaseKey(
+                recordID: Array(m.recordID), owner: m.owner, fileName: m.fileName,
+                receiptSignature: Array(m.receiptSignature), timeMs: m.timeUnixMs, source: m.source
+            )
+            switch outcome {
+            case .released(let wrapped, let index):
+                var released = Coffer_Wire_V1_KeyReleased()
+                released.wrappedDecodeKey = Data(wrapped)
+                released.auditIndex = index
+                return WireProtocol.response(to: request, .keyReleased(released))
+            case .notFound:
+                return WireProtocol.error(to: request, .notFound, "no such record")
+            case .refused(let reason):
+                return WireProtocol.error(to: request, .forbidden, reason)
+            }
+
+        case .listHistory(let m):
+            let limit = m.limit == 0 ? Self.maxHistory : min(Int(m.limit), Self.maxHistory)
+            let recordID = m.recordID.isEmpty ? nil : Array(m.recordID)
+            guard let entries = try store.history(owner: m.owner, recordID: recordID, limit: limit) else {
+                return WireProtocol.error(to: request, .notFound, "no such record")
+            }
+            var history = Coffer_Wire_V1_History()
+            history.events = entries.map { entry in
+                var event = Coffer_Wire_V1_AuditEvent()
+                event.index = entry.index
+                event.timeUnixMs = entry.timeMs
+                event.kind = entry.kind
+                event.user = entry.user
+                event.recordID = Data(entry.recordID ?? [])
+                event.fileName = entry.fileName ?? ""
+                event.detail = entry.detail
+                event.source = entry.source
+                return event
+            }
+            return WireProtocol.response(to: request, .history(history))
+        }
+    }
+}

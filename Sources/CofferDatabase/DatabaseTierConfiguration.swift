@@ -1,0 +1,18 @@
+/// Settings of one `coffer-database` process.
+public struct DatabaseTierConfiguration: Sendable {
+    /// The ZeroMQ endpoint to bind, for example `tcp://127.0.0.1:7701`.
+    public var endpoint: String = "tcp://127.0.0.1:7701"
+    /// Where to store: a SQLite file path, or a `postgresql://` URL (any libpq connection string).
+    public var store: String = "coffer.sqlite"
+    /// The file holding this tier's CURVE secret key.
+    public var curveSecretKeyFile: String = "database-curve.secret"
+    /// The file listing the CURVE public keys of the transaction processes admitted.
+    public var allowListFile: String = "database-allow.list"
+
+    public init() {}
+
+    /// Whether ``store`` names PostgreSQL rather than a SQLite file.
+    public var usesPostgres: Bool {
+        store.hasPrefix("postgresql://") || store.hasPrefix("postgres://") || store.contains("host=") || store.contains("dbname=")
+    }
+}

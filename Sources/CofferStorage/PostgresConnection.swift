@@ -1,0 +1,135 @@
+internal import CLibPQ
+import Foundation
+
+/// A blocking libpq connection to PostgreSQL. Confined to the thread that uses it.
+///
+/// Parameters and results travel in text format; `bytea` as hex, converted here.
+public final class PostgresConnection: SQLConnection {
+    private let conn: OpaquePointer
+    public let dialect = SQLDialect.postgres
+
+    /// Connects with a libpq connection string or URL (`postgresql://user@host:port/db`).
+    public init(url: String) throws {
+        guard let conn = PQconnectdb(url) else {
+            throw StorageError(.connection, "cannot allocate a PostgreSQL connection")
+        }
+        guard PQstatus(conn) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(conn)).trimmingCharacters(in: .whitespacesAndNewlines)
+            PQfinish(conn)
+            throw StorageError(.connection, "cannot connect to PostgreSQL: \(message)")
+        }
+        self.conn = conn
+        try execute("SET client_min_messages TO warning")
+    }
+
+    deinit {
+        PQfinish(conn)
+    }
+
+    /// Whether the connection is still usable; libpq does not reconnect by itself.
+    public var isHealthy: Bool { PQstatus(conn) == CONNECTION_OK }
+
+    public func execute(_ sql: String) throws {
+        let result = PQexec(conn, sql)
+        defer { PQclear(result) }
+        try check(result)
+    }
+
+    public func query(_ sql: String, _ parameters: [SQLValue]) throws -> [SQLRow] {
+        let texts: [String?] = parameters.map { value in
+            switch value {
+            case .null: nil
+            case .int(let v): String(v)
+            case .text(let v): v
+            case .blob(let v): "\\x" + hex(v)
+            }
+        }
+        var cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.flatMap { strdup($0) } }
+        defer { cStrings.forEach { free($0) } }
+        let result = cStrings.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) { values in
+                PQexecParams(conn, sql, Int32(texts.count), nil, values, nil, nil, 0)
+            }
+        }
+        defer { PQclear(result) }
+        try check(result)
+        var rows: [SQLRow] = []
+        let columns = PQnfields(result)
+        for r in 0..<PQntuples(result) {
+            var values: [SQLValue] = []
+            for c in 0..<columns {
+                if PQgetisnull(result, r, c) != 0 {
+                    values.append(.null)
+                    continue
+                }
+                let text = String(cString: PQgetvalue(result, r, c))
+                switch PQftype(result, c) {
+                case 16: values.append(.int(text == "t" ? 1 : 0))
+                case 20, 21, 23: values.append(.int(Int64(text) ?? 0))
+                case 17: values.append(.blob(try unhex(text)))
+                default: values.append(.text(text))
+                }
+            }
+            rows.append(SQLRow(values: values))
+        }
+        return rows
+    }
+
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    private func check(_ result: OpaquePointer?) throws {
+        let status = PQresultStatus(result)
+        guard status != PGRES_COMMAND_OK, status != PGRES_TUPLES_OK else { return }
+        let message = String(cString: PQerrorMessage(conn)).trimmingCharacters(in: .whitespacesAndNewlines)
+        if PQstatus(conn) != CONNECTION_OK {
+            throw StorageError(.connection, "lost the PostgreSQL connection: \(message)")
+        }
+        let state = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) } ?? ""
+        // Class 23: integrity constraint violation.
+        throw StorageError(state.hasPrefix("23") ? .constraint : .query, "PostgreSQL: \(message)")
+    }
+
+    private func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private func unhex(_ text: String) throws -> [UInt8] {
+        let chars = Array(text.utf8)
+        guard chars.count >= 2, chars[0] == 92, chars[1] == 120, chars.count % 2 == 0 else {
+            throw StorageError(.corrupt, "PostgreSQL returned bytea not in hex format")
+        }
+        func nibble(_ c: UInt8) throws -> UInt8 {
+            switch c {
+            case 48...57: return c - 48
+            case 97...102: return c - 87
+            case 65...70: return c - 55
+            default: throw StorageError(.corrupt, "PostgreSQL returned invalid hex")
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity((chars.count - 2) / 2)
+        var i = 2
+        while i < chars.count {
+            out.append(try nibble(chars[i]) << 4 | nibble(chars[i + 1]))
+            i += 2
+        }
+        return out
+    }
+}

@@ -1,0 +1,228 @@
+import Foundation
+
+/// The kinds of audit event.
+public enum AuditKind: String, Sendable, CaseIterable {
+    case register
+    case login
+    case loginFailed = "login_failed"
+    case save
+    case retrieve
+    case retrieveRefused = "retrieve_refused"
+}
+
+/// One row of the audit history.
+public struct AuditEntry: Sendable, Hashable {
+    public var index: Int64
+    public var timeMs: Int64
+    public var kind: String
+    public var user: String
+    public var recordID: [UInt8]?
+    public var fileName: String?
+    public var detail: String
+    public var source: String
+}
+
+/// A saved file's record as stored: receipt and wrapped decode key, never plaintext keys.
+public struct StoredRecord: Sendable, Hashable {
+    public var id: [UInt8]
+    public var owner: String
+    public var fileName: String
+    public var sha256: [UInt8]
+    public var size: Int64
+    public var createdAtMs: Int64
+    public var encodeKeyID: [UInt8]
+    public var wrappedDecodeKey: [UInt8]
+    public var receipt: [UInt8]
+    public var receiptSignature: [UInt8]
+
+    public init(
+        id: [UInt8], owner: String, fileName: String, sha256: [UInt8], size: Int64, createdAtMs: Int64,
+        encodeKeyID: [UInt8], wrappedDecodeKey: [UInt8], receipt: [UInt8], receiptSignature: [UInt8]
+    ) {
+        self.id = id
+        self.owner = owner
+        self.fileName = fileName
+        self.sha256 = sha256
+        self.size = size
+        self.createdAtMs = createdAtMs
+        self.encodeKeyID = encodeKeyID
+        self.wrappedDecodeKey = wrappedDecodeKey
+        self.receipt = receipt
+        self.receiptSignature = receiptSignature
+    }
+}
+
+/// The outcome of a key release request.
+public enum KeyRelease: Sendable, Hashable {
+    /// The checks passed; the retrieval is audited at `auditIndex`.
+    case released(wrappedDecodeKey: [UInt8], auditIndex: Int64)
+    /// No record of this owner has this id; the attempt is audited.
+    case notFound(reason: String)
+    /// The record exists but the request does not match it; the attempt is audited.
+    case refused(reason: String)
+}
+
+/// Everything the database tier stores, over SQLite or PostgreSQL.
+///
+/// Each operation is one transaction, and every change commits together with its audit entry.
+public final class RecordStore {
+    private let db: any SQLConnection
+    /// The schema version in force.
+    public let schemaVersion: Int
+
+    /// Wraps an open connection and brings its schema up to date.
+    public init(connection: any SQLConnection) throws {
+        self.db = connection
+        self.schemaVersion = try Migrations.run(on: connection)
+    }
+
+    /// `sqlite` or `postgresql`.
+    public var storeName: String { db.dialect == .sqlite ? "sqlite" : "postgresql" }
+
+    /// Creates a user; returns `false` when the name is taken.
+    public func registerUser(name: String, passwordHash: String, timeMs: Int64, source: String) throws -> Bool {
+        do {
+            try db.transaction {
+                try db.query(
+                    "INSERT INTO users (name, password_hash, created_at_ms) VALUES ($1, $2, $3)",
+                    [.text(name), .text(passwordHash), .int(timeMs)]
+                )
+                try appendAudit(kind: .register, user: name, timeMs: timeMs, source: source)
+            }
+            return true
+        } catch let error as StorageError where error.code == .constraint {
+            return false
+        }
+    }
+
+    /// The stored password hash and lock flag of `user`, or `nil` for an unknown user.
+    public func credentials(user: String) throws -> (passwordHash: String, locked: Bool)? {
+        let rows = try db.query("SELECT password_hash, locked FROM users WHERE name = $1", [.text(user)])
+        guard let row = rows.first else { return nil }
+        return (try row.text(0), try row.int(1) != 0)
+    }
+
+    /// Audits a login attempt.
+    @discardableResult
+    public func recordLogin(user: String, success: Bool, reason: String, timeMs: Int64, source: String) throws -> Int64 {
+        try db.transaction {
+            try appendAudit(kind: success ? .login : .loginFailed, user: user, timeMs: timeMs, detail: reason, source: source)
+        }
+    }
+
+    /// Stores a new record and audits the save, in one transaction.
+    ///
+    /// - Returns: The audit index, or `nil` when the owner does not exist or the id is taken.
+    public func createRecord(_ record: StoredRecord, source: String) throws -> Int64? {
+        do {
+            return try db.transaction {
+                try db.query(
+                    """
+                    INSERT INTO records (id, owner, file_name, sha256, size, created_at_ms, encode_key_id,
+                                         wrapped_decode_key, receipt, receipt_signature)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                    """,
+                    [
+                        .blob(record.id), .text(record.owner), .text(record.fileName), .blob(record.sha256),
+                        .int(record.size), .int(record.createdAtMs), .blob(record.encodeKeyID),
+                        .blob(record.wrappedDecodeKey), .blob(record.receipt), .blob(record.receiptSignature),
+                    ]
+                )
+                return try appendAudit(
+                    kind: .save, user: record.owner, recordID: record.id, fileName: record.fileName,
+                    timeMs: record.createdAtMs, source: source
+                )
+            }
+        } catch let error as StorageError where error.code == .constraint {
+            return nil
+        }
+    }
+
+    /// Checks a retrieve request against the stored record and audits the outcome durably before
+    /// returning: the wrapped decode key leaves only after its `retrieve` entry is committed.
+    public func releaseKey(
+        recordID: [UInt8], owner: String, fileName: String, receiptSignature: [UInt8], timeMs: Int64, source: String
+    ) throws -> KeyRelease {
+        try db.transaction {
+            let rows = try db.query(
+                "SELECT owner, file_name, receipt_signature, wrapped_decode_key FROM records WHERE id = $1",
+                [.blob(recordID)]
+            )
+            let outcome: KeyRelease
+            if let row = rows.first, try row.text(0) == owner {
+                if try row.text(1) != fileName {
+                    outcome = .refused(reason: "the file name does not match the record")
+                } else if try row.blob(2) != receiptSignature {
+                    outcome = .refused(reason: "the receipt does not match the record")
+                } else if let wrapped = try row.optionalBlob(3) {
+                    outcome = .released(wrappedDecodeKey: wrapped, auditIndex: 0)
+                } else {
+                    outcome = .refused(reason: "the decode key was destroyed")
+                }
+            } else {
+                // Another owner's record and a missing one look the same from outside.
+                outcome = .notFound(reason: rows.isEmpty ? "no such record" : "not the owner of the record")
+            }
+            switch outcome {
+            case .released(let wrapped, _):
+                let index = try appendAudit(kind: .retrieve, user: owner, recordID: recordID, fileName: fileName, timeMs: timeMs, source: source)
+                return .released(wrappedDecodeKey: wrapped, auditIndex: index)
+            case .refused(let reason), .notFound(let reason):
+                try appendAudit(kind: .retrieveRefused, user: owner, recordID: recordID, fileName: fileName, timeMs: timeMs, detail: reason, source: source)
+                return outcome
+            }
+        }
+    }
+
+    /// The audit history of `owner`: all of it, or one record's.
+    ///
+    /// - Returns: `nil` when `recordID` is given and is not a record of `owner`.
+    public func history(owner: String, recordID: [UInt8]?, limit: Int) throws -> [AuditEntry]? {
+        let rows: [SQLRow]
+        if let recordID {
+            let owned = try db.query("SELECT 1 FROM records WHERE id = $1 AND owner = $2", [.blob(recordID), .text(owner)])
+            guard !owned.isEmpty else { return nil }
+            rows = try db.query(
+                """
+                SELECT idx, at_ms, kind, user_name, record_id, file_name, detail, source FROM audit_events
+                WHERE record_id = $1 AND user_name = $2 ORDER BY idx DESC LIMIT $3
+                """,
+                [.blob(recordID), .text(owner), .int(Int64(limit))]
+            )
+        } else {
+            rows = try db.query(
+                """
+                SELECT idx, at_ms, kind, user_name, record_id, file_name, detail, source FROM audit_events
+                WHERE user_name = $1 ORDER BY idx DESC LIMIT $2
+                """,
+                [.text(owner), .int(Int64(limit))]
+            )
+        }
+        return try rows.reversed().map { row in
+            AuditEntry(
+                index: try row.int(0), timeMs: try row.int(1), kind: try row.text(2), user: try row.text(3),
+                recordID: try row.optionalBlob(4), fileName: try row.optionalText(5), detail: try row.text(6),
+                source: try row.text(7)
+            )
+        }
+    }
+
+    @discardableResult
+    private func appendAudit(
+        kind: AuditKind, user: String, recordID: [UInt8]? = nil, fileName: String? = nil,
+        timeMs: Int64, detail: String = "", source: String
+    ) throws -> Int64 {
+        let rows = try db.query(
+            """
+            INSERT INTO audit_events (at_ms, kind, user_name, record_id, file_name, detail, source)
+            VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING idx
+            """,
+            [
+                .int(timeMs), .text(kind.rawValue), .text(user), recordID.map(SQLValue.blob) ?? .null,
+                fileName.map(SQLValue.text) ?? .null, .text(detail), .text(source),
+            ]
+        )
+        guard let index = try rows.first?.int(0) else { throw StorageError(.query, "the audit insert returned no index") }
+        return index
+    }
+}

@@ -1,0 +1,97 @@
+internal import CSQLite
+import Foundation
+
+/// A connection to an embedded SQLite file, in WAL mode with full fsync on commit.
+public final class SQLiteConnection: SQLConnection {
+    private var db: OpaquePointer?
+    public let dialect = SQLDialect.sqlite
+
+    /// Opens (creating if needed) the file at `path` with mode 0600.
+    public init(path: String) throws {
+        let existed = FileManager.default.fileExists(atPath: path)
+        var handle: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        guard sqlite3_open_v2(path, &handle, flags, nil) == SQLITE_OK else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close(handle)
+            throw StorageError(.connection, "cannot open the SQLite file \(path): \(message)")
+        }
+        db = handle
+        if !existed { chmod(path, 0o600) }
+        sqlite3_busy_timeout(handle, 5_000)
+        try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+    }
+
+    deinit {
+        sqlite3_close_v2(db)
+    }
+
+    public func execute(_ sql: String) throws {
+        var error: UnsafeMutablePointer<CChar>?
+        guard sqlite3_exec(db, sql, nil, nil, &error) == SQLITE_OK else {
+            let message = error.map { String(cString: $0) } ?? "unknown error"
+            sqlite3_free(error)
+            throw StorageError(.query, "SQLite: \(message)")
+        }
+    }
+
+    public func query(_ sql: String, _ parameters: [SQLValue]) throws -> [SQLRow] {
+        var statement: OpaquePointer?
+        let translated = sql.replacingOccurrences(of: "$", with: "?")
+        guard sqlite3_prepare_v2(db, translated, -1, &statement, nil) == SQLITE_OK else {
+            throw StorageError(.query, "SQLite: \(String(cString: sqlite3_errmsg(db)))")
+        }
+        defer { sqlite3_finalize(statement) }
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        for (i, value) in parameters.enumerated() {
+            let index = Int32(i + 1)
+            switch value {
+            case .null: sqlite3_bind_null(statement, index)
+            case .int(let v): sqlite3_bind_int64(statement, index, v)
+            case .text(let v): sqlite3_bind_text(statement, index, v, -1, transient)
+            case .blob(let v):
+                v.withUnsafeBytes { _ = sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), transient) }
+            }
+        }
+        var rows: [SQLRow] = []
+        while true {
+            let rc = sqlite3_step(statement)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else {
+                let message = String(cString: sqlite3_errmsg(db))
+                let code: StorageError.Code = (rc & 0xFF) == SQLITE_CONSTRAINT ? .constraint : .query
+                throw StorageError(code, "SQLite: \(message)")
+            }
+            var values: [SQLValue] = []
+            for c in 0..<sqlite3_column_count(statement) {
+                switch sqlite3_column_type(statement, c) {
+                case SQLITE_INTEGER: values.append(.int(sqlite3_column_int64(statement, c)))
+                case SQLITE_TEXT: values.append(.text(String(cString: sqlite3_column_text(statement, c))))
+                case SQLITE_BLOB:
+                    let count = Int(sqlite3_column_bytes(statement, c))
+                    if let p = sqlite3_column_blob(statement, c) {
+                        values.append(.blob(Array(UnsafeRawBufferPointer(start: p, count: count))))
+                    } else {
+                        values.append(.blob([]))
+                    }
+                case SQLITE_NULL: values.append(.null)
+                default: values.append(.text(String(cString: sqlite3_column_text(statement, c))))
+                }
+            }
+            rows.append(SQLRow(values: values))
+        }
+        return rows
+    }
+
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+}

@@ -1,0 +1,29 @@
+/// A failure of the store below the database tier.
+public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The kinds of storage failure.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        enum Base: Hashable, Sendable { case connection, query, constraint, migration, corrupt }
+        let base: Base
+        /// The store could not be opened or reached.
+        public static let connection = Code(base: .connection)
+        /// A statement failed.
+        public static let query = Code(base: .query)
+        /// A uniqueness or foreign-key rule refused the change.
+        public static let constraint = Code(base: .constraint)
+        /// The schema could not be brought up to date.
+        public static let migration = Code(base: .migration)
+        /// Stored data does not have the expected shape.
+        public static let corrupt = Code(base: .corrupt)
+        public var description: String { String(describing: base) }
+    }
+
+    public let code: Code
+    public let message: String
+
+    init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}

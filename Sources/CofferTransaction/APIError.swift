@@ -1,0 +1,31 @@
+import CofferAPI
+public import Hummingbird
+import Foundation
+
+/// An error answer of the HTTPS API: a status, a stable code and a sentence for the user.
+public struct APIError: HTTPResponseError, Sendable {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let message: String
+    /// Seconds after which to retry, for 503 answers.
+    public let retryAfter: Int?
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, retryAfter: Int? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retryAfter = retryAfter
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = try JSONEncoder().encode(ErrorResponse(code: code, message: message))
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "bad_request", message) }
+    static let unauthorized = APIError(.unauthorized, "unauthorized", "the session is missing, expired or invalid; run `coffer login`")
+    static func unavailable(_ message: String) -> APIError { APIError(.serviceUnavailable, "unavailable", message, retryAfter: 2) }
+    static let internalError = APIError(.internalServerError, "internal", "the server failed; try again, and tell the operator if it persists")
+}

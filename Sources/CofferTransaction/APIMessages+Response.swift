@@ -1,0 +1,9 @@
+public import CofferAPI
+public import Hummingbird
+
+// The API's answer bodies are written as JSON by Hummingbird's response encoder.
+extension RegisterResponse: ResponseEncodable {}
+extension LoginResponse: ResponseEncodable {}
+extension SaveResponse: ResponseEncodable {}
+extension RetrieveResponse: ResponseEncodable {}
+extension HistoryResponse: ResponseEncodable {}

@@ -1,0 +1,49 @@
+public import Crypto
+import CryptoExtras
+import Foundation
+
+/// Hashes and checks passwords with PBKDF2-HMAC-SHA256 at OWASP's current cost (600,000 rounds).
+///
+/// Stored form: `pbkdf2-sha256$<rounds>$<salt base64>$<hash base64>`. The work is CPU-bound:
+/// callers run it off the event loop.
+public struct PasswordHasher: Sendable {
+    /// Rounds for new hashes.
+    public let rounds: Int
+
+    /// OWASP's 2023+ figure for PBKDF2-HMAC-SHA256.
+    public static let owaspRounds = 600_000
+
+    public init(rounds: Int = PasswordHasher.owaspRounds) {
+        self.rounds = max(rounds, 210_000)
+    }
+
+    /// Hashes `password` with a fresh 16-byte salt.
+    public func hash(_ password: String) throws -> String {
+        let salt = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        let derived = try derive(password, salt: salt, rounds: rounds)
+        return "pbkdf2-sha256$\(rounds)$\(Data(salt).base64EncodedString())$\(Data(derived).base64EncodedString())"
+    }
+
+    /// Whether `password` matches `stored`; `false` for any malformed stored value.
+    public func verify(_ password: String, against stored: String) -> Bool {
+        let parts = stored.split(separator: "$", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "pbkdf2-sha256", let rounds = Int(parts[1]), rounds >= 210_000, rounds <= 10_000_000,
+              let salt = Data(base64Encoded: String(parts[2])), let expected = Data(base64Encoded: String(parts[3])),
+              let derived = try? derive(password, salt: Array(salt), rounds: rounds)
+        else { return false }
+        return derived.count == expected.count && zip(derived, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    /// A hash of a random password, checked against when the user does not exist so the timing
+    /// does not tell which names are registered.
+    public func dummyHash() -> String {
+        (try? hash(UUID().uuidString)) ?? "pbkdf2-sha256$600000$AAAA$AAAA"
+    }
+
+    private func derive(_ password: String, salt: [UInt8], rounds: Int) throws -> [UInt8] {
+        let key = try KDF.Insecure.PBKDF2.deriveKey(
+            from: Array(password.utf8), salt: salt, using: .sha256, outputByteCount: 32, rounds: rounds
+        )
+        return key.withUnsafeBytes { Array($0) }
+    }
+}

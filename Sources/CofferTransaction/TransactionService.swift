@@ -1,0 +1,226 @@
+public import CofferAPI
+import CofferWire
+import Crypto
+import Foundation
+public import Logging
+import NIOPosix
+import HTTPTypes
+
+/// The transaction tier's operations, independent of HTTP: register, login, save, retrieve, history.
+///
+/// Every durable effect goes through the database tier; keys are made and unwrapped here.
+public struct TransactionService: Sendable {
+    let database: DatabaseLink
+    let keys: ServerKeys
+    let wrapper: KeyWrapper
+    let tokens: SessionTokens
+    let hasher: PasswordHasher
+    let logger: Logger
+
+    public init(database: DatabaseLink, keys: ServerKeys, sessionLifetime: Duration, passwordRounds: Int, logger: Logger) {
+        self.database = database
+        self.keys = keys
+        self.wrapper = KeyWrapper(kek: keys.kek)
+        self.tokens = SessionTokens(kek: keys.kek, lifetime: sessionLifetime)
+        self.hasher = PasswordHasher(rounds: passwordRounds)
+        self.logger = logger
+    }
+
+    /// Creates an account.
+    public func register(_ body: RegisterRequest, source: String) async throws -> RegisterResponse {
+        guard Validation.isValidUserName(body.user) else {
+            throw APIError.badRequest("the user name must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit")
+        }
+        if let problem = Validation.passwordProblem(body.password) { throw APIError.badRequest(problem) }
+        let hasher = self.hasher
+        let password = body.password
+        let hash = try await offLoop { try hasher.hash(password) }
+        var message = Coffer_Wire_V1_RegisterUser()
+        message.user = body.user
+        message.passwordHash = hash
+        message.source = source
+        message.timeUnixMs = Self.nowMs()
+        do {
+            _ = try await call(.registerUser(message))
+        } catch DatabaseLinkError.refused(.conflict, _) {
+            throw APIError(.conflict, "user_exists", "the user name \(body.user) is taken; choose another")
+        }
+        logger.info("registered a user", metadata: ["coffer.user": "\(body.user)"])
+        return RegisterResponse(user: body.user)
+    }
+
+    /// Checks a password and opens a session; every attempt is audited before the answer.
+    public func login(_ body: LoginRequest, source: String) async throws -> LoginResponse {
+        let refused = APIError(.unauthorized, "login_failed", "wrong user name or password")
+        guard Validation.isValidUserName(body.user), body.password.utf8.count <= Validation.maxPasswordBytes else {
+            throw refused
+        }
+        var query = Coffer_Wire_V1_GetCredentials()
+        query.user = body.user
+        var stored: String?
+        var locked = false
+        do {
+            if case .credentials(let c) = try await call(.getCredentials(query)) {
+                stored = c.passwordHash
+                locked = c.locked
+            }
+        } catch DatabaseLinkError.refused(.notFound, _) {
+            stored = nil
+        }
+        let hasher = self.hasher
+        let password = body.password
+        let against = stored ?? hasher.dummyHash()
+        let matches = try await offLoop { hasher.verify(password, against: against) }
+        let success = stored != nil && matches && !locked
+        let reason = stored == nil ? "unknown user" : (locked ? "account locked" : (matches ? "" : "wrong password"))
+        var audit = Coffer_Wire_V1_RecordLogin()
+        audit.user = body.user
+        audit.success = success
+        audit.reason = reason
+        audit.source = source
+        audit.timeUnixMs = Self.nowMs()
+        _ = try await call(.recordLogin(audit))
+        guard success else {
+            logger.notice("refused a login", metadata: ["coffer.user": "\(body.user)", "coffer.reason": "\(reason)", "coffer.source": "\(source)"])
+            if locked { throw APIError(.forbidden, "account_locked", "the account is locked; ask the operator") }
+            throw refused
+        }
+        let session = tokens.issue(for: body.user)
+        return LoginResponse(token: session.token, expiresAt: session.expiresAt)
+    }
+
+    /// The user a bearer token belongs to.
+    public func authenticate(bearer: String?) throws -> String {
+        guard let bearer, let user = tokens.user(for: bearer) else { throw APIError.unauthorized }
+        return user
+    }
+
+    /// Makes the key pair, receipt and record for a new save; answers after the record is committed.
+    public func save(_ body: SaveRequest, owner: String, source: String) async throws -> SaveResponse {
+        guard Validation.isValidFileName(body.fileName) else {
+            throw APIError.badRequest("the file name must be 1-255 bytes with no '/' or control characters")
+        }
+        guard Validation.isSHA256Hex(body.sha256), let digest = Hex.decode(body.sha256) else {
+            throw APIError.badRequest("sha256 must be 64 lowercase hex digits")
+        }
+        guard body.size >= 0 else { throw APIError.badRequest("size must not be negative") }
+        let recordID = RecordID.random()
+        let decodeKey = P256.KeyAgreement.PrivateKey()
+        let encodeKeyID = Array(SHA256.hash(data: decodeKey.publicKey.x963Representation))
+        let now = Self.nowMs()
+        let receipt = try Receipt(
+            recordID: RecordID.text(recordID), owner: owner, fileName: body.fileName, sha256: body.sha256,
+            size: body.size, time: now, encodeKeyID: Hex.encode(encodeKeyID)
+        ).signed(with: keys.signingKey)
+        var record = Coffer_Wire_V1_CreateRecord()
+        record.recordID = Data(recordID)
+        record.owner = owner
+        record.fileName = body.fileName
+        record.sha256 = Data(digest)
+        record.size = body.size
+        record.timeUnixMs = now
+        record.encodeKeyID = Data(encodeKeyID)
+        record.wrappedDecodeKey = Data(try wrapper.wrap(decodeKey, recordID: recordID, owner: owner))
+        record.receipt = Data(try receipt.encoded())
+        record.receiptSignature = Data(base64Encoded: receipt.signature) ?? Data()
+        record.source = source
+        _ = try await call(.createRecord(record))
+        logger.info("saved a record", metadata: ["coffer.user": "\(owner)", "coffer.record_id": "\(receipt.recordID)"])
+        return SaveResponse(
+            recordID: receipt.recordID,
+            encodeKey: decodeKey.publicKey.x963Representation.base64EncodedString(),
+            receipt: receipt
+        )
+    }
+
+    /// Releases a decode key after the database tier has checked the request and audited it.
+    public func retrieve(_ body: RetrieveRequest, owner: String, source: String) async throws -> RetrieveResponse {
+        guard let recordID = RecordID.bytes(body.recordID) else { throw APIError.badRequest("recordID must be a UUID") }
+        guard Validation.isValidFileName(body.fileName) else { throw APIError.badRequest("the file name is not valid") }
+        guard let signature = Data(base64Encoded: body.signature), !signature.isEmpty, signature.count <= 128 else {
+            throw APIError.badRequest("signature must be base64")
+        }
+        var release = Coffer_Wire_V1_ReleaseKey()
+        release.recordID = Data(recordID)
+        release.owner = owner
+        release.fileName = body.fileName
+        release.receiptSignature = signature
+        release.source = source
+        release.timeUnixMs = Self.nowMs()
+        let answer: Coffer_Wire_V1_KeyReleased
+        do {
+            guard case .keyReleased(let released) = try await call(.releaseKey(release)) else {
+                throw APIError.internalError
+            }
+            answer = released
+        } catch DatabaseLinkError.refused(.notFound, _) {
+            throw APIError(.notFound, "not_found", "no record \(body.recordID) belongs to you; the container may be another user's")
+        } catch DatabaseLinkError.refused(.forbidden, let reason) {
+            throw APIError(.forbidden, "refused", "the retrieval was refused: \(reason); the attempt is in your history")
+        }
+        let decodeKey: P256.KeyAgreement.PrivateKey
+        do {
+            decodeKey = try wrapper.unwrap(Array(answer.wrappedDecodeKey), recordID: recordID, owner: owner)
+        } catch {
+            logger.critical("a stored decode key does not unwrap under the KEK", metadata: ["coffer.record_id": "\(body.recordID)"])
+            throw APIError.internalError
+        }
+        logger.info("released a decode key", metadata: ["coffer.user": "\(owner)", "coffer.record_id": "\(body.recordID)"])
+        return RetrieveResponse(decodeKey: decodeKey.rawRepresentation.base64EncodedString())
+    }
+
+    /// The owner's audit history, or one of their record's.
+    public func history(owner: String, recordID: String?) async throws -> HistoryResponse {
+        var list = Coffer_Wire_V1_ListHistory()
+        list.owner = owner
+        if let recordID {
+            guard let bytes = RecordID.bytes(recordID) else { throw APIError.badRequest("the record id must be a UUID") }
+            list.recordID = Data(bytes)
+        }
+        let answer: WireResponse.OneOf_Body
+        do {
+            answer = try await call(.listHistory(list))
+        } catch DatabaseLinkError.refused(.notFound, _) {
+            throw APIError(.notFound, "not_found", "no record \(recordID ?? "") belongs to you")
+        }
+        guard case .history(let history) = answer else { throw APIError.internalError }
+        return HistoryResponse(events: history.events.map { event in
+            HistoryEvent(
+                index: event.index, time: event.timeUnixMs, kind: event.kind, user: event.user,
+                recordID: event.recordID.count == 16 ? RecordID.text(Array(event.recordID)) : nil,
+                fileName: event.fileName.isEmpty ? nil : event.fileName, detail: event.detail, source: event.source
+            )
+        })
+    }
+
+    /// Whether the database tier answers.
+    public func databaseHealth() async -> (ok: Bool, detail: String) {
+        do {
+            guard case .pong(let pong) = try await database.call(.ping(.init())) else { return (false, "unexpected answer") }
+            return (true, "\(pong.store), schema \(pong.schemaVersion)")
+        } catch {
+            return (false, "\(error)")
+        }
+    }
+
+    /// Calls the database tier, turning link failures into API errors; refusals pass through.
+    private func call(_ body: WireRequest.OneOf_Body) async throws -> WireResponse.OneOf_Body {
+        do {
+            return try await database.call(body)
+        } catch DatabaseLinkError.unavailable(let why) {
+            logger.warning("database tier unavailable", metadata: ["coffer.error": "\(why)"])
+            throw APIError.unavailable("the key service's database tier is unavailable (\(why)); retry shortly")
+        } catch DatabaseLinkError.refused(.unavailable, _) {
+            throw APIError.unavailable("the key service's database is unavailable; retry shortly")
+        } catch DatabaseLinkError.protocolViolation(let why) {
+            logger.error("tier protocol violation", metadata: ["coffer.error": "\(why)"])
+            throw APIError.internalError
+        }
+    }
+
+    private func offLoop<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await NIOThreadPool.singleton.runIfActive(work)
+    }
+
+    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}

@@ -1,0 +1,83 @@
+import CofferZMQ
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+public import Logging
+import NIOCore
+import NIOSSL
+
+/// The transaction tier: the HTTPS API in front of the database tier.
+public struct TransactionTier: Sendable {
+    private let configuration: TransactionTierConfiguration
+    private let logger: Logger
+
+    public init(configuration: TransactionTierConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Loads keys, connects to the database tier and serves until SIGTERM or SIGINT, then drains.
+    public func run() async throws {
+        let configuration = self.configuration
+        let keys = try ServerKeys.load(signingKeyFile: configuration.signingKeyFile, kekFile: configuration.kekFile)
+        let curveKeys: CurveKeyPair
+        let databaseKey: String
+        do {
+            _ = try SecretFile.read(configuration.curveSecretKeyFile, what: "the CURVE secret key")
+            curveKeys = try CurveKeyFile.readKeyPair(at: configuration.curveSecretKeyFile)
+            guard let key = try CurveKeyFile.readPublicKeys(at: configuration.databasePublicKeyFile).first else {
+                throw TransactionTierError("\(configuration.databasePublicKeyFile) holds no CURVE public key")
+            }
+            databaseKey = key
+        } catch let error as TransactionTierError {
+            throw error
+        } catch {
+            throw TransactionTierError("cannot read the tier-link keys: \(error); run `coffer-admin init` first")
+        }
+        let tls = try Self.tlsConfiguration(configuration)
+        let link = try DatabaseLink(
+            endpoints: configuration.databaseEndpoints, keys: curveKeys, serverKey: databaseKey,
+            timeout: configuration.databaseTimeout, logger: logger
+        )
+        defer { link.shutdown() }
+        let service = TransactionService(
+            database: link, keys: keys, sessionLifetime: configuration.sessionLifetime,
+            passwordRounds: configuration.passwordRounds, logger: logger
+        )
+        let logger = self.logger
+        let app = Application(
+            router: APIRoutes.router(service: service),
+            server: try .tls(.http1(), tlsConfiguration: tls),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "coffer"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                let url = "https://\(configuration.host):\(port)"
+                logger.info("transaction tier ready", metadata: ["coffer.url": "\(url)", "coffer.database": "\(configuration.databaseEndpoints.joined(separator: ","))"])
+                if let readyFile = configuration.readyFile {
+                    Self.writeReadyFile(readyFile, url)
+                }
+            },
+            logger: logger
+        )
+        try await app.runService()
+        logger.info("transaction tier stopped")
+    }
+
+    static func tlsConfiguration(_ configuration: TransactionTierConfiguration) throws -> TLSConfiguration {
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(configuration.tlsCertificateFile).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(file: configuration.tlsKeyFile, format: .pem)
+            var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            tls.minimumTLSVersion = .tlsv12
+            return tls
+        } catch {
+            throw TransactionTierError("cannot load the TLS certificate \(configuration.tlsCertificateFile) and key \(configuration.tlsKeyFile): \(error)")
+        }
+    }
+
+    private static func writeReadyFile(_ path: String, _ contents: String) {
+        let temporary = path + ".tmp"
+        FileManager.default.createFile(atPath: temporary, contents: Data((contents + "\n").utf8))
+        _ = rename(temporary, path)
+    }
+}

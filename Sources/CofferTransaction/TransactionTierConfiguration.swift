@@ -1,0 +1,31 @@
+/// Settings of one `coffer-transaction` process.
+public struct TransactionTierConfiguration: Sendable {
+    /// The address to listen on.
+    public var host: String = "127.0.0.1"
+    /// The TCP port; 0 picks a free one (see ``readyFile``).
+    public var port: Int = 8443
+    /// PEM certificate chain for TLS.
+    public var tlsCertificateFile: String = "tls.crt"
+    /// PEM private key for TLS.
+    public var tlsKeyFile: String = "tls.key.pem"
+    /// PEM P-256 receipt signing key (mode 0600).
+    public var signingKeyFile: String = "signing.key.pem"
+    /// Base64 32-byte key-encryption key (mode 0600).
+    public var kekFile: String = "kek.b64"
+    /// This process's CURVE secret key (mode 0600).
+    public var curveSecretKeyFile: String = "transaction-curve.secret"
+    /// The database tier's CURVE public key.
+    public var databasePublicKeyFile: String = "database-curve.public"
+    /// The database tier endpoints.
+    public var databaseEndpoints: [String] = ["tcp://127.0.0.1:7701"]
+    /// How long one database-tier request may take before the client gets a 503.
+    public var databaseTimeout: Duration = .seconds(5)
+    /// How long a login session lasts.
+    public var sessionLifetime: Duration = .seconds(15 * 60)
+    /// PBKDF2 rounds for new password hashes.
+    public var passwordRounds: Int = 600_000
+    /// A file to write `https://HOST:PORT` to once listening.
+    public var readyFile: String?
+
+    public init() {}
+}
