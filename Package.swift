@@ -61,7 +61,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "CofferLogging",
+            name: "CofferServerSupport",
             dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
@@ -137,7 +137,7 @@ let package = Package(
             name: "CofferTransactionMain",
             dependencies: [
                 "CofferTransaction",
-                "CofferLogging",
+                "CofferServerSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -147,7 +147,7 @@ let package = Package(
             name: "CofferDatabaseMain",
             dependencies: [
                 "CofferDatabase",
-                "CofferLogging",
+                "CofferServerSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,5 +1,5 @@
 public import Crypto
-import Foundation
+public import Foundation
 
 /// Seals and opens the payload chunks of one container, in order.
 ///

@@ -1,4 +1,4 @@
-import CofferStorage
+public import CofferStorage
 public import CofferWire
 import Foundation
 public import Logging

@@ -1,0 +1,77 @@
+import ArgumentParser
+import CofferClient
+import Foundation
+
+/// Where the key service is, how to trust it, and who is asking.
+struct ConnectionOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The transaction tier, HOST:PORT (default: $COFFER_SERVER).", valueName: "host:port"))
+    var server: String?
+
+    @Option(help: ArgumentHelp("The deployment's CA certificate, PEM (default: $COFFER_CA).", valueName: "file"))
+    var ca: String?
+
+    @Option(help: ArgumentHelp("The user name (default: $COFFER_USER).", valueName: "name"))
+    var user: String?
+
+    var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    func resolvedUser() throws -> String {
+        guard let user = user ?? environment["COFFER_USER"], !user.isEmpty else {
+            throw ClientError(.configuration, "no user given: use --user NAME or set COFFER_USER")
+        }
+        return user
+    }
+
+    func serverAddress() throws -> ServerAddress {
+        guard let server = server ?? environment["COFFER_SERVER"], !server.isEmpty else {
+            throw ClientError(.configuration, "no key service given: use --server HOST:PORT or set COFFER_SERVER (for a local deployment: eval \"$(deploy/local env)\")")
+        }
+        return try ServerAddress(server)
+    }
+
+    func client() throws -> KeyServiceClient {
+        guard let ca = ca ?? environment["COFFER_CA"], !ca.isEmpty else {
+            throw ClientError(.configuration, "no CA certificate given: use --ca FILE or set COFFER_CA")
+        }
+        return try KeyServiceClient(server: try serverAddress(), caFile: ca)
+    }
+
+    var sessions: SessionStore { SessionStore(directory: SessionStore.defaultDirectory()) }
+
+    /// The files API for a logged-in user.
+    func secureFiles(showProgress: Bool) throws -> (SecureFiles, SessionStore.Session) {
+        let user = try resolvedUser()
+        let client = try client()
+        let session = try sessions.load(server: client.server, user: user)
+        return (SecureFiles(service: client, token: session.token, user: user, showProgress: showProgress), session)
+    }
+}
+
+/// How a password reaches the client.
+struct PasswordOptions: ParsableArguments {
+    @Flag(help: "Read the password from the first line of standard input instead of the terminal.")
+    var passwordStdin = false
+
+    func read(prompt: String) throws -> String {
+        passwordStdin ? try PasswordReader.fromStandardInput() : try PasswordReader.fromTerminal(prompt: prompt)
+    }
+}
+
+/// Output format.
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print the result as JSON, for scripts.")
+    var json = false
+
+    @Flag(name: .shortAndLong, help: "Print nothing on success and no progress bar.")
+    var quiet = false
+
+    func emit<T: Encodable>(_ value: T, text: @autoclosure () -> String) throws {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(value), as: UTF8.self))
+        } else if !quiet {
+            print(text())
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An output file written under a temporary name in the target's folder and moved into place only
+/// when complete, so a failure or a kill never leaves a partial file at the target path.
+final class AtomicOutput {
+    let target: String
+    let temporaryPath: String
+    let fd: Int32
+    private var committed = false
+
+    /// Creates the temporary file (mode 0600). Fails early if `target` exists and `force` is off.
+    init(target: String, force: Bool) throws {
+        if !force && FileManager.default.fileExists(atPath: target) {
+            throw ClientError(.cannotCreate, "\(target) already exists; use --force to replace it, or -o to write elsewhere")
+        }
+        let url = URL(fileURLWithPath: target)
+        let folder = url.deletingLastPathComponent().path
+        var template = Array("\(folder)/.\(url.lastPathComponent).coffer-tmp-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else {
+            throw ClientError(.cannotCreate, "cannot create a file in \(folder): \(String(cString: strerror(errno)))")
+        }
+        fchmod(fd, 0o600)
+        self.fd = fd
+        self.target = target
+        self.temporaryPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Flushes to disk and moves the file into place.
+    func commit(force: Bool) throws {
+        guard fsync(fd) == 0 else {
+            throw ClientError(.ioError, "cannot flush \(temporaryPath): \(String(cString: strerror(errno)))")
+        }
+        close(fd)
+        if force {
+            guard rename(temporaryPath, target) == 0 else {
+                throw ClientError(.cannotCreate, "cannot move the output into place at \(target): \(String(cString: strerror(errno)))")
+            }
+        } else {
+            // link() refuses to replace a file that appeared meanwhile; rename() would not.
+            guard link(temporaryPath, target) == 0 else {
+                let reason = errno == EEXIST ? "it appeared while working; use --force to replace it" : String(cString: strerror(errno))
+                throw ClientError(.cannotCreate, "cannot create \(target): \(reason)")
+            }
+            unlink(temporaryPath)
+        }
+        committed = true
+        let folder = URL(fileURLWithPath: target).deletingLastPathComponent().path
+        let dirfd = open(folder, O_RDONLY | O_DIRECTORY)
+        if dirfd >= 0 {
+            fsync(dirfd)
+            close(dirfd)
+        }
+    }
+
+    deinit {
+        if !committed {
+            close(fd)
+            unlink(temporaryPath)
+        }
+    }
+}

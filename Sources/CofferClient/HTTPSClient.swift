@@ -1,0 +1,117 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// A small HTTPS/1.1 client for the key service: one request per connection, TLS 1.2+ verified
+/// against the deployment's CA, bounded in time.
+struct HTTPSClient: Sendable {
+    struct Reply: Sendable {
+        let status: Int
+        let headers: [(String, String)]
+        let body: [UInt8]
+
+        func header(_ name: String) -> String? {
+            headers.first { $0.0.lowercased() == name.lowercased() }?.1
+        }
+    }
+
+    let server: ServerAddress
+    let sslContext: NIOSSLContext
+    let connectTimeout: TimeAmount
+    let requestTimeout: Duration
+    static let maxReplySize = 8 << 20
+
+    init(server: ServerAddress, caFile: String, connectTimeout: TimeAmount = .seconds(5), requestTimeout: Duration = .seconds(60)) throws {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        do {
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+            self.sslContext = try NIOSSLContext(configuration: tls)
+        } catch {
+            throw ClientError(.configuration, "cannot read the CA certificate \(caFile): \(error); set --ca or COFFER_CA")
+        }
+        self.server = server
+        self.connectTimeout = connectTimeout
+        self.requestTimeout = requestTimeout
+    }
+
+    func send(_ method: HTTPMethod, _ path: String, bearer: String? = nil, body: [UInt8]? = nil) async throws -> Reply {
+        try await withThrowingTaskGroup(of: Reply.self) { group in
+            group.addTask { try await self.exchange(method, path, bearer: bearer, body: body) }
+            group.addTask {
+                try await Task.sleep(for: requestTimeout)
+                throw ClientError(.unavailable, "the key service at \(server) did not answer within \(requestTimeout); try again later")
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+
+    private func exchange(_ method: HTTPMethod, _ path: String, bearer: String?, body: [UInt8]?) async throws -> Reply {
+        let sslContext = self.sslContext
+        let isIP = (try? SocketAddress(ipAddress: server.host, port: 0)) != nil
+        let hostname: String? = isIP ? nil : server.host
+        let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+        do {
+            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(connectTimeout)
+                .connect(host: server.host, port: server.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: hostname))
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            throw ClientError(.unavailable, "cannot reach the key service at \(server): \(Self.describe(error)); check --server and that the service is running")
+        }
+        do {
+            return try await channel.executeThenClose { inbound, outbound in
+                var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
+                head.headers.add(name: "Host", value: server.description)
+                head.headers.add(name: "User-Agent", value: "coffer/1")
+                head.headers.add(name: "Connection", value: "close")
+                if let bearer { head.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
+                if let body {
+                    head.headers.add(name: "Content-Type", value: "application/json")
+                    head.headers.add(name: "Content-Length", value: String(body.count))
+                }
+                try await outbound.write(.head(head))
+                if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+                try await outbound.write(.end(nil))
+
+                var status = 0
+                var headers: [(String, String)] = []
+                var collected: [UInt8] = []
+                for try await part in inbound {
+                    switch part {
+                    case .head(let h):
+                        status = Int(h.status.code)
+                        headers = h.headers.map { ($0.name, $0.value) }
+                    case .body(var buffer):
+                        guard collected.count + buffer.readableBytes <= Self.maxReplySize else {
+                            throw ClientError(.software, "the key service sent an oversized answer")
+                        }
+                        collected += buffer.readBytes(length: buffer.readableBytes) ?? []
+                    case .end:
+                        return Reply(status: status, headers: headers, body: collected)
+                    }
+                }
+                throw ClientError(.unavailable, "the key service at \(server) closed the connection before answering")
+            }
+        } catch let error as ClientError {
+            throw error
+        } catch let error as NIOSSLError {
+            throw ClientError(.unavailable, "TLS with \(server) failed: \(error); check that --ca is the deployment's CA certificate")
+        } catch {
+            throw ClientError(.unavailable, "the exchange with the key service at \(server) failed: \(Self.describe(error))")
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let e = error as? IOError { return e.description }
+        return "\(error)"
+    }
+}

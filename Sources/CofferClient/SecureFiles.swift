@@ -1,0 +1,200 @@
+public import CofferAPI
+import CofferContainer
+import Crypto
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The client's two file operations: secure save (file → container) and secure retrieve
+/// (container → file), each talking to the key service once.
+public struct SecureFiles: Sendable {
+    let service: KeyServiceClient
+    let token: String
+    let user: String
+    let showProgress: Bool
+
+    public init(service: KeyServiceClient, token: String, user: String, showProgress: Bool) {
+        self.service = service
+        self.token = token
+        self.user = user
+        self.showProgress = showProgress
+    }
+
+    /// What a save produced.
+    public struct SaveResult: Codable, Sendable {
+        public var input: String
+        public var output: String
+        public var recordID: String
+        public var sha256: String
+        public var size: Int64
+        public var time: Int64
+    }
+
+    /// What a retrieve produced.
+    public struct RetrieveResult: Codable, Sendable {
+        public var input: String
+        public var output: String
+        public var recordID: String
+        public var sha256: String
+        public var size: Int64
+    }
+
+    /// Hashes `input`, asks the key service for a save, and seals the file into `output`.
+    public func save(input: String, output: String, force: Bool) async throws -> SaveResult {
+        let fileName = URL(fileURLWithPath: input).lastPathComponent
+        guard Validation.isValidFileName(fileName) else {
+            throw ClientError(.usage, "the file name \(fileName) cannot be recorded: it must be 1-255 bytes with no control characters")
+        }
+        let file = try InputFile(path: input)
+        let out = try AtomicOutput(target: output, force: force)
+
+        let (digest, size) = try hash(file, label: "hashing")
+        let answer = try await service.save(SaveRequest(fileName: fileName, sha256: Hex.encode(digest), size: size), token: token)
+        let receipt = answer.receipt
+        guard receipt.owner == user, receipt.fileName == fileName, receipt.sha256 == Hex.encode(digest),
+              receipt.size == size, receipt.recordID == answer.recordID,
+              let recordID = RecordID.bytes(answer.recordID),
+              let keyBytes = Data(base64Encoded: answer.encodeKey),
+              let encodeKey = try? P256.KeyAgreement.PublicKey(x963Representation: keyBytes),
+              receipt.encodeKeyID == Hex.encode(ContainerHeader.keyID(of: encodeKey))
+        else {
+            throw ClientError(.software, "the key service's receipt does not match the file that was sent; nothing was written")
+        }
+        let (header, fileKey) = try ContainerHeader.seal(recordID: recordID, encodeKey: encodeKey, receipt: try receipt.encoded())
+
+        guard lseek(file.fd, 0, SEEK_SET) == 0 else { throw ClientError(.ioError, "cannot rewind \(input)") }
+        var source = HashingSource(FileDescriptorSource(fd: file.fd))
+        var sink = FileDescriptorSink(fd: out.fd)
+        let bar = ProgressBar(label: "sealing", total: size, enabled: showProgress)
+        do {
+            try ContainerStream.seal(from: &source, to: &sink, header: header, fileKey: fileKey, progress: bar.update)
+        } catch let error as ContainerError {
+            bar.finish()
+            throw ClientError(.ioError, "sealing \(input) failed: \(error.message)")
+        }
+        bar.finish()
+        guard Array(source.hasher.finalize()) == digest, source.count == size else {
+            throw ClientError(.ioError, "\(input) changed while it was being saved; nothing was written; save it again")
+        }
+        try out.commit(force: force)
+        return SaveResult(input: input, output: output, recordID: answer.recordID, sha256: receipt.sha256, size: size, time: receipt.time)
+    }
+
+    /// Reads the container header, asks the key service for the decode key, and opens `input` into `output`.
+    public func retrieve(input: String, output: String?, force: Bool) async throws -> RetrieveResult {
+        let file = try InputFile(path: input)
+        var source = FileDescriptorSource(fd: file.fd)
+        let header: ContainerHeader
+        let receipt: Receipt
+        do {
+            header = try ContainerStream.readHeader(from: &source)
+            receipt = try Receipt.decode(header.receipt)
+        } catch let error as ContainerError {
+            throw ClientError(.dataError, "\(input): \(error.message)")
+        } catch {
+            throw ClientError(.dataError, "\(input): the container's receipt is damaged")
+        }
+        guard RecordID.bytes(receipt.recordID) == header.recordID,
+              Hex.decode(receipt.encodeKeyID) == header.encodeKeyID,
+              Validation.isValidFileName(receipt.fileName)
+        else {
+            throw ClientError(.dataError, "\(input): the container's receipt does not match its header; the container was altered")
+        }
+        let target = output ?? Self.defaultRetrieveTarget(input: input, fileName: receipt.fileName)
+        let out = try AtomicOutput(target: target, force: force)
+
+        let answer = try await service.retrieve(
+            RetrieveRequest(recordID: receipt.recordID, fileName: receipt.fileName, signature: receipt.signature), token: token
+        )
+        guard let raw = Data(base64Encoded: answer.decodeKey),
+              let decodeKey = try? P256.KeyAgreement.PrivateKey(rawRepresentation: raw)
+        else {
+            throw ClientError(.software, "the key service sent a decode key this coffer cannot read")
+        }
+        var sink = FileDescriptorSink(fd: out.fd)
+        let bar = ProgressBar(label: "opening", total: receipt.size, enabled: showProgress)
+        let opened: (sha256: SHA256Digest, size: Int64)
+        do {
+            let fileKey = try header.unwrapFileKey(decodeKey: decodeKey)
+            opened = try ContainerStream.open(from: &source, to: &sink, header: header, fileKey: fileKey, progress: bar.update)
+        } catch let error as ContainerError {
+            bar.finish()
+            throw ClientError(error.code == .io ? .ioError : .dataError, "\(input): \(error.message); nothing was written")
+        }
+        bar.finish()
+        guard Hex.encode(opened.sha256) == receipt.sha256, opened.size == receipt.size else {
+            throw ClientError(.dataError, "\(input): the opened file does not match the SHA-256 in its receipt; nothing was written")
+        }
+        try out.commit(force: force)
+        return RetrieveResult(input: input, output: target, recordID: receipt.recordID, sha256: receipt.sha256, size: opened.size)
+    }
+
+    /// The record id of a container, read from its header.
+    public static func recordID(ofContainer path: String) throws -> String {
+        let file = try InputFile(path: path)
+        var source = FileDescriptorSource(fd: file.fd)
+        do {
+            let header = try ContainerStream.readHeader(from: &source)
+            return RecordID.text(header.recordID)
+        } catch let error as ContainerError {
+            throw ClientError(.dataError, "\(path): \(error.message)")
+        }
+    }
+
+    /// `X.coffer` opens to `X`; anything else to the receipt's file name beside it.
+    static func defaultRetrieveTarget(input: String, fileName: String) -> String {
+        if input.hasSuffix(".coffer"), input.count > ".coffer".count { return String(input.dropLast(".coffer".count)) }
+        return URL(fileURLWithPath: input).deletingLastPathComponent().appendingPathComponent(fileName).path
+    }
+
+    private func hash(_ file: InputFile, label: String) throws -> ([UInt8], Int64) {
+        var source = HashingSource(FileDescriptorSource(fd: file.fd))
+        let bar = ProgressBar(label: label, total: file.size, enabled: showProgress)
+        defer { bar.finish() }
+        while true {
+            let chunk = try source.read(upTo: 1 << 20)
+            if chunk.isEmpty { break }
+            bar.update(source.count)
+        }
+        return (Array(source.hasher.finalize()), source.count)
+    }
+}
+
+/// An open regular file to read.
+final class InputFile {
+    let fd: Int32
+    let size: Int64
+
+    init(path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw ClientError(.noInput, "cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw ClientError(.noInput, "\(path) is not a regular file")
+        }
+        self.fd = fd
+        self.size = Int64(info.st_size)
+    }
+
+    deinit { close(fd) }
+}
+
+/// A source that hashes and counts what passes through it.
+struct HashingSource<Base: ByteSource>: ByteSource {
+    var base: Base
+    var hasher = SHA256()
+    var count: Int64 = 0
+
+    init(_ base: Base) { self.base = base }
+
+    mutating func read(upTo count: Int) throws -> [UInt8] {
+        let bytes = try base.read(upTo: count)
+        hasher.update(data: bytes)
+        self.count += Int64(bytes.count)
+        return bytes
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import CofferDatabase
+import CofferServerSupport
+import Foundation
+import Logging
+
+/// `coffer-database`: the private tier. Settings: --config FILE, then COFFER_DATABASE_* variables, then flags.
+@main
+struct DatabaseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coffer-database",
+        abstract: "The Coffer database tier: the only process that touches the database.",
+        discussion: """
+            Serves the transaction tier over ZeroMQ with CURVE, admitting only the keys on its allow
+            list, and stores to an embedded SQLite file (default) or PostgreSQL (a postgresql:// URL).
+            Settings come from --config FILE (key = value lines), then COFFER_DATABASE_<KEY>
+            environment variables, then flags. Keys: endpoint, store, curve-secret-key, allow-list,
+            log-level. SIGTERM or SIGINT stops it after the request in progress.
+            """
+    )
+
+    @Option(help: "A config file of `key = value` lines.")
+    var config: String?
+
+    @Option(help: "The ZeroMQ endpoint to bind (default tcp://127.0.0.1:7701; port * picks one).")
+    var endpoint: String?
+
+    @Option(help: "A SQLite file path, or a postgresql:// URL (default coffer.sqlite).")
+    var store: String?
+
+    @Option(help: "This tier's CURVE secret key file.")
+    var curveSecretKey: String?
+
+    @Option(help: "The file of transaction-tier CURVE public keys admitted.")
+    var allowList: String?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String?
+
+    @Option(help: "A file to write the bound endpoint to once ready.")
+    var readyFile: String?
+
+    func run() throws {
+        let settings: SettingsFile
+        var configuration = DatabaseTierConfiguration()
+        do {
+            settings = try SettingsFile(path: config, environmentPrefix: "COFFER_DATABASE")
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        configuration.endpoint = settings.string("endpoint", flag: endpoint) ?? configuration.endpoint
+        configuration.store = settings.string("store", flag: store) ?? configuration.store
+        configuration.curveSecretKeyFile = settings.string("curve-secret-key", flag: curveSecretKey) ?? configuration.curveSecretKeyFile
+        configuration.allowListFile = settings.string("allow-list", flag: allowList) ?? configuration.allowListFile
+        let levelText = settings.string("log-level", flag: logLevel) ?? "info"
+        guard let level = Logger.Level(rawValue: levelText) else { throw ValidationError("unknown log level \(levelText)") }
+        JSONLogHandler.bootstrap(level: level)
+        let logger = Logger(label: "coffer-database")
+
+        do {
+            let tier = try DatabaseTier(configuration: configuration, logger: logger)
+            try tier.start()
+            if let path = settings.string("ready-file", flag: readyFile) {
+                FileManager.default.createFile(atPath: path + ".tmp", contents: Data((tier.boundEndpoint + "\n").utf8))
+                rename(path + ".tmp", path)
+            }
+            ShutdownSignal.wait()
+            logger.info("shutting down")
+            tier.stop()
+        } catch {
+            logger.critical("cannot start", metadata: ["coffer.error": "\(error)"])
+            FileHandle.standardError.write(Data("coffer-database: \(error)\n".utf8))
+            throw ExitCode(78)
+        }
+    }
+}

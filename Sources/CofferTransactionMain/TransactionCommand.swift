@@ -1,0 +1,83 @@
+import ArgumentParser
+import CofferServerSupport
+import CofferTransaction
+import Foundation
+import Logging
+
+/// `coffer-transaction`: the public tier. Settings: --config FILE, then COFFER_TRANSACTION_* variables, then flags.
+@main
+struct TransactionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coffer-transaction",
+        abstract: "The Coffer transaction tier: TLS, authentication, keys, receipts.",
+        discussion: """
+            Serves the HTTPS JSON API (docs/api/openapi.yaml) and reaches the database tier only over
+            ZeroMQ with CURVE. Settings come from --config FILE (key = value lines), then
+            COFFER_TRANSACTION_<KEY> environment variables, then flags. Keys: host, port, tls-cert,
+            tls-key, signing-key, kek, curve-secret-key, database-public-key, database (comma-separated),
+            database-timeout (seconds), session-minutes, log-level. SIGTERM or SIGINT drains and stops it.
+            """
+    )
+
+    @Option(help: "A config file of `key = value` lines.")
+    var config: String?
+    @Option(help: "The address to listen on (default 127.0.0.1).")
+    var host: String?
+    @Option(help: "The TCP port (default 8443; 0 picks a free one).")
+    var port: Int?
+    @Option(help: "TLS certificate chain, PEM.")
+    var tlsCert: String?
+    @Option(help: "TLS private key, PEM.")
+    var tlsKey: String?
+    @Option(help: "Receipt signing key, PEM (mode 0600).")
+    var signingKey: String?
+    @Option(help: "Key-encryption key file (mode 0600).")
+    var kek: String?
+    @Option(help: "This process's CURVE secret key file (mode 0600).")
+    var curveSecretKey: String?
+    @Option(help: "The database tier's CURVE public key file.")
+    var databasePublicKey: String?
+    @Option(help: "A database tier endpoint; repeat for several.")
+    var database: [String] = []
+    @Option(help: "Seconds one database-tier request may take before a 503 (default 5).")
+    var databaseTimeout: Int?
+    @Option(help: "Minutes a login session lasts (default 15).")
+    var sessionMinutes: Int?
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String?
+    @Option(help: "A file to write https://HOST:PORT to once listening.")
+    var readyFile: String?
+
+    func run() async throws {
+        var c = TransactionTierConfiguration()
+        let s: SettingsFile
+        do {
+            s = try SettingsFile(path: config, environmentPrefix: "COFFER_TRANSACTION")
+            c.host = s.string("host", flag: host) ?? c.host
+            c.port = try s.int("port", flag: port) ?? c.port
+            c.tlsCertificateFile = s.string("tls-cert", flag: tlsCert) ?? c.tlsCertificateFile
+            c.tlsKeyFile = s.string("tls-key", flag: tlsKey) ?? c.tlsKeyFile
+            c.signingKeyFile = s.string("signing-key", flag: signingKey) ?? c.signingKeyFile
+            c.kekFile = s.string("kek", flag: kek) ?? c.kekFile
+            c.curveSecretKeyFile = s.string("curve-secret-key", flag: curveSecretKey) ?? c.curveSecretKeyFile
+            c.databasePublicKeyFile = s.string("database-public-key", flag: databasePublicKey) ?? c.databasePublicKeyFile
+            c.databaseEndpoints = s.list("database", flag: database) ?? c.databaseEndpoints
+            if let seconds = try s.int("database-timeout", flag: databaseTimeout) { c.databaseTimeout = .seconds(max(1, seconds)) }
+            if let minutes = try s.int("session-minutes", flag: sessionMinutes) { c.sessionLifetime = .seconds(60 * max(1, minutes)) }
+            c.readyFile = s.string("ready-file", flag: readyFile)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let levelText = s.string("log-level", flag: logLevel) ?? "info"
+        guard let level = Logger.Level(rawValue: levelText) else { throw ValidationError("unknown log level \(levelText)") }
+        JSONLogHandler.bootstrap(level: level)
+        let logger = Logger(label: "coffer-transaction")
+        do {
+            try await TransactionTier(configuration: c, logger: logger).run()
+        } catch {
+            logger.critical("stopped on an error", metadata: ["coffer.error": "\(error)"])
+            FileHandle.standardError.write(Data("coffer-transaction: \(error)\n".utf8))
+            throw ExitCode(78)
+        }
+    }
+}
