@@ -173,6 +173,7 @@ let package = Package(
         .testTarget(
             name: "CofferContainerTests",
             dependencies: ["CofferContainer", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Vectors"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -21,7 +21,7 @@ public struct ContainerHeader: Sendable, Hashable {
     /// HMAC-SHA256 over all preceding header bytes.
     public var mac: [UInt8]
 
-    /// The header bytes covered by the HPKE associated data: magic through salt.
+    /// The header bytes bound into the HPKE key schedule (after the info label): magic through salt.
     var boundPrefix: [UInt8] {
         var out = ContainerFormat.magic
         out.appendBigEndian(ContainerFormat.suiteP256AES256GCM)
@@ -77,10 +77,10 @@ public struct ContainerHeader: Sendable, Hashable {
         var sender = try HPKE.Sender(
             recipientKey: encodeKey,
             ciphersuite: .P256_SHA256_AES_GCM_256,
-            info: Data(ContainerFormat.hpkeInfo)
+            info: Data(ContainerFormat.hpkeInfo + header.boundPrefix)
         )
         let wrapped = try fileKey.withUnsafeBytes { keyBytes in
-            try sender.seal(Data(keyBytes), authenticating: Data(header.boundPrefix))
+            try sender.seal(Data(keyBytes))
         }
         header.encapsulatedKey = Array(sender.encapsulatedKey)
         header.wrappedFileKey = Array(wrapped)
@@ -107,10 +107,10 @@ public struct ContainerHeader: Sendable, Hashable {
             var recipient = try HPKE.Recipient(
                 privateKey: decodeKey,
                 ciphersuite: .P256_SHA256_AES_GCM_256,
-                info: Data(ContainerFormat.hpkeInfo),
+                info: Data(ContainerFormat.hpkeInfo + boundPrefix),
                 encapsulatedKey: Data(encapsulatedKey)
             )
-            keyBytes = try recipient.open(Data(wrappedFileKey), authenticating: Data(boundPrefix))
+            keyBytes = try recipient.open(Data(wrappedFileKey))
         } catch {
             throw ContainerError(.headerAuthenticationFailed, "the container header was altered: the file key does not unwrap")
         }

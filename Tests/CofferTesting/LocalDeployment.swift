@@ -1,0 +1,144 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real Coffer deployment for one test: keys from `coffer-admin init`, a CA and TLS certificate
+/// from `openssl`, and the real `coffer-database` and `coffer-transaction` processes on free loopback ports.
+public final class LocalDeployment: @unchecked Sendable {
+    public let directory: String
+    public let store: String
+    public private(set) var databaseEndpoint = ""
+    public private(set) var serverURL = ""
+    public private(set) var database: TestProcess?
+    public private(set) var transaction: TestProcess?
+    public let caFile: String
+    let logs: String
+
+    /// The client's environment: server, CA, a private state folder, and `user`.
+    public func clientEnvironment(user: String) -> [String: String] {
+        [
+            "COFFER_SERVER": serverURL.replacingOccurrences(of: "https://127.0.0.1", with: "localhost"),
+            "COFFER_CA": caFile,
+            "COFFER_HOME": directory + "/client-" + user,
+            "COFFER_USER": user,
+            "PATH": "/usr/bin:/bin",
+        ]
+    }
+
+    /// Creates keys and certificates and starts both tiers.
+    ///
+    /// - Parameter store: A postgresql:// URL, or `nil` for a SQLite file in the deployment folder.
+    public static func start(store: String? = nil) async throws -> LocalDeployment {
+        let directory = try TestEnvironment.makeTemporaryDirectory("deployment")
+        let deployment = LocalDeployment(directory: directory, store: store ?? directory + "/coffer.sqlite")
+        try await deployment.initialize()
+        try await deployment.startDatabase(endpoint: "tcp://127.0.0.1:*")
+        try await deployment.startTransaction()
+        return deployment
+    }
+
+    private init(directory: String, store: String) {
+        self.directory = directory
+        self.store = store
+        self.caFile = directory + "/tls/ca.crt"
+        self.logs = directory + "/logs"
+        try? FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+    }
+
+    private func initialize() async throws {
+        try await runChecked(TestEnvironment.binary("coffer-admin"), ["init", directory + "/keys"])
+        let tls = directory + "/tls"
+        try FileManager.default.createDirectory(atPath: tls, withIntermediateDirectories: true)
+        let openssl = "/usr/bin/openssl"
+        try await runChecked(openssl, ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+                                       "-subj", "/CN=Coffer test CA", "-keyout", tls + "/ca.key", "-out", tls + "/ca.crt",
+                                       "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"])
+        try await runChecked(openssl, ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=localhost",
+                                       "-keyout", tls + "/server.key", "-out", tls + "/server.csr"])
+        try "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n".write(toFile: tls + "/server.ext", atomically: true, encoding: .utf8)
+        try await runChecked(openssl, ["x509", "-req", "-in", tls + "/server.csr", "-CA", tls + "/ca.crt", "-CAkey", tls + "/ca.key",
+                                       "-CAcreateserial", "-days", "2", "-extfile", tls + "/server.ext", "-out", tls + "/server.crt"])
+    }
+
+    /// Starts (or restarts) the database tier on `endpoint` and waits until it is ready.
+    public func startDatabase(endpoint: String) async throws {
+        let ready = directory + "/database.ready"
+        unlink(ready)
+        database = try TestProcess(
+            TestEnvironment.binary("coffer-database"),
+            ["--endpoint", endpoint, "--store", store, "--curve-secret-key", directory + "/keys/database/curve.secret",
+             "--allow-list", directory + "/keys/database/allow.list", "--ready-file", ready, "--log-level", "debug"],
+            environment: ["PATH": "/usr/bin:/bin"], logDirectory: logs
+        )
+        databaseEndpoint = try await waitForFile(ready, process: database!)
+    }
+
+    private func startTransaction() async throws {
+        let ready = directory + "/transaction.ready"
+        let keys = directory + "/keys/transaction"
+        transaction = try TestProcess(
+            TestEnvironment.binary("coffer-transaction"),
+            ["--port", "0", "--tls-cert", directory + "/tls/server.crt", "--tls-key", directory + "/tls/server.key",
+             "--signing-key", keys + "/signing.key.pem", "--kek", keys + "/kek.b64", "--curve-secret-key", keys + "/curve.secret",
+             "--database-public-key", keys + "/database-curve.public", "--database", databaseEndpoint,
+             "--database-timeout", "3", "--ready-file", ready],
+            environment: ["PATH": "/usr/bin:/bin"], logDirectory: logs
+        )
+        serverURL = try await waitForFile(ready, process: transaction!)
+    }
+
+    /// Runs the real `coffer` client as `user`.
+    public func coffer(_ arguments: [String], user: String, stdin: String? = nil, timeout: Duration = .seconds(120)) async throws -> CommandResult {
+        try await run(TestEnvironment.binary("coffer"), arguments, environment: clientEnvironment(user: user), stdin: stdin, timeout: timeout)
+    }
+
+    /// Registers `user` and logs in.
+    public func registerAndLogin(_ user: String, password: String = "correct horse battery staple") async throws {
+        let registered = try await coffer(["register", "--password-stdin"], user: user, stdin: password + "\n")
+        guard registered.status == 0 else { throw TestError("register failed: \(registered.stderr)") }
+        let loggedIn = try await coffer(["login", "--password-stdin"], user: user, stdin: password + "\n")
+        guard loggedIn.status == 0 else { throw TestError("login failed: \(loggedIn.stderr)") }
+    }
+
+    /// Stops both tiers and removes the folder.
+    public func shutdown() async {
+        await transaction?.stop()
+        await database?.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// The logs of both tiers, for failure messages.
+    public var tierLogs: String {
+        [database, transaction].compactMap { $0 }.map { $0.standardError }.joined(separator: "\n---\n")
+    }
+
+    private func runChecked(_ executable: String, _ arguments: [String]) async throws {
+        let result = try await run(executable, arguments, environment: ["PATH": "/usr/bin:/bin"], stdin: nil, timeout: .seconds(60))
+        guard result.status == 0 else { throw TestError("\(executable) \(arguments.first ?? "") failed: \(result.stderr)") }
+    }
+
+    private func run(_ executable: String, _ arguments: [String], environment: [String: String], stdin: String?, timeout: Duration) async throws -> CommandResult {
+        let process = try TestProcess(executable, arguments, environment: environment, stdin: stdin.map { Array($0.utf8) }, logDirectory: logs)
+        let status = try await process.wait(timeout: timeout)
+        return CommandResult(status: status, stdout: process.standardOutput, stderr: process.standardError)
+    }
+
+    private func waitForFile(_ path: String, process: TestProcess) async throws -> String {
+        for _ in 0..<300 {
+            if let text = try? String(contentsOfFile: path, encoding: .utf8), !text.isEmpty {
+                return text.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            guard process.isRunning else { throw TestError("a tier exited during start-up: \(process.standardError)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestError("a tier did not become ready within 15 s: \(process.standardError)")
+    }
+}
+
+/// What a command printed and how it exited.
+public struct CommandResult: Sendable {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+}
