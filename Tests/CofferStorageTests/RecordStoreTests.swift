@@ -1,0 +1,90 @@
+import CofferStorage
+import CofferTesting
+import Foundation
+import Testing
+
+/// The store's behaviour, identical on SQLite and PostgreSQL.
+@Suite struct RecordStoreTests {
+    enum Backend: String, CaseIterable, Sendable { case sqlite, postgres }
+
+    static var backends: [Backend] {
+        TestEnvironment.postgresURL != nil || TestEnvironment.postgresRequired ? Backend.allCases : [.sqlite]
+    }
+
+    func openStore(_ backend: Backend) async throws -> RecordStore {
+        switch backend {
+        case .sqlite:
+            let dir = try TestEnvironment.makeTemporaryDirectory("store")
+            return try RecordStore(connection: SQLiteConnection(path: dir + "/test.sqlite"))
+        case .postgres:
+            return try RecordStore(connection: PostgresConnection(url: try await TestEnvironment.makePostgresDatabase()))
+        }
+    }
+
+    func record(_ owner: String, id: UInt8 = 1) -> StoredRecord {
+        StoredRecord(id: Array(repeating: id, count: 16), owner: owner, fileName: "a.txt", sha256: Array(repeating: 9, count: 32),
+                     size: 5, createdAtMs: 1_000, encodeKeyID: Array(repeating: 8, count: 32), wrappedDecodeKey: [1, 2, 3],
+                     receipt: Array("{}".utf8), receiptSignature: [7, 7, 7])
+    }
+
+    @Test("migrations bring a new store to the latest version and are idempotent", arguments: backends)
+    func migrations(backend: Backend) async throws {
+        let store = try await openStore(backend)
+        #expect(store.schemaVersion == Migrations.latestVersion)
+    }
+
+    @Test("a user registers once; the name cannot be taken twice", arguments: backends)
+    func registration(backend: Backend) async throws {
+        let store = try await openStore(backend)
+        #expect(try store.registerUser(name: "alice", passwordHash: "h", timeMs: 1, source: "s"))
+        #expect(try !store.registerUser(name: "alice", passwordHash: "h2", timeMs: 2, source: "s"))
+        #expect(try store.credentials(user: "alice")?.passwordHash == "h")
+        #expect(try store.credentials(user: "nobody") == nil)
+        #expect(try store.history(owner: "alice", recordID: nil, limit: 10)?.map(\.kind) == ["register"])
+    }
+
+    @Test("a key is released only to the owner with the stored name and receipt; every attempt is audited", arguments: backends)
+    func release(backend: Backend) async throws {
+        let store = try await openStore(backend)
+        _ = try store.registerUser(name: "alice", passwordHash: "h", timeMs: 1, source: "s")
+        _ = try store.registerUser(name: "bob", passwordHash: "h", timeMs: 1, source: "s")
+        #expect(try store.createRecord(record("alice"), source: "s") != nil)
+        #expect(try store.createRecord(record("alice"), source: "s") == nil, "a second record with the same id")
+        let id = record("alice").id
+
+        let released = try store.releaseKey(recordID: id, owner: "alice", fileName: "a.txt", receiptSignature: [7, 7, 7], timeMs: 2, source: "s")
+        guard case .released(let wrapped, _) = released else {
+            Issue.record("not released: \(released)")
+            return
+        }
+        #expect(wrapped == [1, 2, 3])
+        #expect(try store.releaseKey(recordID: id, owner: "alice", fileName: "b.txt", receiptSignature: [7, 7, 7], timeMs: 3, source: "s")
+            == .refused(reason: "the file name does not match the record"))
+        #expect(try store.releaseKey(recordID: id, owner: "alice", fileName: "a.txt", receiptSignature: [6], timeMs: 4, source: "s")
+            == .refused(reason: "the receipt does not match the record"))
+        #expect(try store.releaseKey(recordID: id, owner: "bob", fileName: "a.txt", receiptSignature: [7, 7, 7], timeMs: 5, source: "s")
+            == .notFound(reason: "not the owner of the record"))
+        #expect(try store.releaseKey(recordID: Array(repeating: 5, count: 16), owner: "alice", fileName: "a.txt", receiptSignature: [7], timeMs: 6, source: "s")
+            == .notFound(reason: "no such record"))
+
+        let aliceRecord = try #require(try store.history(owner: "alice", recordID: id, limit: 100))
+        #expect(aliceRecord.map(\.kind) == ["save", "retrieve", "retrieve_refused", "retrieve_refused"])
+        #expect(aliceRecord.last?.detail == "the receipt does not match the record")
+        #expect(try store.history(owner: "bob", recordID: id, limit: 100) == nil, "bob cannot read alice's record history")
+        let bobs = try #require(try store.history(owner: "bob", recordID: nil, limit: 100))
+        #expect(bobs.map(\.kind) == ["register", "retrieve_refused"], "bob's attempt is in bob's own history")
+    }
+
+    @Test("logins, good and failed, are audited with their source", arguments: backends)
+    func logins(backend: Backend) async throws {
+        let store = try await openStore(backend)
+        _ = try store.registerUser(name: "alice", passwordHash: "h", timeMs: 1, source: "10.0.0.1")
+        try store.recordLogin(user: "alice", success: false, reason: "wrong password", timeMs: 2, source: "127.0.0.9")
+        try store.recordLogin(user: "alice", success: true, reason: "", timeMs: 3, source: "127.0.0.9")
+        let events = try #require(try store.history(owner: "alice", recordID: nil, limit: 100))
+        #expect(events.map(\.kind) == ["register", "login_failed", "login"])
+        #expect(events[1].detail == "wrong password")
+        #expect(events[1].source == "127.0.0.9")
+        #expect(events.map(\.index) == events.map(\.index).sorted())
+    }
+}

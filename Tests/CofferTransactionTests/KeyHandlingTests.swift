@@ -1,0 +1,79 @@
+import CofferTransaction
+import Crypto
+import Foundation
+import Testing
+
+@Suite struct KeyWrapperTests {
+    let wrapper = KeyWrapper(kek: SymmetricKey(size: .bits256))
+    let record: [UInt8] = Array(repeating: 1, count: 16)
+
+    @Test("a wrapped decode key unwraps for its own record and owner")
+    func roundTrip() throws {
+        let key = P256.KeyAgreement.PrivateKey()
+        let wrapped = try wrapper.wrap(key, recordID: record, owner: "alice")
+        #expect(try wrapper.unwrap(wrapped, recordID: record, owner: "alice").rawRepresentation == key.rawRepresentation)
+        #expect(!wrapped.contains(subsequence: Array(key.rawRepresentation)))
+    }
+
+    @Test("a wrapped key moved to another record or owner, or altered, does not unwrap")
+    func boundToRecordAndOwner() throws {
+        let wrapped = try wrapper.wrap(P256.KeyAgreement.PrivateKey(), recordID: record, owner: "alice")
+        #expect(throws: (any Error).self) { try wrapper.unwrap(wrapped, recordID: Array(repeating: 2, count: 16), owner: "alice") }
+        #expect(throws: (any Error).self) { try wrapper.unwrap(wrapped, recordID: record, owner: "bob") }
+        var altered = wrapped
+        altered[20] ^= 1
+        #expect(throws: (any Error).self) { try wrapper.unwrap(altered, recordID: record, owner: "alice") }
+        #expect(throws: (any Error).self) { try KeyWrapper(kek: SymmetricKey(size: .bits256)).unwrap(wrapped, recordID: record, owner: "alice") }
+    }
+}
+
+@Suite struct SessionTokenTests {
+    let tokens = SessionTokens(kek: SymmetricKey(size: .bits256), lifetime: .seconds(60))
+
+    @Test("a fresh token names its user until it expires")
+    func lifetime() {
+        let now = Date()
+        let issued = tokens.issue(for: "alice", now: now)
+        #expect(tokens.user(for: issued.token, now: now) == "alice")
+        #expect(tokens.user(for: issued.token, now: now.addingTimeInterval(61)) == nil)
+    }
+
+    @Test("tampered, foreign and malformed tokens are refused")
+    func refusals() {
+        let issued = tokens.issue(for: "alice")
+        var chars = Array(issued.token)
+        chars[3] = chars[3] == "A" ? "B" : "A"
+        #expect(tokens.user(for: String(chars)) == nil)
+        #expect(SessionTokens(kek: SymmetricKey(size: .bits256)).user(for: issued.token) == nil)
+        for junk in ["", ".", "abc", "a.b.c", String(repeating: "x", count: 5000)] {
+            #expect(tokens.user(for: junk) == nil)
+        }
+    }
+}
+
+@Suite struct PasswordHasherTests {
+    let hasher = PasswordHasher()
+
+    @Test("the right password matches, a wrong one does not, and hashes are salted")
+    func verify() throws {
+        let stored = try hasher.hash("correct horse")
+        #expect(stored.hasPrefix("pbkdf2-sha256$600000$"))
+        #expect(hasher.verify("correct horse", against: stored))
+        #expect(!hasher.verify("correct horsE", against: stored))
+        #expect(try hasher.hash("correct horse") != stored)
+    }
+
+    @Test("malformed or too-cheap stored hashes never match")
+    func malformed() {
+        for stored in ["", "plain", "pbkdf2-sha256$1000$AAAA$AAAA", "md5$600000$AAAA$AAAA", "pbkdf2-sha256$x$y$z"] {
+            #expect(!hasher.verify("anything", against: stored))
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    func contains(subsequence: [UInt8]) -> Bool {
+        guard subsequence.count <= count else { return false }
+        return (0...(count - subsequence.count)).contains { Array(self[$0..<($0 + subsequence.count)]) == subsequence }
+    }
+}
