@@ -206,6 +206,8 @@ let package = Package(
             dependencies: [
                 "CofferTesting",
                 "CofferZMQ",
+                "CofferWire",
+                .product(name: "Logging", package: "swift-log"),
                 "CofferCLI",
                 "CofferTransactionMain",
                 "CofferDatabaseMain",

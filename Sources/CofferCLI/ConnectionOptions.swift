@@ -13,6 +13,9 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The user name (default: $COFFER_USER).", valueName: "name"))
     var user: String?
 
+    @Option(help: ArgumentHelp("Seconds to wait for the key service to answer (default: $COFFER_TIMEOUT, else 9).", valueName: "seconds"))
+    var timeout: Int?
+
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
     func resolvedUser() throws -> String {
@@ -33,7 +36,9 @@ struct ConnectionOptions: ParsableArguments {
         guard let ca = ca ?? environment["COFFER_CA"], !ca.isEmpty else {
             throw ClientError(.configuration, "no CA certificate given: use --ca FILE or set COFFER_CA")
         }
-        return try KeyServiceClient(server: try serverAddress(), caFile: ca)
+        let seconds = timeout ?? environment["COFFER_TIMEOUT"].flatMap { Int($0) } ?? 9
+        guard seconds > 0 else { throw ClientError(.usage, "--timeout must be a positive number of seconds") }
+        return try KeyServiceClient(server: try serverAddress(), caFile: ca, timeout: .seconds(seconds))
     }
 
     var sessions: SessionStore { SessionStore(directory: SessionStore.defaultDirectory()) }

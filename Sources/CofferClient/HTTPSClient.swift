@@ -23,7 +23,7 @@ struct HTTPSClient: Sendable {
     let requestTimeout: Duration
     static let maxReplySize = 8 << 20
 
-    init(server: ServerAddress, caFile: String, connectTimeout: TimeAmount = .seconds(5), requestTimeout: Duration = .seconds(60)) throws {
+    init(server: ServerAddress, caFile: String, connectTimeout: TimeAmount = .seconds(5), requestTimeout: Duration = .seconds(9)) throws {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
         do {

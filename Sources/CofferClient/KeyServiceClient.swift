@@ -11,8 +11,9 @@ public struct KeyServiceClient: Sendable {
     /// - Parameters:
     ///   - server: The transaction tier's address.
     ///   - caFile: The deployment's CA certificate (PEM) that the server's certificate must chain to.
-    public init(server: ServerAddress, caFile: String) throws {
-        self.http = try HTTPSClient(server: server, caFile: caFile)
+    ///   - timeout: How long one exchange may take, connection and TLS handshake included.
+    public init(server: ServerAddress, caFile: String, timeout: Duration = .seconds(9)) throws {
+        self.http = try HTTPSClient(server: server, caFile: caFile, requestTimeout: timeout)
     }
 
     public func register(user: String, password: String) async throws -> RegisterResponse {

@@ -108,6 +108,12 @@ public final class LocalDeployment: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
+    /// Kills both tiers at once and removes the folder; for `defer`, where nothing can be awaited.
+    public func terminate() {
+        for process in [transaction, database].compactMap({ $0 }) { process.killAndReap() }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
     /// The logs of both tiers, for failure messages.
     public var tierLogs: String {
         [database, transaction].compactMap { $0 }.map { $0.standardError }.joined(separator: "\n---\n")

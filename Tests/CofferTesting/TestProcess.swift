@@ -90,6 +90,15 @@ public final class TestProcess: @unchecked Sendable {
         if (try? await wait(timeout: grace)) == nil { signal(SIGKILL); _ = try? await wait(timeout: .seconds(5)) }
     }
 
+    /// Sends SIGKILL and reaps the process; returns at once because a killed process exits at once.
+    public func killAndReap() {
+        guard exitStatus == nil else { return }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        exitStatus = 128 + SIGKILL
+    }
+
     public var standardOutput: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
     public var standardError: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 }
