@@ -8,19 +8,31 @@ struct CofferCommand: AsyncParsableCommand {
         commandName: "coffer",
         abstract: "Keep files encrypted under a key service that decides, live, who may open them.",
         discussion: """
-            Set up once:   eval "$(deploy/local env)"   (or pass --server, --ca, --user)
-                           coffer register && coffer login
-            Then:          coffer save report.pdf          → report.pdf.coffer
-                           coffer retrieve report.pdf.coffer → report.pdf
-                           coffer history report.pdf.coffer
+            Set up once:  eval "$(deploy/local env)"  (or --server, --ca, --user)
+                          coffer register && coffer login
+            Then:         coffer save report.pdf             -> report.pdf.coffer
+                          coffer retrieve report.pdf.coffer  -> report.pdf
+                          coffer history report.pdf.coffer
 
-            Environment: COFFER_SERVER (HOST:PORT), COFFER_CA (CA certificate, PEM), COFFER_USER,
-            COFFER_HOME (state folder; default ~/.config/coffer).
+            Environment:
+              COFFER_SERVER   the key service, HOST:PORT
+              COFFER_CA       the deployment's CA certificate (PEM)
+              COFFER_USER     your user name
+              COFFER_HOME     state folder (default ~/.config/coffer)
+              COFFER_TIMEOUT  seconds to wait for an answer (default 9)
 
-            Exit statuses: 0 success; 64 bad arguments; 65 damaged, altered or foreign container;
-            66 input missing; 69 key service unreachable or busy; 70 unexpected answer;
-            73 output exists or cannot be created; 74 read/write failure; 75 name taken;
-            77 login failed, not logged in, or request refused; 78 server, CA or user not configured.
+            Exit statuses:
+              0   success
+              64  bad arguments
+              65  damaged, altered or foreign container; content mismatch
+              66  input missing or not a regular file
+              69  key service unreachable, busy or degraded
+              70  unexpected answer from the key service
+              73  output exists (use --force) or cannot be created
+              74  read or write failure
+              75  user name taken
+              77  wrong password, not logged in, or request refused
+              78  server, CA certificate or user not configured
             """,
         subcommands: [Register.self, Login.self, Save.self, Retrieve.self, History.self]
     )
