@@ -56,8 +56,12 @@ public struct CurveKeyPair: Sendable, Hashable {
 /// A secret key file holds the Z85 secret key on one line and has mode 0600; a public key file
 /// or an allow list holds Z85 public keys, one per line, `#` starting a comment.
 public enum CurveKeyFile {
-    /// Reads a key pair from a secret key file.
+    /// Reads a key pair from a secret key file, refusing one that its group or others can access.
     public static func readKeyPair(at path: String) throws -> CurveKeyPair {
+        var info = stat()
+        if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
+            throw ZMQError(.invalidKey, "\(path) holds a secret key but can be read by others; run `chmod 600 \(path)`")
+        }
         let text = try String(contentsOfFile: path, encoding: .utf8)
         guard let line = keyLines(text).first else {
             throw ZMQError(.invalidKey, "\(path) holds no CURVE secret key")

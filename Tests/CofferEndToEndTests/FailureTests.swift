@@ -67,6 +67,23 @@ import Glibc
         #expect(recovered, "the transaction tier did not recover after the database tier returned")
     }
 
+    @Test("a frozen database tier gets a 503 after the tier-link timeout, and service resumes when it thaws")
+    func databaseFrozen() async throws {
+        let deployment = try await LocalDeployment.start()
+        defer { deployment.terminate() }
+        try await deployment.registerAndLogin("gina")
+        let file = deployment.directory + "/f.txt"
+        try Data("hello".utf8).write(to: URL(fileURLWithPath: file))
+        deployment.database?.signal(SIGSTOP)
+        let frozen = try await deployment.coffer(["save", file, "-o", file + ".1"], user: "gina", timeout: .seconds(20))
+        deployment.database?.signal(SIGCONT)
+        #expect(frozen.status == 69, "\(frozen.stderr)")
+        #expect(frozen.stderr.contains("did not answer in time"))
+        #expect(!FileManager.default.fileExists(atPath: file + ".1"))
+        let thawed = try await deployment.coffer(["save", file, "-o", file + ".2"], user: "gina")
+        #expect(thawed.status == 0, "\(thawed.stderr)")
+    }
+
     @Test("ZeroMQ peers with an unknown CURVE key, without CURVE, or sending garbage are refused while the database tier keeps serving")
     func hostileTierPeers() async throws {
         let deployment = try await LocalDeployment.start()

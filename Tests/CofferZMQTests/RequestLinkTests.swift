@@ -2,6 +2,9 @@ import CofferZMQ
 import Foundation
 import Logging
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The CURVE request link, with real sockets on loopback.
 @Suite(.serialized) struct RequestLinkTests {
@@ -92,5 +95,19 @@ import Testing
             try await Task.sleep(for: .milliseconds(100))
         }
         return try await body()
+    }
+}
+
+@Suite struct CurveKeyFileTests {
+    @Test("a secret key file that others can read is refused")
+    func permissions() throws {
+        let keys = try CurveKeyPair.generate()
+        let path = NSTemporaryDirectory() + "coffer-curve-\(UUID().uuidString)"
+        try (keys.secretKey + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        chmod(path, 0o644)
+        #expect(throws: ZMQError.self) { try CurveKeyFile.readKeyPair(at: path) }
+        chmod(path, 0o600)
+        #expect(try CurveKeyFile.readKeyPair(at: path) == keys)
     }
 }
