@@ -112,20 +112,11 @@ import Glibc
         let friend = try RequestClient(configuration: .init(endpoints: [deployment.databaseEndpoint], keys: allowed, serverKey: serverKey), context: ZMQContext(), logger: logger)
         try friend.start()
         defer { friend.shutdown() }
-        var pong: [UInt8]?
-        for _ in 0..<50 where pong == nil {
-            pong = try? await friend.request(ping, timeout: .seconds(2))
-            if pong == nil { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        #expect(pong != nil)
+        #expect(await eventually { try await friend.request(ping, timeout: .seconds(2)) } != nil)
         await #expect(throws: ZMQError.self) { try await friend.request([0xFF, 0x00, 0x13, 0x37], timeout: .milliseconds(500)) }
         await #expect(throws: ZMQError.self) { try await friend.request([UInt8](repeating: 0x42, count: 2 << 20), timeout: .milliseconds(500)) }
         // The oversized message made libzmq drop that connection; the client reconnects by itself.
-        var answer: [UInt8]?
-        for _ in 0..<50 where answer == nil {
-            answer = try? await friend.request(ping, timeout: .seconds(2))
-            if answer == nil { try await Task.sleep(for: .milliseconds(100)) }
-        }
+        let answer = await eventually { try await friend.request(ping, timeout: .seconds(2)) }
         let response = try WireProtocol.decode(WireResponse.self, from: try #require(answer))
         guard case .pong(let p) = response.body else {
             Issue.record("no pong after garbage: \(response)")
@@ -136,5 +127,14 @@ import Glibc
 
         // The regular path still works for a real client.
         try await deployment.registerAndLogin("frank")
+    }
+
+    /// The first success of `body` within about five seconds, or `nil`.
+    private func eventually(_ body: () async throws -> [UInt8]) async -> [UInt8]? {
+        for _ in 0..<50 {
+            if let value = try? await body() { return value }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return nil
     }
 }

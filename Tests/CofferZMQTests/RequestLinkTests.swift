@@ -18,13 +18,18 @@ import Glibc
         return (server, keys, context)
     }
 
+    func startClient(_ endpoint: String, keys: CurveKeyPair, serverKey: String) throws -> RequestClient {
+        let client = try RequestClient(configuration: .init(endpoints: [endpoint], keys: keys, serverKey: serverKey), context: ZMQContext(), logger: logger)
+        try client.start()
+        return client
+    }
+
     @Test("an allow-listed client gets answers; requests are matched to replies")
     func roundTrip() async throws {
         let clientKeys = try CurveKeyPair.generate()
         let (server, serverKeys, _) = try startEcho(allowed: [clientKeys.publicKey])
         defer { server.stop() }
-        let client = try RequestClient(configuration: .init(endpoints: [server.boundEndpoint], keys: clientKeys, serverKey: serverKeys.publicKey), context: ZMQContext(), logger: logger)
-        try client.start()
+        let client = try startClient(server.boundEndpoint, keys: clientKeys, serverKey: serverKeys.publicKey)
         defer { client.shutdown() }
         let reply = try await retrying { try await client.request([1, 2, 3], timeout: .seconds(5)) }
         #expect(reply == [3, 2, 1])
@@ -44,8 +49,7 @@ import Glibc
         let allowedKeys = try CurveKeyPair.generate()
         let (server, serverKeys, _) = try startEcho(allowed: [allowedKeys.publicKey])
         defer { server.stop() }
-        let stranger = try RequestClient(configuration: .init(endpoints: [server.boundEndpoint], keys: try CurveKeyPair.generate(), serverKey: serverKeys.publicKey), context: ZMQContext(), logger: logger)
-        try stranger.start()
+        let stranger = try startClient(server.boundEndpoint, keys: try CurveKeyPair.generate(), serverKey: serverKeys.publicKey)
         defer { stranger.shutdown() }
         try await Task.sleep(for: .milliseconds(300))
         await #expect(throws: ZMQError.self) { try await stranger.request([1], timeout: .seconds(1)) }
@@ -55,8 +59,7 @@ import Glibc
 
     @Test("a request with no server connected fails at once as unavailable")
     func noServer() async throws {
-        let client = try RequestClient(configuration: .init(endpoints: ["tcp://127.0.0.1:1"], keys: try CurveKeyPair.generate(), serverKey: try CurveKeyPair.generate().publicKey), context: ZMQContext(), logger: logger)
-        try client.start()
+        let client = try startClient("tcp://127.0.0.1:1", keys: try CurveKeyPair.generate(), serverKey: try CurveKeyPair.generate().publicKey)
         defer { client.shutdown() }
         let error = await #expect(throws: ZMQError.self) { try await client.request([1], timeout: .seconds(5)) }
         #expect(error?.code == .unavailable)
@@ -67,8 +70,7 @@ import Glibc
         let clientKeys = try CurveKeyPair.generate()
         let (server, serverKeys, _) = try startEcho(allowed: [clientKeys.publicKey])
         defer { server.stop() }
-        let client = try RequestClient(configuration: .init(endpoints: [server.boundEndpoint], keys: clientKeys, serverKey: serverKeys.publicKey), context: ZMQContext(), logger: logger)
-        try client.start()
+        let client = try startClient(server.boundEndpoint, keys: clientKeys, serverKey: serverKeys.publicKey)
         defer { client.shutdown() }
         _ = try await retrying { try await client.request([1], timeout: .seconds(5)) }
         let error = await #expect(throws: ZMQError.self) { try await client.request([0xDE, 0xAD], timeout: .milliseconds(300)) }
