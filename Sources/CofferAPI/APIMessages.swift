@@ -7,9 +7,34 @@ public import Foundation
 public struct RegisterRequest: Codable, Sendable {
     public var user: String
     public var password: String
-    public init(user: String, password: String) {
+    /// The client installation's id (UUID text).
+    public var clientID: String
+    /// The installation's P-256 public key, base64 X9.63; later requests are signed with its private half.
+    public var deviceKey: String
+    public init(user: String, password: String, clientID: String, deviceKey: String) {
         self.user = user
         self.password = password
+        self.clientID = clientID
+        self.deviceKey = deviceKey
+    }
+}
+
+/// `POST /v1/identity` request: a fresh random challenge for the server to sign.
+public struct IdentityRequest: Codable, Sendable {
+    /// Base64 of 32 random bytes.
+    public var challenge: String
+    public init(challenge: String) { self.challenge = challenge }
+}
+
+/// `POST /v1/identity` answer: the server's identity key and its signature over the challenge.
+public struct IdentityResponse: Codable, Sendable {
+    /// Base64 DER SubjectPublicKeyInfo of the server's P-256 identity key.
+    public var serverKey: String
+    /// Base64 DER ECDSA signature over ``ServerIdentity/challengeMessage(_:)``.
+    public var signature: String
+    public init(serverKey: String, signature: String) {
+        self.serverKey = serverKey
+        self.signature = signature
     }
 }
 
@@ -23,9 +48,15 @@ public struct RegisterResponse: Codable, Sendable {
 public struct LoginRequest: Codable, Sendable {
     public var user: String
     public var password: String
-    public init(user: String, password: String) {
+    /// The client installation's id (UUID text).
+    public var clientID: String
+    /// The installation's P-256 public key, base64 X9.63; later requests are signed with its private half.
+    public var deviceKey: String
+    public init(user: String, password: String, clientID: String, deviceKey: String) {
         self.user = user
         self.password = password
+        self.clientID = clientID
+        self.deviceKey = deviceKey
     }
 }
 
@@ -102,7 +133,9 @@ public struct HistoryEvent: Codable, Sendable, Hashable {
     public var detail: String
     /// The network address the request came from.
     public var source: String
-    public init(index: Int64, time: Int64, kind: String, user: String, recordID: String?, fileName: String?, detail: String, source: String) {
+    /// The client installation that made the request; empty when unknown.
+    public var clientID: String
+    public init(index: Int64, time: Int64, kind: String, user: String, recordID: String?, fileName: String?, detail: String, source: String, clientID: String) {
         self.index = index
         self.time = time
         self.kind = kind
@@ -111,6 +144,7 @@ public struct HistoryEvent: Codable, Sendable, Hashable {
         self.fileName = fileName
         self.detail = detail
         self.source = source
+        self.clientID = clientID
     }
 }
 

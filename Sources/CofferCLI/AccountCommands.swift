@@ -19,6 +19,8 @@ struct Register: AsyncParsableCommand {
             throw ClientError(.usage, "'\(user)' is not a valid user name: use 1-64 of a-z, 0-9, '.', '_', '-'")
         }
         let client = try connection.client()
+        let device = try connection.device()
+        try await connection.verifyServer(client, expected: password.serverKey)
         let secret = try password.read(prompt: "New password for \(user): ")
         if let problem = Validation.passwordProblem(secret) { throw ClientError(.usage, problem) }
         if !password.passwordStdin {
@@ -26,7 +28,7 @@ struct Register: AsyncParsableCommand {
                 throw ClientError(.usage, "the passwords differ; nothing was registered")
             }
         }
-        let answer = try await client.register(user: user, password: secret)
+        let answer = try await client.register(user: user, password: secret, device: device)
         try output.emit(answer, text: "registered \(answer.user) at \(client.server); next: coffer login")
     }
 }
@@ -44,8 +46,10 @@ struct Login: AsyncParsableCommand {
     func run() async throws {
         let user = try connection.resolvedUser()
         let client = try connection.client()
+        let device = try connection.device()
+        try await connection.verifyServer(client, expected: password.serverKey)
         let secret = try password.read(prompt: "Password for \(user): ")
-        let answer = try await client.login(user: user, password: secret)
+        let answer = try await client.login(user: user, password: secret, device: device)
         try connection.sessions.save(
             .init(server: client.server.description, user: user, token: answer.token, expiresAt: answer.expiresAt),
             server: client.server

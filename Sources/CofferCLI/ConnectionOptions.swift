@@ -41,19 +41,41 @@ struct ConnectionOptions: ParsableArguments {
         return try KeyServiceClient(server: try serverAddress(), caFile: ca, timeout: .seconds(seconds))
     }
 
-    var sessions: SessionStore { SessionStore(directory: SessionStore.defaultDirectory()) }
+    var stateDirectory: String { SessionStore.defaultDirectory() }
+    var sessions: SessionStore { SessionStore(directory: stateDirectory) }
 
-    /// The files API for a logged-in user.
-    func secureFiles(showProgress: Bool) throws -> (SecureFiles, SessionStore.Session) {
+    /// This installation's device key, created on first use.
+    func device() throws -> DeviceKey { try DeviceKey.loadOrCreate(in: stateDirectory) }
+
+    /// The stored session of the user, with the device key that signs its requests.
+    func session() throws -> (KeyServiceClient, SessionCredentials, String) {
         let user = try resolvedUser()
         let client = try client()
-        let session = try sessions.load(server: client.server, user: user)
-        return (SecureFiles(service: client, token: session.token, user: user, showProgress: showProgress), session)
+        let stored = try sessions.load(server: client.server, user: user)
+        return (client, SessionCredentials(token: stored.token, device: try device()), user)
+    }
+
+    /// The files API for a logged-in user.
+    func secureFiles(showProgress: Bool) throws -> SecureFiles {
+        let (client, credentials, user) = try session()
+        return SecureFiles(service: client, session: credentials, user: user, showProgress: showProgress)
+    }
+
+    /// Has the server prove its identity key and checks it against the pinned one (or `--server-key`).
+    func verifyServer(_ client: KeyServiceClient, expected: String?) async throws {
+        let known = KnownServers(directory: stateDirectory)
+        let result = try await client.verifyIdentity(knownServers: known, expected: expected ?? environment["COFFER_SERVER_KEY"])
+        if result.newlyPinned {
+            FileHandle.standardError.write(Data("coffer: pinned the identity key of \(client.server): \(result.fingerprint)\n".utf8))
+        }
     }
 }
 
-/// How a password reaches the client.
+/// How a password reaches the client, and which server identity to expect.
 struct PasswordOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The key service's identity key fingerprint to require (sha256:…; default: $COFFER_SERVER_KEY, else pinned at first contact).", valueName: "fingerprint"))
+    var serverKey: String?
+
     @Flag(help: "Read the password from the first line of standard input instead of the terminal.")
     var passwordStdin = false
 

@@ -22,7 +22,7 @@ struct Save: AsyncParsableCommand {
     var force = false
 
     func run() async throws {
-        let (files, _) = try connection.secureFiles(showProgress: !output.quiet && !output.json)
+        let files = try connection.secureFiles(showProgress: !output.quiet && !output.json)
         let result = try await files.save(input: file, output: out ?? file + ".coffer", force: force)
         try output.emit(result, text: "saved \(result.input) → \(result.output) (record \(result.recordID), \(result.size) bytes)")
     }
@@ -47,7 +47,7 @@ struct Retrieve: AsyncParsableCommand {
     var force = false
 
     func run() async throws {
-        let (files, _) = try connection.secureFiles(showProgress: !output.quiet && !output.json)
+        let files = try connection.secureFiles(showProgress: !output.quiet && !output.json)
         let result = try await files.retrieve(input: container, output: out, force: force)
         try output.emit(result, text: "retrieved \(result.input) → \(result.output) (\(result.size) bytes, SHA-256 checked)")
     }
@@ -66,9 +66,9 @@ struct History: AsyncParsableCommand {
     var container: String?
 
     func run() async throws {
-        let (_, session) = try connection.secureFiles(showProgress: false)
+        let (client, session, _) = try connection.session()
         let recordID = try container.map { try SecureFiles.recordID(ofContainer: $0) }
-        let answer = try await connection.client().history(recordID: recordID, token: session.token)
+        let answer = try await client.history(recordID: recordID, session: session)
         try output.emit(answer, text: Self.table(answer.events))
     }
 
@@ -81,6 +81,7 @@ struct History: AsyncParsableCommand {
             if let name = event.fileName { line += " \(name)" }
             if let id = event.recordID { line += " [\(id)]" }
             line += " from \(event.source)"
+            if !event.clientID.isEmpty { line += " client \(event.clientID.prefix(8))" }
             if !event.detail.isEmpty { line += " — \(event.detail)" }
             return line
         }.joined(separator: "\n")

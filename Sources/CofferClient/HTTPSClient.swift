@@ -37,9 +37,9 @@ struct HTTPSClient: Sendable {
         self.requestTimeout = requestTimeout
     }
 
-    func send(_ method: HTTPMethod, _ path: String, bearer: String? = nil, body: [UInt8]? = nil) async throws -> Reply {
+    func send(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> Reply {
         try await withThrowingTaskGroup(of: Reply.self) { group in
-            group.addTask { try await self.exchange(method, path, bearer: bearer, body: body) }
+            group.addTask { try await self.exchange(method, path, headers: headers, body: body) }
             group.addTask {
                 try await Task.sleep(for: requestTimeout)
                 throw ClientError(.unavailable, "the key service at \(server) did not answer within \(requestTimeout); try again later")
@@ -49,7 +49,7 @@ struct HTTPSClient: Sendable {
         }
     }
 
-    private func exchange(_ method: HTTPMethod, _ path: String, bearer: String?, body: [UInt8]?) async throws -> Reply {
+    private func exchange(_ method: HTTPMethod, _ path: String, headers extraHeaders: [(String, String)], body: [UInt8]?) async throws -> Reply {
         let sslContext = self.sslContext
         let isIP = (try? SocketAddress(ipAddress: server.host, port: 0)) != nil
         let hostname: String? = isIP ? nil : server.host
@@ -73,7 +73,7 @@ struct HTTPSClient: Sendable {
                 head.headers.add(name: "Host", value: server.description)
                 head.headers.add(name: "User-Agent", value: "coffer/1")
                 head.headers.add(name: "Connection", value: "close")
-                if let bearer { head.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
+                for (name, value) in extraHeaders { head.headers.add(name: name, value: value) }
                 if let body {
                     head.headers.add(name: "Content-Type", value: "application/json")
                     head.headers.add(name: "Content-Length", value: String(body.count))

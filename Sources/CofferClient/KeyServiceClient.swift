@@ -2,6 +2,16 @@ public import CofferAPI
 import Foundation
 import NIOHTTP1
 
+/// What an authenticated request needs: the session token and the device key that signs.
+public struct SessionCredentials: Sendable {
+    public let token: String
+    public let device: DeviceKey
+    public init(token: String, device: DeviceKey) {
+        self.token = token
+        self.device = device
+    }
+}
+
 /// Typed calls to the transaction tier's HTTPS API.
 public struct KeyServiceClient: Sendable {
     private let http: HTTPSClient
@@ -16,33 +26,57 @@ public struct KeyServiceClient: Sendable {
         self.http = try HTTPSClient(server: server, caFile: caFile, requestTimeout: timeout)
     }
 
-    public func register(user: String, password: String) async throws -> RegisterResponse {
-        try await call(.POST, "/v1/register", body: RegisterRequest(user: user, password: password))
+    /// Has the server sign a fresh challenge, and checks the key against the pinned one.
+    ///
+    /// - Parameter expected: A fingerprint given up front (`--server-key`).
+    /// - Returns: The server's fingerprint and whether it was pinned just now.
+    public func verifyIdentity(knownServers: KnownServers, expected: String?) async throws -> (fingerprint: String, newlyPinned: Bool) {
+        let challenge = (0..<ServerIdentity.challengeSize).map { _ in UInt8.random(in: 0...255) }
+        let answer: IdentityResponse = try await call(.POST, "/v1/identity", body: IdentityRequest(challenge: Data(challenge).base64EncodedString()))
+        guard let key = ServerIdentity.verify(answer, challenge: challenge) else {
+            throw ClientError(.notPermitted, "the key service at \(server) did not prove its identity: its signature over the challenge is invalid; nothing was sent")
+        }
+        let pinned = try knownServers.check(key, for: server, expected: expected)
+        return (ServerIdentity.fingerprint(of: key), pinned)
     }
 
-    public func login(user: String, password: String) async throws -> LoginResponse {
-        try await call(.POST, "/v1/login", body: LoginRequest(user: user, password: password))
+    public func register(user: String, password: String, device: DeviceKey) async throws -> RegisterResponse {
+        try await call(.POST, "/v1/register", body: RegisterRequest(user: user, password: password, clientID: device.clientID, deviceKey: device.publicKeyBase64))
     }
 
-    public func save(_ request: SaveRequest, token: String) async throws -> SaveResponse {
-        try await call(.POST, "/v1/save", bearer: token, body: request)
+    public func login(user: String, password: String, device: DeviceKey) async throws -> LoginResponse {
+        try await call(.POST, "/v1/login", body: LoginRequest(user: user, password: password, clientID: device.clientID, deviceKey: device.publicKeyBase64))
     }
 
-    public func retrieve(_ request: RetrieveRequest, token: String) async throws -> RetrieveResponse {
-        try await call(.POST, "/v1/retrieve", bearer: token, body: request)
+    public func save(_ request: SaveRequest, session: SessionCredentials) async throws -> SaveResponse {
+        try await call(.POST, "/v1/save", session: session, body: request)
+    }
+
+    public func retrieve(_ request: RetrieveRequest, session: SessionCredentials) async throws -> RetrieveResponse {
+        try await call(.POST, "/v1/retrieve", session: session, body: request)
     }
 
     /// The account's history, or one record's when `recordID` is given.
-    public func history(recordID: String?, token: String) async throws -> HistoryResponse {
+    public func history(recordID: String?, session: SessionCredentials) async throws -> HistoryResponse {
         let path = recordID.map { "/v1/records/\($0)/history" } ?? "/v1/history"
-        return try await call(.GET, path, bearer: token, body: Optional<RegisterRequest>.none)
+        return try await call(.GET, path, session: session, body: Optional<RegisterRequest>.none)
     }
 
     private func call<Body: Encodable, Answer: Decodable>(
-        _ method: HTTPMethod, _ path: String, bearer: String? = nil, body: Body?
+        _ method: HTTPMethod, _ path: String, session: SessionCredentials? = nil, body: Body?
     ) async throws -> Answer {
         let bytes = try body.map { Array(try JSONEncoder().encode($0)) }
-        let reply = try await http.send(method, path, bearer: bearer, body: bytes)
+        var headers: [(String, String)] = []
+        if let session {
+            let signed = try RequestSignature.sign(method: method.rawValue, path: path, body: bytes ?? [], key: session.device.privateKey)
+            headers = [
+                ("Authorization", "Bearer \(session.token)"),
+                (RequestSignature.timeHeader, signed.time),
+                (RequestSignature.nonceHeader, signed.nonce),
+                (RequestSignature.signatureHeader, signed.signature),
+            ]
+        }
+        let reply = try await http.send(method, path, headers: headers, body: bytes)
         guard (200..<300).contains(reply.status) else { throw Self.error(for: reply) }
         do {
             return try JSONDecoder().decode(Answer.self, from: Data(reply.body))
@@ -58,6 +92,7 @@ public struct KeyServiceClient: Sendable {
         case 400, 413, 422: return ClientError(.usage, "the key service refused the request: \(message)")
         case 401: return ClientError(.notPermitted, message)
         case 403, 404: return ClientError(.notPermitted, message)
+        case 409 where decoded?.error.code == "replayed": return ClientError(.notPermitted, message)
         case 409: return ClientError(.conflict, message)
         case 429, 503:
             let retry = reply.header("Retry-After").map { " (retry after \($0) s)" } ?? ""

@@ -10,13 +10,13 @@ import Glibc
 /// (container → file), each talking to the key service once.
 public struct SecureFiles: Sendable {
     let service: KeyServiceClient
-    let token: String
+    let session: SessionCredentials
     let user: String
     let showProgress: Bool
 
-    public init(service: KeyServiceClient, token: String, user: String, showProgress: Bool) {
+    public init(service: KeyServiceClient, session: SessionCredentials, user: String, showProgress: Bool) {
         self.service = service
-        self.token = token
+        self.session = session
         self.user = user
         self.showProgress = showProgress
     }
@@ -50,7 +50,7 @@ public struct SecureFiles: Sendable {
         let out = try AtomicOutput(target: output, force: force)
 
         let (digest, size) = try hash(file, label: "hashing")
-        let answer = try await service.save(SaveRequest(fileName: fileName, sha256: Hex.encode(digest), size: size), token: token)
+        let answer = try await service.save(SaveRequest(fileName: fileName, sha256: Hex.encode(digest), size: size), session: session)
         let receipt = answer.receipt
         guard receipt.owner == user, receipt.fileName == fileName, receipt.sha256 == Hex.encode(digest),
               receipt.size == size, receipt.recordID == answer.recordID,
@@ -105,7 +105,7 @@ public struct SecureFiles: Sendable {
         let out = try AtomicOutput(target: target, force: force)
 
         let answer = try await service.retrieve(
-            RetrieveRequest(recordID: receipt.recordID, fileName: receipt.fileName, signature: receipt.signature), token: token
+            RetrieveRequest(recordID: receipt.recordID, fileName: receipt.fileName, signature: receipt.signature), session: session
         )
         guard let raw = Data(base64Encoded: answer.decodeKey),
               let decodeKey = try? P256.KeyAgreement.PrivateKey(rawRepresentation: raw)

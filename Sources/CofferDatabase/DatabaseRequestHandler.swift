@@ -12,6 +12,8 @@ public final class DatabaseRequestHandler {
     private let logger: Logger
     /// The most history entries one answer carries.
     static let maxHistory = 1_000
+    /// How long request nonces are remembered; the transaction tier refuses requests older than half of this.
+    static let nonceRetentionMs: Int64 = 10 * 60 * 1000
 
     /// Creates a handler that opens its store with `openStore` (now and after a lost connection).
     public init(logger: Logger, openStore: @escaping () throws -> RecordStore) throws {
@@ -63,6 +65,16 @@ public final class DatabaseRequestHandler {
     }
 
     private func answer(_ request: WireRequest, _ body: WireRequest.OneOf_Body, _ store: RecordStore) throws -> WireResponse {
+        if request.hasReplayGuard {
+            let guardInfo = request.replayGuard
+            guard !guardInfo.clientID.isEmpty, guardInfo.nonce.count >= 16 else {
+                return WireProtocol.error(to: request, .badRequest, "a replay guard needs a client id and a 16-byte nonce")
+            }
+            guard try store.consumeNonce(clientID: guardInfo.clientID, nonce: Array(guardInfo.nonce), timeMs: guardInfo.timeUnixMs, retentionMs: Self.nonceRetentionMs) else {
+                logger.warning("refused a replayed request", metadata: ["coffer.client_id": "\(guardInfo.clientID)"])
+                return WireProtocol.error(to: request, .replayed, "this request was already received; it is a replay")
+            }
+        }
         switch body {
         case .ping:
             var pong = Coffer_Wire_V1_Pong()
@@ -74,7 +86,8 @@ public final class DatabaseRequestHandler {
             guard !m.user.isEmpty, !m.passwordHash.isEmpty else {
                 return WireProtocol.error(to: request, .badRequest, "user and password hash are required")
             }
-            guard try store.registerUser(name: m.user, passwordHash: m.passwordHash, timeMs: m.timeUnixMs, source: m.source) else {
+            let device = m.hasDevice ? DeviceIdentity(clientID: m.device.clientID, publicKey: Array(m.device.publicKey)) : nil
+            guard try store.registerUser(name: m.user, passwordHash: m.passwordHash, timeMs: m.timeUnixMs, source: m.source, device: device) else {
                 return WireProtocol.error(to: request, .conflict, "the user name is taken")
             }
             return WireProtocol.response(to: request, .ack(.init()))
@@ -87,12 +100,23 @@ public final class DatabaseRequestHandler {
             credentials.user = m.user
             credentials.passwordHash = found.passwordHash
             credentials.locked = found.locked
+            credentials.lockedUntilUnixMs = found.lockedUntilMs
             return WireProtocol.response(to: request, .credentials(credentials))
 
         case .recordLogin(let m):
-            var ack = Coffer_Wire_V1_Ack()
-            ack.auditIndex = try store.recordLogin(user: m.user, success: m.success, reason: m.reason, timeMs: m.timeUnixMs, source: m.source)
-            return WireProtocol.response(to: request, .ack(ack))
+            let device = m.hasDevice ? DeviceIdentity(clientID: m.device.clientID, publicKey: Array(m.device.publicKey)) : nil
+            let outcome = try store.recordLogin(
+                user: m.user, success: m.success, reason: m.reason, timeMs: m.timeUnixMs, source: m.source, device: device,
+                maxFailures: m.maxFailures == 0 ? 5 : Int(m.maxFailures), lockMs: m.lockMs == 0 ? 15 * 60 * 1000 : m.lockMs
+            )
+            switch outcome {
+            case .recorded(let index, _):
+                var ack = Coffer_Wire_V1_Ack()
+                ack.auditIndex = index
+                return WireProtocol.response(to: request, .ack(ack))
+            case .deviceConflict:
+                return WireProtocol.error(to: request, .forbidden, "this client id is enrolled with a different device key")
+            }
 
         case .createRecord(let m):
             guard m.recordID.count == 16, m.sha256.count == 32, !m.wrappedDecodeKey.isEmpty, !m.owner.isEmpty else {
@@ -103,7 +127,7 @@ public final class DatabaseRequestHandler {
                 createdAtMs: m.timeUnixMs, encodeKeyID: Array(m.encodeKeyID), wrappedDecodeKey: Array(m.wrappedDecodeKey),
                 receipt: Array(m.receipt), receiptSignature: Array(m.receiptSignature)
             )
-            guard let index = try store.createRecord(record, source: m.source) else {
+            guard let index = try store.createRecord(record, source: m.source, clientID: m.clientID) else {
                 return WireProtocol.error(to: request, .conflict, "the record id is taken or the owner does not exist")
             }
             var ack = Coffer_Wire_V1_Ack()
@@ -116,7 +140,7 @@ public final class DatabaseRequestHandler {
             }
             let outcome = try store.releaseKey(
                 recordID: Array(m.recordID), owner: m.owner, fileName: m.fileName,
-                receiptSignature: Array(m.receiptSignature), timeMs: m.timeUnixMs, source: m.source
+                receiptSignature: Array(m.receiptSignature), timeMs: m.timeUnixMs, source: m.source, clientID: m.clientID
             )
             switch outcome {
             case .released(let wrapped, let index):
@@ -147,6 +171,7 @@ public final class DatabaseRequestHandler {
                 event.fileName = entry.fileName ?? ""
                 event.detail = entry.detail
                 event.source = entry.source
+                event.clientID = entry.clientID
                 return event
             }
             return WireProtocol.response(to: request, .history(history))

@@ -81,6 +81,47 @@ public enum Migrations {
                 CREATE INDEX audit_events_record ON audit_events(record_id, idx);
                 """
         ),
+        Migration(
+            version: 2,
+            sqlite: """
+                CREATE TABLE devices (
+                    user_name TEXT NOT NULL REFERENCES users(name),
+                    client_id TEXT NOT NULL,
+                    public_key BLOB NOT NULL,
+                    enrolled_at_ms INTEGER NOT NULL,
+                    PRIMARY KEY (user_name, client_id)
+                );
+                CREATE TABLE request_nonces (
+                    client_id TEXT NOT NULL,
+                    nonce BLOB NOT NULL,
+                    time_ms INTEGER NOT NULL,
+                    PRIMARY KEY (client_id, nonce)
+                );
+                CREATE INDEX request_nonces_time ON request_nonces(time_ms);
+                ALTER TABLE audit_events ADD COLUMN client_id TEXT NOT NULL DEFAULT '';
+                ALTER TABLE users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE users ADD COLUMN locked_until_ms INTEGER NOT NULL DEFAULT 0;
+                """,
+            postgres: """
+                CREATE TABLE devices (
+                    user_name TEXT NOT NULL REFERENCES users(name),
+                    client_id TEXT NOT NULL,
+                    public_key BYTEA NOT NULL,
+                    enrolled_at_ms BIGINT NOT NULL,
+                    PRIMARY KEY (user_name, client_id)
+                );
+                CREATE TABLE request_nonces (
+                    client_id TEXT NOT NULL,
+                    nonce BYTEA NOT NULL,
+                    time_ms BIGINT NOT NULL,
+                    PRIMARY KEY (client_id, nonce)
+                );
+                CREATE INDEX request_nonces_time ON request_nonces(time_ms);
+                ALTER TABLE audit_events ADD COLUMN client_id TEXT NOT NULL DEFAULT '';
+                ALTER TABLE users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE users ADD COLUMN locked_until_ms BIGINT NOT NULL DEFAULT 0;
+                """
+        ),
     ]
 
     /// Brings the schema up to ``latestVersion``; safe when several processes start at once.

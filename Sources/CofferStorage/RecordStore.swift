@@ -8,6 +8,8 @@ public enum AuditKind: String, Sendable, CaseIterable {
     case save
     case retrieve
     case retrieveRefused = "retrieve_refused"
+    case deviceEnrolled = "device_enrolled"
+    case locked
 }
 
 /// One row of the audit history.
@@ -20,6 +22,17 @@ public struct AuditEntry: Sendable, Hashable {
     public var fileName: String?
     public var detail: String
     public var source: String
+    public var clientID: String
+}
+
+/// A client installation's identity: its id and P-256 public key.
+public struct DeviceIdentity: Sendable, Hashable {
+    public var clientID: String
+    public var publicKey: [UInt8]
+    public init(clientID: String, publicKey: [UInt8]) {
+        self.clientID = clientID
+        self.publicKey = publicKey
+    }
 }
 
 /// A saved file's record as stored: receipt and wrapped decode key, never plaintext keys.
@@ -66,7 +79,7 @@ public enum KeyRelease: Sendable, Hashable {
 ///
 /// Each operation is one transaction, and every change commits together with its audit entry.
 public final class RecordStore {
-    private let db: any SQLConnection
+    let db: any SQLConnection
     /// The schema version in force.
     public let schemaVersion: Int
 
@@ -79,41 +92,10 @@ public final class RecordStore {
     /// `sqlite` or `postgresql`.
     public var storeName: String { db.dialect == .sqlite ? "sqlite" : "postgresql" }
 
-    /// Creates a user; returns `false` when the name is taken.
-    public func registerUser(name: String, passwordHash: String, timeMs: Int64, source: String) throws -> Bool {
-        do {
-            try db.transaction {
-                try db.query(
-                    "INSERT INTO users (name, password_hash, created_at_ms) VALUES ($1, $2, $3)",
-                    [.text(name), .text(passwordHash), .int(timeMs)]
-                )
-                try appendAudit(kind: .register, user: name, timeMs: timeMs, source: source)
-            }
-            return true
-        } catch let error as StorageError where error.code == .constraint {
-            return false
-        }
-    }
-
-    /// The stored password hash and lock flag of `user`, or `nil` for an unknown user.
-    public func credentials(user: String) throws -> (passwordHash: String, locked: Bool)? {
-        let rows = try db.query("SELECT password_hash, locked FROM users WHERE name = $1", [.text(user)])
-        guard let row = rows.first else { return nil }
-        return (try row.text(0), try row.int(1) != 0)
-    }
-
-    /// Audits a login attempt.
-    @discardableResult
-    public func recordLogin(user: String, success: Bool, reason: String, timeMs: Int64, source: String) throws -> Int64 {
-        try db.transaction {
-            try appendAudit(kind: success ? .login : .loginFailed, user: user, timeMs: timeMs, detail: reason, source: source)
-        }
-    }
-
     /// Stores a new record and audits the save, in one transaction.
     ///
     /// - Returns: The audit index, or `nil` when the owner does not exist or the id is taken.
-    public func createRecord(_ record: StoredRecord, source: String) throws -> Int64? {
+    public func createRecord(_ record: StoredRecord, source: String, clientID: String = "") throws -> Int64? {
         do {
             return try db.transaction {
                 try db.query(
@@ -130,7 +112,7 @@ public final class RecordStore {
                 )
                 return try appendAudit(
                     kind: .save, user: record.owner, recordID: record.id, fileName: record.fileName,
-                    timeMs: record.createdAtMs, source: source
+                    timeMs: record.createdAtMs, source: source, clientID: clientID
                 )
             }
         } catch let error as StorageError where error.code == .constraint {
@@ -141,7 +123,8 @@ public final class RecordStore {
     /// Checks a retrieve request against the stored record and audits the outcome durably before
     /// returning: the wrapped decode key leaves only after its `retrieve` entry is committed.
     public func releaseKey(
-        recordID: [UInt8], owner: String, fileName: String, receiptSignature: [UInt8], timeMs: Int64, source: String
+        recordID: [UInt8], owner: String, fileName: String, receiptSignature: [UInt8], timeMs: Int64, source: String,
+        clientID: String = ""
     ) throws -> KeyRelease {
         try db.transaction {
             let rows = try db.query(
@@ -165,10 +148,10 @@ public final class RecordStore {
             }
             switch outcome {
             case .released(let wrapped, _):
-                let index = try appendAudit(kind: .retrieve, user: owner, recordID: recordID, fileName: fileName, timeMs: timeMs, source: source)
+                let index = try appendAudit(kind: .retrieve, user: owner, recordID: recordID, fileName: fileName, timeMs: timeMs, source: source, clientID: clientID)
                 return .released(wrappedDecodeKey: wrapped, auditIndex: index)
             case .refused(let reason), .notFound(let reason):
-                try appendAudit(kind: .retrieveRefused, user: owner, recordID: recordID, fileName: fileName, timeMs: timeMs, detail: reason, source: source)
+                try appendAudit(kind: .retrieveRefused, user: owner, recordID: recordID, fileName: fileName, timeMs: timeMs, detail: reason, source: source, clientID: clientID)
                 return outcome
             }
         }
@@ -184,7 +167,7 @@ public final class RecordStore {
             guard !owned.isEmpty else { return nil }
             rows = try db.query(
                 """
-                SELECT idx, at_ms, kind, user_name, record_id, file_name, detail, source FROM audit_events
+                SELECT idx, at_ms, kind, user_name, record_id, file_name, detail, source, client_id FROM audit_events
                 WHERE record_id = $1 AND user_name = $2 ORDER BY idx DESC LIMIT $3
                 """,
                 [.blob(recordID), .text(owner), .int(Int64(limit))]
@@ -192,7 +175,7 @@ public final class RecordStore {
         } else {
             rows = try db.query(
                 """
-                SELECT idx, at_ms, kind, user_name, record_id, file_name, detail, source FROM audit_events
+                SELECT idx, at_ms, kind, user_name, record_id, file_name, detail, source, client_id FROM audit_events
                 WHERE user_name = $1 ORDER BY idx DESC LIMIT $2
                 """,
                 [.text(owner), .int(Int64(limit))]
@@ -202,24 +185,24 @@ public final class RecordStore {
             AuditEntry(
                 index: try row.int(0), timeMs: try row.int(1), kind: try row.text(2), user: try row.text(3),
                 recordID: try row.optionalBlob(4), fileName: try row.optionalText(5), detail: try row.text(6),
-                source: try row.text(7)
+                source: try row.text(7), clientID: try row.text(8)
             )
         }
     }
 
     @discardableResult
-    private func appendAudit(
+    func appendAudit(
         kind: AuditKind, user: String, recordID: [UInt8]? = nil, fileName: String? = nil,
-        timeMs: Int64, detail: String = "", source: String
+        timeMs: Int64, detail: String = "", source: String, clientID: String = ""
     ) throws -> Int64 {
         let rows = try db.query(
             """
-            INSERT INTO audit_events (at_ms, kind, user_name, record_id, file_name, detail, source)
-            VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING idx
+            INSERT INTO audit_events (at_ms, kind, user_name, record_id, file_name, detail, source, client_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING idx
             """,
             [
                 .int(timeMs), .text(kind.rawValue), .text(user), recordID.map(SQLValue.blob) ?? .null,
-                fileName.map(SQLValue.text) ?? .null, .text(detail), .text(source),
+                fileName.map(SQLValue.text) ?? .null, .text(detail), .text(source), .text(clientID),
             ]
         )
         guard let index = try rows.first?.int(0) else { throw StorageError(.query, "the audit insert returned no index") }

@@ -7,3 +7,4 @@ extension LoginResponse: ResponseEncodable {}
 extension SaveResponse: ResponseEncodable {}
 extension RetrieveResponse: ResponseEncodable {}
 extension HistoryResponse: ResponseEncodable {}
+extension IdentityResponse: ResponseEncodable {}

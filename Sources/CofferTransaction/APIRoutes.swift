@@ -1,15 +1,24 @@
 import CofferAPI
+import CofferWire
+import HTTPTypes
 import Foundation
 public import Hummingbird
 
 /// Binds the HTTPS API (`docs/api/openapi.yaml`) to a ``TransactionService``.
 public enum APIRoutes {
+    /// The largest request body read, in bytes.
+    static let maxBody = 64 * 1024
+
     /// Builds the router.
     public static func router(service: TransactionService) -> Router<CofferRequestContext> {
         let router = Router(context: CofferRequestContext.self)
         router.add(middleware: SecurityHeadersMiddleware())
         let v1 = router.group("v1")
 
+        v1.post("identity") { request, context -> IdentityResponse in
+            let body = try await request.decode(as: IdentityRequest.self, context: context)
+            return try service.identity(body)
+        }
         v1.post("register") { request, context -> EditedResponse<RegisterResponse> in
             let body = try await request.decode(as: RegisterRequest.self, context: context)
             return EditedResponse(status: .created, response: try await service.register(body, source: context.source))
@@ -19,23 +28,20 @@ public enum APIRoutes {
             return try await service.login(body, source: context.source)
         }
         v1.post("save") { request, context -> SaveResponse in
-            let owner = try service.authenticate(bearer: bearer(request))
-            let body = try await request.decode(as: SaveRequest.self, context: context)
-            return try await service.save(body, owner: owner, source: context.source)
+            let signed = try await SignedRequest(request, service: service)
+            return try await service.save(try signed.decode(SaveRequest.self), session: signed.session, replayGuard: signed.replayGuard, source: context.source)
         }
         v1.post("retrieve") { request, context -> RetrieveResponse in
-            let owner = try service.authenticate(bearer: bearer(request))
-            let body = try await request.decode(as: RetrieveRequest.self, context: context)
-            return try await service.retrieve(body, owner: owner, source: context.source)
+            let signed = try await SignedRequest(request, service: service)
+            return try await service.retrieve(try signed.decode(RetrieveRequest.self), session: signed.session, replayGuard: signed.replayGuard, source: context.source)
         }
         v1.get("history") { request, _ -> HistoryResponse in
-            let owner = try service.authenticate(bearer: bearer(request))
-            return try await service.history(owner: owner, recordID: nil)
+            let signed = try await SignedRequest(request, service: service)
+            return try await service.history(session: signed.session, replayGuard: signed.replayGuard, recordID: nil)
         }
         v1.get("records/:id/history") { request, context -> HistoryResponse in
-            let owner = try service.authenticate(bearer: bearer(request))
-            let id = try context.parameters.require("id")
-            return try await service.history(owner: owner, recordID: id)
+            let signed = try await SignedRequest(request, service: service)
+            return try await service.history(session: signed.session, replayGuard: signed.replayGuard, recordID: try context.parameters.require("id"))
         }
         v1.get("health") { _, _ -> Response in
             let health = await service.databaseHealth()
@@ -55,10 +61,35 @@ public enum APIRoutes {
         }
         return router
     }
+}
 
-    private static func bearer(_ request: Request) -> String? {
-        guard let value = request.headers[.authorization], value.hasPrefix("Bearer ") else { return nil }
-        return String(value.dropFirst("Bearer ".count))
+/// A request whose bearer token and device signature have been checked, with its body read once.
+struct SignedRequest {
+    let session: Session
+    let replayGuard: Coffer_Wire_V1_ReplayGuard
+    let body: [UInt8]
+
+    init(_ request: Request, service: TransactionService) async throws {
+        var request = request
+        let buffer = try await request.collectBody(upTo: APIRoutes.maxBody)
+        let body = Array(buffer.readableBytesView)
+        let header = { (name: String) in HTTPField.Name(name).flatMap { request.headers[$0] } }
+        var bearer: String?
+        if let value = request.headers[.authorization], value.hasPrefix("Bearer ") { bearer = String(value.dropFirst(7)) }
+        (session, replayGuard) = try service.authenticate(
+            bearer: bearer, method: request.method.rawValue, path: request.uri.string, body: body,
+            time: header(RequestSignature.timeHeader), nonce: header(RequestSignature.nonceHeader),
+            signature: header(RequestSignature.signatureHeader)
+        )
+        self.body = body
+    }
+
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(body))
+        } catch {
+            throw APIError.badRequest("the request body is not valid JSON for this endpoint")
+        }
     }
 }
 

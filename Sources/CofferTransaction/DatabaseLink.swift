@@ -23,8 +23,9 @@ public final class DatabaseLink: Sendable {
     }
 
     /// Sends one request and returns the answer's body; an error answer throws ``DatabaseLinkError``.
-    public func call(_ body: WireRequest.OneOf_Body) async throws -> WireResponse.OneOf_Body {
-        let request = WireProtocol.request(body)
+    public func call(_ body: WireRequest.OneOf_Body, replayGuard: Coffer_Wire_V1_ReplayGuard? = nil) async throws -> WireResponse.OneOf_Body {
+        var request = WireProtocol.request(body)
+        if let replayGuard { request.replayGuard = replayGuard }
         let reply: [UInt8]
         do {
             reply = try await client.request(try WireProtocol.encode(request), timeout: timeout)

@@ -2,41 +2,68 @@ public import Crypto
 import CofferAPI
 public import Foundation
 
+/// A login session: who, from which client installation, holding which device key.
+public struct Session: Sendable, Hashable {
+    public let user: String
+    public let clientID: String
+    /// The device's P-256 public key; every request of the session must be signed with its private half.
+    public let deviceKey: P256.Signing.PublicKey
+
+    public init(user: String, clientID: String, deviceKey: P256.Signing.PublicKey) {
+        self.user = user
+        self.clientID = clientID
+        self.deviceKey = deviceKey
+    }
+
+    public static func == (a: Session, b: Session) -> Bool {
+        a.user == b.user && a.clientID == b.clientID && a.deviceKey.x963Representation == b.deviceKey.x963Representation
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(user)
+        hasher.combine(clientID)
+    }
+}
+
 /// Issues and checks stateless bearer tokens, so any transaction process can check any session.
 ///
-/// Token: base64url(`v1|user|expiry|nonce`) `.` base64url(HMAC-SHA256). The HMAC key is derived
-/// from the KEK, which every transaction process of a deployment shares.
+/// Token: base64url(`v2|user|client id|device key|expiry|nonce`) `.` base64url(HMAC-SHA256). The HMAC
+/// key is derived from the KEK, which every transaction process of a deployment shares. A token is
+/// useless without the device key it names: each request must also carry that key's signature.
 public struct SessionTokens: Sendable {
     private let key: SymmetricKey
     /// How long a session lasts.
     public let lifetime: Duration
 
     public init(kek: SymmetricKey, lifetime: Duration = .seconds(15 * 60)) {
-        self.key = HKDF<SHA256>.deriveKey(inputKeyMaterial: kek, info: Array("coffer session v1".utf8), outputByteCount: 32)
+        self.key = HKDF<SHA256>.deriveKey(inputKeyMaterial: kek, info: Array("coffer session v2".utf8), outputByteCount: 32)
         self.lifetime = lifetime
     }
 
-    /// A new token for `user` and its expiry (Unix seconds).
-    public func issue(for user: String, now: Date = Date()) -> (token: String, expiresAt: Int64) {
+    /// A new token for `session` and its expiry (Unix seconds).
+    public func issue(for session: Session, now: Date = Date()) -> (token: String, expiresAt: Int64) {
         let expiresAt = Int64(now.timeIntervalSince1970) + lifetime.components.seconds
         let nonce = Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255) })
-        let payload = Array("v1|\(user)|\(expiresAt)|\(nonce)".utf8)
+        let device = Self.base64url(Array(session.deviceKey.x963Representation))
+        let payload = Array("v2|\(session.user)|\(session.clientID)|\(device)|\(expiresAt)|\(nonce)".utf8)
         let mac = HMAC<SHA256>.authenticationCode(for: payload, using: key)
         return (Self.base64url(payload) + "." + Self.base64url(Array(mac)), expiresAt)
     }
 
-    /// The user a valid, unexpired token belongs to; `nil` otherwise.
-    public func user(for token: String, now: Date = Date()) -> String? {
+    /// The session of a valid, unexpired token; `nil` otherwise.
+    public func session(for token: String, now: Date = Date()) -> Session? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard token.utf8.count <= 512, parts.count == 2,
+        guard token.utf8.count <= 1024, parts.count == 2,
               let payload = Self.unbase64url(String(parts[0])), let mac = Self.unbase64url(String(parts[1])),
               HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: payload, using: key)
         else { return nil }
         let fields = String(decoding: payload, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false)
-        guard fields.count == 4, fields[0] == "v1", let expiry = Int64(fields[2]),
-              expiry > Int64(now.timeIntervalSince1970)
+        guard fields.count == 6, fields[0] == "v2", let expiry = Int64(fields[4]),
+              expiry > Int64(now.timeIntervalSince1970),
+              let deviceBytes = Self.unbase64url(String(fields[3])),
+              let deviceKey = try? P256.Signing.PublicKey(x963Representation: deviceBytes)
         else { return nil }
-        return String(fields[1])
+        return Session(user: String(fields[1]), clientID: String(fields[2]), deviceKey: deviceKey)
     }
 
     static func base64url(_ bytes: [UInt8]) -> String {

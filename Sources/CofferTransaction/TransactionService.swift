@@ -1,5 +1,5 @@
 public import CofferAPI
-import CofferWire
+public import CofferWire
 import Crypto
 import Foundation
 public import Logging
@@ -15,15 +15,51 @@ public struct TransactionService: Sendable {
     let wrapper: KeyWrapper
     let tokens: SessionTokens
     let hasher: PasswordHasher
+    let lockout: Lockout
     let logger: Logger
 
-    public init(database: DatabaseLink, keys: ServerKeys, sessionLifetime: Duration, passwordRounds: Int, logger: Logger) {
+    /// How many failed logins in a row lock an account, and for how long.
+    public struct Lockout: Sendable {
+        public var attempts: Int
+        public var duration: Duration
+        public init(attempts: Int = 5, duration: Duration = .seconds(15 * 60)) {
+            self.attempts = attempts
+            self.duration = duration
+        }
+    }
+
+    public init(database: DatabaseLink, keys: ServerKeys, sessionLifetime: Duration, passwordRounds: Int, lockout: Lockout = .init(), logger: Logger) {
         self.database = database
         self.keys = keys
         self.wrapper = KeyWrapper(kek: keys.kek)
         self.tokens = SessionTokens(kek: keys.kek, lifetime: sessionLifetime)
         self.hasher = PasswordHasher(rounds: passwordRounds)
+        self.lockout = lockout
         self.logger = logger
+    }
+
+    /// Signs a client's challenge with the server identity key (the receipt signing key).
+    public func identity(_ body: IdentityRequest) throws -> IdentityResponse {
+        guard let challenge = Data(base64Encoded: body.challenge), challenge.count == ServerIdentity.challengeSize else {
+            throw APIError.badRequest("the challenge must be \(ServerIdentity.challengeSize) random bytes in base64")
+        }
+        let signature = try keys.signingKey.signature(for: ServerIdentity.challengeMessage(Array(challenge)))
+        return IdentityResponse(
+            serverKey: keys.signingKey.publicKey.derRepresentation.base64EncodedString(),
+            signature: signature.derRepresentation.base64EncodedString()
+        )
+    }
+
+    /// Parses and checks a client installation's id and public key.
+    private func device(clientID: String, deviceKey: String) throws -> (Coffer_Wire_V1_Device, P256.Signing.PublicKey) {
+        guard RecordID.bytes(clientID) != nil else { throw APIError.badRequest("clientID must be a UUID") }
+        guard let bytes = Data(base64Encoded: deviceKey), let key = try? P256.Signing.PublicKey(x963Representation: bytes) else {
+            throw APIError.badRequest("deviceKey must be a base64 X9.63 P-256 public key")
+        }
+        var device = Coffer_Wire_V1_Device()
+        device.clientID = clientID.lowercased()
+        device.publicKey = key.x963Representation
+        return (device, key)
     }
 
     /// Creates an account.
@@ -32,6 +68,7 @@ public struct TransactionService: Sendable {
             throw APIError.badRequest("the user name must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit")
         }
         if let problem = Validation.passwordProblem(body.password) { throw APIError.badRequest(problem) }
+        let (device, _) = try device(clientID: body.clientID, deviceKey: body.deviceKey)
         let hasher = self.hasher
         let password = body.password
         let hash = try await offLoop { try hasher.hash(password) }
@@ -40,6 +77,7 @@ public struct TransactionService: Sendable {
         message.passwordHash = hash
         message.source = source
         message.timeUnixMs = Self.nowMs()
+        message.device = device
         do {
             _ = try await call(.registerUser(message))
         } catch DatabaseLinkError.refused(.conflict, _) {
@@ -49,12 +87,14 @@ public struct TransactionService: Sendable {
         return RegisterResponse(user: body.user)
     }
 
-    /// Checks a password and opens a session; every attempt is audited before the answer.
+    /// Checks a password and opens a session bound to the client's device key; every attempt is
+    /// audited before the answer, and repeated failures lock the account for a while.
     public func login(_ body: LoginRequest, source: String) async throws -> LoginResponse {
         let refused = APIError(.unauthorized, "login_failed", "wrong user name or password")
         guard Validation.isValidUserName(body.user), body.password.utf8.count <= Validation.maxPasswordBytes else {
             throw refused
         }
+        let (device, deviceKey) = try device(clientID: body.clientID, deviceKey: body.deviceKey)
         var query = Coffer_Wire_V1_GetCredentials()
         query.user = body.user
         var stored: String?
@@ -62,7 +102,7 @@ public struct TransactionService: Sendable {
         do {
             if case .credentials(let c) = try await call(.getCredentials(query)) {
                 stored = c.passwordHash
-                locked = c.locked
+                locked = c.locked || c.lockedUntilUnixMs > Self.nowMs()
             }
         } catch DatabaseLinkError.refused(.notFound, _) {
             stored = nil
@@ -79,24 +119,50 @@ public struct TransactionService: Sendable {
         audit.reason = reason
         audit.source = source
         audit.timeUnixMs = Self.nowMs()
-        _ = try await call(.recordLogin(audit))
+        audit.device = device
+        audit.maxFailures = UInt32(lockout.attempts)
+        audit.lockMs = Int64(lockout.duration.components.seconds * 1000)
+        do {
+            _ = try await call(.recordLogin(audit))
+        } catch DatabaseLinkError.refused(.forbidden, _) {
+            throw APIError(.forbidden, "device_conflict", "this client id is enrolled with a different device key; remove the client's state folder to make a new identity")
+        }
         guard success else {
             logger.notice("refused a login", metadata: ["coffer.user": "\(body.user)", "coffer.reason": "\(reason)", "coffer.source": "\(source)"])
-            if locked { throw APIError(.forbidden, "account_locked", "the account is locked; ask the operator") }
+            if locked {
+                throw APIError(.forbidden, "account_locked", "the account is locked after repeated failed logins; try again later or ask the operator")
+            }
             throw refused
         }
-        let session = tokens.issue(for: body.user)
+        let session = tokens.issue(for: Session(user: body.user, clientID: device.clientID, deviceKey: deviceKey))
         return LoginResponse(token: session.token, expiresAt: session.expiresAt)
     }
 
-    /// The user a bearer token belongs to.
-    public func authenticate(bearer: String?) throws -> String {
-        guard let bearer, let user = tokens.user(for: bearer) else { throw APIError.unauthorized }
-        return user
+    /// Checks a request's bearer token and device signature; returns the session and the replay
+    /// guard the database tier enforces.
+    public func authenticate(
+        bearer: String?, method: String, path: String, body: [UInt8], time: String?, nonce: String?, signature: String?
+    ) throws -> (Session, Coffer_Wire_V1_ReplayGuard) {
+        guard let bearer, let session = tokens.session(for: bearer) else { throw APIError.unauthorized }
+        guard let time, let timeMs = Int64(time), let nonce, let nonceBytes = Hex.decode(nonce), nonceBytes.count == 16, let signature else {
+            throw APIError(.unauthorized, "unsigned", "the request is not signed by the client's device key; upgrade coffer")
+        }
+        guard abs(timeMs - Self.nowMs()) <= RequestSignature.maxClockSkewMs else {
+            throw APIError(.unauthorized, "stale", "the request's time is more than 5 minutes off the server's clock; check the clock")
+        }
+        guard RequestSignature.isValid(signature: signature, key: session.deviceKey, method: method, path: path, timeMs: timeMs, nonce: nonce, body: body) else {
+            throw APIError(.unauthorized, "bad_signature", "the request is not signed by the device this session belongs to")
+        }
+        var replayGuard = Coffer_Wire_V1_ReplayGuard()
+        replayGuard.clientID = session.clientID
+        replayGuard.nonce = Data(nonceBytes)
+        replayGuard.timeUnixMs = timeMs
+        return (session, replayGuard)
     }
 
     /// Makes the key pair, receipt and record for a new save; answers after the record is committed.
-    public func save(_ body: SaveRequest, owner: String, source: String) async throws -> SaveResponse {
+    public func save(_ body: SaveRequest, session: Session, replayGuard: Coffer_Wire_V1_ReplayGuard, source: String) async throws -> SaveResponse {
+        let owner = session.user
         guard Validation.isValidFileName(body.fileName) else {
             throw APIError.badRequest("the file name must be 1-255 bytes with no '/' or control characters")
         }
@@ -124,7 +190,8 @@ public struct TransactionService: Sendable {
         record.receipt = Data(try receipt.encoded())
         record.receiptSignature = Data(base64Encoded: receipt.signature) ?? Data()
         record.source = source
-        _ = try await call(.createRecord(record))
+        record.clientID = session.clientID
+        _ = try await call(.createRecord(record), replayGuard: replayGuard)
         logger.info("saved a record", metadata: ["coffer.user": "\(owner)", "coffer.record_id": "\(receipt.recordID)"])
         return SaveResponse(
             recordID: receipt.recordID,
@@ -134,7 +201,8 @@ public struct TransactionService: Sendable {
     }
 
     /// Releases a decode key after the database tier has checked the request and audited it.
-    public func retrieve(_ body: RetrieveRequest, owner: String, source: String) async throws -> RetrieveResponse {
+    public func retrieve(_ body: RetrieveRequest, session: Session, replayGuard: Coffer_Wire_V1_ReplayGuard, source: String) async throws -> RetrieveResponse {
+        let owner = session.user
         guard let recordID = RecordID.bytes(body.recordID) else { throw APIError.badRequest("recordID must be a UUID") }
         guard Validation.isValidFileName(body.fileName) else { throw APIError.badRequest("the file name is not valid") }
         guard let signature = Data(base64Encoded: body.signature), !signature.isEmpty, signature.count <= 128 else {
@@ -147,9 +215,10 @@ public struct TransactionService: Sendable {
         release.receiptSignature = signature
         release.source = source
         release.timeUnixMs = Self.nowMs()
+        release.clientID = session.clientID
         let answer: Coffer_Wire_V1_KeyReleased
         do {
-            guard case .keyReleased(let released) = try await call(.releaseKey(release)) else {
+            guard case .keyReleased(let released) = try await call(.releaseKey(release), replayGuard: replayGuard) else {
                 throw APIError.internalError
             }
             answer = released
@@ -170,16 +239,16 @@ public struct TransactionService: Sendable {
     }
 
     /// The owner's audit history, or one of their record's.
-    public func history(owner: String, recordID: String?) async throws -> HistoryResponse {
+    public func history(session: Session, replayGuard: Coffer_Wire_V1_ReplayGuard, recordID: String?) async throws -> HistoryResponse {
         var list = Coffer_Wire_V1_ListHistory()
-        list.owner = owner
+        list.owner = session.user
         if let recordID {
             guard let bytes = RecordID.bytes(recordID) else { throw APIError.badRequest("the record id must be a UUID") }
             list.recordID = Data(bytes)
         }
         let answer: WireResponse.OneOf_Body
         do {
-            answer = try await call(.listHistory(list))
+            answer = try await call(.listHistory(list), replayGuard: replayGuard)
         } catch DatabaseLinkError.refused(.notFound, _) {
             throw APIError(.notFound, "not_found", "no record \(recordID ?? "") belongs to you")
         }
@@ -188,7 +257,8 @@ public struct TransactionService: Sendable {
             HistoryEvent(
                 index: event.index, time: event.timeUnixMs, kind: event.kind, user: event.user,
                 recordID: event.recordID.count == 16 ? RecordID.text(Array(event.recordID)) : nil,
-                fileName: event.fileName.isEmpty ? nil : event.fileName, detail: event.detail, source: event.source
+                fileName: event.fileName.isEmpty ? nil : event.fileName, detail: event.detail, source: event.source,
+                clientID: event.clientID
             )
         })
     }
@@ -204,12 +274,14 @@ public struct TransactionService: Sendable {
     }
 
     /// Calls the database tier, turning link failures into API errors; refusals pass through.
-    private func call(_ body: WireRequest.OneOf_Body) async throws -> WireResponse.OneOf_Body {
+    private func call(_ body: WireRequest.OneOf_Body, replayGuard: Coffer_Wire_V1_ReplayGuard? = nil) async throws -> WireResponse.OneOf_Body {
         do {
-            return try await database.call(body)
+            return try await database.call(body, replayGuard: replayGuard)
         } catch DatabaseLinkError.unavailable(let why) {
             logger.warning("database tier unavailable", metadata: ["coffer.error": "\(why)"])
             throw APIError.unavailable("the key service's database tier is unavailable (\(why)); retry shortly")
+        } catch DatabaseLinkError.refused(.replayed, _) {
+            throw APIError(.conflict, "replayed", "this request was already received; a replayed request is refused")
         } catch DatabaseLinkError.refused(.unavailable, _) {
             throw APIError.unavailable("the key service's database is unavailable; retry shortly")
         } catch DatabaseLinkError.protocolViolation(let why) {

@@ -42,7 +42,8 @@ public struct TransactionTier: Sendable {
         defer { link.shutdown() }
         let service = TransactionService(
             database: link, keys: keys, sessionLifetime: configuration.sessionLifetime,
-            passwordRounds: configuration.passwordRounds, logger: logger
+            passwordRounds: configuration.passwordRounds,
+            lockout: .init(attempts: configuration.lockoutAttempts, duration: configuration.lockoutDuration), logger: logger
         )
         let logger = self.logger
         let app = Application(

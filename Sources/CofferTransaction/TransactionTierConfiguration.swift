@@ -22,6 +22,10 @@ public struct TransactionTierConfiguration: Sendable {
     public var databaseTimeout: Duration = .seconds(5)
     /// How long a login session lasts.
     public var sessionLifetime: Duration = .seconds(15 * 60)
+    /// Failed logins in a row that lock an account.
+    public var lockoutAttempts: Int = 5
+    /// How long a lockout lasts.
+    public var lockoutDuration: Duration = .seconds(15 * 60)
     /// PBKDF2 rounds for new password hashes.
     public var passwordRounds: Int = 600_000
     /// A file to write `https://HOST:PORT` to once listening.

@@ -15,7 +15,7 @@ struct TransactionCommand: AsyncParsableCommand {
             ZeroMQ with CURVE. Settings come from --config FILE (key = value lines), then
             COFFER_TRANSACTION_<KEY> environment variables, then flags. Keys: host, port, tls-cert,
             tls-key, signing-key, kek, curve-secret-key, database-public-key, database (comma-separated),
-            database-timeout (seconds), session-minutes, log-level. SIGTERM or SIGINT drains and stops it.
+            database-timeout (seconds), session-minutes, lockout-attempts, lockout-minutes, log-level. SIGTERM or SIGINT drains and stops it.
             """
     )
 
@@ -43,6 +43,10 @@ struct TransactionCommand: AsyncParsableCommand {
     var databaseTimeout: Int?
     @Option(help: "Minutes a login session lasts (default 15).")
     var sessionMinutes: Int?
+    @Option(help: "Failed logins in a row that lock an account (default 5).")
+    var lockoutAttempts: Int?
+    @Option(help: "Minutes an account stays locked (default 15).")
+    var lockoutMinutes: Int?
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String?
     @Option(help: "A file to write https://HOST:PORT to once listening.")
@@ -64,6 +68,8 @@ struct TransactionCommand: AsyncParsableCommand {
             c.databaseEndpoints = s.list("database", flag: database) ?? c.databaseEndpoints
             if let seconds = try s.int("database-timeout", flag: databaseTimeout) { c.databaseTimeout = .seconds(max(1, seconds)) }
             if let minutes = try s.int("session-minutes", flag: sessionMinutes) { c.sessionLifetime = .seconds(60 * max(1, minutes)) }
+            if let attempts = try s.int("lockout-attempts", flag: lockoutAttempts) { c.lockoutAttempts = max(1, attempts) }
+            if let minutes = try s.int("lockout-minutes", flag: lockoutMinutes) { c.lockoutDuration = .seconds(60 * max(1, minutes)) }
             c.readyFile = s.string("ready-file", flag: readyFile)
         } catch {
             throw ValidationError("\(error)")

@@ -31,71 +31,90 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-public nonisolated struct Coffer_Wire_V1_Request: Sendable {
+public nonisolated struct Coffer_Wire_V1_Request: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var protocolVersion: UInt32 = 0
+  public var protocolVersion: UInt32 {
+    get {_storage._protocolVersion}
+    set {_uniqueStorage()._protocolVersion = newValue}
+  }
 
-  public var requestID: Data = Data()
+  public var requestID: Data {
+    get {_storage._requestID}
+    set {_uniqueStorage()._requestID = newValue}
+  }
 
-  public var body: Coffer_Wire_V1_Request.OneOf_Body? = nil
+  /// Set for requests a client signed: the database tier refuses a nonce it has seen.
+  public var replayGuard: Coffer_Wire_V1_ReplayGuard {
+    get {_storage._replayGuard ?? Coffer_Wire_V1_ReplayGuard()}
+    set {_uniqueStorage()._replayGuard = newValue}
+  }
+  /// Returns true if `replayGuard` has been explicitly set.
+  public var hasReplayGuard: Bool {_storage._replayGuard != nil}
+  /// Clears the value of `replayGuard`. Subsequent reads from it will return its default value.
+  public mutating func clearReplayGuard() {_uniqueStorage()._replayGuard = nil}
+
+  public var body: OneOf_Body? {
+    get {return _storage._body}
+    set {_uniqueStorage()._body = newValue}
+  }
 
   public var ping: Coffer_Wire_V1_Ping {
     get {
-      if case .ping(let v)? = body {return v}
+      if case .ping(let v)? = _storage._body {return v}
       return Coffer_Wire_V1_Ping()
     }
-    set {body = .ping(newValue)}
+    set {_uniqueStorage()._body = .ping(newValue)}
   }
 
   public var registerUser: Coffer_Wire_V1_RegisterUser {
     get {
-      if case .registerUser(let v)? = body {return v}
+      if case .registerUser(let v)? = _storage._body {return v}
       return Coffer_Wire_V1_RegisterUser()
     }
-    set {body = .registerUser(newValue)}
+    set {_uniqueStorage()._body = .registerUser(newValue)}
   }
 
   public var getCredentials: Coffer_Wire_V1_GetCredentials {
     get {
-      if case .getCredentials(let v)? = body {return v}
+      if case .getCredentials(let v)? = _storage._body {return v}
       return Coffer_Wire_V1_GetCredentials()
     }
-    set {body = .getCredentials(newValue)}
+    set {_uniqueStorage()._body = .getCredentials(newValue)}
   }
 
   public var recordLogin: Coffer_Wire_V1_RecordLogin {
     get {
-      if case .recordLogin(let v)? = body {return v}
+      if case .recordLogin(let v)? = _storage._body {return v}
       return Coffer_Wire_V1_RecordLogin()
     }
-    set {body = .recordLogin(newValue)}
+    set {_uniqueStorage()._body = .recordLogin(newValue)}
   }
 
   public var createRecord: Coffer_Wire_V1_CreateRecord {
     get {
-      if case .createRecord(let v)? = body {return v}
+      if case .createRecord(let v)? = _storage._body {return v}
       return Coffer_Wire_V1_CreateRecord()
     }
-    set {body = .createRecord(newValue)}
+    set {_uniqueStorage()._body = .createRecord(newValue)}
   }
 
   public var releaseKey: Coffer_Wire_V1_ReleaseKey {
     get {
-      if case .releaseKey(let v)? = body {return v}
+      if case .releaseKey(let v)? = _storage._body {return v}
       return Coffer_Wire_V1_ReleaseKey()
     }
-    set {body = .releaseKey(newValue)}
+    set {_uniqueStorage()._body = .releaseKey(newValue)}
   }
 
   public var listHistory: Coffer_Wire_V1_ListHistory {
     get {
-      if case .listHistory(let v)? = body {return v}
+      if case .listHistory(let v)? = _storage._body {return v}
       return Coffer_Wire_V1_ListHistory()
     }
-    set {body = .listHistory(newValue)}
+    set {_uniqueStorage()._body = .listHistory(newValue)}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -112,6 +131,8 @@ public nonisolated struct Coffer_Wire_V1_Request: Sendable {
   }
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Coffer_Wire_V1_Response: Sendable {
@@ -188,6 +209,23 @@ public nonisolated struct Coffer_Wire_V1_Response: Sendable {
   public init() {}
 }
 
+/// A client request's proof of freshness: (client id, nonce) may be used once.
+public nonisolated struct Coffer_Wire_V1_ReplayGuard: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var clientID: String = String()
+
+  public var nonce: Data = Data()
+
+  public var timeUnixMs: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 /// Liveness and store check.
 public nonisolated struct Coffer_Wire_V1_Ping: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -227,6 +265,32 @@ public nonisolated struct Coffer_Wire_V1_RegisterUser: Sendable {
 
   public var timeUnixMs: Int64 = 0
 
+  public var device: Coffer_Wire_V1_Device {
+    get {_device ?? Coffer_Wire_V1_Device()}
+    set {_device = newValue}
+  }
+  /// Returns true if `device` has been explicitly set.
+  public var hasDevice: Bool {self._device != nil}
+  /// Clears the value of `device`. Subsequent reads from it will return its default value.
+  public mutating func clearDevice() {self._device = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _device: Coffer_Wire_V1_Device? = nil
+}
+
+/// A client installation: its id and P-256 public key (X9.63).
+public nonisolated struct Coffer_Wire_V1_Device: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var clientID: String = String()
+
+  public var publicKey: Data = Data()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -256,12 +320,17 @@ public nonisolated struct Coffer_Wire_V1_Credentials: Sendable {
 
   public var locked: Bool = false
 
+  /// Unix ms until which the account is locked after failed logins; 0 when not.
+  public var lockedUntilUnixMs: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
 /// Audits a login, good or failed.
+/// A failure counts towards the lockout: after max_failures failures in a row the account is
+/// locked for lock_ms. A success resets the count and enrolls the device if it is new.
 public nonisolated struct Coffer_Wire_V1_RecordLogin: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -277,9 +346,24 @@ public nonisolated struct Coffer_Wire_V1_RecordLogin: Sendable {
 
   public var timeUnixMs: Int64 = 0
 
+  public var device: Coffer_Wire_V1_Device {
+    get {_device ?? Coffer_Wire_V1_Device()}
+    set {_device = newValue}
+  }
+  /// Returns true if `device` has been explicitly set.
+  public var hasDevice: Bool {self._device != nil}
+  /// Clears the value of `device`. Subsequent reads from it will return its default value.
+  public mutating func clearDevice() {self._device = nil}
+
+  public var maxFailures: UInt32 = 0
+
+  public var lockMs: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _device: Coffer_Wire_V1_Device? = nil
 }
 
 /// Stores a new record with its wrapped decode key and receipt. Audited as `save`.
@@ -310,6 +394,8 @@ public nonisolated struct Coffer_Wire_V1_CreateRecord: Sendable {
 
   public var source: String = String()
 
+  public var clientID: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -333,6 +419,8 @@ public nonisolated struct Coffer_Wire_V1_ReleaseKey: Sendable {
   public var source: String = String()
 
   public var timeUnixMs: Int64 = 0
+
+  public var clientID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -403,6 +491,8 @@ public nonisolated struct Coffer_Wire_V1_AuditEvent: Sendable {
 
   public var source: String = String()
 
+  public var clientID: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -441,6 +531,7 @@ public nonisolated struct Coffer_Wire_V1_Error: Sendable {
     case forbidden // = 5
     case `internal` // = 6
     case unavailable // = 7
+    case replayed // = 8
     case UNRECOGNIZED(Int)
 
     public init() {
@@ -457,6 +548,7 @@ public nonisolated struct Coffer_Wire_V1_Error: Sendable {
       case 5: self = .forbidden
       case 6: self = .internal
       case 7: self = .unavailable
+      case 8: self = .replayed
       default: self = .UNRECOGNIZED(rawValue)
       }
     }
@@ -471,6 +563,7 @@ public nonisolated struct Coffer_Wire_V1_Error: Sendable {
       case .forbidden: return 5
       case .internal: return 6
       case .unavailable: return 7
+      case .replayed: return 8
       case .UNRECOGNIZED(let i): return i
       }
     }
@@ -485,6 +578,7 @@ public nonisolated struct Coffer_Wire_V1_Error: Sendable {
       .forbidden,
       .internal,
       .unavailable,
+      .replayed,
     ]
 
   }
@@ -498,161 +592,208 @@ fileprivate nonisolated let _protobuf_package = "coffer.wire.v1"
 
 nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Request"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{2}\u{8}ping\0\u{3}register_user\0\u{3}get_credentials\0\u{3}record_login\0\u{3}create_record\0\u{3}release_key\0\u{3}list_history\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{3}replay_guard\0\u{2}\u{7}ping\0\u{3}register_user\0\u{3}get_credentials\0\u{3}record_login\0\u{3}create_record\0\u{3}release_key\0\u{3}list_history\0")
+
+  fileprivate class _StorageClass {
+    var _protocolVersion: UInt32 = 0
+    var _requestID: Data = Data()
+    var _replayGuard: Coffer_Wire_V1_ReplayGuard? = nil
+    var _body: Coffer_Wire_V1_Request.OneOf_Body?
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _protocolVersion = source._protocolVersion
+      _requestID = source._requestID
+      _replayGuard = source._replayGuard
+      _body = source._body
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.protocolVersion) }()
-      case 2: try { try decoder.decodeSingularBytesField(value: &self.requestID) }()
-      case 10: try {
-        var v: Coffer_Wire_V1_Ping?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .ping(let m) = current {v = m}
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularUInt32Field(value: &_storage._protocolVersion) }()
+        case 2: try { try decoder.decodeSingularBytesField(value: &_storage._requestID) }()
+        case 3: try { try decoder.decodeSingularMessageField(value: &_storage._replayGuard) }()
+        case 10: try {
+          var v: Coffer_Wire_V1_Ping?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .ping(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .ping(v)
+          }
+        }()
+        case 11: try {
+          var v: Coffer_Wire_V1_RegisterUser?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .registerUser(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .registerUser(v)
+          }
+        }()
+        case 12: try {
+          var v: Coffer_Wire_V1_GetCredentials?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .getCredentials(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .getCredentials(v)
+          }
+        }()
+        case 13: try {
+          var v: Coffer_Wire_V1_RecordLogin?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .recordLogin(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .recordLogin(v)
+          }
+        }()
+        case 14: try {
+          var v: Coffer_Wire_V1_CreateRecord?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .createRecord(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .createRecord(v)
+          }
+        }()
+        case 15: try {
+          var v: Coffer_Wire_V1_ReleaseKey?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .releaseKey(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .releaseKey(v)
+          }
+        }()
+        case 16: try {
+          var v: Coffer_Wire_V1_ListHistory?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .listHistory(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .listHistory(v)
+          }
+        }()
+        default: break
         }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .ping(v)
-        }
-      }()
-      case 11: try {
-        var v: Coffer_Wire_V1_RegisterUser?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .registerUser(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .registerUser(v)
-        }
-      }()
-      case 12: try {
-        var v: Coffer_Wire_V1_GetCredentials?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .getCredentials(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .getCredentials(v)
-        }
-      }()
-      case 13: try {
-        var v: Coffer_Wire_V1_RecordLogin?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .recordLogin(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .recordLogin(v)
-        }
-      }()
-      case 14: try {
-        var v: Coffer_Wire_V1_CreateRecord?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .createRecord(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .createRecord(v)
-        }
-      }()
-      case 15: try {
-        var v: Coffer_Wire_V1_ReleaseKey?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .releaseKey(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .releaseKey(v)
-        }
-      }()
-      case 16: try {
-        var v: Coffer_Wire_V1_ListHistory?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .listHistory(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.body = .listHistory(v)
-        }
-      }()
-      default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.protocolVersion != 0 {
-      try visitor.visitSingularUInt32Field(value: self.protocolVersion, fieldNumber: 1)
-    }
-    if !self.requestID.isEmpty {
-      try visitor.visitSingularBytesField(value: self.requestID, fieldNumber: 2)
-    }
-    switch self.body {
-    case .ping?: try {
-      guard case .ping(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
-    }()
-    case .registerUser?: try {
-      guard case .registerUser(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
-    }()
-    case .getCredentials?: try {
-      guard case .getCredentials(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
-    }()
-    case .recordLogin?: try {
-      guard case .recordLogin(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
-    }()
-    case .createRecord?: try {
-      guard case .createRecord(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
-    }()
-    case .releaseKey?: try {
-      guard case .releaseKey(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
-    }()
-    case .listHistory?: try {
-      guard case .listHistory(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
-    }()
-    case nil: break
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._protocolVersion != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._protocolVersion, fieldNumber: 1)
+      }
+      if !_storage._requestID.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._requestID, fieldNumber: 2)
+      }
+      try { if let v = _storage._replayGuard {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+      } }()
+      switch _storage._body {
+      case .ping?: try {
+        guard case .ping(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      }()
+      case .registerUser?: try {
+        guard case .registerUser(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+      }()
+      case .getCredentials?: try {
+        guard case .getCredentials(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      }()
+      case .recordLogin?: try {
+        guard case .recordLogin(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      }()
+      case .createRecord?: try {
+        guard case .createRecord(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
+      }()
+      case .releaseKey?: try {
+        guard case .releaseKey(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+      }()
+      case .listHistory?: try {
+        guard case .listHistory(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
+      }()
+      case nil: break
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Coffer_Wire_V1_Request, rhs: Coffer_Wire_V1_Request) -> Bool {
-    if lhs.protocolVersion != rhs.protocolVersion {return false}
-    if lhs.requestID != rhs.requestID {return false}
-    if lhs.body != rhs.body {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._protocolVersion != rhs_storage._protocolVersion {return false}
+        if _storage._requestID != rhs_storage._requestID {return false}
+        if _storage._replayGuard != rhs_storage._replayGuard {return false}
+        if _storage._body != rhs_storage._body {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -803,6 +944,46 @@ nonisolated extension Coffer_Wire_V1_Response: SwiftProtobuf.Message, SwiftProto
   }
 }
 
+nonisolated extension Coffer_Wire_V1_ReplayGuard: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReplayGuard"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}client_id\0\u{1}nonce\0\u{3}time_unix_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.clientID) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.nonce) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.clientID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clientID, fieldNumber: 1)
+    }
+    if !self.nonce.isEmpty {
+      try visitor.visitSingularBytesField(value: self.nonce, fieldNumber: 2)
+    }
+    if self.timeUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_ReplayGuard, rhs: Coffer_Wire_V1_ReplayGuard) -> Bool {
+    if lhs.clientID != rhs.clientID {return false}
+    if lhs.nonce != rhs.nonce {return false}
+    if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Coffer_Wire_V1_Ping: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Ping"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
@@ -859,7 +1040,7 @@ nonisolated extension Coffer_Wire_V1_Pong: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Coffer_Wire_V1_RegisterUser: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RegisterUser"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{3}password_hash\0\u{1}source\0\u{3}time_unix_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{3}password_hash\0\u{1}source\0\u{3}time_unix_ms\0\u{1}device\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -871,12 +1052,17 @@ nonisolated extension Coffer_Wire_V1_RegisterUser: SwiftProtobuf.Message, SwiftP
       case 2: try { try decoder.decodeSingularStringField(value: &self.passwordHash) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.source) }()
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._device) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.user.isEmpty {
       try visitor.visitSingularStringField(value: self.user, fieldNumber: 1)
     }
@@ -889,6 +1075,9 @@ nonisolated extension Coffer_Wire_V1_RegisterUser: SwiftProtobuf.Message, SwiftP
     if self.timeUnixMs != 0 {
       try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 4)
     }
+    try { if let v = self._device {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -897,6 +1086,42 @@ nonisolated extension Coffer_Wire_V1_RegisterUser: SwiftProtobuf.Message, SwiftP
     if lhs.passwordHash != rhs.passwordHash {return false}
     if lhs.source != rhs.source {return false}
     if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs._device != rhs._device {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_Device: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Device"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}client_id\0\u{3}public_key\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.clientID) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.publicKey) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.clientID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clientID, fieldNumber: 1)
+    }
+    if !self.publicKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.publicKey, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_Device, rhs: Coffer_Wire_V1_Device) -> Bool {
+    if lhs.clientID != rhs.clientID {return false}
+    if lhs.publicKey != rhs.publicKey {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -934,7 +1159,7 @@ nonisolated extension Coffer_Wire_V1_GetCredentials: SwiftProtobuf.Message, Swif
 
 nonisolated extension Coffer_Wire_V1_Credentials: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Credentials"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{3}password_hash\0\u{1}locked\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{3}password_hash\0\u{1}locked\0\u{3}locked_until_unix_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -945,6 +1170,7 @@ nonisolated extension Coffer_Wire_V1_Credentials: SwiftProtobuf.Message, SwiftPr
       case 1: try { try decoder.decodeSingularStringField(value: &self.user) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.passwordHash) }()
       case 3: try { try decoder.decodeSingularBoolField(value: &self.locked) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.lockedUntilUnixMs) }()
       default: break
       }
     }
@@ -960,6 +1186,9 @@ nonisolated extension Coffer_Wire_V1_Credentials: SwiftProtobuf.Message, SwiftPr
     if self.locked != false {
       try visitor.visitSingularBoolField(value: self.locked, fieldNumber: 3)
     }
+    if self.lockedUntilUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.lockedUntilUnixMs, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -967,6 +1196,7 @@ nonisolated extension Coffer_Wire_V1_Credentials: SwiftProtobuf.Message, SwiftPr
     if lhs.user != rhs.user {return false}
     if lhs.passwordHash != rhs.passwordHash {return false}
     if lhs.locked != rhs.locked {return false}
+    if lhs.lockedUntilUnixMs != rhs.lockedUntilUnixMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -974,7 +1204,7 @@ nonisolated extension Coffer_Wire_V1_Credentials: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Coffer_Wire_V1_RecordLogin: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RecordLogin"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}success\0\u{1}source\0\u{1}reason\0\u{3}time_unix_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}success\0\u{1}source\0\u{1}reason\0\u{3}time_unix_ms\0\u{1}device\0\u{3}max_failures\0\u{3}lock_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -987,12 +1217,19 @@ nonisolated extension Coffer_Wire_V1_RecordLogin: SwiftProtobuf.Message, SwiftPr
       case 3: try { try decoder.decodeSingularStringField(value: &self.source) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.reason) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._device) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.maxFailures) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self.lockMs) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.user.isEmpty {
       try visitor.visitSingularStringField(value: self.user, fieldNumber: 1)
     }
@@ -1008,6 +1245,15 @@ nonisolated extension Coffer_Wire_V1_RecordLogin: SwiftProtobuf.Message, SwiftPr
     if self.timeUnixMs != 0 {
       try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 5)
     }
+    try { if let v = self._device {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    if self.maxFailures != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxFailures, fieldNumber: 7)
+    }
+    if self.lockMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.lockMs, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1017,6 +1263,9 @@ nonisolated extension Coffer_Wire_V1_RecordLogin: SwiftProtobuf.Message, SwiftPr
     if lhs.source != rhs.source {return false}
     if lhs.reason != rhs.reason {return false}
     if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs._device != rhs._device {return false}
+    if lhs.maxFailures != rhs.maxFailures {return false}
+    if lhs.lockMs != rhs.lockMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1024,7 +1273,7 @@ nonisolated extension Coffer_Wire_V1_RecordLogin: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Coffer_Wire_V1_CreateRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CreateRecord"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}record_id\0\u{1}owner\0\u{3}file_name\0\u{1}sha256\0\u{1}size\0\u{3}time_unix_ms\0\u{3}encode_key_id\0\u{3}wrapped_decode_key\0\u{1}receipt\0\u{3}receipt_signature\0\u{1}source\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}record_id\0\u{1}owner\0\u{3}file_name\0\u{1}sha256\0\u{1}size\0\u{3}time_unix_ms\0\u{3}encode_key_id\0\u{3}wrapped_decode_key\0\u{1}receipt\0\u{3}receipt_signature\0\u{1}source\0\u{3}client_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1043,6 +1292,7 @@ nonisolated extension Coffer_Wire_V1_CreateRecord: SwiftProtobuf.Message, SwiftP
       case 9: try { try decoder.decodeSingularBytesField(value: &self.receipt) }()
       case 10: try { try decoder.decodeSingularBytesField(value: &self.receiptSignature) }()
       case 11: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.clientID) }()
       default: break
       }
     }
@@ -1082,6 +1332,9 @@ nonisolated extension Coffer_Wire_V1_CreateRecord: SwiftProtobuf.Message, SwiftP
     if !self.source.isEmpty {
       try visitor.visitSingularStringField(value: self.source, fieldNumber: 11)
     }
+    if !self.clientID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clientID, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1097,6 +1350,7 @@ nonisolated extension Coffer_Wire_V1_CreateRecord: SwiftProtobuf.Message, SwiftP
     if lhs.receipt != rhs.receipt {return false}
     if lhs.receiptSignature != rhs.receiptSignature {return false}
     if lhs.source != rhs.source {return false}
+    if lhs.clientID != rhs.clientID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1104,7 +1358,7 @@ nonisolated extension Coffer_Wire_V1_CreateRecord: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Coffer_Wire_V1_ReleaseKey: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReleaseKey"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}record_id\0\u{1}owner\0\u{3}file_name\0\u{3}receipt_signature\0\u{1}source\0\u{3}time_unix_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}record_id\0\u{1}owner\0\u{3}file_name\0\u{3}receipt_signature\0\u{1}source\0\u{3}time_unix_ms\0\u{3}client_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1118,6 +1372,7 @@ nonisolated extension Coffer_Wire_V1_ReleaseKey: SwiftProtobuf.Message, SwiftPro
       case 4: try { try decoder.decodeSingularBytesField(value: &self.receiptSignature) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.source) }()
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.clientID) }()
       default: break
       }
     }
@@ -1142,6 +1397,9 @@ nonisolated extension Coffer_Wire_V1_ReleaseKey: SwiftProtobuf.Message, SwiftPro
     if self.timeUnixMs != 0 {
       try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 6)
     }
+    if !self.clientID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clientID, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1152,6 +1410,7 @@ nonisolated extension Coffer_Wire_V1_ReleaseKey: SwiftProtobuf.Message, SwiftPro
     if lhs.receiptSignature != rhs.receiptSignature {return false}
     if lhs.source != rhs.source {return false}
     if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs.clientID != rhs.clientID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1264,7 +1523,7 @@ nonisolated extension Coffer_Wire_V1_History: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Coffer_Wire_V1_AuditEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AuditEvent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}index\0\u{3}time_unix_ms\0\u{1}kind\0\u{1}user\0\u{3}record_id\0\u{3}file_name\0\u{1}detail\0\u{1}source\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}index\0\u{3}time_unix_ms\0\u{1}kind\0\u{1}user\0\u{3}record_id\0\u{3}file_name\0\u{1}detail\0\u{1}source\0\u{3}client_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1280,6 +1539,7 @@ nonisolated extension Coffer_Wire_V1_AuditEvent: SwiftProtobuf.Message, SwiftPro
       case 6: try { try decoder.decodeSingularStringField(value: &self.fileName) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.detail) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.clientID) }()
       default: break
       }
     }
@@ -1310,6 +1570,9 @@ nonisolated extension Coffer_Wire_V1_AuditEvent: SwiftProtobuf.Message, SwiftPro
     if !self.source.isEmpty {
       try visitor.visitSingularStringField(value: self.source, fieldNumber: 8)
     }
+    if !self.clientID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clientID, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1322,6 +1585,7 @@ nonisolated extension Coffer_Wire_V1_AuditEvent: SwiftProtobuf.Message, SwiftPro
     if lhs.fileName != rhs.fileName {return false}
     if lhs.detail != rhs.detail {return false}
     if lhs.source != rhs.source {return false}
+    if lhs.clientID != rhs.clientID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1393,5 +1657,5 @@ nonisolated extension Coffer_Wire_V1_Error: SwiftProtobuf.Message, SwiftProtobuf
 }
 
 nonisolated extension Coffer_Wire_V1_Error.Code: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}BAD_REQUEST\0\u{1}UNSUPPORTED_VERSION\0\u{1}CONFLICT\0\u{1}NOT_FOUND\0\u{1}FORBIDDEN\0\u{1}INTERNAL\0\u{1}UNAVAILABLE\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}BAD_REQUEST\0\u{1}UNSUPPORTED_VERSION\0\u{1}CONFLICT\0\u{1}NOT_FOUND\0\u{1}FORBIDDEN\0\u{1}INTERNAL\0\u{1}UNAVAILABLE\0\u{1}REPLAYED\0")
 }

@@ -29,24 +29,26 @@ import Testing
 
 @Suite struct SessionTokenTests {
     let tokens = SessionTokens(kek: SymmetricKey(size: .bits256), lifetime: .seconds(60))
+    let session = Session(user: "alice", clientID: "0b6f7a52-0a7e-4d39-9d6a-1d1c4f6d2a11", deviceKey: P256.Signing.PrivateKey().publicKey)
 
-    @Test("a fresh token names its user until it expires")
+    @Test("a fresh token names its user, client and device key until it expires")
     func lifetime() {
         let now = Date()
-        let issued = tokens.issue(for: "alice", now: now)
-        #expect(tokens.user(for: issued.token, now: now) == "alice")
-        #expect(tokens.user(for: issued.token, now: now.addingTimeInterval(61)) == nil)
+        let issued = tokens.issue(for: session, now: now)
+        #expect(tokens.session(for: issued.token, now: now) == session)
+        #expect(tokens.session(for: issued.token, now: now)?.deviceKey.x963Representation == session.deviceKey.x963Representation)
+        #expect(tokens.session(for: issued.token, now: now.addingTimeInterval(61)) == nil)
     }
 
     @Test("tampered, foreign and malformed tokens are refused")
     func refusals() {
-        let issued = tokens.issue(for: "alice")
+        let issued = tokens.issue(for: session)
         var chars = Array(issued.token)
         chars[3] = chars[3] == "A" ? "B" : "A"
-        #expect(tokens.user(for: String(chars)) == nil)
-        #expect(SessionTokens(kek: SymmetricKey(size: .bits256)).user(for: issued.token) == nil)
+        #expect(tokens.session(for: String(chars)) == nil)
+        #expect(SessionTokens(kek: SymmetricKey(size: .bits256)).session(for: issued.token) == nil)
         for junk in ["", ".", "abc", "a.b.c", String(repeating: "x", count: 5000)] {
-            #expect(tokens.user(for: junk) == nil)
+            #expect(tokens.session(for: junk) == nil)
         }
     }
 }

@@ -1,0 +1,105 @@
+/// The outcome of auditing a login.
+public enum LoginOutcome: Sendable, Hashable {
+    /// Audited at `auditIndex`; `locked` when this failure locked the account.
+    case recorded(auditIndex: Int64, locked: Bool)
+    /// The client id is enrolled for this user with a different public key; refused and audited.
+    case deviceConflict
+}
+
+extension RecordStore {
+    /// Creates a user and enrolls its first device; returns `false` when the name is taken.
+    public func registerUser(name: String, passwordHash: String, timeMs: Int64, source: String, device: DeviceIdentity? = nil) throws -> Bool {
+        do {
+            try db.transaction {
+                try db.query(
+                    "INSERT INTO users (name, password_hash, created_at_ms) VALUES ($1, $2, $3)",
+                    [.text(name), .text(passwordHash), .int(timeMs)]
+                )
+                if let device { try enroll(device, user: name, timeMs: timeMs) }
+                try appendAudit(kind: .register, user: name, timeMs: timeMs, source: source, clientID: device?.clientID ?? "")
+            }
+            return true
+        } catch let error as StorageError where error.code == .constraint {
+            return false
+        }
+    }
+
+    /// The stored password hash of `user`, whether an operator locked it, and until when failed
+    /// logins lock it (Unix ms, 0 if not); `nil` for an unknown user.
+    public func credentials(user: String) throws -> (passwordHash: String, locked: Bool, lockedUntilMs: Int64)? {
+        let rows = try db.query("SELECT password_hash, locked, locked_until_ms FROM users WHERE name = $1", [.text(user)])
+        guard let row = rows.first else { return nil }
+        return (try row.text(0), try row.int(1) != 0, try row.int(2))
+    }
+
+    /// Audits a login attempt and keeps the failure count: `maxFailures` failures in a row lock the
+    /// account for `lockMs`. A success resets the count and enrolls `device` if it is new.
+    public func recordLogin(
+        user: String, success: Bool, reason: String, timeMs: Int64, source: String,
+        device: DeviceIdentity? = nil, maxFailures: Int = 5, lockMs: Int64 = 15 * 60 * 1000
+    ) throws -> LoginOutcome {
+        try db.transaction {
+            let clientID = device?.clientID ?? ""
+            let exists = try !db.query("SELECT 1 FROM users WHERE name = $1", [.text(user)]).isEmpty
+            if success, exists, let device {
+                let known = try db.query(
+                    "SELECT public_key FROM devices WHERE user_name = $1 AND client_id = $2",
+                    [.text(user), .text(device.clientID)]
+                )
+                if let row = known.first, try row.blob(0) != device.publicKey {
+                    try appendAudit(kind: .loginFailed, user: user, timeMs: timeMs, detail: "the device key does not match its client id",
+                                    source: source, clientID: clientID)
+                    return .deviceConflict
+                }
+                if known.isEmpty {
+                    try enroll(device, user: user, timeMs: timeMs)
+                    try appendAudit(kind: .deviceEnrolled, user: user, timeMs: timeMs, source: source, clientID: clientID)
+                }
+            }
+            var locked = false
+            if exists && success {
+                try db.query("UPDATE users SET failed_logins = 0, locked_until_ms = 0 WHERE name = $1", [.text(user)])
+            } else if exists {
+                let failures = (try db.query("SELECT failed_logins FROM users WHERE name = $1", [.text(user)]).first?.int(0) ?? 0) + 1
+                locked = failures >= Int64(maxFailures)
+                try db.query(
+                    "UPDATE users SET failed_logins = $2, locked_until_ms = $3 WHERE name = $1",
+                    [.text(user), .int(locked ? 0 : failures), .int(locked ? timeMs + lockMs : 0)]
+                )
+            }
+            let index = try appendAudit(kind: success ? .login : .loginFailed, user: user, timeMs: timeMs, detail: reason,
+                                        source: source, clientID: clientID)
+            if locked {
+                try appendAudit(kind: .locked, user: user, timeMs: timeMs, detail: "\(maxFailures) failed logins in a row",
+                                source: source, clientID: clientID)
+            }
+            return .recorded(auditIndex: index, locked: locked)
+        }
+    }
+
+    /// Records a request nonce; `false` when this client used it before (a replay).
+    ///
+    /// Nonces older than `retentionMs` before `timeMs` are forgotten: the transaction tier refuses
+    /// requests whose time is that far off, so they cannot be replayed anyway.
+    public func consumeNonce(clientID: String, nonce: [UInt8], timeMs: Int64, retentionMs: Int64) throws -> Bool {
+        do {
+            try db.transaction {
+                try db.query("DELETE FROM request_nonces WHERE time_ms < $1", [.int(timeMs - retentionMs)])
+                try db.query(
+                    "INSERT INTO request_nonces (client_id, nonce, time_ms) VALUES ($1, $2, $3)",
+                    [.text(clientID), .blob(nonce), .int(timeMs)]
+                )
+            }
+            return true
+        } catch let error as StorageError where error.code == .constraint {
+            return false
+        }
+    }
+
+    private func enroll(_ device: DeviceIdentity, user: String, timeMs: Int64) throws {
+        try db.query(
+            "INSERT INTO devices (user_name, client_id, public_key, enrolled_at_ms) VALUES ($1, $2, $3, $4)",
+            [.text(user), .text(device.clientID), .blob(device.publicKey), .int(timeMs)]
+        )
+    }
+}
