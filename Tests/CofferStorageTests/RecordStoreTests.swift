@@ -87,4 +87,46 @@ import Testing
         #expect(events[1].source == "127.0.0.9")
         #expect(events.map(\.index) == events.map(\.index).sorted())
     }
+
+    @Test("a nonce is accepted once per client; old nonces are forgotten", arguments: backends)
+    func nonces(backend: Backend) async throws {
+        let store = try await openStore(backend)
+        let nonce = Array(repeating: UInt8(4), count: 16)
+        #expect(try store.consumeNonce(clientID: "c1", nonce: nonce, timeMs: 1_000_000, retentionMs: 600_000))
+        #expect(try !store.consumeNonce(clientID: "c1", nonce: nonce, timeMs: 1_000_001, retentionMs: 600_000), "a replay")
+        #expect(try store.consumeNonce(clientID: "c2", nonce: nonce, timeMs: 1_000_002, retentionMs: 600_000), "another client")
+        #expect(try store.consumeNonce(clientID: "c1", nonce: nonce, timeMs: 2_000_000, retentionMs: 600_000), "forgotten after retention")
+    }
+
+    @Test("failed logins in a row lock the account; a success resets the count", arguments: backends)
+    func lockout(backend: Backend) async throws {
+        let store = try await openStore(backend)
+        _ = try store.registerUser(name: "alice", passwordHash: "h", timeMs: 1, source: "s")
+        for i in 0..<2 { _ = try store.recordLogin(user: "alice", success: false, reason: "wrong password", timeMs: 10 + Int64(i), source: "s", maxFailures: 3) }
+        _ = try store.recordLogin(user: "alice", success: true, reason: "", timeMs: 20, source: "s", maxFailures: 3)
+        #expect(try store.credentials(user: "alice")?.lockedUntilMs == 0)
+        var outcomes: [LoginOutcome] = []
+        for i in 0..<3 { outcomes.append(try store.recordLogin(user: "alice", success: false, reason: "wrong password", timeMs: 30 + Int64(i), source: "s", maxFailures: 3, lockMs: 1_000)) }
+        guard case .recorded(_, let locked) = outcomes.last! else {
+            Issue.record("not recorded")
+            return
+        }
+        #expect(locked)
+        #expect(try store.credentials(user: "alice")?.lockedUntilMs == 32 + 1_000)
+        #expect(try store.history(owner: "alice", recordID: nil, limit: 100)?.last?.kind == "locked")
+    }
+
+    @Test("a client id enrolled with one device key cannot log in with another", arguments: backends)
+    func deviceConflict(backend: Backend) async throws {
+        let store = try await openStore(backend)
+        let device = DeviceIdentity(clientID: "c1", publicKey: [1, 2, 3])
+        _ = try store.registerUser(name: "alice", passwordHash: "h", timeMs: 1, source: "s", device: device)
+        #expect(try store.recordLogin(user: "alice", success: true, reason: "", timeMs: 2, source: "s", device: device) != .deviceConflict)
+        let impostor = DeviceIdentity(clientID: "c1", publicKey: [9, 9, 9])
+        #expect(try store.recordLogin(user: "alice", success: true, reason: "", timeMs: 3, source: "s", device: impostor) == .deviceConflict)
+        let second = DeviceIdentity(clientID: "c2", publicKey: [4, 5, 6])
+        #expect(try store.recordLogin(user: "alice", success: true, reason: "", timeMs: 4, source: "s", device: second) != .deviceConflict)
+        let kinds = try #require(try store.history(owner: "alice", recordID: nil, limit: 100)).map(\.kind)
+        #expect(kinds == ["register", "login", "login_failed", "device_enrolled", "login"])
+    }
 }
