@@ -34,6 +34,7 @@ let package = Package(
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // MARK: Formats and shared vocabulary
         .target(
@@ -50,6 +51,11 @@ let package = Package(
         .target(
             name: "CofferContainer",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CofferTimestamp",
+            dependencies: ["COpenSSL"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -92,6 +98,7 @@ let package = Package(
             name: "CofferTransaction",
             dependencies: [
                 "CofferAPI",
+                "CofferTimestamp",
                 "CofferWire",
                 "CofferZMQ",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -112,6 +119,7 @@ let package = Package(
             name: "CofferClient",
             dependencies: [
                 "CofferAPI",
+                "CofferTimestamp",
                 "CofferContainer",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -174,6 +182,11 @@ let package = Package(
             name: "CofferContainerTests",
             dependencies: ["CofferContainer", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Vectors"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CofferTimestampTests",
+            dependencies: ["CofferTimestamp", "CofferTesting", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
