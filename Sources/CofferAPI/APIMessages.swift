@@ -102,12 +102,12 @@ public struct SaveResponse: Codable, Sendable {
 public struct RetrieveRequest: Codable, Sendable {
     public var recordID: String
     public var fileName: String
-    /// Base64 receipt signature, as carried in the container.
-    public var signature: String
-    public init(recordID: String, fileName: String, signature: String) {
+    /// The receipt's base64 time-stamp token, as carried in the container.
+    public var token: String
+    public init(recordID: String, fileName: String, token: String) {
         self.recordID = recordID
         self.fileName = fileName
-        self.signature = signature
+        self.token = token
     }
 }
 

@@ -20,6 +20,7 @@ struct CofferCommand: AsyncParsableCommand {
               COFFER_USER     your user name
               COFFER_HOME     state folder (default ~/.config/coffer)
               COFFER_TIMEOUT  seconds to wait for an answer (default 9)
+              COFFER_SERVER_KEY  the key service identity fingerprint to require
 
             Exit statuses:
               0   success
@@ -34,7 +35,7 @@ struct CofferCommand: AsyncParsableCommand {
               77  wrong password, not logged in, or request refused
               78  server, CA certificate or user not configured
             """,
-        subcommands: [Register.self, Login.self, Save.self, Retrieve.self, History.self]
+        subcommands: [Register.self, Login.self, Save.self, Retrieve.self, History.self, Verify.self, ExportReceipt.self]
     )
 }
 

@@ -17,6 +17,8 @@ public struct KeyServiceClient: Sendable {
     private let http: HTTPSClient
     /// The server this client talks to.
     public var server: ServerAddress { http.server }
+    /// The deployment's CA certificate file, which also anchors receipts.
+    public let caFile: String
 
     /// - Parameters:
     ///   - server: The transaction tier's address.
@@ -24,6 +26,7 @@ public struct KeyServiceClient: Sendable {
     ///   - timeout: How long one exchange may take, connection and TLS handshake included.
     public init(server: ServerAddress, caFile: String, timeout: Duration = .seconds(9)) throws {
         self.http = try HTTPSClient(server: server, caFile: caFile, requestTimeout: timeout)
+        self.caFile = caFile
     }
 
     /// Has the server sign a fresh challenge, and checks the key against the pinned one.

@@ -61,6 +61,7 @@ public struct SecureFiles: Sendable {
         else {
             throw ClientError(.software, "the key service's receipt does not match the file that was sent; nothing was written")
         }
+        _ = try ReceiptCheck.verify(receipt, caFile: service.caFile)
         let (header, fileKey) = try ContainerHeader.seal(recordID: recordID, encodeKey: encodeKey, receipt: try receipt.encoded())
 
         guard lseek(file.fd, 0, SEEK_SET) == 0 else { throw ClientError(.ioError, "cannot rewind \(input)") }
@@ -83,29 +84,15 @@ public struct SecureFiles: Sendable {
 
     /// Reads the container header, asks the key service for the decode key, and opens `input` into `output`.
     public func retrieve(input: String, output: String?, force: Bool) async throws -> RetrieveResult {
+        let (header, receipt) = try ReceiptCheck.read(container: input)
         let file = try InputFile(path: input)
         var source = FileDescriptorSource(fd: file.fd)
-        let header: ContainerHeader
-        let receipt: Receipt
-        do {
-            header = try ContainerStream.readHeader(from: &source)
-            receipt = try Receipt.decode(header.receipt)
-        } catch let error as ContainerError {
-            throw ClientError(.dataError, "\(input): \(error.message)")
-        } catch {
-            throw ClientError(.dataError, "\(input): the container's receipt is damaged")
-        }
-        guard RecordID.bytes(receipt.recordID) == header.recordID,
-              Hex.decode(receipt.encodeKeyID) == header.encodeKeyID,
-              Validation.isValidFileName(receipt.fileName)
-        else {
-            throw ClientError(.dataError, "\(input): the container's receipt does not match its header; the container was altered")
-        }
+        _ = try ContainerStream.readHeader(from: &source)
         let target = output ?? Self.defaultRetrieveTarget(input: input, fileName: receipt.fileName)
         let out = try AtomicOutput(target: target, force: force)
 
         let answer = try await service.retrieve(
-            RetrieveRequest(recordID: receipt.recordID, fileName: receipt.fileName, signature: receipt.signature), session: session
+            RetrieveRequest(recordID: receipt.recordID, fileName: receipt.fileName, token: receipt.token), session: session
         )
         guard let raw = Data(base64Encoded: answer.decodeKey),
               let decodeKey = try? P256.KeyAgreement.PrivateKey(rawRepresentation: raw)
@@ -132,14 +119,7 @@ public struct SecureFiles: Sendable {
 
     /// The record id of a container, read from its header.
     public static func recordID(ofContainer path: String) throws -> String {
-        let file = try InputFile(path: path)
-        var source = FileDescriptorSource(fd: file.fd)
-        do {
-            let header = try ContainerStream.readHeader(from: &source)
-            return RecordID.text(header.recordID)
-        } catch let error as ContainerError {
-            throw ClientError(.dataError, "\(path): \(error.message)")
-        }
+        try ReceiptCheck.read(container: path).1.recordID
     }
 
     /// `X.coffer` opens to `X`; anything else to the receipt's file name beside it.

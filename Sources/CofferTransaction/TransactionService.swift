@@ -1,5 +1,6 @@
 public import CofferAPI
 public import CofferWire
+public import CofferTimestamp
 import Crypto
 import Foundation
 public import Logging
@@ -16,6 +17,7 @@ public struct TransactionService: Sendable {
     let tokens: SessionTokens
     let hasher: PasswordHasher
     let lockout: Lockout
+    let timestamps: TimestampAuthority
     let logger: Logger
 
     /// How many failed logins in a row lock an account, and for how long.
@@ -28,8 +30,12 @@ public struct TransactionService: Sendable {
         }
     }
 
-    public init(database: DatabaseLink, keys: ServerKeys, sessionLifetime: Duration, passwordRounds: Int, lockout: Lockout = .init(), logger: Logger) {
+    public init(
+        database: DatabaseLink, keys: ServerKeys, timestamps: TimestampAuthority, sessionLifetime: Duration,
+        passwordRounds: Int, lockout: Lockout = .init(), logger: Logger
+    ) {
         self.database = database
+        self.timestamps = timestamps
         self.keys = keys
         self.wrapper = KeyWrapper(kek: keys.kek)
         self.tokens = SessionTokens(kek: keys.kek, lifetime: sessionLifetime)
@@ -174,10 +180,12 @@ public struct TransactionService: Sendable {
         let decodeKey = P256.KeyAgreement.PrivateKey()
         let encodeKeyID = Array(SHA256.hash(data: decodeKey.publicKey.x963Representation))
         let now = Self.nowMs()
-        let receipt = try Receipt(
-            recordID: RecordID.text(recordID), owner: owner, fileName: body.fileName, sha256: body.sha256,
-            size: body.size, time: now, encodeKeyID: Hex.encode(encodeKeyID)
-        ).signed(with: keys.signingKey)
+        var receipt = Receipt(
+            recordID: RecordID.text(recordID), owner: owner, clientID: session.clientID, fileName: body.fileName,
+            sha256: body.sha256, size: body.size, time: now, encodeKeyID: Hex.encode(encodeKeyID)
+        )
+        let token = try timestamps.stamp(sha256: receipt.imprint)
+        receipt.token = Data(token).base64EncodedString()
         var record = Coffer_Wire_V1_CreateRecord()
         record.recordID = Data(recordID)
         record.owner = owner
@@ -188,7 +196,7 @@ public struct TransactionService: Sendable {
         record.encodeKeyID = Data(encodeKeyID)
         record.wrappedDecodeKey = Data(try wrapper.wrap(decodeKey, recordID: recordID, owner: owner))
         record.receipt = Data(try receipt.encoded())
-        record.receiptSignature = Data(base64Encoded: receipt.signature) ?? Data()
+        record.receiptSignature = Data(token)
         record.source = source
         record.clientID = session.clientID
         _ = try await call(.createRecord(record), replayGuard: replayGuard)
@@ -205,14 +213,14 @@ public struct TransactionService: Sendable {
         let owner = session.user
         guard let recordID = RecordID.bytes(body.recordID) else { throw APIError.badRequest("recordID must be a UUID") }
         guard Validation.isValidFileName(body.fileName) else { throw APIError.badRequest("the file name is not valid") }
-        guard let signature = Data(base64Encoded: body.signature), !signature.isEmpty, signature.count <= 128 else {
-            throw APIError.badRequest("signature must be base64")
+        guard let token = Data(base64Encoded: body.token), !token.isEmpty, token.count <= 16 * 1024 else {
+            throw APIError.badRequest("token must be the receipt's base64 time-stamp token")
         }
         var release = Coffer_Wire_V1_ReleaseKey()
         release.recordID = Data(recordID)
         release.owner = owner
         release.fileName = body.fileName
-        release.receiptSignature = signature
+        release.receiptSignature = token
         release.source = source
         release.timeUnixMs = Self.nowMs()
         release.clientID = session.clientID

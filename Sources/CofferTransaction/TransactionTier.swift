@@ -1,4 +1,6 @@
+import CofferTimestamp
 import CofferZMQ
+import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdTLS
@@ -35,13 +37,20 @@ public struct TransactionTier: Sendable {
             throw TransactionTierError("cannot read the tier-link keys: \(error); run `coffer-admin init` first")
         }
         let tls = try Self.tlsConfiguration(configuration)
+        let timestamps: TimestampAuthority
+        do {
+            let chain = try String(contentsOfFile: configuration.tsaCertificateFile, encoding: .utf8)
+            timestamps = try TimestampAuthority(certificateChainPEM: chain, keyPEM: keys.signingKey.pemRepresentation)
+        } catch {
+            throw TransactionTierError("cannot use the time-stamping certificate \(configuration.tsaCertificateFile): \(error); it must be issued for the signing key with extendedKeyUsage=critical,timeStamping")
+        }
         let link = try DatabaseLink(
             endpoints: configuration.databaseEndpoints, keys: curveKeys, serverKey: databaseKey,
             timeout: configuration.databaseTimeout, logger: logger
         )
         defer { link.shutdown() }
         let service = TransactionService(
-            database: link, keys: keys, sessionLifetime: configuration.sessionLifetime,
+            database: link, keys: keys, timestamps: timestamps, sessionLifetime: configuration.sessionLifetime,
             passwordRounds: configuration.passwordRounds,
             lockout: .init(attempts: configuration.lockoutAttempts, duration: configuration.lockoutDuration), logger: logger
         )

@@ -10,6 +10,9 @@ public struct TransactionTierConfiguration: Sendable {
     public var tlsKeyFile: String = "tls.key.pem"
     /// PEM P-256 receipt signing key (mode 0600).
     public var signingKeyFile: String = "signing.key.pem"
+    /// PEM certificate chain of the signing key with `extendedKeyUsage=critical,timeStamping`, issued
+    /// by the deployment's CA: it signs the RFC 3161 receipts.
+    public var tsaCertificateFile: String = "tsa.crt"
     /// Base64 32-byte key-encryption key (mode 0600).
     public var kekFile: String = "kek.b64"
     /// This process's CURVE secret key (mode 0600).

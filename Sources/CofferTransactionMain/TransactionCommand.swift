@@ -14,7 +14,7 @@ struct TransactionCommand: AsyncParsableCommand {
             Serves the HTTPS JSON API (docs/api/openapi.yaml) and reaches the database tier only over
             ZeroMQ with CURVE. Settings come from --config FILE (key = value lines), then
             COFFER_TRANSACTION_<KEY> environment variables, then flags. Keys: host, port, tls-cert,
-            tls-key, signing-key, kek, curve-secret-key, database-public-key, database (comma-separated),
+            tls-key, signing-key, tsa-cert, kek, curve-secret-key, database-public-key, database (comma-separated),
             database-timeout (seconds), session-minutes, lockout-attempts, lockout-minutes, log-level. SIGTERM or SIGINT drains and stops it.
             """
     )
@@ -31,6 +31,8 @@ struct TransactionCommand: AsyncParsableCommand {
     var tlsKey: String?
     @Option(help: "Receipt signing key, PEM (mode 0600).")
     var signingKey: String?
+    @Option(help: "Time-stamping certificate of the signing key, PEM chain (critical EKU timeStamping).")
+    var tsaCert: String?
     @Option(help: "Key-encryption key file (mode 0600).")
     var kek: String?
     @Option(help: "This process's CURVE secret key file (mode 0600).")
@@ -63,6 +65,7 @@ struct TransactionCommand: AsyncParsableCommand {
             c.tlsKeyFile = s.string("tls-key", flag: tlsKey) ?? c.tlsKeyFile
             c.signingKeyFile = s.string("signing-key", flag: signingKey) ?? c.signingKeyFile
             c.kekFile = s.string("kek", flag: kek) ?? c.kekFile
+            c.tsaCertificateFile = s.string("tsa-cert", flag: tsaCert) ?? c.tsaCertificateFile
             c.curveSecretKeyFile = s.string("curve-secret-key", flag: curveSecretKey) ?? c.curveSecretKeyFile
             c.databasePublicKeyFile = s.string("database-public-key", flag: databasePublicKey) ?? c.databasePublicKeyFile
             c.databaseEndpoints = s.list("database", flag: database) ?? c.databaseEndpoints

@@ -48,17 +48,7 @@ public final class LocalDeployment: @unchecked Sendable {
 
     private func initialize() async throws {
         try await runChecked(TestEnvironment.binary("coffer-admin"), ["init", directory + "/keys"])
-        let tls = directory + "/tls"
-        try FileManager.default.createDirectory(atPath: tls, withIntermediateDirectories: true)
-        let openssl = "/usr/bin/openssl"
-        try await runChecked(openssl, ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
-                                       "-subj", "/CN=Coffer test CA", "-keyout", tls + "/ca.key", "-out", tls + "/ca.crt",
-                                       "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"])
-        try await runChecked(openssl, ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=localhost",
-                                       "-keyout", tls + "/server.key", "-out", tls + "/server.csr"])
-        try "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n".write(toFile: tls + "/server.ext", atomically: true, encoding: .utf8)
-        try await runChecked(openssl, ["x509", "-req", "-in", tls + "/server.csr", "-CA", tls + "/ca.crt", "-CAkey", tls + "/ca.key",
-                                       "-CAcreateserial", "-days", "2", "-extfile", tls + "/server.ext", "-out", tls + "/server.crt"])
+        _ = try await TestCertificates.make(in: directory + "/tls", tsaKey: directory + "/keys/transaction/signing.key.pem")
     }
 
     /// Starts (or restarts) the database tier on `endpoint` and waits until it is ready.
@@ -80,7 +70,7 @@ public final class LocalDeployment: @unchecked Sendable {
         transaction = try TestProcess(
             TestEnvironment.binary("coffer-transaction"),
             ["--port", "0", "--tls-cert", directory + "/tls/server.crt", "--tls-key", directory + "/tls/server.key",
-             "--signing-key", keys + "/signing.key.pem", "--kek", keys + "/kek.b64", "--curve-secret-key", keys + "/curve.secret",
+             "--signing-key", keys + "/signing.key.pem", "--tsa-cert", directory + "/tls/tsa.crt", "--kek", keys + "/kek.b64", "--curve-secret-key", keys + "/curve.secret",
              "--database-public-key", keys + "/database-curve.public", "--database", databaseEndpoint,
              "--database-timeout", "3", "--ready-file", ready],
             environment: ["PATH": "/usr/bin:/bin"], logDirectory: logs
