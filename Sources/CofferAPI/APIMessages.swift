@@ -111,11 +111,79 @@ public struct RetrieveRequest: Codable, Sendable {
     }
 }
 
-/// `POST /v1/retrieve` answer: the decode key, released after the retrieval was audited.
+/// `POST /v1/retrieve` answer: the decode key, released after the retrieval was audited, and the
+/// next key generation to re-seal the container under.
 public struct RetrieveResponse: Codable, Sendable {
     /// Base64 raw 32-byte P-256 private key.
     public var decodeKey: String
-    public init(decodeKey: String) { self.decodeKey = decodeKey }
+    /// The fresh encode key and receipt for the re-seal; absent when the service could not stage one.
+    public var reseal: ResealOffer?
+    public init(decodeKey: String, reseal: ResealOffer?) {
+        self.decodeKey = decodeKey
+        self.reseal = reseal
+    }
+}
+
+/// A fresh key pair's encode key and receipt for re-sealing a container after a retrieve.
+public struct ResealOffer: Codable, Sendable {
+    /// Base64 X9.63 P-256 public key.
+    public var encodeKey: String
+    public var receipt: Receipt
+    public init(encodeKey: String, receipt: Receipt) {
+        self.encodeKey = encodeKey
+        self.receipt = receipt
+    }
+}
+
+/// `POST /v1/reseal` and `POST /v1/delete` request: the record and the receipt the client holds.
+public struct RecordRequest: Codable, Sendable {
+    public var recordID: String
+    /// The base64 time-stamp token of the receipt in the client's container.
+    public var token: String
+    public init(recordID: String, token: String) {
+        self.recordID = recordID
+        self.token = token
+    }
+}
+
+/// `POST /v1/reseal` and `POST /v1/delete` answer.
+public struct RecordChangeResponse: Codable, Sendable {
+    public var recordID: String
+    /// `resealed` or `deleted`.
+    public var status: String
+    public init(recordID: String, status: String) {
+        self.recordID = recordID
+        self.status = status
+    }
+}
+
+/// One of the caller's records.
+public struct RecordInfo: Codable, Sendable, Hashable {
+    public var recordID: String
+    public var fileName: String
+    public var sha256: String
+    public var size: Int64
+    /// Unix ms of the save.
+    public var created: Int64
+    /// Unix ms of the last re-seal; absent if never re-sealed.
+    public var resealed: Int64?
+    /// Whether the decode key was destroyed.
+    public var deleted: Bool
+    public init(recordID: String, fileName: String, sha256: String, size: Int64, created: Int64, resealed: Int64?, deleted: Bool) {
+        self.recordID = recordID
+        self.fileName = fileName
+        self.sha256 = sha256
+        self.size = size
+        self.created = created
+        self.resealed = resealed
+        self.deleted = deleted
+    }
+}
+
+/// `GET /v1/records` answer, newest first.
+public struct RecordsResponse: Codable, Sendable {
+    public var records: [RecordInfo]
+    public init(records: [RecordInfo]) { self.records = records }
 }
 
 /// One entry of an audit history.

@@ -31,7 +31,12 @@ struct Save: AsyncParsableCommand {
 struct Retrieve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Open a container with the decode key the key service releases.",
-        discussion: "Writes FILE for FILE.coffer (or -o PATH); never replaces an existing file without --force. The release is recorded in your history before the key is sent."
+        discussion: """
+            Writes FILE for FILE.coffer (or -o PATH); never replaces an existing file without --force. The release is \
+            recorded in your history before the key is sent. Then the container is re-sealed in place under a fresh \
+            key pair and the old decode key is destroyed, so a key that leaked before opens nothing now; older copies \
+            of the container are refused from then on.
+            """
     )
 
     @OptionGroup var connection: ConnectionOptions
@@ -49,7 +54,11 @@ struct Retrieve: AsyncParsableCommand {
     func run() async throws {
         let files = try connection.secureFiles(showProgress: !output.quiet && !output.json)
         let result = try await files.retrieve(input: container, output: out, force: force)
-        try output.emit(result, text: "retrieved \(result.input) → \(result.output) (\(result.size) bytes, SHA-256 checked)")
+        if let problem = result.resealProblem {
+            FileHandle.standardError.write(Data("coffer: warning: \(container) was not re-sealed: \(problem)\n".utf8))
+        }
+        let resealed = result.resealed ? "; container re-sealed under a new key pair, old decode key destroyed" : ""
+        try output.emit(result, text: "retrieved \(result.input) → \(result.output) (\(result.size) bytes, SHA-256 checked\(resealed))")
     }
 }
 
@@ -85,5 +94,53 @@ struct History: AsyncParsableCommand {
             if !event.detail.isEmpty { line += " — \(event.detail)" }
             return line
         }.joined(separator: "\n")
+    }
+}
+
+struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List your records on the key service, newest first.")
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let (client, session, _) = try connection.session()
+        let answer = try await client.records(session: session)
+        let formatter = ISO8601DateFormatter()
+        let lines = answer.records.map { r in
+            let created = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(r.created) / 1000))
+            let state = r.deleted ? "deleted" : (r.resealed != nil ? "re-sealed" : "active")
+            return "\(created)  \(state.padding(toLength: 9, withPad: " ", startingAt: 0))  \(r.recordID)  \(r.size) B  \(r.fileName)"
+        }
+        try output.emit(answer, text: lines.isEmpty ? "no records" : lines.joined(separator: "\n"))
+    }
+}
+
+struct Delete: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Destroy a container's decode key on the key service (crypto-shredding).",
+        discussion: "Afterwards no copy of the container can be opened, by anyone. The history keeps the deletion. The container file itself is left in place. Asks for confirmation on a terminal; give --yes in scripts."
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
+
+    @Argument(help: "The container whose record to delete.", completion: .file(extensions: ["coffer"]))
+    var container: String
+
+    @Flag(help: "Do not ask for confirmation.")
+    var yes = false
+
+    func run() async throws {
+        let files = try connection.secureFiles(showProgress: false)
+        if !yes {
+            guard isatty(STDIN_FILENO) != 0 else {
+                throw ClientError(.usage, "deleting destroys the decode key for good; confirm with --yes")
+            }
+            FileHandle.standardError.write(Data("Destroy the decode key of \(container)? No copy can be opened afterwards. Type yes: ".utf8))
+            guard readLine()?.lowercased() == "yes" else { throw ClientError(.usage, "not deleted") }
+        }
+        let answer = try await files.delete(container: container)
+        try output.emit(answer, text: "deleted record \(answer.recordID): its decode key is destroyed; \(container) can no longer be opened")
     }
 }

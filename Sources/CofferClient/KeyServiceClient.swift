@@ -59,6 +59,21 @@ public struct KeyServiceClient: Sendable {
         try await call(.POST, "/v1/retrieve", session: session, body: request)
     }
 
+    /// Confirms that the container was re-sealed under the new receipt's key.
+    public func confirmReseal(_ request: RecordRequest, session: SessionCredentials) async throws -> RecordChangeResponse {
+        try await call(.POST, "/v1/reseal", session: session, body: request)
+    }
+
+    /// Destroys the record's decode keys.
+    public func delete(_ request: RecordRequest, session: SessionCredentials) async throws -> RecordChangeResponse {
+        try await call(.POST, "/v1/delete", session: session, body: request)
+    }
+
+    /// The caller's records.
+    public func records(session: SessionCredentials) async throws -> RecordsResponse {
+        try await call(.GET, "/v1/records", session: session, body: Optional<RegisterRequest>.none)
+    }
+
     /// The account's history, or one record's when `recordID` is given.
     public func history(recordID: String?, session: SessionCredentials) async throws -> HistoryResponse {
         let path = recordID.map { "/v1/records/\($0)/history" } ?? "/v1/history"

@@ -38,6 +38,10 @@ public struct SecureFiles: Sendable {
         public var recordID: String
         public var sha256: String
         public var size: Int64
+        /// Whether the container was re-sealed under a fresh key pair and the old decode key destroyed.
+        public var resealed: Bool
+        /// Why not, when it was not.
+        public var resealProblem: String?
     }
 
     /// Hashes `input`, asks the key service for a save, and seals the file into `output`.
@@ -114,7 +118,61 @@ public struct SecureFiles: Sendable {
             throw ClientError(.dataError, "\(input): the opened file does not match the SHA-256 in its receipt; nothing was written")
         }
         try out.commit(force: force)
-        return RetrieveResult(input: input, output: target, recordID: receipt.recordID, sha256: receipt.sha256, size: opened.size)
+        var result = RetrieveResult(input: input, output: target, recordID: receipt.recordID, sha256: receipt.sha256, size: opened.size, resealed: false)
+        guard let offer = answer.reseal else {
+            result.resealProblem = "the key service offered no re-seal; the container keeps its current key"
+            return result
+        }
+        do {
+            try await reseal(container: input, plaintext: target, old: receipt, offer: offer)
+            result.resealed = true
+        } catch let error as ClientError {
+            result.resealProblem = error.message
+        }
+        return result
+    }
+
+    /// Re-seals `container` under the offered key pair from the verified `plaintext`, replaces it
+    /// atomically, then confirms so that the key service destroys the old decode key. A crash at any
+    /// point leaves a container that opens: the old one (its key is still current) or the new one
+    /// (presenting its receipt confirms the re-seal).
+    func reseal(container: String, plaintext: String, old: Receipt, offer: ResealOffer) async throws {
+        let next = offer.receipt
+        guard next.recordID == old.recordID, next.fileName == old.fileName, next.sha256 == old.sha256, next.size == old.size,
+              next.owner == user, let recordID = RecordID.bytes(next.recordID),
+              let keyBytes = Data(base64Encoded: offer.encodeKey),
+              let encodeKey = try? P256.KeyAgreement.PublicKey(x963Representation: keyBytes),
+              next.encodeKeyID == Hex.encode(ContainerHeader.keyID(of: encodeKey))
+        else {
+            throw ClientError(.software, "the key service's re-seal receipt does not match the record; the container was not re-sealed")
+        }
+        _ = try ReceiptCheck.verify(next, caFile: service.caFile)
+        let (header, fileKey) = try ContainerHeader.seal(recordID: recordID, encodeKey: encodeKey, receipt: try next.encoded())
+        let file = try InputFile(path: plaintext)
+        let out = try AtomicOutput(target: container, force: true)
+        var source = HashingSource(FileDescriptorSource(fd: file.fd))
+        var sink = FileDescriptorSink(fd: out.fd)
+        let bar = ProgressBar(label: "re-sealing", total: next.size, enabled: showProgress)
+        do {
+            try ContainerStream.seal(from: &source, to: &sink, header: header, fileKey: fileKey, progress: bar.update)
+        } catch let error as ContainerError {
+            bar.finish()
+            throw ClientError(.ioError, "re-sealing \(container) failed: \(error.message); it keeps its current key")
+        }
+        bar.finish()
+        guard Hex.encode(source.hasher.finalize()) == next.sha256 else {
+            throw ClientError(.ioError, "\(plaintext) changed before the container was re-sealed; the container keeps its current key")
+        }
+        FaultInjection.point("before-reseal-replace")
+        try out.commit(force: true)
+        FaultInjection.point("before-reseal-confirm")
+        _ = try await service.confirmReseal(RecordRequest(recordID: next.recordID, token: next.token), session: session)
+    }
+
+    /// Destroys the decode keys of a container's record.
+    public func delete(container: String) async throws -> RecordChangeResponse {
+        let (_, receipt) = try ReceiptCheck.read(container: container)
+        return try await service.delete(RecordRequest(recordID: receipt.recordID, token: receipt.token), session: session)
     }
 
     /// The record id of a container, read from its header.

@@ -143,16 +143,53 @@ public final class DatabaseRequestHandler {
                 receiptSignature: Array(m.receiptSignature), timeMs: m.timeUnixMs, source: m.source, clientID: m.clientID
             )
             switch outcome {
-            case .released(let wrapped, let index):
+            case .released(let key):
                 var released = Coffer_Wire_V1_KeyReleased()
-                released.wrappedDecodeKey = Data(wrapped)
-                released.auditIndex = index
+                released.wrappedDecodeKey = Data(key.wrappedDecodeKey)
+                released.auditIndex = key.auditIndex
+                released.encodeKeyID = Data(key.encodeKeyID)
+                released.sha256 = Data(key.sha256)
+                released.size = key.size
                 return WireProtocol.response(to: request, .keyReleased(released))
             case .notFound:
                 return WireProtocol.error(to: request, .notFound, "no such record")
             case .refused(let reason):
                 return WireProtocol.error(to: request, .forbidden, reason)
             }
+
+        case .stageReseal(let m):
+            guard m.recordID.count == 16, !m.wrappedDecodeKey.isEmpty, !m.receiptSignature.isEmpty else {
+                return WireProtocol.error(to: request, .badRequest, "a re-seal needs a record id, a wrapped key and a receipt")
+            }
+            guard try store.stageReseal(recordID: Array(m.recordID), owner: m.owner, wrappedDecodeKey: Array(m.wrappedDecodeKey),
+                                        encodeKeyID: Array(m.encodeKeyID), receipt: Array(m.receipt), receiptSignature: Array(m.receiptSignature))
+            else {
+                return WireProtocol.error(to: request, .notFound, "no such record")
+            }
+            return WireProtocol.response(to: request, .ack(.init()))
+
+        case .confirmReseal(let m):
+            return change(request, try store.confirmReseal(recordID: Array(m.recordID), owner: m.owner, receiptSignature: Array(m.receiptSignature),
+                                                           timeMs: m.timeUnixMs, source: m.source, clientID: m.clientID))
+
+        case .deleteRecord(let m):
+            return change(request, try store.deleteRecord(recordID: Array(m.recordID), owner: m.owner, receiptSignature: Array(m.receiptSignature),
+                                                          timeMs: m.timeUnixMs, source: m.source, clientID: m.clientID))
+
+        case .listRecords(let m):
+            var records = Coffer_Wire_V1_Records()
+            records.records = try store.listRecords(owner: m.owner, limit: Self.maxHistory).map { r in
+                var summary = Coffer_Wire_V1_RecordSummary()
+                summary.recordID = Data(r.id)
+                summary.fileName = r.fileName
+                summary.sha256 = Data(r.sha256)
+                summary.size = r.size
+                summary.createdUnixMs = r.createdAtMs
+                summary.resealedUnixMs = r.resealedAtMs
+                summary.deleted = r.deleted
+                return summary
+            }
+            return WireProtocol.response(to: request, .records(records))
 
         case .listHistory(let m):
             let limit = m.limit == 0 ? Self.maxHistory : min(Int(m.limit), Self.maxHistory)
@@ -175,6 +212,14 @@ public final class DatabaseRequestHandler {
                 return event
             }
             return WireProtocol.response(to: request, .history(history))
+        }
+    }
+
+    private func change(_ request: WireRequest, _ outcome: RecordChange) -> WireResponse {
+        switch outcome {
+        case .done, .alreadyDone: WireProtocol.response(to: request, .ack(.init()))
+        case .notFound: WireProtocol.error(to: request, .notFound, "no such record")
+        case .refused(let reason): WireProtocol.error(to: request, .forbidden, reason)
         }
     }
 }

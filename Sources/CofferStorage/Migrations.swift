@@ -122,6 +122,35 @@ public enum Migrations {
                 ALTER TABLE users ADD COLUMN locked_until_ms BIGINT NOT NULL DEFAULT 0;
                 """
         ),
+        Migration(
+            version: 3,
+            sqlite: """
+                ALTER TABLE records ADD COLUMN pending_wrapped_decode_key BLOB;
+                ALTER TABLE records ADD COLUMN pending_encode_key_id BLOB;
+                ALTER TABLE records ADD COLUMN pending_receipt BLOB;
+                ALTER TABLE records ADD COLUMN pending_receipt_signature BLOB;
+                ALTER TABLE records ADD COLUMN resealed_at_ms INTEGER NOT NULL DEFAULT 0;
+                CREATE TABLE retired_receipts (
+                    record_id BLOB NOT NULL,
+                    receipt_signature BLOB NOT NULL,
+                    retired_at_ms INTEGER NOT NULL
+                );
+                CREATE INDEX retired_receipts_record ON retired_receipts(record_id);
+                """,
+            postgres: """
+                ALTER TABLE records ADD COLUMN pending_wrapped_decode_key BYTEA;
+                ALTER TABLE records ADD COLUMN pending_encode_key_id BYTEA;
+                ALTER TABLE records ADD COLUMN pending_receipt BYTEA;
+                ALTER TABLE records ADD COLUMN pending_receipt_signature BYTEA;
+                ALTER TABLE records ADD COLUMN resealed_at_ms BIGINT NOT NULL DEFAULT 0;
+                CREATE TABLE retired_receipts (
+                    record_id BYTEA NOT NULL,
+                    receipt_signature BYTEA NOT NULL,
+                    retired_at_ms BIGINT NOT NULL
+                );
+                CREATE INDEX retired_receipts_record ON retired_receipts(record_id);
+                """
+        ),
     ]
 
     /// Brings the schema up to ``latestVersion``; safe when several processes start at once.

@@ -10,6 +10,9 @@ public enum AuditKind: String, Sendable, CaseIterable {
     case retrieveRefused = "retrieve_refused"
     case deviceEnrolled = "device_enrolled"
     case locked
+    case reseal
+    case keyDestroyed = "key_destroyed"
+    case delete
 }
 
 /// One row of the audit history.
@@ -65,10 +68,19 @@ public struct StoredRecord: Sendable, Hashable {
     }
 }
 
+/// What a released key belongs to.
+public struct ReleasedKey: Sendable, Hashable {
+    public var wrappedDecodeKey: [UInt8]
+    public var encodeKeyID: [UInt8]
+    public var sha256: [UInt8]
+    public var size: Int64
+    public var auditIndex: Int64
+}
+
 /// The outcome of a key release request.
 public enum KeyRelease: Sendable, Hashable {
-    /// The checks passed; the retrieval is audited at `auditIndex`.
-    case released(wrappedDecodeKey: [UInt8], auditIndex: Int64)
+    /// The checks passed; the retrieval is audited.
+    case released(ReleasedKey)
     /// No record of this owner has this id; the attempt is audited.
     case notFound(reason: String)
     /// The record exists but the request does not match it; the attempt is audited.
@@ -122,34 +134,40 @@ public final class RecordStore {
 
     /// Checks a retrieve request against the stored record and audits the outcome durably before
     /// returning: the wrapped decode key leaves only after its `retrieve` entry is committed.
+    ///
+    /// The presented receipt may be the current one or the staged re-seal's; the latter confirms the
+    /// re-seal first (the client replaced its container but died before confirming).
     public func releaseKey(
         recordID: [UInt8], owner: String, fileName: String, receiptSignature: [UInt8], timeMs: Int64, source: String,
         clientID: String = ""
     ) throws -> KeyRelease {
         try db.transaction {
-            let rows = try db.query(
-                "SELECT owner, file_name, receipt_signature, wrapped_decode_key FROM records WHERE id = $1",
-                [.blob(recordID)]
-            )
             let outcome: KeyRelease
-            if let row = rows.first, try row.text(0) == owner {
-                if try row.text(1) != fileName {
+            if let record = try loadRecord(recordID), record.owner == owner {
+                var current = record
+                if let pending = record.pendingSignature, pending == receiptSignature {
+                    try promotePending(record, timeMs: timeMs, source: source, clientID: clientID, how: "confirmed by a retrieve of the re-sealed container")
+                    current = try loadRecord(recordID)!
+                }
+                if current.fileName != fileName {
                     outcome = .refused(reason: "the file name does not match the record")
-                } else if try row.blob(2) != receiptSignature {
-                    outcome = .refused(reason: "the receipt does not match the record")
-                } else if let wrapped = try row.optionalBlob(3) {
-                    outcome = .released(wrappedDecodeKey: wrapped, auditIndex: 0)
+                } else if current.signature == receiptSignature, let wrapped = current.wrappedKey {
+                    outcome = .released(ReleasedKey(wrappedDecodeKey: wrapped, encodeKeyID: current.encodeKeyID, sha256: current.sha256, size: current.size, auditIndex: 0))
+                } else if current.signature == receiptSignature || current.wrappedKey == nil {
+                    outcome = .refused(reason: "the decode key was destroyed (the record was deleted)")
+                } else if try isRetired(recordID, receiptSignature) {
+                    outcome = .refused(reason: "this is an old copy of a container that was re-sealed later; its decode key was destroyed, so use the newest copy")
                 } else {
-                    outcome = .refused(reason: "the decode key was destroyed")
+                    outcome = .refused(reason: "the receipt does not match the record")
                 }
             } else {
                 // Another owner's record and a missing one look the same from outside.
-                outcome = .notFound(reason: rows.isEmpty ? "no such record" : "not the owner of the record")
+                outcome = .notFound(reason: try loadRecord(recordID) == nil ? "no such record" : "not the owner of the record")
             }
             switch outcome {
-            case .released(let wrapped, _):
-                let index = try appendAudit(kind: .retrieve, user: owner, recordID: recordID, fileName: fileName, timeMs: timeMs, source: source, clientID: clientID)
-                return .released(wrappedDecodeKey: wrapped, auditIndex: index)
+            case .released(var key):
+                key.auditIndex = try appendAudit(kind: .retrieve, user: owner, recordID: recordID, fileName: fileName, timeMs: timeMs, source: source, clientID: clientID)
+                return .released(key)
             case .refused(let reason), .notFound(let reason):
                 try appendAudit(kind: .retrieveRefused, user: owner, recordID: recordID, fileName: fileName, timeMs: timeMs, detail: reason, source: source, clientID: clientID)
                 return outcome

@@ -19,7 +19,7 @@ public final class SQLiteConnection: SQLConnection {
         db = handle
         if !existed { chmod(path, 0o600) }
         sqlite3_busy_timeout(handle, 5_000)
-        try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+        try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;")
     }
 
     deinit {

@@ -8,3 +8,5 @@ extension SaveResponse: ResponseEncodable {}
 extension RetrieveResponse: ResponseEncodable {}
 extension HistoryResponse: ResponseEncodable {}
 extension IdentityResponse: ResponseEncodable {}
+extension RecordChangeResponse: ResponseEncodable {}
+extension RecordsResponse: ResponseEncodable {}

@@ -35,6 +35,18 @@ public enum APIRoutes {
             let signed = try await SignedRequest(request, service: service)
             return try await service.retrieve(try signed.decode(RetrieveRequest.self), session: signed.session, replayGuard: signed.replayGuard, source: context.source)
         }
+        v1.post("reseal") { request, context -> RecordChangeResponse in
+            let signed = try await SignedRequest(request, service: service)
+            return try await service.confirmReseal(try signed.decode(RecordRequest.self), session: signed.session, replayGuard: signed.replayGuard, source: context.source)
+        }
+        v1.post("delete") { request, context -> RecordChangeResponse in
+            let signed = try await SignedRequest(request, service: service)
+            return try await service.delete(try signed.decode(RecordRequest.self), session: signed.session, replayGuard: signed.replayGuard, source: context.source)
+        }
+        v1.get("records") { request, _ -> RecordsResponse in
+            let signed = try await SignedRequest(request, service: service)
+            return try await service.records(session: signed.session, replayGuard: signed.replayGuard)
+        }
         v1.get("history") { request, _ -> HistoryResponse in
             let signed = try await SignedRequest(request, service: service)
             return try await service.history(session: signed.session, replayGuard: signed.replayGuard, recordID: nil)

@@ -177,15 +177,9 @@ public struct TransactionService: Sendable {
         }
         guard body.size >= 0 else { throw APIError.badRequest("size must not be negative") }
         let recordID = RecordID.random()
-        let decodeKey = P256.KeyAgreement.PrivateKey()
-        let encodeKeyID = Array(SHA256.hash(data: decodeKey.publicKey.x963Representation))
         let now = Self.nowMs()
-        var receipt = Receipt(
-            recordID: RecordID.text(recordID), owner: owner, clientID: session.clientID, fileName: body.fileName,
-            sha256: body.sha256, size: body.size, time: now, encodeKeyID: Hex.encode(encodeKeyID)
-        )
-        let token = try timestamps.stamp(sha256: receipt.imprint)
-        receipt.token = Data(token).base64EncodedString()
+        let generation = try newGeneration(recordID: recordID, session: session, fileName: body.fileName, sha256: body.sha256, size: body.size, now: now)
+        let (decodeKey, encodeKeyID, receipt, token) = (generation.decodeKey, generation.encodeKeyID, generation.receipt, generation.token)
         var record = Coffer_Wire_V1_CreateRecord()
         record.recordID = Data(recordID)
         record.owner = owner
@@ -237,13 +231,109 @@ public struct TransactionService: Sendable {
         }
         let decodeKey: P256.KeyAgreement.PrivateKey
         do {
-            decodeKey = try wrapper.unwrap(Array(answer.wrappedDecodeKey), recordID: recordID, owner: owner)
+            decodeKey = try wrapper.unwrap(Array(answer.wrappedDecodeKey), recordID: recordID, owner: owner, encodeKeyID: Array(answer.encodeKeyID))
         } catch {
             logger.critical("a stored decode key does not unwrap under the KEK", metadata: ["coffer.record_id": "\(body.recordID)"])
             throw APIError.internalError
         }
         logger.info("released a decode key", metadata: ["coffer.user": "\(owner)", "coffer.record_id": "\(body.recordID)"])
-        return RetrieveResponse(decodeKey: decodeKey.rawRepresentation.base64EncodedString())
+        return RetrieveResponse(
+            decodeKey: decodeKey.rawRepresentation.base64EncodedString(),
+            reseal: await stageReseal(recordID: recordID, session: session, fileName: body.fileName, released: answer)
+        )
+    }
+
+    /// Makes and stages the record's next key generation; `nil` (and a warning) when that fails,
+    /// in which case the client keeps its container and the current key stays valid.
+    private func stageReseal(recordID: [UInt8], session: Session, fileName: String, released: Coffer_Wire_V1_KeyReleased) async -> ResealOffer? {
+        do {
+            let next = try newGeneration(recordID: recordID, session: session, fileName: fileName,
+                                         sha256: Hex.encode(released.sha256), size: released.size, now: Self.nowMs())
+            var stage = Coffer_Wire_V1_StageReseal()
+            stage.recordID = Data(recordID)
+            stage.owner = session.user
+            stage.wrappedDecodeKey = Data(try wrapper.wrap(next.decodeKey, recordID: recordID, owner: session.user))
+            stage.encodeKeyID = Data(next.encodeKeyID)
+            stage.receipt = Data(try next.receipt.encoded())
+            stage.receiptSignature = Data(next.token)
+            _ = try await call(.stageReseal(stage))
+            return ResealOffer(encodeKey: next.decodeKey.publicKey.x963Representation.base64EncodedString(), receipt: next.receipt)
+        } catch {
+            logger.warning("could not stage a re-seal", metadata: ["coffer.record_id": "\(RecordID.text(recordID))", "coffer.error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// Confirms that the client replaced its container: the old decode key is destroyed.
+    public func confirmReseal(_ body: RecordRequest, session: Session, replayGuard: Coffer_Wire_V1_ReplayGuard, source: String) async throws -> RecordChangeResponse {
+        let (recordID, token) = try parse(body)
+        var confirm = Coffer_Wire_V1_ConfirmReseal()
+        confirm.recordID = Data(recordID)
+        confirm.owner = session.user
+        confirm.receiptSignature = Data(token)
+        confirm.source = source
+        confirm.timeUnixMs = Self.nowMs()
+        confirm.clientID = session.clientID
+        try await change(.confirmReseal(confirm), replayGuard: replayGuard, recordID: body.recordID)
+        return RecordChangeResponse(recordID: body.recordID, status: "resealed")
+    }
+
+    /// Destroys a record's decode keys; the history keeps the event.
+    public func delete(_ body: RecordRequest, session: Session, replayGuard: Coffer_Wire_V1_ReplayGuard, source: String) async throws -> RecordChangeResponse {
+        let (recordID, token) = try parse(body)
+        var delete = Coffer_Wire_V1_DeleteRecord()
+        delete.recordID = Data(recordID)
+        delete.owner = session.user
+        delete.receiptSignature = Data(token)
+        delete.source = source
+        delete.timeUnixMs = Self.nowMs()
+        delete.clientID = session.clientID
+        try await change(.deleteRecord(delete), replayGuard: replayGuard, recordID: body.recordID)
+        logger.info("deleted a record", metadata: ["coffer.user": "\(session.user)", "coffer.record_id": "\(body.recordID)"])
+        return RecordChangeResponse(recordID: body.recordID, status: "deleted")
+    }
+
+    /// The caller's records, newest first.
+    public func records(session: Session, replayGuard: Coffer_Wire_V1_ReplayGuard) async throws -> RecordsResponse {
+        var list = Coffer_Wire_V1_ListRecords()
+        list.owner = session.user
+        guard case .records(let records) = try await call(.listRecords(list), replayGuard: replayGuard) else { throw APIError.internalError }
+        return RecordsResponse(records: records.records.map { r in
+            RecordInfo(recordID: RecordID.text(Array(r.recordID)), fileName: r.fileName, sha256: Hex.encode(r.sha256), size: r.size,
+                       created: r.createdUnixMs, resealed: r.resealedUnixMs == 0 ? nil : r.resealedUnixMs, deleted: r.deleted)
+        })
+    }
+
+    private func parse(_ body: RecordRequest) throws -> ([UInt8], Data) {
+        guard let recordID = RecordID.bytes(body.recordID), recordID.count == 16 else { throw APIError.badRequest("recordID must be a UUID") }
+        guard let token = Data(base64Encoded: body.token), !token.isEmpty, token.count <= 16 * 1024 else {
+            throw APIError.badRequest("token must be the receipt's base64 time-stamp token")
+        }
+        return (recordID, token)
+    }
+
+    private func change(_ body: WireRequest.OneOf_Body, replayGuard: Coffer_Wire_V1_ReplayGuard, recordID: String) async throws {
+        do {
+            _ = try await call(body, replayGuard: replayGuard)
+        } catch DatabaseLinkError.refused(.notFound, _) {
+            throw APIError(.notFound, "not_found", "no record \(recordID) belongs to you")
+        } catch DatabaseLinkError.refused(.forbidden, let reason) {
+            throw APIError(.forbidden, "refused", "refused: \(reason)")
+        }
+    }
+
+    /// A fresh key pair for a record and its time-stamped receipt.
+    private func newGeneration(recordID: [UInt8], session: Session, fileName: String, sha256: String, size: Int64, now: Int64) throws
+        -> (decodeKey: P256.KeyAgreement.PrivateKey, encodeKeyID: [UInt8], receipt: Receipt, token: [UInt8]) {
+        let decodeKey = P256.KeyAgreement.PrivateKey()
+        let encodeKeyID = KeyWrapper.keyID(decodeKey.publicKey)
+        var receipt = Receipt(
+            recordID: RecordID.text(recordID), owner: session.user, clientID: session.clientID, fileName: fileName,
+            sha256: sha256, size: size, time: now, encodeKeyID: Hex.encode(encodeKeyID)
+        )
+        let token = try timestamps.stamp(sha256: receipt.imprint)
+        receipt.token = Data(token).base64EncodedString()
+        return (decodeKey, encodeKeyID, receipt, token)
     }
 
     /// The owner's audit history, or one of their record's.

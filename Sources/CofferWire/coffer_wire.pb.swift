@@ -117,6 +117,38 @@ public nonisolated struct Coffer_Wire_V1_Request: @unchecked Sendable {
     set {_uniqueStorage()._body = .listHistory(newValue)}
   }
 
+  public var stageReseal: Coffer_Wire_V1_StageReseal {
+    get {
+      if case .stageReseal(let v)? = _storage._body {return v}
+      return Coffer_Wire_V1_StageReseal()
+    }
+    set {_uniqueStorage()._body = .stageReseal(newValue)}
+  }
+
+  public var confirmReseal: Coffer_Wire_V1_ConfirmReseal {
+    get {
+      if case .confirmReseal(let v)? = _storage._body {return v}
+      return Coffer_Wire_V1_ConfirmReseal()
+    }
+    set {_uniqueStorage()._body = .confirmReseal(newValue)}
+  }
+
+  public var deleteRecord: Coffer_Wire_V1_DeleteRecord {
+    get {
+      if case .deleteRecord(let v)? = _storage._body {return v}
+      return Coffer_Wire_V1_DeleteRecord()
+    }
+    set {_uniqueStorage()._body = .deleteRecord(newValue)}
+  }
+
+  public var listRecords: Coffer_Wire_V1_ListRecords {
+    get {
+      if case .listRecords(let v)? = _storage._body {return v}
+      return Coffer_Wire_V1_ListRecords()
+    }
+    set {_uniqueStorage()._body = .listRecords(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
@@ -127,6 +159,10 @@ public nonisolated struct Coffer_Wire_V1_Request: @unchecked Sendable {
     case createRecord(Coffer_Wire_V1_CreateRecord)
     case releaseKey(Coffer_Wire_V1_ReleaseKey)
     case listHistory(Coffer_Wire_V1_ListHistory)
+    case stageReseal(Coffer_Wire_V1_StageReseal)
+    case confirmReseal(Coffer_Wire_V1_ConfirmReseal)
+    case deleteRecord(Coffer_Wire_V1_DeleteRecord)
+    case listRecords(Coffer_Wire_V1_ListRecords)
 
   }
 
@@ -194,6 +230,14 @@ public nonisolated struct Coffer_Wire_V1_Response: Sendable {
     set {body = .history(newValue)}
   }
 
+  public var records: Coffer_Wire_V1_Records {
+    get {
+      if case .records(let v)? = body {return v}
+      return Coffer_Wire_V1_Records()
+    }
+    set {body = .records(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
@@ -203,6 +247,7 @@ public nonisolated struct Coffer_Wire_V1_Response: Sendable {
     case credentials(Coffer_Wire_V1_Credentials)
     case keyReleased(Coffer_Wire_V1_KeyReleased)
     case history(Coffer_Wire_V1_History)
+    case records(Coffer_Wire_V1_Records)
 
   }
 
@@ -427,6 +472,8 @@ public nonisolated struct Coffer_Wire_V1_ReleaseKey: Sendable {
   public init() {}
 }
 
+/// The presented receipt may be the record's current one, or its staged re-seal (which confirms
+/// the re-seal first). A receipt of an older, re-sealed copy is refused with that reason.
 public nonisolated struct Coffer_Wire_V1_KeyReleased: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -435,6 +482,132 @@ public nonisolated struct Coffer_Wire_V1_KeyReleased: Sendable {
   public var wrappedDecodeKey: Data = Data()
 
   public var auditIndex: Int64 = 0
+
+  public var encodeKeyID: Data = Data()
+
+  public var sha256: Data = Data()
+
+  public var size: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Stores the next key generation of a record after a release: the new wrapped decode key, encode
+/// key id and receipt wait until the client confirms the re-sealed container.
+public nonisolated struct Coffer_Wire_V1_StageReseal: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var recordID: Data = Data()
+
+  public var owner: String = String()
+
+  public var wrappedDecodeKey: Data = Data()
+
+  public var encodeKeyID: Data = Data()
+
+  public var receipt: Data = Data()
+
+  public var receiptSignature: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The client has replaced its container: the staged generation becomes current and the old decode
+/// key is destroyed. Audited as `reseal` and `key_destroyed`. Idempotent.
+public nonisolated struct Coffer_Wire_V1_ConfirmReseal: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var recordID: Data = Data()
+
+  public var owner: String = String()
+
+  public var receiptSignature: Data = Data()
+
+  public var source: String = String()
+
+  public var timeUnixMs: Int64 = 0
+
+  public var clientID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Crypto-shredding: destroys the record's decode keys; the history keeps the event.
+public nonisolated struct Coffer_Wire_V1_DeleteRecord: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var recordID: Data = Data()
+
+  public var owner: String = String()
+
+  public var receiptSignature: Data = Data()
+
+  public var source: String = String()
+
+  public var timeUnixMs: Int64 = 0
+
+  public var clientID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Lists the owner's records.
+public nonisolated struct Coffer_Wire_V1_ListRecords: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var owner: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Coffer_Wire_V1_Records: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var records: [Coffer_Wire_V1_RecordSummary] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Coffer_Wire_V1_RecordSummary: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var recordID: Data = Data()
+
+  public var fileName: String = String()
+
+  public var sha256: Data = Data()
+
+  public var size: Int64 = 0
+
+  public var createdUnixMs: Int64 = 0
+
+  public var resealedUnixMs: Int64 = 0
+
+  public var deleted: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -592,7 +765,7 @@ fileprivate nonisolated let _protobuf_package = "coffer.wire.v1"
 
 nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Request"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{3}replay_guard\0\u{2}\u{7}ping\0\u{3}register_user\0\u{3}get_credentials\0\u{3}record_login\0\u{3}create_record\0\u{3}release_key\0\u{3}list_history\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{3}replay_guard\0\u{2}\u{7}ping\0\u{3}register_user\0\u{3}get_credentials\0\u{3}record_login\0\u{3}create_record\0\u{3}release_key\0\u{3}list_history\0\u{3}stage_reseal\0\u{3}confirm_reseal\0\u{3}delete_record\0\u{3}list_records\0")
 
   fileprivate class _StorageClass {
     var _protocolVersion: UInt32 = 0
@@ -725,6 +898,58 @@ nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtob
             _storage._body = .listHistory(v)
           }
         }()
+        case 17: try {
+          var v: Coffer_Wire_V1_StageReseal?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .stageReseal(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .stageReseal(v)
+          }
+        }()
+        case 18: try {
+          var v: Coffer_Wire_V1_ConfirmReseal?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .confirmReseal(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .confirmReseal(v)
+          }
+        }()
+        case 19: try {
+          var v: Coffer_Wire_V1_DeleteRecord?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .deleteRecord(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .deleteRecord(v)
+          }
+        }()
+        case 20: try {
+          var v: Coffer_Wire_V1_ListRecords?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .listRecords(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .listRecords(v)
+          }
+        }()
         default: break
         }
       }
@@ -775,6 +1000,22 @@ nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtob
         guard case .listHistory(let v)? = _storage._body else { preconditionFailure() }
         try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
       }()
+      case .stageReseal?: try {
+        guard case .stageReseal(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+      }()
+      case .confirmReseal?: try {
+        guard case .confirmReseal(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 18)
+      }()
+      case .deleteRecord?: try {
+        guard case .deleteRecord(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 19)
+      }()
+      case .listRecords?: try {
+        guard case .listRecords(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
+      }()
       case nil: break
       }
     }
@@ -801,7 +1042,7 @@ nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Coffer_Wire_V1_Response: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Response"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{2}\u{8}error\0\u{1}pong\0\u{1}ack\0\u{1}credentials\0\u{3}key_released\0\u{1}history\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{2}\u{8}error\0\u{1}pong\0\u{1}ack\0\u{1}credentials\0\u{3}key_released\0\u{1}history\0\u{1}records\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -889,6 +1130,19 @@ nonisolated extension Coffer_Wire_V1_Response: SwiftProtobuf.Message, SwiftProto
           self.body = .history(v)
         }
       }()
+      case 16: try {
+        var v: Coffer_Wire_V1_Records?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .records(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .records(v)
+        }
+      }()
       default: break
       }
     }
@@ -929,6 +1183,10 @@ nonisolated extension Coffer_Wire_V1_Response: SwiftProtobuf.Message, SwiftProto
     case .history?: try {
       guard case .history(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+    }()
+    case .records?: try {
+      guard case .records(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
     }()
     case nil: break
     }
@@ -1418,7 +1676,7 @@ nonisolated extension Coffer_Wire_V1_ReleaseKey: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Coffer_Wire_V1_KeyReleased: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".KeyReleased"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}wrapped_decode_key\0\u{3}audit_index\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}wrapped_decode_key\0\u{3}audit_index\0\u{3}encode_key_id\0\u{1}sha256\0\u{1}size\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1428,6 +1686,9 @@ nonisolated extension Coffer_Wire_V1_KeyReleased: SwiftProtobuf.Message, SwiftPr
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBytesField(value: &self.wrappedDecodeKey) }()
       case 2: try { try decoder.decodeSingularInt64Field(value: &self.auditIndex) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.encodeKeyID) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.sha256) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.size) }()
       default: break
       }
     }
@@ -1440,12 +1701,309 @@ nonisolated extension Coffer_Wire_V1_KeyReleased: SwiftProtobuf.Message, SwiftPr
     if self.auditIndex != 0 {
       try visitor.visitSingularInt64Field(value: self.auditIndex, fieldNumber: 2)
     }
+    if !self.encodeKeyID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.encodeKeyID, fieldNumber: 3)
+    }
+    if !self.sha256.isEmpty {
+      try visitor.visitSingularBytesField(value: self.sha256, fieldNumber: 4)
+    }
+    if self.size != 0 {
+      try visitor.visitSingularInt64Field(value: self.size, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Coffer_Wire_V1_KeyReleased, rhs: Coffer_Wire_V1_KeyReleased) -> Bool {
     if lhs.wrappedDecodeKey != rhs.wrappedDecodeKey {return false}
     if lhs.auditIndex != rhs.auditIndex {return false}
+    if lhs.encodeKeyID != rhs.encodeKeyID {return false}
+    if lhs.sha256 != rhs.sha256 {return false}
+    if lhs.size != rhs.size {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_StageReseal: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".StageReseal"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}record_id\0\u{1}owner\0\u{3}wrapped_decode_key\0\u{3}encode_key_id\0\u{1}receipt\0\u{3}receipt_signature\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.recordID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.owner) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.wrappedDecodeKey) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.encodeKeyID) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.receipt) }()
+      case 6: try { try decoder.decodeSingularBytesField(value: &self.receiptSignature) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.recordID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.recordID, fieldNumber: 1)
+    }
+    if !self.owner.isEmpty {
+      try visitor.visitSingularStringField(value: self.owner, fieldNumber: 2)
+    }
+    if !self.wrappedDecodeKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.wrappedDecodeKey, fieldNumber: 3)
+    }
+    if !self.encodeKeyID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.encodeKeyID, fieldNumber: 4)
+    }
+    if !self.receipt.isEmpty {
+      try visitor.visitSingularBytesField(value: self.receipt, fieldNumber: 5)
+    }
+    if !self.receiptSignature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.receiptSignature, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_StageReseal, rhs: Coffer_Wire_V1_StageReseal) -> Bool {
+    if lhs.recordID != rhs.recordID {return false}
+    if lhs.owner != rhs.owner {return false}
+    if lhs.wrappedDecodeKey != rhs.wrappedDecodeKey {return false}
+    if lhs.encodeKeyID != rhs.encodeKeyID {return false}
+    if lhs.receipt != rhs.receipt {return false}
+    if lhs.receiptSignature != rhs.receiptSignature {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_ConfirmReseal: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ConfirmReseal"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}record_id\0\u{1}owner\0\u{3}receipt_signature\0\u{1}source\0\u{3}time_unix_ms\0\u{3}client_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.recordID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.owner) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.receiptSignature) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.clientID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.recordID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.recordID, fieldNumber: 1)
+    }
+    if !self.owner.isEmpty {
+      try visitor.visitSingularStringField(value: self.owner, fieldNumber: 2)
+    }
+    if !self.receiptSignature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.receiptSignature, fieldNumber: 3)
+    }
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 4)
+    }
+    if self.timeUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 5)
+    }
+    if !self.clientID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clientID, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_ConfirmReseal, rhs: Coffer_Wire_V1_ConfirmReseal) -> Bool {
+    if lhs.recordID != rhs.recordID {return false}
+    if lhs.owner != rhs.owner {return false}
+    if lhs.receiptSignature != rhs.receiptSignature {return false}
+    if lhs.source != rhs.source {return false}
+    if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs.clientID != rhs.clientID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_DeleteRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DeleteRecord"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}record_id\0\u{1}owner\0\u{3}receipt_signature\0\u{1}source\0\u{3}time_unix_ms\0\u{3}client_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.recordID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.owner) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.receiptSignature) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.clientID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.recordID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.recordID, fieldNumber: 1)
+    }
+    if !self.owner.isEmpty {
+      try visitor.visitSingularStringField(value: self.owner, fieldNumber: 2)
+    }
+    if !self.receiptSignature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.receiptSignature, fieldNumber: 3)
+    }
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 4)
+    }
+    if self.timeUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 5)
+    }
+    if !self.clientID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clientID, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_DeleteRecord, rhs: Coffer_Wire_V1_DeleteRecord) -> Bool {
+    if lhs.recordID != rhs.recordID {return false}
+    if lhs.owner != rhs.owner {return false}
+    if lhs.receiptSignature != rhs.receiptSignature {return false}
+    if lhs.source != rhs.source {return false}
+    if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs.clientID != rhs.clientID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_ListRecords: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListRecords"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}owner\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.owner) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.owner.isEmpty {
+      try visitor.visitSingularStringField(value: self.owner, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_ListRecords, rhs: Coffer_Wire_V1_ListRecords) -> Bool {
+    if lhs.owner != rhs.owner {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_Records: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Records"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}records\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.records) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.records.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.records, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_Records, rhs: Coffer_Wire_V1_Records) -> Bool {
+    if lhs.records != rhs.records {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_RecordSummary: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RecordSummary"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}record_id\0\u{3}file_name\0\u{1}sha256\0\u{1}size\0\u{3}created_unix_ms\0\u{3}resealed_unix_ms\0\u{1}deleted\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.recordID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.fileName) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.sha256) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.size) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.createdUnixMs) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.resealedUnixMs) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.deleted) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.recordID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.recordID, fieldNumber: 1)
+    }
+    if !self.fileName.isEmpty {
+      try visitor.visitSingularStringField(value: self.fileName, fieldNumber: 2)
+    }
+    if !self.sha256.isEmpty {
+      try visitor.visitSingularBytesField(value: self.sha256, fieldNumber: 3)
+    }
+    if self.size != 0 {
+      try visitor.visitSingularInt64Field(value: self.size, fieldNumber: 4)
+    }
+    if self.createdUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.createdUnixMs, fieldNumber: 5)
+    }
+    if self.resealedUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.resealedUnixMs, fieldNumber: 6)
+    }
+    if self.deleted != false {
+      try visitor.visitSingularBoolField(value: self.deleted, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_RecordSummary, rhs: Coffer_Wire_V1_RecordSummary) -> Bool {
+    if lhs.recordID != rhs.recordID {return false}
+    if lhs.fileName != rhs.fileName {return false}
+    if lhs.sha256 != rhs.sha256 {return false}
+    if lhs.size != rhs.size {return false}
+    if lhs.createdUnixMs != rhs.createdUnixMs {return false}
+    if lhs.resealedUnixMs != rhs.resealedUnixMs {return false}
+    if lhs.deleted != rhs.deleted {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -23,7 +23,7 @@ import Testing
         let events: [Event]
     }
 
-    @Test("register, login, save 10 MiB, retrieve byte for byte, and the history shows one save and one retrieval", arguments: stores)
+    @Test("register, login, save 10 MiB, retrieve byte for byte, and the history shows the save, the retrieval and the re-seal", arguments: stores)
     func saveAndRetrieve(store: Store) async throws {
         let deployment = try await Self.deploy(store)
         defer { deployment.terminate() }
@@ -51,7 +51,7 @@ import Testing
         let history = try await deployment.coffer(["history", work + "/report.bin.coffer", "--json"], user: "alice")
         #expect(history.status == 0, "\(history.stderr)")
         let events = try JSONDecoder().decode(History.self, from: Data(history.stdout.utf8)).events
-        #expect(events.map(\.kind) == ["save", "retrieve"])
+        #expect(events.map(\.kind) == ["save", "retrieve", "reseal", "key_destroyed"])
         #expect(events.allSatisfy { $0.fileName == "report.bin" })
     }
 
@@ -93,6 +93,14 @@ import Testing
         #expect(events.last?.kind == "retrieve_refused", "the attempt is audited under the one who made it")
         let alices = try await deployment.coffer(["history", file + ".coffer", "--json"], user: "alice")
         #expect(try JSONDecoder().decode(History.self, from: Data(alices.stdout.utf8)).events.map(\.kind) == ["save"])
+
+        let list = try await deployment.coffer(["list", "--json"], user: "mallory")
+        #expect(list.status == 0)
+        #expect(!list.stdout.contains("secret.txt"), "mallory's list does not show alice's record")
+        let shred = try await deployment.coffer(["delete", file + ".coffer", "--yes"], user: "mallory")
+        #expect(shred.status == 77)
+        let still = try await deployment.coffer(["retrieve", file + ".coffer", "-o", deployment.directory + "/mine"], user: "alice")
+        #expect(still.status == 0, "alice's record survived mallory's delete: \(still.stderr)")
     }
 
     @Test("a flipped byte anywhere in a container, or a truncation, is refused with a clear error and leaves no output")

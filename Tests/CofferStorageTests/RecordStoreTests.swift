@@ -53,11 +53,13 @@ import Testing
         let id = record("alice").id
 
         let released = try store.releaseKey(recordID: id, owner: "alice", fileName: "a.txt", receiptSignature: [7, 7, 7], timeMs: 2, source: "s")
-        guard case .released(let wrapped, _) = released else {
+        guard case .released(let key) = released else {
             Issue.record("not released: \(released)")
             return
         }
-        #expect(wrapped == [1, 2, 3])
+        #expect(key.wrappedDecodeKey == [1, 2, 3])
+        #expect(key.encodeKeyID == Array(repeating: 8, count: 32))
+        #expect(key.size == 5)
         #expect(try store.releaseKey(recordID: id, owner: "alice", fileName: "b.txt", receiptSignature: [7, 7, 7], timeMs: 3, source: "s")
             == .refused(reason: "the file name does not match the record"))
         #expect(try store.releaseKey(recordID: id, owner: "alice", fileName: "a.txt", receiptSignature: [6], timeMs: 4, source: "s")
@@ -128,5 +130,62 @@ import Testing
         #expect(try store.recordLogin(user: "alice", success: true, reason: "", timeMs: 4, source: "s", device: second) != .deviceConflict)
         let kinds = try #require(try store.history(owner: "alice", recordID: nil, limit: 100)).map(\.kind)
         #expect(kinds == ["register", "login", "login_failed", "device_enrolled", "login"])
+    }
+
+    @Test("a staged re-seal becomes current on confirmation; the old receipt is then refused as an old copy", arguments: backends)
+    func reseal(backend: Backend) async throws {
+        let store = try await openStore(backend)
+        _ = try store.registerUser(name: "alice", passwordHash: "h", timeMs: 1, source: "s")
+        _ = try store.createRecord(record("alice"), source: "s")
+        let id = record("alice").id
+        #expect(try store.stageReseal(recordID: id, owner: "alice", wrappedDecodeKey: [4, 4], encodeKeyID: [5], receipt: [6], receiptSignature: [8, 8]))
+        #expect(try !store.stageReseal(recordID: id, owner: "bob", wrappedDecodeKey: [4], encodeKeyID: [5], receipt: [6], receiptSignature: [9]))
+        #expect(try store.confirmReseal(recordID: id, owner: "alice", receiptSignature: [1], timeMs: 5, source: "s", clientID: "c") == .refused(reason: "no re-seal with this receipt is waiting for confirmation"))
+        #expect(try store.confirmReseal(recordID: id, owner: "alice", receiptSignature: [8, 8], timeMs: 5, source: "s", clientID: "c") == .done)
+        #expect(try store.confirmReseal(recordID: id, owner: "alice", receiptSignature: [8, 8], timeMs: 6, source: "s", clientID: "c") == .alreadyDone)
+
+        guard case .released(let key) = try store.releaseKey(recordID: id, owner: "alice", fileName: "a.txt", receiptSignature: [8, 8], timeMs: 7, source: "s") else {
+            Issue.record("the new generation does not release")
+            return
+        }
+        #expect(key.wrappedDecodeKey == [4, 4])
+        let old = try store.releaseKey(recordID: id, owner: "alice", fileName: "a.txt", receiptSignature: [7, 7, 7], timeMs: 8, source: "s")
+        guard case .refused(let reason) = old else {
+            Issue.record("the old copy was not refused: \(old)")
+            return
+        }
+        #expect(reason.contains("old copy"))
+        let kinds = try #require(try store.history(owner: "alice", recordID: id, limit: 100)).map(\.kind)
+        #expect(kinds == ["save", "reseal", "key_destroyed", "retrieve", "retrieve_refused"])
+    }
+
+    @Test("presenting a staged receipt confirms the re-seal and releases the new key", arguments: backends)
+    func stagedReceiptConfirms(backend: Backend) async throws {
+        let store = try await openStore(backend)
+        _ = try store.registerUser(name: "alice", passwordHash: "h", timeMs: 1, source: "s")
+        _ = try store.createRecord(record("alice"), source: "s")
+        let id = record("alice").id
+        _ = try store.stageReseal(recordID: id, owner: "alice", wrappedDecodeKey: [4, 4], encodeKeyID: [5], receipt: [6], receiptSignature: [8, 8])
+        guard case .released(let key) = try store.releaseKey(recordID: id, owner: "alice", fileName: "a.txt", receiptSignature: [8, 8], timeMs: 7, source: "s") else {
+            Issue.record("the staged generation does not release")
+            return
+        }
+        #expect(key.wrappedDecodeKey == [4, 4])
+        #expect(key.encodeKeyID == [5])
+    }
+
+    @Test("delete destroys the keys and is audited; the record stays listed as deleted; others cannot delete it", arguments: backends)
+    func delete(backend: Backend) async throws {
+        let store = try await openStore(backend)
+        _ = try store.registerUser(name: "alice", passwordHash: "h", timeMs: 1, source: "s")
+        _ = try store.createRecord(record("alice"), source: "s")
+        let id = record("alice").id
+        #expect(try store.deleteRecord(recordID: id, owner: "bob", receiptSignature: [7, 7, 7], timeMs: 2, source: "s", clientID: "c") == .notFound)
+        #expect(try store.deleteRecord(recordID: id, owner: "alice", receiptSignature: [1], timeMs: 2, source: "s", clientID: "c") == .refused(reason: "the receipt is not this record's current one"))
+        #expect(try store.deleteRecord(recordID: id, owner: "alice", receiptSignature: [7, 7, 7], timeMs: 3, source: "s", clientID: "c") == .done)
+        let after = try store.releaseKey(recordID: id, owner: "alice", fileName: "a.txt", receiptSignature: [7, 7, 7], timeMs: 4, source: "s")
+        #expect(after == .refused(reason: "the decode key was destroyed (the record was deleted)"))
+        #expect(try store.listRecords(owner: "alice", limit: 10).map(\.deleted) == [true])
+        #expect(try store.listRecords(owner: "bob", limit: 10).isEmpty)
     }
 }

@@ -11,19 +11,23 @@ import Testing
     func roundTrip() throws {
         let key = P256.KeyAgreement.PrivateKey()
         let wrapped = try wrapper.wrap(key, recordID: record, owner: "alice")
-        #expect(try wrapper.unwrap(wrapped, recordID: record, owner: "alice").rawRepresentation == key.rawRepresentation)
+        let id = KeyWrapper.keyID(key.publicKey)
+        #expect(try wrapper.unwrap(wrapped, recordID: record, owner: "alice", encodeKeyID: id).rawRepresentation == key.rawRepresentation)
         #expect(!wrapped.contains(subsequence: Array(key.rawRepresentation)))
     }
 
-    @Test("a wrapped key moved to another record or owner, or altered, does not unwrap")
-    func boundToRecordAndOwner() throws {
-        let wrapped = try wrapper.wrap(P256.KeyAgreement.PrivateKey(), recordID: record, owner: "alice")
-        #expect(throws: (any Error).self) { try wrapper.unwrap(wrapped, recordID: Array(repeating: 2, count: 16), owner: "alice") }
-        #expect(throws: (any Error).self) { try wrapper.unwrap(wrapped, recordID: record, owner: "bob") }
+    @Test("a wrapped key moved to another record, owner or key generation, or altered, does not unwrap")
+    func boundToRecordOwnerAndGeneration() throws {
+        let key = P256.KeyAgreement.PrivateKey()
+        let id = KeyWrapper.keyID(key.publicKey)
+        let wrapped = try wrapper.wrap(key, recordID: record, owner: "alice")
+        #expect(throws: (any Error).self) { try wrapper.unwrap(wrapped, recordID: Array(repeating: 2, count: 16), owner: "alice", encodeKeyID: id) }
+        #expect(throws: (any Error).self) { try wrapper.unwrap(wrapped, recordID: record, owner: "bob", encodeKeyID: id) }
+        #expect(throws: (any Error).self) { try wrapper.unwrap(wrapped, recordID: record, owner: "alice", encodeKeyID: Array(repeating: 0, count: 32)) }
         var altered = wrapped
         altered[20] ^= 1
-        #expect(throws: (any Error).self) { try wrapper.unwrap(altered, recordID: record, owner: "alice") }
-        #expect(throws: (any Error).self) { try KeyWrapper(kek: SymmetricKey(size: .bits256)).unwrap(wrapped, recordID: record, owner: "alice") }
+        #expect(throws: (any Error).self) { try wrapper.unwrap(altered, recordID: record, owner: "alice", encodeKeyID: id) }
+        #expect(throws: (any Error).self) { try KeyWrapper(kek: SymmetricKey(size: .bits256)).unwrap(wrapped, recordID: record, owner: "alice", encodeKeyID: id) }
     }
 }
 

@@ -1,0 +1,153 @@
+/// A record's key generations as stored.
+struct RecordRow {
+    var id: [UInt8]
+    var owner: String
+    var fileName: String
+    var sha256: [UInt8]
+    var size: Int64
+    var encodeKeyID: [UInt8]
+    var wrappedKey: [UInt8]?
+    var signature: [UInt8]
+    var pendingWrappedKey: [UInt8]?
+    var pendingEncodeKeyID: [UInt8]?
+    var pendingReceipt: [UInt8]?
+    var pendingSignature: [UInt8]?
+}
+
+/// The outcome of confirming a re-seal or deleting a record.
+public enum RecordChange: Sendable, Hashable {
+    /// Done and audited.
+    case done
+    /// The presented receipt is already the current one: nothing to do.
+    case alreadyDone
+    /// No record of this owner has this id.
+    case notFound
+    /// The request does not match the record.
+    case refused(reason: String)
+}
+
+/// One of the owner's records, for `coffer list`.
+public struct RecordSummary: Sendable, Hashable {
+    public var id: [UInt8]
+    public var fileName: String
+    public var sha256: [UInt8]
+    public var size: Int64
+    public var createdAtMs: Int64
+    public var resealedAtMs: Int64
+    public var deleted: Bool
+}
+
+extension RecordStore {
+    /// Stages the next key generation after a release; it becomes current when the client confirms.
+    /// Returns `false` when the record is gone, not the owner's, or deleted.
+    public func stageReseal(recordID: [UInt8], owner: String, wrappedDecodeKey: [UInt8], encodeKeyID: [UInt8], receipt: [UInt8], receiptSignature: [UInt8]) throws -> Bool {
+        try db.transaction {
+            try db.query(
+                """
+                UPDATE records SET pending_wrapped_decode_key = $3, pending_encode_key_id = $4, pending_receipt = $5,
+                    pending_receipt_signature = $6
+                WHERE id = $1 AND owner = $2 AND wrapped_decode_key IS NOT NULL
+                """,
+                [.blob(recordID), .text(owner), .blob(wrappedDecodeKey), .blob(encodeKeyID), .blob(receipt), .blob(receiptSignature)]
+            )
+            return try loadRecord(recordID)?.pendingSignature == receiptSignature
+        }
+    }
+
+    /// Makes the staged generation current and destroys the old decode key, once the client has
+    /// replaced its container. Idempotent: confirming the current receipt again changes nothing.
+    public func confirmReseal(recordID: [UInt8], owner: String, receiptSignature: [UInt8], timeMs: Int64, source: String, clientID: String) throws -> RecordChange {
+        try db.transaction {
+            guard let record = try loadRecord(recordID), record.owner == owner else { return .notFound }
+            if record.signature == receiptSignature, record.wrappedKey != nil { return .alreadyDone }
+            guard record.pendingSignature == receiptSignature else {
+                return .refused(reason: "no re-seal with this receipt is waiting for confirmation")
+            }
+            try promotePending(record, timeMs: timeMs, source: source, clientID: clientID, how: "confirmed by the client")
+            return .done
+        }
+    }
+
+    /// Destroys a record's decode keys (crypto-shredding). The receipt must be the current or staged one.
+    public func deleteRecord(recordID: [UInt8], owner: String, receiptSignature: [UInt8], timeMs: Int64, source: String, clientID: String) throws -> RecordChange {
+        try db.transaction {
+            guard let record = try loadRecord(recordID), record.owner == owner else { return .notFound }
+            guard record.wrappedKey != nil else { return .alreadyDone }
+            guard record.signature == receiptSignature || record.pendingSignature == receiptSignature else {
+                return .refused(reason: "the receipt is not this record's current one")
+            }
+            try db.query(
+                """
+                UPDATE records SET wrapped_decode_key = NULL, pending_wrapped_decode_key = NULL, pending_encode_key_id = NULL,
+                    pending_receipt = NULL, pending_receipt_signature = NULL WHERE id = $1
+                """,
+                [.blob(recordID)]
+            )
+            try appendAudit(kind: .delete, user: owner, recordID: recordID, fileName: record.fileName, timeMs: timeMs, source: source, clientID: clientID)
+            try appendAudit(kind: .keyDestroyed, user: owner, recordID: recordID, fileName: record.fileName, timeMs: timeMs,
+                            detail: "deleted: every decode key of the record destroyed", source: source, clientID: clientID)
+            return .done
+        }
+    }
+
+    /// The owner's records, newest first.
+    public func listRecords(owner: String, limit: Int) throws -> [RecordSummary] {
+        try db.query(
+            """
+            SELECT id, file_name, sha256, size, created_at_ms, resealed_at_ms, wrapped_decode_key IS NULL
+            FROM records WHERE owner = $1 ORDER BY created_at_ms DESC LIMIT $2
+            """,
+            [.text(owner), .int(Int64(limit))]
+        ).map { row in
+            RecordSummary(id: try row.blob(0), fileName: try row.text(1), sha256: try row.blob(2), size: try row.int(3),
+                          createdAtMs: try row.int(4), resealedAtMs: try row.int(5), deleted: try row.int(6) != 0)
+        }
+    }
+
+    func loadRecord(_ id: [UInt8]) throws -> RecordRow? {
+        let rows = try db.query(
+            """
+            SELECT owner, file_name, sha256, size, encode_key_id, wrapped_decode_key, receipt_signature,
+                   pending_wrapped_decode_key, pending_encode_key_id, pending_receipt, pending_receipt_signature
+            FROM records WHERE id = $1
+            """,
+            [.blob(id)]
+        )
+        guard let r = rows.first else { return nil }
+        return RecordRow(
+            id: id, owner: try r.text(0), fileName: try r.text(1), sha256: try r.blob(2), size: try r.int(3), encodeKeyID: try r.blob(4),
+            wrappedKey: try r.optionalBlob(5), signature: try r.blob(6), pendingWrappedKey: try r.optionalBlob(7),
+            pendingEncodeKeyID: try r.optionalBlob(8), pendingReceipt: try r.optionalBlob(9), pendingSignature: try r.optionalBlob(10)
+        )
+    }
+
+    func isRetired(_ recordID: [UInt8], _ signature: [UInt8]) throws -> Bool {
+        try db.query("SELECT receipt_signature FROM retired_receipts WHERE record_id = $1", [.blob(recordID)])
+            .contains { (try? $0.blob(0)) == signature }
+    }
+
+    /// Inside a transaction: the staged generation becomes current; the old key is overwritten.
+    func promotePending(_ record: RecordRow, timeMs: Int64, source: String, clientID: String, how: String) throws {
+        guard let wrapped = record.pendingWrappedKey, let keyID = record.pendingEncodeKeyID,
+              let receipt = record.pendingReceipt, let signature = record.pendingSignature
+        else { return }
+        let recordID = record.id
+        try db.query(
+            "INSERT INTO retired_receipts (record_id, receipt_signature, retired_at_ms) VALUES ($1, $2, $3)",
+            [.blob(recordID), .blob(record.signature), .int(timeMs)]
+        )
+        try db.query(
+            """
+            UPDATE records SET wrapped_decode_key = $2, encode_key_id = $3, receipt = $4, receipt_signature = $5,
+                pending_wrapped_decode_key = NULL, pending_encode_key_id = NULL, pending_receipt = NULL,
+                pending_receipt_signature = NULL, resealed_at_ms = $6
+            WHERE id = $1
+            """,
+            [.blob(recordID), .blob(wrapped), .blob(keyID), .blob(receipt), .blob(signature), .int(timeMs)]
+        )
+        try appendAudit(kind: .reseal, user: record.owner, recordID: recordID, fileName: record.fileName, timeMs: timeMs,
+                        detail: how, source: source, clientID: clientID)
+        try appendAudit(kind: .keyDestroyed, user: record.owner, recordID: recordID, fileName: record.fileName, timeMs: timeMs,
+                        detail: "the previous decode key was destroyed after the re-seal", source: source, clientID: clientID)
+    }
+}
