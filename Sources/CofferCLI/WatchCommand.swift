@@ -1,0 +1,59 @@
+import ArgumentParser
+import CofferClient
+import Foundation
+
+struct Watch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Secure-save the files of a folder whenever they change, or on a schedule.",
+        discussion: """
+            Each file F in DIR (not in subfolders; hidden files and containers skipped) is saved to F.coffer \\
+            once it has been quiet for --debounce seconds after a change, and at start-up if its container is \\
+            missing or older. With --every, files changed since their last save are also saved on that schedule. \\
+            One log line per save. Stop with Ctrl-C. If the session expires, run `coffer login` in another \\
+            terminal: the watch picks the new session up.
+            """
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Argument(help: "The folder to watch.", completion: .directory)
+    var directory: String
+
+    @Option(help: ArgumentHelp("Seconds a changed file must stay unchanged before it is saved.", valueName: "seconds"))
+    var debounce: Double = 2
+
+    @Option(help: ArgumentHelp("Also save on a schedule: a number with s, m, h or d, for example 15m.", valueName: "interval"))
+    var every: String?
+
+    func validate() throws {
+        guard debounce >= 0, debounce <= 3600 else { throw ValidationError("--debounce must be between 0 and 3600 seconds") }
+        if let every, Self.parseInterval(every) == nil {
+            throw ValidationError("--every takes a number with s, m, h or d, for example 30s or 15m")
+        }
+    }
+
+    func run() async throws {
+        _ = try connection.secureFiles(showProgress: false)
+        let connection = self.connection
+        let saver = AutoSaver(
+            directory: URL(fileURLWithPath: directory).standardizedFileURL.path,
+            log: { line in
+                let time = Date().formatted(.iso8601)
+                FileHandle.standardOutput.write(Data("\(time)  \(line)\n".utf8))
+            },
+            files: { try connection.secureFiles(showProgress: false) }
+        )
+        try await saver.run(debounce: .milliseconds(Int(debounce * 1000)), every: every.flatMap(Self.parseInterval))
+    }
+
+    static func parseInterval(_ text: String) -> Duration? {
+        guard let unit = text.last, let value = Int(text.dropLast()), value > 0 else { return nil }
+        switch unit {
+        case "s": return .seconds(value)
+        case "m": return .seconds(value * 60)
+        case "h": return .seconds(value * 3600)
+        case "d": return .seconds(value * 86_400)
+        default: return nil
+        }
+    }
+}
