@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Sends one device-signed request twice, byte for byte, as an attacker who captured it would.
+"""Sends device-signed requests twice, byte for byte, as an attacker who captured them would:
+a history read and a save.
 
 Usage: replay_request.py HOST:PORT CA_FILE STATE_DIR USER
-Prints the two HTTP statuses, one per line. Uses only Python's standard library and `cryptography`.
+Prints the two HTTP statuses of each request, one per line. Uses only Python's standard library
+and `cryptography`.
 """
 import base64
 import glob
@@ -22,23 +24,25 @@ def main(server, ca, state, user):
     host, port = server.rsplit(":", 1)
     session = json.load(open(glob.glob(os.path.join(state, "sessions", f"{user}@*.json"))[0]))
     key = serialization.load_pem_private_key(open(os.path.join(state, "device.key"), "rb").read(), None)
-    path = "/v1/history"
-    time_ms = str(int(time.time() * 1000))
-    nonce = os.urandom(16).hex()
-    message = f"coffer request v1\nGET\n{path}\n{time_ms}\n{nonce}\n{hashlib.sha256(b'').hexdigest()}".encode()
-    signature = base64.b64encode(key.sign(message, ec.ECDSA(hashes.SHA256()))).decode()
-    headers = {
-        "Authorization": f"Bearer {session['token']}",
-        "Coffer-Time": time_ms,
-        "Coffer-Nonce": nonce,
-        "Coffer-Signature": signature,
-    }
     context = ssl.create_default_context(cafile=ca)
-    for _ in range(2):
-        connection = http.client.HTTPSConnection(host, int(port), context=context, timeout=10)
-        connection.request("GET", path, headers=headers)
-        print(connection.getresponse().status)
-        connection.close()
+    save = json.dumps({"fileName": "captured.txt", "sha256": hashlib.sha256(b"x").hexdigest(), "size": 1}).encode()
+    for method, path, body in [("GET", "/v1/history", b""), ("POST", "/v1/save", save)]:
+        time_ms = str(int(time.time() * 1000))
+        nonce = os.urandom(16).hex()
+        message = f"coffer request v1\n{method}\n{path}\n{time_ms}\n{nonce}\n{hashlib.sha256(body).hexdigest()}".encode()
+        signature = base64.b64encode(key.sign(message, ec.ECDSA(hashes.SHA256()))).decode()
+        headers = {
+            "Authorization": f"Bearer {session['token']}",
+            "Coffer-Time": time_ms,
+            "Coffer-Nonce": nonce,
+            "Coffer-Signature": signature,
+            "Content-Type": "application/json",
+        }
+        for _ in range(2):
+            connection = http.client.HTTPSConnection(host, int(port), context=context, timeout=10)
+            connection.request(method, path, body=body or None, headers=headers)
+            print(connection.getresponse().status)
+            connection.close()
 
 
 if __name__ == "__main__":
