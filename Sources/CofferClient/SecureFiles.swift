@@ -57,31 +57,13 @@ public struct SecureFiles: Sendable {
         let answer = try await service.save(SaveRequest(fileName: fileName, sha256: Hex.encode(digest), size: size), session: session)
         let receipt = answer.receipt
         guard receipt.owner == user, receipt.fileName == fileName, receipt.sha256 == Hex.encode(digest),
-              receipt.size == size, receipt.recordID == answer.recordID,
-              let recordID = RecordID.bytes(answer.recordID),
-              let keyBytes = Data(base64Encoded: answer.encodeKey),
-              let encodeKey = try? P256.KeyAgreement.PublicKey(x963Representation: keyBytes),
-              receipt.encodeKeyID == Hex.encode(ContainerHeader.keyID(of: encodeKey))
+              receipt.size == size, receipt.recordID == answer.recordID
         else {
             throw ClientError(.software, "the key service's receipt does not match the file that was sent; nothing was written")
         }
-        _ = try ReceiptCheck.verify(receipt, caFile: service.caFile)
-        let (header, fileKey) = try ContainerHeader.seal(recordID: recordID, encodeKey: encodeKey, receipt: try receipt.encoded())
-
         guard lseek(file.fd, 0, SEEK_SET) == 0 else { throw ClientError(.ioError, "cannot rewind \(input)") }
-        var source = HashingSource(FileDescriptorSource(fd: file.fd))
-        var sink = FileDescriptorSink(fd: out.fd)
-        let bar = ProgressBar(label: "sealing", total: size, enabled: showProgress)
-        do {
-            try ContainerStream.seal(from: &source, to: &sink, header: header, fileKey: fileKey, progress: bar.update)
-        } catch let error as ContainerError {
-            bar.finish()
-            throw ClientError(.ioError, "sealing \(input) failed: \(error.message)")
-        }
-        bar.finish()
-        guard Array(source.hasher.finalize()) == digest, source.count == size else {
-            throw ClientError(.ioError, "\(input) changed while it was being saved; nothing was written; save it again")
-        }
+        try seal(file, into: out, receipt: receipt, encodeKey: answer.encodeKey, label: "sealing",
+                 changed: "\(input) changed while it was being saved; nothing was written; save it again")
         try out.commit(force: force)
         return SaveResult(input: input, output: output, recordID: answer.recordID, sha256: receipt.sha256, size: size, time: receipt.time)
     }
@@ -139,34 +121,45 @@ public struct SecureFiles: Sendable {
     func reseal(container: String, plaintext: String, old: Receipt, offer: ResealOffer) async throws {
         let next = offer.receipt
         guard next.recordID == old.recordID, next.fileName == old.fileName, next.sha256 == old.sha256, next.size == old.size,
-              next.owner == user, let recordID = RecordID.bytes(next.recordID),
-              let keyBytes = Data(base64Encoded: offer.encodeKey),
-              let encodeKey = try? P256.KeyAgreement.PublicKey(x963Representation: keyBytes),
-              next.encodeKeyID == Hex.encode(ContainerHeader.keyID(of: encodeKey))
+              next.owner == user
         else {
             throw ClientError(.software, "the key service's re-seal receipt does not match the record; the container was not re-sealed")
         }
-        _ = try ReceiptCheck.verify(next, caFile: service.caFile)
-        let (header, fileKey) = try ContainerHeader.seal(recordID: recordID, encodeKey: encodeKey, receipt: try next.encoded())
         let file = try InputFile(path: plaintext)
         let out = try AtomicOutput(target: container, force: true)
-        var source = HashingSource(FileDescriptorSource(fd: file.fd))
-        var sink = FileDescriptorSink(fd: out.fd)
-        let bar = ProgressBar(label: "re-sealing", total: next.size, enabled: showProgress)
-        do {
-            try ContainerStream.seal(from: &source, to: &sink, header: header, fileKey: fileKey, progress: bar.update)
-        } catch let error as ContainerError {
-            bar.finish()
-            throw ClientError(.ioError, "re-sealing \(container) failed: \(error.message); it keeps its current key")
-        }
-        bar.finish()
-        guard Hex.encode(source.hasher.finalize()) == next.sha256 else {
-            throw ClientError(.ioError, "\(plaintext) changed before the container was re-sealed; the container keeps its current key")
-        }
+        try seal(file, into: out, receipt: next, encodeKey: offer.encodeKey, label: "re-sealing",
+                 changed: "\(plaintext) changed before the container was re-sealed; the container keeps its current key")
         FaultInjection.point("before-reseal-replace")
         try out.commit(force: true)
         FaultInjection.point("before-reseal-confirm")
         _ = try await service.confirmReseal(RecordRequest(recordID: next.recordID, token: next.token), session: session)
+    }
+
+    /// Seals `file` into `out` under the key service's `encodeKey`, with `receipt` in the header, after
+    /// checking that the receipt names that key and verifies against the CA. Fails with `changed`
+    /// when the file's content is not what the receipt says.
+    private func seal(_ file: InputFile, into out: AtomicOutput, receipt: Receipt, encodeKey: String, label: String, changed: String) throws {
+        guard let recordID = RecordID.bytes(receipt.recordID),
+              let keyBytes = Data(base64Encoded: encodeKey),
+              let key = try? P256.KeyAgreement.PublicKey(x963Representation: keyBytes),
+              receipt.encodeKeyID == Hex.encode(ContainerHeader.keyID(of: key))
+        else {
+            throw ClientError(.software, "the key service's receipt does not name the encode key it sent; nothing was written")
+        }
+        _ = try ReceiptCheck.verify(receipt, caFile: service.caFile)
+        let (header, fileKey) = try ContainerHeader.seal(recordID: recordID, encodeKey: key, receipt: try receipt.encoded())
+        var source = HashingSource(FileDescriptorSource(fd: file.fd))
+        var sink = FileDescriptorSink(fd: out.fd)
+        let bar = ProgressBar(label: label, total: receipt.size, enabled: showProgress)
+        defer { bar.finish() }
+        do {
+            try ContainerStream.seal(from: &source, to: &sink, header: header, fileKey: fileKey, progress: bar.update)
+        } catch let error as ContainerError {
+            throw ClientError(.ioError, "\(label) failed: \(error.message); nothing was written")
+        }
+        guard Hex.encode(source.hasher.finalize()) == receipt.sha256, source.count == receipt.size else {
+            throw ClientError(.ioError, changed)
+        }
     }
 
     /// Destroys the decode keys of a container's record.
