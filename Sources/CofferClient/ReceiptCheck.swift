@@ -40,6 +40,11 @@ public enum ReceiptCheck {
     public static func read(container path: String) throws -> (ContainerHeader, Receipt) {
         let file = try InputFile(path: path)
         var source = FileDescriptorSource(fd: file.fd)
+        return try read(from: &source, path: path)
+    }
+
+    /// Reads the header and receipt from `source`, leaving it at the first payload chunk.
+    static func read(from source: inout some ByteSource, path: String) throws -> (ContainerHeader, Receipt) {
         let header: ContainerHeader
         let receipt: Receipt
         do {

@@ -70,10 +70,9 @@ public struct SecureFiles: Sendable {
 
     /// Reads the container header, asks the key service for the decode key, and opens `input` into `output`.
     public func retrieve(input: String, output: String?, force: Bool) async throws -> RetrieveResult {
-        let (header, receipt) = try ReceiptCheck.read(container: input)
         let file = try InputFile(path: input)
         var source = FileDescriptorSource(fd: file.fd)
-        _ = try ContainerStream.readHeader(from: &source)
+        let (header, receipt) = try ReceiptCheck.read(from: &source, path: input)
         let target = output ?? Self.defaultRetrieveTarget(input: input, fileName: receipt.fileName)
         let out = try AtomicOutput(target: target, force: force)
 

@@ -40,7 +40,8 @@ extension RecordStore {
     ) throws -> LoginOutcome {
         try db.transaction {
             let clientID = device?.clientID ?? ""
-            let exists = try !db.query("SELECT 1 FROM users WHERE name = $1", [.text(user)]).isEmpty
+            let failedSoFar = try db.query("SELECT failed_logins FROM users WHERE name = $1", [.text(user)]).first?.int(0)
+            let exists = failedSoFar != nil
             if success, exists, let device {
                 let known = try db.query(
                     "SELECT public_key FROM devices WHERE user_name = $1 AND client_id = $2",
@@ -60,7 +61,7 @@ extension RecordStore {
             if exists && success {
                 try db.query("UPDATE users SET failed_logins = 0, locked_until_ms = 0 WHERE name = $1", [.text(user)])
             } else if exists {
-                let failures = (try db.query("SELECT failed_logins FROM users WHERE name = $1", [.text(user)]).first?.int(0) ?? 0) + 1
+                let failures = (failedSoFar ?? 0) + 1
                 locked = failures >= Int64(maxFailures)
                 try db.query(
                     "UPDATE users SET failed_logins = $2, locked_until_ms = $3 WHERE name = $1",

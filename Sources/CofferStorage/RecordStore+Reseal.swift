@@ -127,10 +127,13 @@ extension RecordStore {
     }
 
     /// Inside a transaction: the staged generation becomes current; the old key is overwritten.
-    func promotePending(_ record: RecordRow, timeMs: Int64, source: String, clientID: String, how: String) throws {
+    ///
+    /// - Returns: The record as it now stands.
+    @discardableResult
+    func promotePending(_ record: RecordRow, timeMs: Int64, source: String, clientID: String, how: String) throws -> RecordRow {
         guard let wrapped = record.pendingWrappedKey, let keyID = record.pendingEncodeKeyID,
               let receipt = record.pendingReceipt, let signature = record.pendingSignature
-        else { return }
+        else { return record }
         let recordID = record.id
         try db.query(
             "INSERT INTO retired_receipts (record_id, receipt_signature, retired_at_ms) VALUES ($1, $2, $3)",
@@ -149,5 +152,14 @@ extension RecordStore {
                         detail: how, source: source, clientID: clientID)
         try appendAudit(kind: .keyDestroyed, user: record.owner, recordID: recordID, fileName: record.fileName, timeMs: timeMs,
                         detail: "the previous decode key was destroyed after the re-seal", source: source, clientID: clientID)
+        var promoted = record
+        promoted.wrappedKey = wrapped
+        promoted.encodeKeyID = keyID
+        promoted.signature = signature
+        promoted.pendingWrappedKey = nil
+        promoted.pendingEncodeKeyID = nil
+        promoted.pendingReceipt = nil
+        promoted.pendingSignature = nil
+        return promoted
     }
 }

@@ -143,11 +143,11 @@ public final class RecordStore {
     ) throws -> KeyRelease {
         try db.transaction {
             let outcome: KeyRelease
-            if let record = try loadRecord(recordID), record.owner == owner {
+            let stored = try loadRecord(recordID)
+            if let record = stored, record.owner == owner {
                 var current = record
                 if let pending = record.pendingSignature, pending == receiptSignature {
-                    try promotePending(record, timeMs: timeMs, source: source, clientID: clientID, how: "confirmed by a retrieve of the re-sealed container")
-                    current = try loadRecord(recordID)!
+                    current = try promotePending(record, timeMs: timeMs, source: source, clientID: clientID, how: "confirmed by a retrieve of the re-sealed container")
                 }
                 if current.fileName != fileName {
                     outcome = .refused(reason: "the file name does not match the record")
@@ -162,7 +162,7 @@ public final class RecordStore {
                 }
             } else {
                 // Another owner's record and a missing one look the same from outside.
-                outcome = .notFound(reason: try loadRecord(recordID) == nil ? "no such record" : "not the owner of the record")
+                outcome = .notFound(reason: stored == nil ? "no such record" : "not the owner of the record")
             }
             switch outcome {
             case .released(var key):

@@ -34,10 +34,13 @@ public struct PasswordHasher: Sendable {
         return derived.count == expected.count && zip(derived, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
-    /// A hash of a random password, checked against when the user does not exist so the timing
-    /// does not tell which names are registered.
+    /// A well-formed stored value that no password matches, checked against when the user does not
+    /// exist: ``verify(_:against:)`` then derives at full cost, so the timing does not tell which names
+    /// are registered. Building it costs nothing (no derivation happens here).
     public func dummyHash() -> String {
-        (try? hash(UUID().uuidString)) ?? "pbkdf2-sha256$600000$AAAA$AAAA"
+        let zeros16 = Data(count: 16).base64EncodedString()
+        let zeros32 = Data(count: 32).base64EncodedString()
+        return "pbkdf2-sha256$\(rounds)$\(zeros16)$\(zeros32)"
     }
 
     private func derive(_ password: String, salt: [UInt8], rounds: Int) throws -> [UInt8] {

@@ -178,8 +178,9 @@ public struct TransactionService: Sendable {
         guard body.size >= 0 else { throw APIError.badRequest("size must not be negative") }
         let recordID = RecordID.random()
         let now = Self.nowMs()
-        let generation = try newGeneration(recordID: recordID, session: session, fileName: body.fileName, sha256: body.sha256, size: body.size, now: now)
-        let (decodeKey, encodeKeyID, receipt, token) = (generation.decodeKey, generation.encodeKeyID, generation.receipt, generation.token)
+        let (decodeKey, encodeKeyID, receipt, token) = try newGeneration(
+            recordID: recordID, session: session, fileName: body.fileName, sha256: body.sha256, size: body.size, now: now
+        )
         var record = Coffer_Wire_V1_CreateRecord()
         record.recordID = Data(recordID)
         record.owner = owner
@@ -207,9 +208,7 @@ public struct TransactionService: Sendable {
         let owner = session.user
         guard let recordID = RecordID.bytes(body.recordID) else { throw APIError.badRequest("recordID must be a UUID") }
         guard Validation.isValidFileName(body.fileName) else { throw APIError.badRequest("the file name is not valid") }
-        guard let token = Data(base64Encoded: body.token), !token.isEmpty, token.count <= 16 * 1024 else {
-            throw APIError.badRequest("token must be the receipt's base64 time-stamp token")
-        }
+        let token = try Self.receiptToken(body.token)
         var release = Coffer_Wire_V1_ReleaseKey()
         release.recordID = Data(recordID)
         release.owner = owner
@@ -305,11 +304,16 @@ public struct TransactionService: Sendable {
     }
 
     private func parse(_ body: RecordRequest) throws -> ([UInt8], Data) {
-        guard let recordID = RecordID.bytes(body.recordID), recordID.count == 16 else { throw APIError.badRequest("recordID must be a UUID") }
-        guard let token = Data(base64Encoded: body.token), !token.isEmpty, token.count <= 16 * 1024 else {
+        guard let recordID = RecordID.bytes(body.recordID) else { throw APIError.badRequest("recordID must be a UUID") }
+        return (recordID, try Self.receiptToken(body.token))
+    }
+
+    /// A receipt's time-stamp token as a client presents it: base64, at most 16 KiB.
+    private static func receiptToken(_ text: String) throws -> Data {
+        guard let token = Data(base64Encoded: text), !token.isEmpty, token.count <= 16 * 1024 else {
             throw APIError.badRequest("token must be the receipt's base64 time-stamp token")
         }
-        return (recordID, token)
+        return token
     }
 
     private func change(_ body: WireRequest.OneOf_Body, replayGuard: Coffer_Wire_V1_ReplayGuard, recordID: String) async throws {

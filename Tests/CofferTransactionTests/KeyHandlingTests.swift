@@ -101,3 +101,15 @@ extension Array where Element == UInt8 {
         #expect(error?.description.contains("chmod 600") == true)
     }
 }
+
+@Suite struct DummyHashTests {
+    @Test("the dummy hash for unknown users is well formed at full cost and matches no password")
+    func dummy() {
+        let hasher = PasswordHasher()
+        let dummy = hasher.dummyHash()
+        #expect(dummy.hasPrefix("pbkdf2-sha256$600000$"))
+        #expect(dummy.split(separator: "$").count == 4)
+        #expect(!hasher.verify("", against: dummy))
+        #expect(!hasher.verify("correct horse battery staple", against: dummy))
+    }
+}
