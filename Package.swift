@@ -190,6 +190,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CofferClientTests",
+            dependencies: ["CofferClient", "CofferAPI", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CofferServerSupportTests",
+            dependencies: ["CofferServerSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "CofferWireTests",
             dependencies: ["CofferWire"],
             swiftSettings: swiftSettings
