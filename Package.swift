@@ -54,6 +54,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CofferAudit",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "CofferTimestamp",
             dependencies: ["COpenSSL"],
             swiftSettings: swiftSettings
@@ -76,6 +81,7 @@ let package = Package(
         .target(
             name: "CofferStorage",
             dependencies: [
+                "CofferAudit",
                 "CSQLite",
                 "CLibPQ",
                 .product(name: "Logging", package: "swift-log"),
@@ -98,6 +104,7 @@ let package = Package(
             name: "CofferTransaction",
             dependencies: [
                 "CofferAPI",
+                "CofferAudit",
                 "CofferTimestamp",
                 "CofferWire",
                 "CofferZMQ",
@@ -119,6 +126,7 @@ let package = Package(
             name: "CofferClient",
             dependencies: [
                 "CofferAPI",
+                "CofferAudit",
                 "CofferTimestamp",
                 "CofferContainer",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -197,6 +205,11 @@ let package = Package(
         .testTarget(
             name: "CofferServerSupportTests",
             dependencies: ["CofferServerSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CofferAuditTests",
+            dependencies: ["CofferAudit", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
