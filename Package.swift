@@ -91,6 +91,7 @@ let package = Package(
         .target(
             name: "CofferDatabase",
             dependencies: [
+                "CofferAudit",
                 "CofferWire",
                 "CofferStorage",
                 "CofferZMQ",

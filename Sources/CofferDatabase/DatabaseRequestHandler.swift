@@ -1,3 +1,4 @@
+import CofferAudit
 public import CofferStorage
 public import CofferWire
 import Foundation
@@ -46,6 +47,9 @@ public final class DatabaseRequestHandler {
         do {
             let store = try currentStore()
             return try answer(request, body, store)
+        } catch let error as StorageError where error.code == .audit {
+            logger.critical("an audit entry could not be written; the change was not made", metadata: ["coffer.error": "\(error.message)"])
+            return WireProtocol.error(to: request, .auditFailed, "the audit history could not be written, so nothing was changed")
         } catch let error as StorageError where error.code == .connection {
             self.store = nil
             logger.error("lost the store connection", metadata: ["coffer.error": "\(error.message)"])
@@ -198,21 +202,101 @@ public final class DatabaseRequestHandler {
                 return WireProtocol.error(to: request, .notFound, "no such record")
             }
             var history = Coffer_Wire_V1_History()
-            history.events = entries.map { entry in
-                var event = Coffer_Wire_V1_AuditEvent()
-                event.index = entry.index
-                event.timeUnixMs = entry.timeMs
-                event.kind = entry.kind
-                event.user = entry.user
-                event.recordID = Data(entry.recordID ?? [])
-                event.fileName = entry.fileName ?? ""
-                event.detail = entry.detail
-                event.source = entry.source
-                event.clientID = entry.clientID
-                return event
-            }
+            history.events = entries.map(Self.event)
             return WireProtocol.response(to: request, .history(history))
+
+        case .getAuditProofs(let m):
+            return try answerAuditProofs(request, m, store)
+
+        case .storeCheckpoint(let m):
+            let checkpoint = m.checkpoint
+            guard checkpoint.treeSize > 0, checkpoint.rootHash.count == 32, !checkpoint.note.isEmpty, checkpoint.note.utf8.count <= 16 * 1024 else {
+                return WireProtocol.error(to: request, .badRequest, "a checkpoint needs a tree size, a 32-byte root and a note")
+            }
+            switch try store.storeCheckpoint(treeSize: checkpoint.treeSize, rootHash: Array(checkpoint.rootHash), note: checkpoint.note, timeMs: m.timeUnixMs) {
+            case .stored, .alreadyStored:
+                return WireProtocol.response(to: request, .ack(.init()))
+            case .mismatch:
+                logger.critical("refused a checkpoint whose root is not the log's root", metadata: ["coffer.tree_size": "\(checkpoint.treeSize)"])
+                return WireProtocol.error(to: request, .conflict, "the checkpoint's root is not the log's root at its size")
+            }
+
+        case .listAuditEntries(let m):
+            var entries = Coffer_Wire_V1_AuditEntries()
+            entries.events = try store.auditEntries(from: max(0, m.fromIndex), limit: m.limit == 0 ? RecordStore.maxAuditBatch : Int(m.limit)).map(Self.event)
+            entries.treeSize = try store.auditTreeHead().size
+            return WireProtocol.response(to: request, .auditEntries(entries))
+
+        case .listCheckpoints(let m):
+            var list = Coffer_Wire_V1_Checkpoints()
+            list.checkpoints = try store.checkpoints(after: m.afterSize, limit: m.limit == 0 ? RecordStore.maxAuditBatch : Int(m.limit)).map(Self.wireCheckpoint)
+            return WireProtocol.response(to: request, .checkpoints(list))
+
+        case .appendAudit(let m):
+            guard m.kind == AuditKind.admin.rawValue || m.kind == AuditKind.rateLimited.rawValue, !m.user.isEmpty,
+                  m.detail.utf8.count <= 1024, m.user.utf8.count <= 256, m.source.utf8.count <= 256
+            else {
+                return WireProtocol.error(to: request, .badRequest, "only `admin` and `rate_limited` entries may be appended directly, with short fields")
+            }
+            var ack = Coffer_Wire_V1_Ack()
+            ack.auditIndex = try store.audit(AuditEvent(kind: m.kind, user: m.user, timeMs: m.timeUnixMs, detail: m.detail, source: m.source))
+            return WireProtocol.response(to: request, .ack(ack))
         }
+    }
+
+    private func answerAuditProofs(_ request: WireRequest, _ m: Coffer_Wire_V1_GetAuditProofs, _ store: RecordStore) throws -> WireResponse {
+        do {
+            guard let proofs = try store.auditProofs(
+                treeSize: m.treeSize == 0 ? nil : m.treeSize, fromSizes: m.fromSizes, indexes: m.indexes, owner: m.owner.isEmpty ? nil : m.owner
+            ) else {
+                return WireProtocol.error(to: request, .notFound, "a size is beyond the log, or an entry is not the requester's")
+            }
+            var answer = Coffer_Wire_V1_AuditProofs()
+            answer.treeSize = proofs.treeSize
+            answer.rootHash = Data(proofs.rootHash)
+            if let latest = proofs.latestCheckpoint { answer.latestCheckpoint = Self.wireCheckpoint(latest) }
+            answer.consistency = proofs.consistency.sorted { $0.key < $1.key }.map { from, hashes in
+                var proof = Coffer_Wire_V1_ConsistencyProof()
+                proof.fromSize = from
+                proof.hashes = hashes.map { Data($0) }
+                return proof
+            }
+            answer.inclusion = proofs.inclusion.map { item in
+                var proof = Coffer_Wire_V1_InclusionProof()
+                proof.index = item.index
+                proof.leaf = Data(item.leaf)
+                proof.hashes = item.proof.map { Data($0) }
+                return proof
+            }
+            return WireProtocol.response(to: request, .auditProofs(answer))
+        } catch let error as MerkleError {
+            // A missing subtree hash means the stored tree is damaged: say so, loudly.
+            logger.critical("cannot compute audit proofs", metadata: ["coffer.error": "\(error)"])
+            return WireProtocol.error(to: request, .internal, "the audit tree is damaged: \(error)")
+        }
+    }
+
+    private static func wireCheckpoint(_ checkpoint: StoredCheckpoint) -> Coffer_Wire_V1_SignedCheckpoint {
+        var wire = Coffer_Wire_V1_SignedCheckpoint()
+        wire.treeSize = checkpoint.treeSize
+        wire.rootHash = Data(checkpoint.rootHash)
+        wire.note = checkpoint.note
+        return wire
+    }
+
+    private static func event(_ entry: AuditEntry) -> Coffer_Wire_V1_AuditEvent {
+        var event = Coffer_Wire_V1_AuditEvent()
+        event.index = entry.index
+        event.timeUnixMs = entry.timeMs
+        event.kind = entry.kind
+        event.user = entry.user
+        event.recordID = Data(entry.recordID ?? [])
+        event.fileName = entry.fileName ?? ""
+        event.detail = entry.detail
+        event.source = entry.source
+        event.clientID = entry.clientID
+        event.leaf = Data(entry.leaf)
+        return event
     }
 
     private func change(_ request: WireRequest, _ outcome: RecordChange) -> WireResponse {

@@ -13,6 +13,10 @@ public enum AuditKind: String, Sendable, CaseIterable {
     case reseal
     case keyDestroyed = "key_destroyed"
     case delete
+    /// An operator's action, made with `coffer-admin`.
+    case admin
+    /// Refusals that a rate limit absorbed, counted in one entry instead of one each.
+    case rateLimited = "rate_limited"
 }
 
 /// One row of the audit history.
@@ -26,6 +30,8 @@ public struct AuditEntry: Sendable, Hashable {
     public var detail: String
     public var source: String
     public var clientID: String
+    /// The exact leaf bytes hashed into the Merkle log.
+    public var leaf: [UInt8]
 }
 
 /// A client installation's identity: its id and P-256 public key.
@@ -185,7 +191,7 @@ public final class RecordStore {
             guard !owned.isEmpty else { return nil }
             rows = try db.query(
                 """
-                SELECT idx, at_ms, kind, user_name, record_id, file_name, detail, source, client_id FROM audit_events
+                SELECT \(AuditLog.entryColumns) FROM audit_log
                 WHERE record_id = $1 AND user_name = $2 ORDER BY idx DESC LIMIT $3
                 """,
                 [.blob(recordID), .text(owner), .int(Int64(limit))]
@@ -193,19 +199,13 @@ public final class RecordStore {
         } else {
             rows = try db.query(
                 """
-                SELECT idx, at_ms, kind, user_name, record_id, file_name, detail, source, client_id FROM audit_events
+                SELECT \(AuditLog.entryColumns) FROM audit_log
                 WHERE user_name = $1 ORDER BY idx DESC LIMIT $2
                 """,
                 [.text(owner), .int(Int64(limit))]
             )
         }
-        return try rows.reversed().map { row in
-            AuditEntry(
-                index: try row.int(0), timeMs: try row.int(1), kind: try row.text(2), user: try row.text(3),
-                recordID: try row.optionalBlob(4), fileName: try row.optionalText(5), detail: try row.text(6),
-                source: try row.text(7), clientID: try row.text(8)
-            )
-        }
+        return try rows.reversed().map(AuditLog.entry)
     }
 
     @discardableResult
@@ -213,17 +213,8 @@ public final class RecordStore {
         kind: AuditKind, user: String, recordID: [UInt8]? = nil, fileName: String? = nil,
         timeMs: Int64, detail: String = "", source: String, clientID: String = ""
     ) throws -> Int64 {
-        let rows = try db.query(
-            """
-            INSERT INTO audit_events (at_ms, kind, user_name, record_id, file_name, detail, source, client_id)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING idx
-            """,
-            [
-                .int(timeMs), .text(kind.rawValue), .text(user), recordID.map(SQLValue.blob) ?? .null,
-                fileName.map(SQLValue.text) ?? .null, .text(detail), .text(source), .text(clientID),
-            ]
-        )
-        guard let index = try rows.first?.int(0) else { throw StorageError(.query, "the audit insert returned no index") }
-        return index
+        try AuditLog(db).append(AuditEvent(
+            kind: kind.rawValue, user: user, recordID: recordID, fileName: fileName, timeMs: timeMs, detail: detail, source: source, clientID: clientID
+        ))
     }
 }

@@ -149,6 +149,46 @@ public nonisolated struct Coffer_Wire_V1_Request: @unchecked Sendable {
     set {_uniqueStorage()._body = .listRecords(newValue)}
   }
 
+  public var getAuditProofs: Coffer_Wire_V1_GetAuditProofs {
+    get {
+      if case .getAuditProofs(let v)? = _storage._body {return v}
+      return Coffer_Wire_V1_GetAuditProofs()
+    }
+    set {_uniqueStorage()._body = .getAuditProofs(newValue)}
+  }
+
+  public var storeCheckpoint: Coffer_Wire_V1_StoreCheckpoint {
+    get {
+      if case .storeCheckpoint(let v)? = _storage._body {return v}
+      return Coffer_Wire_V1_StoreCheckpoint()
+    }
+    set {_uniqueStorage()._body = .storeCheckpoint(newValue)}
+  }
+
+  public var listAuditEntries: Coffer_Wire_V1_ListAuditEntries {
+    get {
+      if case .listAuditEntries(let v)? = _storage._body {return v}
+      return Coffer_Wire_V1_ListAuditEntries()
+    }
+    set {_uniqueStorage()._body = .listAuditEntries(newValue)}
+  }
+
+  public var listCheckpoints: Coffer_Wire_V1_ListCheckpoints {
+    get {
+      if case .listCheckpoints(let v)? = _storage._body {return v}
+      return Coffer_Wire_V1_ListCheckpoints()
+    }
+    set {_uniqueStorage()._body = .listCheckpoints(newValue)}
+  }
+
+  public var appendAudit: Coffer_Wire_V1_AppendAudit {
+    get {
+      if case .appendAudit(let v)? = _storage._body {return v}
+      return Coffer_Wire_V1_AppendAudit()
+    }
+    set {_uniqueStorage()._body = .appendAudit(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
@@ -163,6 +203,11 @@ public nonisolated struct Coffer_Wire_V1_Request: @unchecked Sendable {
     case confirmReseal(Coffer_Wire_V1_ConfirmReseal)
     case deleteRecord(Coffer_Wire_V1_DeleteRecord)
     case listRecords(Coffer_Wire_V1_ListRecords)
+    case getAuditProofs(Coffer_Wire_V1_GetAuditProofs)
+    case storeCheckpoint(Coffer_Wire_V1_StoreCheckpoint)
+    case listAuditEntries(Coffer_Wire_V1_ListAuditEntries)
+    case listCheckpoints(Coffer_Wire_V1_ListCheckpoints)
+    case appendAudit(Coffer_Wire_V1_AppendAudit)
 
   }
 
@@ -238,6 +283,30 @@ public nonisolated struct Coffer_Wire_V1_Response: Sendable {
     set {body = .records(newValue)}
   }
 
+  public var auditProofs: Coffer_Wire_V1_AuditProofs {
+    get {
+      if case .auditProofs(let v)? = body {return v}
+      return Coffer_Wire_V1_AuditProofs()
+    }
+    set {body = .auditProofs(newValue)}
+  }
+
+  public var auditEntries: Coffer_Wire_V1_AuditEntries {
+    get {
+      if case .auditEntries(let v)? = body {return v}
+      return Coffer_Wire_V1_AuditEntries()
+    }
+    set {body = .auditEntries(newValue)}
+  }
+
+  public var checkpoints: Coffer_Wire_V1_Checkpoints {
+    get {
+      if case .checkpoints(let v)? = body {return v}
+      return Coffer_Wire_V1_Checkpoints()
+    }
+    set {body = .checkpoints(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
@@ -248,6 +317,9 @@ public nonisolated struct Coffer_Wire_V1_Response: Sendable {
     case keyReleased(Coffer_Wire_V1_KeyReleased)
     case history(Coffer_Wire_V1_History)
     case records(Coffer_Wire_V1_Records)
+    case auditProofs(Coffer_Wire_V1_AuditProofs)
+    case auditEntries(Coffer_Wire_V1_AuditEntries)
+    case checkpoints(Coffer_Wire_V1_Checkpoints)
 
   }
 
@@ -666,6 +738,208 @@ public nonisolated struct Coffer_Wire_V1_AuditEvent: Sendable {
 
   public var clientID: String = String()
 
+  /// The exact bytes hashed into the Merkle log (docs/AUDIT.md).
+  public var leaf: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Proofs about the audit log at tree_size (0: the current size): consistency from each of
+/// from_sizes and from the newest stored checkpoint, and inclusion of indexes. When owner is set,
+/// every index must be an entry of that owner, or the answer is NOT_FOUND.
+public nonisolated struct Coffer_Wire_V1_GetAuditProofs: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var treeSize: Int64 = 0
+
+  public var fromSizes: [Int64] = []
+
+  public var indexes: [Int64] = []
+
+  public var owner: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Coffer_Wire_V1_AuditProofs: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var treeSize: Int64 = 0
+
+  public var rootHash: Data = Data()
+
+  public var latestCheckpoint: Coffer_Wire_V1_SignedCheckpoint {
+    get {_latestCheckpoint ?? Coffer_Wire_V1_SignedCheckpoint()}
+    set {_latestCheckpoint = newValue}
+  }
+  /// Returns true if `latestCheckpoint` has been explicitly set.
+  public var hasLatestCheckpoint: Bool {self._latestCheckpoint != nil}
+  /// Clears the value of `latestCheckpoint`. Subsequent reads from it will return its default value.
+  public mutating func clearLatestCheckpoint() {self._latestCheckpoint = nil}
+
+  public var consistency: [Coffer_Wire_V1_ConsistencyProof] = []
+
+  public var inclusion: [Coffer_Wire_V1_InclusionProof] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _latestCheckpoint: Coffer_Wire_V1_SignedCheckpoint? = nil
+}
+
+public nonisolated struct Coffer_Wire_V1_ConsistencyProof: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var fromSize: Int64 = 0
+
+  public var hashes: [Data] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Coffer_Wire_V1_InclusionProof: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var index: Int64 = 0
+
+  public var leaf: Data = Data()
+
+  public var hashes: [Data] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A checkpoint the transaction tier signed (a C2SP signed note).
+public nonisolated struct Coffer_Wire_V1_SignedCheckpoint: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var treeSize: Int64 = 0
+
+  public var rootHash: Data = Data()
+
+  public var note: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Stores a signed checkpoint; CONFLICT when its root is not the log's root at its size.
+public nonisolated struct Coffer_Wire_V1_StoreCheckpoint: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var checkpoint: Coffer_Wire_V1_SignedCheckpoint {
+    get {_checkpoint ?? Coffer_Wire_V1_SignedCheckpoint()}
+    set {_checkpoint = newValue}
+  }
+  /// Returns true if `checkpoint` has been explicitly set.
+  public var hasCheckpoint: Bool {self._checkpoint != nil}
+  /// Clears the value of `checkpoint`. Subsequent reads from it will return its default value.
+  public mutating func clearCheckpoint() {self._checkpoint = nil}
+
+  public var timeUnixMs: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _checkpoint: Coffer_Wire_V1_SignedCheckpoint? = nil
+}
+
+/// Entries from from_index on, in order, at most limit (capped at 1000); for an export.
+public nonisolated struct Coffer_Wire_V1_ListAuditEntries: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var fromIndex: Int64 = 0
+
+  public var limit: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Coffer_Wire_V1_AuditEntries: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var events: [Coffer_Wire_V1_AuditEvent] = []
+
+  public var treeSize: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Stored checkpoints with a tree size above after_size, smallest first.
+public nonisolated struct Coffer_Wire_V1_ListCheckpoints: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var afterSize: Int64 = 0
+
+  public var limit: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Coffer_Wire_V1_Checkpoints: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var checkpoints: [Coffer_Wire_V1_SignedCheckpoint] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Appends one entry in a transaction of its own. Only the kinds `admin` (an operator's action)
+/// and `rate_limited` (refusals a rate limit absorbed, counted in detail) are accepted.
+public nonisolated struct Coffer_Wire_V1_AppendAudit: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var kind: String = String()
+
+  public var user: String = String()
+
+  public var detail: String = String()
+
+  public var source: String = String()
+
+  public var timeUnixMs: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -705,6 +979,9 @@ public nonisolated struct Coffer_Wire_V1_Error: Sendable {
     case `internal` // = 6
     case unavailable // = 7
     case replayed // = 8
+
+    /// The audit entry could not be written; the change it records did not happen.
+    case auditFailed // = 9
     case UNRECOGNIZED(Int)
 
     public init() {
@@ -722,6 +999,7 @@ public nonisolated struct Coffer_Wire_V1_Error: Sendable {
       case 6: self = .internal
       case 7: self = .unavailable
       case 8: self = .replayed
+      case 9: self = .auditFailed
       default: self = .UNRECOGNIZED(rawValue)
       }
     }
@@ -737,6 +1015,7 @@ public nonisolated struct Coffer_Wire_V1_Error: Sendable {
       case .internal: return 6
       case .unavailable: return 7
       case .replayed: return 8
+      case .auditFailed: return 9
       case .UNRECOGNIZED(let i): return i
       }
     }
@@ -752,6 +1031,7 @@ public nonisolated struct Coffer_Wire_V1_Error: Sendable {
       .internal,
       .unavailable,
       .replayed,
+      .auditFailed,
     ]
 
   }
@@ -765,7 +1045,7 @@ fileprivate nonisolated let _protobuf_package = "coffer.wire.v1"
 
 nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Request"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{3}replay_guard\0\u{2}\u{7}ping\0\u{3}register_user\0\u{3}get_credentials\0\u{3}record_login\0\u{3}create_record\0\u{3}release_key\0\u{3}list_history\0\u{3}stage_reseal\0\u{3}confirm_reseal\0\u{3}delete_record\0\u{3}list_records\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{3}replay_guard\0\u{2}\u{7}ping\0\u{3}register_user\0\u{3}get_credentials\0\u{3}record_login\0\u{3}create_record\0\u{3}release_key\0\u{3}list_history\0\u{3}stage_reseal\0\u{3}confirm_reseal\0\u{3}delete_record\0\u{3}list_records\0\u{3}get_audit_proofs\0\u{3}store_checkpoint\0\u{3}list_audit_entries\0\u{3}list_checkpoints\0\u{3}append_audit\0")
 
   fileprivate class _StorageClass {
     var _protocolVersion: UInt32 = 0
@@ -950,6 +1230,71 @@ nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtob
             _storage._body = .listRecords(v)
           }
         }()
+        case 21: try {
+          var v: Coffer_Wire_V1_GetAuditProofs?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .getAuditProofs(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .getAuditProofs(v)
+          }
+        }()
+        case 22: try {
+          var v: Coffer_Wire_V1_StoreCheckpoint?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .storeCheckpoint(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .storeCheckpoint(v)
+          }
+        }()
+        case 23: try {
+          var v: Coffer_Wire_V1_ListAuditEntries?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .listAuditEntries(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .listAuditEntries(v)
+          }
+        }()
+        case 24: try {
+          var v: Coffer_Wire_V1_ListCheckpoints?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .listCheckpoints(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .listCheckpoints(v)
+          }
+        }()
+        case 25: try {
+          var v: Coffer_Wire_V1_AppendAudit?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .appendAudit(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .appendAudit(v)
+          }
+        }()
         default: break
         }
       }
@@ -1016,6 +1361,26 @@ nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtob
         guard case .listRecords(let v)? = _storage._body else { preconditionFailure() }
         try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
       }()
+      case .getAuditProofs?: try {
+        guard case .getAuditProofs(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 21)
+      }()
+      case .storeCheckpoint?: try {
+        guard case .storeCheckpoint(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
+      }()
+      case .listAuditEntries?: try {
+        guard case .listAuditEntries(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 23)
+      }()
+      case .listCheckpoints?: try {
+        guard case .listCheckpoints(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 24)
+      }()
+      case .appendAudit?: try {
+        guard case .appendAudit(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 25)
+      }()
       case nil: break
       }
     }
@@ -1042,7 +1407,7 @@ nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Coffer_Wire_V1_Response: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Response"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{2}\u{8}error\0\u{1}pong\0\u{1}ack\0\u{1}credentials\0\u{3}key_released\0\u{1}history\0\u{1}records\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{2}\u{8}error\0\u{1}pong\0\u{1}ack\0\u{1}credentials\0\u{3}key_released\0\u{1}history\0\u{1}records\0\u{3}audit_proofs\0\u{3}audit_entries\0\u{1}checkpoints\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1143,6 +1508,45 @@ nonisolated extension Coffer_Wire_V1_Response: SwiftProtobuf.Message, SwiftProto
           self.body = .records(v)
         }
       }()
+      case 17: try {
+        var v: Coffer_Wire_V1_AuditProofs?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .auditProofs(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .auditProofs(v)
+        }
+      }()
+      case 18: try {
+        var v: Coffer_Wire_V1_AuditEntries?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .auditEntries(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .auditEntries(v)
+        }
+      }()
+      case 19: try {
+        var v: Coffer_Wire_V1_Checkpoints?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .checkpoints(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .checkpoints(v)
+        }
+      }()
       default: break
       }
     }
@@ -1187,6 +1591,18 @@ nonisolated extension Coffer_Wire_V1_Response: SwiftProtobuf.Message, SwiftProto
     case .records?: try {
       guard case .records(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
+    }()
+    case .auditProofs?: try {
+      guard case .auditProofs(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+    }()
+    case .auditEntries?: try {
+      guard case .auditEntries(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 18)
+    }()
+    case .checkpoints?: try {
+      guard case .checkpoints(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 19)
     }()
     case nil: break
     }
@@ -2081,7 +2497,7 @@ nonisolated extension Coffer_Wire_V1_History: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Coffer_Wire_V1_AuditEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AuditEvent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}index\0\u{3}time_unix_ms\0\u{1}kind\0\u{1}user\0\u{3}record_id\0\u{3}file_name\0\u{1}detail\0\u{1}source\0\u{3}client_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}index\0\u{3}time_unix_ms\0\u{1}kind\0\u{1}user\0\u{3}record_id\0\u{3}file_name\0\u{1}detail\0\u{1}source\0\u{3}client_id\0\u{1}leaf\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2098,6 +2514,7 @@ nonisolated extension Coffer_Wire_V1_AuditEvent: SwiftProtobuf.Message, SwiftPro
       case 7: try { try decoder.decodeSingularStringField(value: &self.detail) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.source) }()
       case 9: try { try decoder.decodeSingularStringField(value: &self.clientID) }()
+      case 10: try { try decoder.decodeSingularBytesField(value: &self.leaf) }()
       default: break
       }
     }
@@ -2131,6 +2548,9 @@ nonisolated extension Coffer_Wire_V1_AuditEvent: SwiftProtobuf.Message, SwiftPro
     if !self.clientID.isEmpty {
       try visitor.visitSingularStringField(value: self.clientID, fieldNumber: 9)
     }
+    if !self.leaf.isEmpty {
+      try visitor.visitSingularBytesField(value: self.leaf, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2144,6 +2564,445 @@ nonisolated extension Coffer_Wire_V1_AuditEvent: SwiftProtobuf.Message, SwiftPro
     if lhs.detail != rhs.detail {return false}
     if lhs.source != rhs.source {return false}
     if lhs.clientID != rhs.clientID {return false}
+    if lhs.leaf != rhs.leaf {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_GetAuditProofs: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetAuditProofs"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tree_size\0\u{3}from_sizes\0\u{1}indexes\0\u{1}owner\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.treeSize) }()
+      case 2: try { try decoder.decodeRepeatedInt64Field(value: &self.fromSizes) }()
+      case 3: try { try decoder.decodeRepeatedInt64Field(value: &self.indexes) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.owner) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.treeSize != 0 {
+      try visitor.visitSingularInt64Field(value: self.treeSize, fieldNumber: 1)
+    }
+    if !self.fromSizes.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.fromSizes, fieldNumber: 2)
+    }
+    if !self.indexes.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.indexes, fieldNumber: 3)
+    }
+    if !self.owner.isEmpty {
+      try visitor.visitSingularStringField(value: self.owner, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_GetAuditProofs, rhs: Coffer_Wire_V1_GetAuditProofs) -> Bool {
+    if lhs.treeSize != rhs.treeSize {return false}
+    if lhs.fromSizes != rhs.fromSizes {return false}
+    if lhs.indexes != rhs.indexes {return false}
+    if lhs.owner != rhs.owner {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_AuditProofs: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AuditProofs"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tree_size\0\u{3}root_hash\0\u{3}latest_checkpoint\0\u{1}consistency\0\u{1}inclusion\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.treeSize) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.rootHash) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._latestCheckpoint) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.consistency) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.inclusion) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.treeSize != 0 {
+      try visitor.visitSingularInt64Field(value: self.treeSize, fieldNumber: 1)
+    }
+    if !self.rootHash.isEmpty {
+      try visitor.visitSingularBytesField(value: self.rootHash, fieldNumber: 2)
+    }
+    try { if let v = self._latestCheckpoint {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if !self.consistency.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.consistency, fieldNumber: 4)
+    }
+    if !self.inclusion.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.inclusion, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_AuditProofs, rhs: Coffer_Wire_V1_AuditProofs) -> Bool {
+    if lhs.treeSize != rhs.treeSize {return false}
+    if lhs.rootHash != rhs.rootHash {return false}
+    if lhs._latestCheckpoint != rhs._latestCheckpoint {return false}
+    if lhs.consistency != rhs.consistency {return false}
+    if lhs.inclusion != rhs.inclusion {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_ConsistencyProof: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ConsistencyProof"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}from_size\0\u{1}hashes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.fromSize) }()
+      case 2: try { try decoder.decodeRepeatedBytesField(value: &self.hashes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.fromSize != 0 {
+      try visitor.visitSingularInt64Field(value: self.fromSize, fieldNumber: 1)
+    }
+    if !self.hashes.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.hashes, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_ConsistencyProof, rhs: Coffer_Wire_V1_ConsistencyProof) -> Bool {
+    if lhs.fromSize != rhs.fromSize {return false}
+    if lhs.hashes != rhs.hashes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_InclusionProof: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InclusionProof"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}index\0\u{1}leaf\0\u{1}hashes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.index) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.leaf) }()
+      case 3: try { try decoder.decodeRepeatedBytesField(value: &self.hashes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.index != 0 {
+      try visitor.visitSingularInt64Field(value: self.index, fieldNumber: 1)
+    }
+    if !self.leaf.isEmpty {
+      try visitor.visitSingularBytesField(value: self.leaf, fieldNumber: 2)
+    }
+    if !self.hashes.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.hashes, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_InclusionProof, rhs: Coffer_Wire_V1_InclusionProof) -> Bool {
+    if lhs.index != rhs.index {return false}
+    if lhs.leaf != rhs.leaf {return false}
+    if lhs.hashes != rhs.hashes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_SignedCheckpoint: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SignedCheckpoint"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tree_size\0\u{3}root_hash\0\u{1}note\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.treeSize) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.rootHash) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.note) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.treeSize != 0 {
+      try visitor.visitSingularInt64Field(value: self.treeSize, fieldNumber: 1)
+    }
+    if !self.rootHash.isEmpty {
+      try visitor.visitSingularBytesField(value: self.rootHash, fieldNumber: 2)
+    }
+    if !self.note.isEmpty {
+      try visitor.visitSingularStringField(value: self.note, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_SignedCheckpoint, rhs: Coffer_Wire_V1_SignedCheckpoint) -> Bool {
+    if lhs.treeSize != rhs.treeSize {return false}
+    if lhs.rootHash != rhs.rootHash {return false}
+    if lhs.note != rhs.note {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_StoreCheckpoint: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".StoreCheckpoint"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}checkpoint\0\u{3}time_unix_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._checkpoint) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._checkpoint {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.timeUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_StoreCheckpoint, rhs: Coffer_Wire_V1_StoreCheckpoint) -> Bool {
+    if lhs._checkpoint != rhs._checkpoint {return false}
+    if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_ListAuditEntries: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListAuditEntries"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}from_index\0\u{1}limit\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.fromIndex) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.fromIndex != 0 {
+      try visitor.visitSingularInt64Field(value: self.fromIndex, fieldNumber: 1)
+    }
+    if self.limit != 0 {
+      try visitor.visitSingularUInt32Field(value: self.limit, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_ListAuditEntries, rhs: Coffer_Wire_V1_ListAuditEntries) -> Bool {
+    if lhs.fromIndex != rhs.fromIndex {return false}
+    if lhs.limit != rhs.limit {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_AuditEntries: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AuditEntries"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}events\0\u{3}tree_size\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.events) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.treeSize) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.events.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.events, fieldNumber: 1)
+    }
+    if self.treeSize != 0 {
+      try visitor.visitSingularInt64Field(value: self.treeSize, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_AuditEntries, rhs: Coffer_Wire_V1_AuditEntries) -> Bool {
+    if lhs.events != rhs.events {return false}
+    if lhs.treeSize != rhs.treeSize {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_ListCheckpoints: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListCheckpoints"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}after_size\0\u{1}limit\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.afterSize) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.afterSize != 0 {
+      try visitor.visitSingularInt64Field(value: self.afterSize, fieldNumber: 1)
+    }
+    if self.limit != 0 {
+      try visitor.visitSingularUInt32Field(value: self.limit, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_ListCheckpoints, rhs: Coffer_Wire_V1_ListCheckpoints) -> Bool {
+    if lhs.afterSize != rhs.afterSize {return false}
+    if lhs.limit != rhs.limit {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_Checkpoints: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Checkpoints"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}checkpoints\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.checkpoints) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.checkpoints.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.checkpoints, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_Checkpoints, rhs: Coffer_Wire_V1_Checkpoints) -> Bool {
+    if lhs.checkpoints != rhs.checkpoints {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_AppendAudit: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AppendAudit"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}user\0\u{1}detail\0\u{1}source\0\u{3}time_unix_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.kind) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.user) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.detail) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.kind.isEmpty {
+      try visitor.visitSingularStringField(value: self.kind, fieldNumber: 1)
+    }
+    if !self.user.isEmpty {
+      try visitor.visitSingularStringField(value: self.user, fieldNumber: 2)
+    }
+    if !self.detail.isEmpty {
+      try visitor.visitSingularStringField(value: self.detail, fieldNumber: 3)
+    }
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 4)
+    }
+    if self.timeUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_AppendAudit, rhs: Coffer_Wire_V1_AppendAudit) -> Bool {
+    if lhs.kind != rhs.kind {return false}
+    if lhs.user != rhs.user {return false}
+    if lhs.detail != rhs.detail {return false}
+    if lhs.source != rhs.source {return false}
+    if lhs.timeUnixMs != rhs.timeUnixMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2215,5 +3074,5 @@ nonisolated extension Coffer_Wire_V1_Error: SwiftProtobuf.Message, SwiftProtobuf
 }
 
 nonisolated extension Coffer_Wire_V1_Error.Code: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}BAD_REQUEST\0\u{1}UNSUPPORTED_VERSION\0\u{1}CONFLICT\0\u{1}NOT_FOUND\0\u{1}FORBIDDEN\0\u{1}INTERNAL\0\u{1}UNAVAILABLE\0\u{1}REPLAYED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}BAD_REQUEST\0\u{1}UNSUPPORTED_VERSION\0\u{1}CONFLICT\0\u{1}NOT_FOUND\0\u{1}FORBIDDEN\0\u{1}INTERNAL\0\u{1}UNAVAILABLE\0\u{1}REPLAYED\0\u{1}AUDIT_FAILED\0")
 }

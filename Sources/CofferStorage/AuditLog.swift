@@ -1,0 +1,116 @@
+public import CofferAudit
+import Foundation
+
+/// An event to append to the audit log.
+public struct AuditEvent: Sendable {
+    public var kind: String
+    public var user: String
+    public var recordID: [UInt8]?
+    public var fileName: String?
+    public var timeMs: Int64
+    public var detail: String
+    public var source: String
+    public var clientID: String
+
+    public init(kind: String, user: String, recordID: [UInt8]? = nil, fileName: String? = nil, timeMs: Int64, detail: String = "", source: String, clientID: String = "") {
+        self.kind = kind
+        self.user = user
+        self.recordID = recordID
+        self.fileName = fileName
+        self.timeMs = timeMs
+        self.detail = detail
+        self.source = source
+        self.clientID = clientID
+    }
+}
+
+/// A stored signed checkpoint.
+public struct StoredCheckpoint: Sendable, Hashable {
+    public var treeSize: Int64
+    public var rootHash: [UInt8]
+    /// The signed note, as the transaction tier signed it.
+    public var note: String
+}
+
+/// The append-only Merkle log of audit entries inside the store (RFC 9162 hashing).
+///
+/// Each append writes the entry's row, its leaf bytes and the complete-subtree hashes it closes,
+/// inside the caller's transaction; indexes are gapless because appends are serialized (an
+/// advisory lock on PostgreSQL, the write lock on SQLite) and a rollback undoes them all.
+struct AuditLog {
+    let db: any SQLConnection
+
+    init(_ db: any SQLConnection) {
+        self.db = db
+    }
+
+    /// Serializes appends across processes until the transaction ends.
+    static let appendLock: Int64 = 2024112702
+
+    /// Appends `event` as the next leaf; must run inside a transaction.
+    ///
+    /// - Throws: `.audit` when the entry cannot be written (the caller's change must roll back with
+    ///   it), `.connection` when the store is gone.
+    @discardableResult
+    func append(_ event: AuditEvent) throws -> Int64 {
+        do {
+            return try appendUnchecked(event)
+        } catch let error as StorageError where error.code == .connection {
+            throw error
+        } catch {
+            throw StorageError(.audit, "the audit entry could not be written: \(error)")
+        }
+    }
+
+    private func appendUnchecked(_ event: AuditEvent) throws -> Int64 {
+        if db.dialect == .postgres {
+            try db.query("SELECT pg_advisory_xact_lock($1)", [.int(Self.appendLock)])
+        }
+        let index = try size()
+        let leaf = try AuditLeaf(
+            index: index, timeMs: event.timeMs, kind: event.kind, user: event.user,
+            recordID: event.recordID.map { $0.map { String(format: "%02x", $0) }.joined() }, fileName: event.fileName,
+            detail: event.detail, source: event.source, clientID: event.clientID
+        ).encoded()
+        try db.query(
+            """
+            INSERT INTO audit_log (idx, at_ms, kind, user_name, record_id, file_name, detail, source, client_id, leaf)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            """,
+            [
+                .int(index), .int(event.timeMs), .text(event.kind), .text(event.user), event.recordID.map(SQLValue.blob) ?? .null,
+                event.fileName.map(SQLValue.text) ?? .null, .text(event.detail), .text(event.source), .text(event.clientID), .blob(leaf),
+            ]
+        )
+        for (node, hash) in try tree.nodesForAppend(index: index, leafHash: MerkleHash.leaf(leaf)) {
+            try db.query("INSERT INTO audit_tree (level, idx, hash) VALUES ($1, $2, $3)", [.int(Int64(node.level)), .int(node.index), .blob(hash)])
+        }
+        return index
+    }
+
+    /// The number of leaves.
+    func size() throws -> Int64 {
+        try db.query("SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_log", []).first?.int(0) ?? 0
+    }
+
+    /// The tree algorithms over the stored subtree hashes.
+    var tree: MerkleTree {
+        let db = self.db
+        return MerkleTree { node in
+            guard let row = try db.query("SELECT hash FROM audit_tree WHERE level = $1 AND idx = $2", [.int(Int64(node.level)), .int(node.index)]).first else {
+                throw MerkleError.missingNode(node)
+            }
+            return try row.blob(0)
+        }
+    }
+
+    static let entryColumns = "idx, at_ms, kind, user_name, record_id, file_name, detail, source, client_id, leaf"
+
+    static func entry(_ row: SQLRow) throws -> AuditEntry {
+        AuditEntry(
+            index: try row.int(0), timeMs: try row.int(1), kind: try row.text(2), user: try row.text(3),
+            recordID: try row.optionalBlob(4), fileName: try row.optionalText(5), detail: try row.text(6),
+            source: try row.text(7), clientID: try row.text(8), leaf: try row.blob(9)
+        )
+    }
+}
