@@ -122,6 +122,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Operators
+        .target(
+            name: "CofferAdmin",
+            dependencies: [
+                "CofferAudit",
+                "CofferTransaction",
+                "CofferWire",
+                "CofferZMQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Client
         .target(
             name: "CofferClient",
@@ -144,6 +157,7 @@ let package = Package(
             name: "CofferCLI",
             dependencies: [
                 "CofferClient",
+                .product(name: "Crypto", package: "swift-crypto"),
                 "CofferContainer",
                 "CofferAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -173,9 +187,12 @@ let package = Package(
         .executableTarget(
             name: "CofferAdminMain",
             dependencies: [
+                "CofferAdmin",
+                "CofferAudit",
                 "CofferTransaction",
                 "CofferZMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -242,6 +259,8 @@ let package = Package(
             name: "CofferEndToEndTests",
             dependencies: [
                 "CofferTesting",
+                "CofferAudit",
+                "CofferStorage",
                 "CofferZMQ",
                 "CofferWire",
                 .product(name: "Logging", package: "swift-log"),

@@ -91,10 +91,13 @@ public struct SaveResponse: Codable, Sendable {
     /// Base64 X9.63 P-256 public key to seal the file key to.
     public var encodeKey: String
     public var receipt: Receipt
-    public init(recordID: String, encodeKey: String, receipt: Receipt) {
+    /// The index of the save's entry in the audit log.
+    public var auditIndex: Int64?
+    public init(recordID: String, encodeKey: String, receipt: Receipt, auditIndex: Int64? = nil) {
         self.recordID = recordID
         self.encodeKey = encodeKey
         self.receipt = receipt
+        self.auditIndex = auditIndex
     }
 }
 
@@ -118,9 +121,12 @@ public struct RetrieveResponse: Codable, Sendable {
     public var decodeKey: String
     /// The fresh encode key and receipt for the re-seal; absent when the service could not stage one.
     public var reseal: ResealOffer?
-    public init(decodeKey: String, reseal: ResealOffer?) {
+    /// The index of the retrieval's entry in the audit log.
+    public var auditIndex: Int64?
+    public init(decodeKey: String, reseal: ResealOffer?, auditIndex: Int64? = nil) {
         self.decodeKey = decodeKey
         self.reseal = reseal
+        self.auditIndex = auditIndex
     }
 }
 
@@ -203,7 +209,10 @@ public struct HistoryEvent: Codable, Sendable, Hashable {
     public var source: String
     /// The client installation that made the request; empty when unknown.
     public var clientID: String
-    public init(index: Int64, time: Int64, kind: String, user: String, recordID: String?, fileName: String?, detail: String, source: String, clientID: String) {
+    /// Base64 of the exact leaf bytes in the audit log (docs/AUDIT.md), for checking inclusion proofs.
+    public var leaf: String?
+    public init(index: Int64, time: Int64, kind: String, user: String, recordID: String?, fileName: String?, detail: String, source: String, clientID: String, leaf: String? = nil) {
+        self.leaf = leaf
         self.index = index
         self.time = time
         self.kind = kind

@@ -1,62 +1,190 @@
 import ArgumentParser
+import CofferAdmin
+import CofferAudit
 import CofferTransaction
 import CofferZMQ
 import Foundation
+import Logging
 
 /// `coffer-admin`: the operators' tool.
 @main
-struct AdminCommand: ParsableCommand {
+struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coffer-admin",
         abstract: "Operate a Coffer deployment.",
-        subcommands: [Init.self]
+        subcommands: [Init.self, Audit.self]
     )
 }
 
 /// `coffer-admin init DIR`: creates every key a deployment needs, mode 0600, never overwriting.
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create the keys of a new deployment.",
+        abstract: "Create the keys of a new deployment, or the ones an existing deployment lacks.",
         discussion: """
-            Writes, under DIR:
+            Writes, under DIR, each file that does not exist yet (existing keys are kept, never overwritten):
               transaction/signing.key.pem       receipt signing key (P-256, 0600)
               transaction/kek.b64               key-encryption key (AES-256, 0600)
+              transaction/checkpoint.key        audit checkpoint signing key (Ed25519, 0600)
+              transaction/checkpoint.vkey       its verifier key, for auditors and clients
               transaction/curve.secret          the transaction tier's CURVE key (0600)
               transaction/database-curve.public the database tier's CURVE public key
               database/curve.secret             the database tier's CURVE key (0600)
-              database/allow.list               CURVE public keys of admitted transaction processes
-            Refuses to overwrite existing keys. TLS certificates are made separately (deploy/local does it with openssl).
+              database/allow.list               CURVE public keys admitted: transaction processes and coffer-admin
+              admin/curve.secret                coffer-admin's CURVE key (0600), for `coffer-admin audit export`
+              admin/database-curve.public       the database tier's CURVE public key
+            TLS certificates are made separately (deploy/local does it with openssl).
             """
     )
 
     @Argument(help: "The folder to create the keys in.")
     var directory: String
 
+    @Option(help: "The audit log's origin, which names the checkpoint key (default coffer/audit).")
+    var auditOrigin = "coffer/audit"
+
     func run() throws {
         let transaction = directory + "/transaction"
         let database = directory + "/database"
+        let admin = directory + "/admin"
+        var made: [String] = []
         do {
-            for folder in [directory, transaction, database] {
+            for folder in [directory, transaction, database, admin] {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             }
-            _ = try ServerKeys.generate(signingKeyFile: transaction + "/signing.key.pem", kekFile: transaction + "/kek.b64")
-            let transactionCurve = try CurveKeyPair.generate()
-            let databaseCurve = try CurveKeyPair.generate()
-            try SecretFile.create(transaction + "/curve.secret", contents: Array((transactionCurve.secretKey + "\n").utf8))
-            try SecretFile.create(database + "/curve.secret", contents: Array((databaseCurve.secretKey + "\n").utf8))
-            try write(transaction + "/database-curve.public", databaseCurve.publicKey + "\n")
-            try write(database + "/allow.list", "# CURVE public keys of the transaction processes admitted\n\(transactionCurve.publicKey)\n")
+            let signing = transaction + "/signing.key.pem", kek = transaction + "/kek.b64"
+            switch (exists(signing), exists(kek)) {
+            case (false, false):
+                _ = try ServerKeys.generate(signingKeyFile: signing, kekFile: kek)
+                made += [signing, kek]
+            case (true, true): break
+            default: throw TransactionTierError("only one of \(signing) and \(kek) exists; restore the other from backup")
+            }
+            if !exists(transaction + "/checkpoint.key") {
+                try CheckpointKey.generate(transaction + "/checkpoint.key", vkeyPath: transaction + "/checkpoint.vkey", origin: auditOrigin)
+                made.append(transaction + "/checkpoint.key")
+            }
+            var allowed: [String] = []
+            let databaseSecret = database + "/curve.secret"
+            let databasePublic: String
+            if exists(databaseSecret) {
+                databasePublic = try CurveKeyFile.readKeyPair(at: databaseSecret).publicKey
+            } else {
+                let pair = try CurveKeyPair.generate()
+                try SecretFile.create(databaseSecret, contents: Array((pair.secretKey + "\n").utf8))
+                databasePublic = pair.publicKey
+                made.append(databaseSecret)
+            }
+            for (folder, comment) in [(transaction, "the transaction processes"), (admin, "coffer-admin")] where !exists(folder + "/curve.secret") {
+                let pair = try CurveKeyPair.generate()
+                try SecretFile.create(folder + "/curve.secret", contents: Array((pair.secretKey + "\n").utf8))
+                allowed.append("# \(comment)\n\(pair.publicKey)\n")
+                made.append(folder + "/curve.secret")
+            }
+            for folder in [transaction, admin] where !exists(folder + "/database-curve.public") {
+                try write(folder + "/database-curve.public", databasePublic + "\n")
+            }
+            if !allowed.isEmpty {
+                let list = database + "/allow.list"
+                let existing = (try? String(contentsOfFile: list, encoding: .utf8)) ?? "# CURVE public keys admitted by the database tier\n"
+                try Data((existing + allowed.joined()).utf8).write(to: URL(fileURLWithPath: list))
+            }
         } catch {
             FileHandle.standardError.write(Data("coffer-admin: \(error)\n".utf8))
             throw ExitCode(73)
         }
-        print("created the deployment keys under \(directory)")
+        print(made.isEmpty ? "every key exists under \(directory); nothing was changed" : "created under \(directory): " + made.map { String($0.dropFirst(directory.count + 1)) }.joined(separator: ", "))
     }
 
+    private func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
     private func write(_ path: String, _ text: String) throws {
-        guard !FileManager.default.fileExists(atPath: path) else {
-            throw TransactionTierError("\(path) exists; refusing to overwrite it")
-        }
+        guard !exists(path) else { throw TransactionTierError("\(path) exists; refusing to overwrite it") }
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    }
+}
+
+/// `coffer-admin audit export|verify`.
+struct Audit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Export the audit history and verify an export offline (docs/AUDIT.md).",
+        subcommands: [Export.self, Verify.self]
+    )
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the whole audit log, its signed checkpoints and proofs into a new folder.",
+            discussion: "Talks to the database tier over ZeroMQ with the operator's CURVE key (KEYS/admin). The export is itself audited."
+        )
+
+        @Argument(help: "A new or empty folder to write the export to.")
+        var directory: String
+        @Option(help: "The folder `coffer-admin init` made.")
+        var keys = "keys"
+        @Option(help: "The database tier's endpoint.")
+        var database = "tcp://127.0.0.1:7701"
+        @Option(help: "Seconds one request may take.")
+        var timeout = 30
+
+        func run() async throws {
+            let logger = Logger(label: "coffer-admin")
+            do {
+                let exporter = try AuditExporter(keysDirectory: keys, endpoint: database, timeout: .seconds(max(1, timeout)), logger: logger)
+                let user = ProcessInfo.processInfo.environment["USER"] ?? "operator"
+                let summary = try await exporter.export(to: directory, operatorName: "\(user)@\(ProcessInfo.processInfo.hostName)")
+                print("exported \(summary.entries) entries and \(summary.checkpoints) checkpoints to \(directory); check it with `coffer-admin audit verify \(directory)`")
+            } catch {
+                FileHandle.standardError.write(Data("coffer-admin: audit export failed: \(error)\n".utf8))
+                throw ExitCode(69)
+            }
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check an audit export offline: every entry, checkpoint signature and proof.",
+            discussion: """
+                Exits 0 when the export verifies, 65 when anything is wrong (each problem is printed), 66 when the
+                export cannot be read. Give the checkpoint key you trust with --key (the export's own log.vkey is used
+                otherwise, with a warning), and checkpoints you kept from before with --known, so that a log rewritten
+                together with its stored checkpoints is caught too.
+                """
+        )
+
+        @Argument(help: "The export folder.")
+        var directory: String
+        @Option(help: "The checkpoint verifier key file you trust (name+hash+base64).")
+        var key: String?
+        @Option(help: "A signed checkpoint you kept from before; repeat for several.")
+        var known: [String] = []
+        @Flag(help: "Print the report as JSON.")
+        var json = false
+
+        func run() throws {
+            let report: AuditExportVerifier.Report
+            do {
+                if key == nil {
+                    FileHandle.standardError.write(Data("coffer-admin: warning: no --key given; trusting the export's own log.vkey\n".utf8))
+                }
+                let keyFile = key ?? "\(directory)/\(AuditExportLayout.verifierKey)"
+                let verifier = try NoteVerifier(parsing: try String(contentsOfFile: keyFile, encoding: .utf8))
+                let notes = try known.map { try String(contentsOfFile: $0, encoding: .utf8) }
+                report = try AuditExportVerifier.verify(directory: directory, verifier: verifier, known: notes)
+            } catch {
+                FileHandle.standardError.write(Data("coffer-admin: cannot verify \(directory): \(error)\n".utf8))
+                throw ExitCode(66)
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else if report.ok {
+                let pending = report.uncovered > 0 ? "; \(report.uncovered) newer entries are not yet covered by a checkpoint" : ""
+                print("verified: \(report.entries) entries, \(report.checkpoints.count) signed checkpoints consistent with each other and the entries\(pending)")
+            } else {
+                print("THE AUDIT HISTORY DOES NOT VERIFY (\(report.problems.count) problems):")
+                for problem in report.problems { print("  - \(problem)") }
+            }
+            if !report.ok { throw ExitCode(65) }
+        }
     }
 }

@@ -109,7 +109,7 @@ public struct NoteVerifier: Sendable {
 
     /// Parses a verifier key `<name>+<8 hex digits of key id>+<base64(0x01 ‖ public key)>`.
     public init(parsing vkey: String) throws {
-        let parts = vkey.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "+", omittingEmptySubsequences: false)
+        let parts = vkey.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, let id = UInt32(parts[1], radix: 16), parts[1].count == 8,
               let blob = Data(base64Encoded: String(parts[2])), blob.count == 33, blob.first == 0x01,
               let key = try? Curve25519.Signing.PublicKey(rawRepresentation: blob.dropFirst())

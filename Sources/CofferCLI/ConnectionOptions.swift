@@ -1,5 +1,6 @@
 import ArgumentParser
 import CofferClient
+import Crypto
 import Foundation
 
 /// Where the key service is, how to trust it, and who is asking.
@@ -58,16 +59,19 @@ struct ConnectionOptions: ParsableArguments {
     /// The files API for a logged-in user.
     func secureFiles(showProgress: Bool) throws -> SecureFiles {
         let (client, credentials, user) = try session()
-        return SecureFiles(service: client, session: credentials, user: user, showProgress: showProgress)
+        return SecureFiles(service: client, session: credentials, user: user, showProgress: showProgress,
+                           journal: AuditJournal(stateDirectory: stateDirectory, server: client.server))
     }
 
     /// Has the server prove its identity key and checks it against the pinned one (or `--server-key`).
-    func verifyServer(_ client: KeyServiceClient, expected: String?) async throws {
+    @discardableResult
+    func verifyServer(_ client: KeyServiceClient, expected: String?) async throws -> P256.Signing.PublicKey {
         let known = KnownServers(directory: stateDirectory)
         let result = try await client.verifyIdentity(knownServers: known, expected: expected ?? environment["COFFER_SERVER_KEY"])
         if result.newlyPinned {
             FileHandle.standardError.write(Data("coffer: pinned the identity key of \(client.server): \(result.fingerprint)\n".utf8))
         }
+        return result.key
     }
 }
 

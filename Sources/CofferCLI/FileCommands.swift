@@ -65,20 +65,43 @@ struct Retrieve: AsyncParsableCommand {
 struct History: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the audit history of a container's record, or of your whole account.",
-        discussion: "Without FILE: every event of your account, failed logins included."
+        discussion: """
+            Without FILE: every event of your account, failed logins included.
+            With --verify (needs FILE): proves every listed entry is in the audit log's newest signed checkpoint, that
+            the log extends the last checkpoint this client verified (kept under ~/.coffer/audit), and that every save and
+            retrieve this client saw acknowledged is still listed. Exits 65 and says THE AUDIT HISTORY WAS REWRITTEN if not.
+            """
     )
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
 
+    @Flag(help: "Check the history against the audit log's signed checkpoints and proofs.")
+    var verify = false
+
+    @Option(help: ArgumentHelp("The key service's identity key fingerprint to require (sha256:…).", valueName: "fingerprint"))
+    var serverKey: String?
+
     @Argument(help: "A container whose record's history to show.", completion: .file(extensions: ["coffer"]))
     var container: String?
+
+    func validate() throws {
+        if verify && container == nil { throw ValidationError("--verify needs the container whose history to verify") }
+    }
 
     func run() async throws {
         let (client, session, _) = try connection.session()
         let recordID = try container.map { try SecureFiles.recordID(ofContainer: $0) }
-        let answer = try await client.history(recordID: recordID, session: session)
-        try output.emit(answer, text: Self.table(answer.events))
+        guard verify, let recordID else {
+            let answer = try await client.history(recordID: recordID, session: session)
+            try output.emit(answer, text: Self.table(answer.events))
+            return
+        }
+        let identityKey = try await connection.verifyServer(client, expected: serverKey)
+        let journal = AuditJournal(stateDirectory: connection.stateDirectory, server: client.server)
+        let report = try await HistoryVerifier(service: client, session: session, journal: journal).verify(recordID: recordID, identityKey: identityKey)
+        let since = report.previousTreeSize.map { "; consistent with the checkpoint of \($0) entries verified before" } ?? "; first checkpoint kept for next time"
+        try output.emit(report, text: Self.table(report.events) + "\nverified: \(report.events.count) entries are in the signed checkpoint of \(report.treeSize) entries of \(report.origin)\(since); \(report.journalEntries) acknowledged entries found")
     }
 
     static func table(_ events: [HistoryEvent]) -> String {

@@ -1,4 +1,5 @@
 public import CofferAPI
+public import Crypto
 import Foundation
 import NIOHTTP1
 
@@ -33,14 +34,14 @@ public struct KeyServiceClient: Sendable {
     ///
     /// - Parameter expected: A fingerprint given up front (`--server-key`).
     /// - Returns: The server's fingerprint and whether it was pinned just now.
-    public func verifyIdentity(knownServers: KnownServers, expected: String?) async throws -> (fingerprint: String, newlyPinned: Bool) {
+    public func verifyIdentity(knownServers: KnownServers, expected: String?) async throws -> (fingerprint: String, newlyPinned: Bool, key: P256.Signing.PublicKey) {
         let challenge = (0..<ServerIdentity.challengeSize).map { _ in UInt8.random(in: 0...255) }
         let answer: IdentityResponse = try await call(.POST, "/v1/identity", body: IdentityRequest(challenge: Data(challenge).base64EncodedString()))
         guard let key = ServerIdentity.verify(answer, challenge: challenge) else {
             throw ClientError(.notPermitted, "the key service at \(server) did not prove its identity: its signature over the challenge is invalid; nothing was sent")
         }
         let pinned = try knownServers.check(key, for: server, expected: expected)
-        return (ServerIdentity.fingerprint(of: key), pinned)
+        return (ServerIdentity.fingerprint(of: key), pinned, key)
     }
 
     public func register(user: String, password: String, device: DeviceKey) async throws -> RegisterResponse {
@@ -78,6 +79,16 @@ public struct KeyServiceClient: Sendable {
     public func history(recordID: String?, session: SessionCredentials) async throws -> HistoryResponse {
         let path = recordID.map { "/v1/records/\($0)/history" } ?? "/v1/history"
         return try await call(.GET, path, session: session, body: Optional<RegisterRequest>.none)
+    }
+
+    /// The newest signed checkpoint of the audit log.
+    public func auditCheckpoint(session: SessionCredentials) async throws -> AuditCheckpointResponse {
+        try await call(.POST, "/v1/audit/checkpoint", session: session, body: [String: String]())
+    }
+
+    /// Inclusion proofs of the caller's entries and a consistency proof, at a checkpoint's size.
+    public func auditProofs(_ request: AuditProofsRequest, session: SessionCredentials) async throws -> AuditProofsResponse {
+        try await call(.POST, "/v1/audit/proofs", session: session, body: request)
     }
 
     private func call<Body: Encodable, Answer: Decodable>(

@@ -13,12 +13,15 @@ public struct SecureFiles: Sendable {
     let session: SessionCredentials
     let user: String
     let showProgress: Bool
+    let journal: AuditJournal?
 
-    public init(service: KeyServiceClient, session: SessionCredentials, user: String, showProgress: Bool) {
+    /// - Parameter journal: Where to note the audit entries of saves and retrieves, for `history --verify`.
+    public init(service: KeyServiceClient, session: SessionCredentials, user: String, showProgress: Bool, journal: AuditJournal? = nil) {
         self.service = service
         self.session = session
         self.user = user
         self.showProgress = showProgress
+        self.journal = journal
     }
 
     /// What a save produced.
@@ -65,6 +68,7 @@ public struct SecureFiles: Sendable {
         try seal(file, into: out, receipt: receipt, encodeKey: answer.encodeKey, label: "sealing",
                  changed: "\(input) changed while it was being saved; nothing was written; save it again")
         try out.commit(force: force)
+        note(recordID: answer.recordID, index: answer.auditIndex, kind: "save")
         return SaveResult(input: input, output: output, recordID: answer.recordID, sha256: receipt.sha256, size: size, time: receipt.time)
     }
 
@@ -84,6 +88,7 @@ public struct SecureFiles: Sendable {
         else {
             throw ClientError(.software, "the key service sent a decode key this coffer cannot read")
         }
+        note(recordID: receipt.recordID, index: answer.auditIndex, kind: "retrieve")
         var sink = FileDescriptorSink(fd: out.fd)
         let bar = ProgressBar(label: "opening", total: receipt.size, enabled: showProgress)
         let opened: (sha256: SHA256Digest, size: Int64)
@@ -111,6 +116,16 @@ public struct SecureFiles: Sendable {
             result.resealProblem = error.message
         }
         return result
+    }
+
+    /// Notes an acknowledged entry in the journal; a journal that cannot be written only warns.
+    private func note(recordID: String, index: Int64?, kind: String) {
+        guard let journal, let index else { return }
+        do {
+            try journal.record(recordID: recordID, index: index, kind: kind)
+        } catch {
+            FileHandle.standardError.write(Data("coffer: warning: \(error)\n".utf8))
+        }
     }
 
     /// Re-seals `container` under the offered key pair from the verified `plaintext`, replaces it

@@ -10,3 +10,5 @@ extension HistoryResponse: ResponseEncodable {}
 extension IdentityResponse: ResponseEncodable {}
 extension RecordChangeResponse: ResponseEncodable {}
 extension RecordsResponse: ResponseEncodable {}
+extension AuditCheckpointResponse: ResponseEncodable {}
+extension AuditProofsResponse: ResponseEncodable {}

@@ -55,13 +55,24 @@ public enum APIRoutes {
             let signed = try await SignedRequest(request, service: service)
             return try await service.history(session: signed.session, replayGuard: signed.replayGuard, recordID: try context.parameters.require("id"))
         }
+        v1.post("audit/checkpoint") { request, _ -> AuditCheckpointResponse in
+            _ = try await SignedRequest(request, service: service)
+            return try await service.auditCheckpoint()
+        }
+        v1.post("audit/proofs") { request, _ -> AuditProofsResponse in
+            let signed = try await SignedRequest(request, service: service)
+            return try await service.auditProofs(try signed.decode(AuditProofsRequest.self), session: signed.session, replayGuard: signed.replayGuard)
+        }
         v1.get("health") { _, _ -> Response in
             let health = await service.databaseHealth()
-            let body = #"{"status":"\#(health.ok ? "ok" : "degraded")","database":\#(health.ok ? "\"\(health.detail)\"" : "\"unavailable\"")}"#
+            let auditFault = service.auditFault()
+            let ok = health.ok && auditFault == nil
+            let status = HealthStatus(status: ok ? "ok" : "degraded", database: health.ok ? health.detail : "unavailable", audit: auditFault ?? "ok")
+            let body = try JSONEncoder().encode(status)
             return Response(
-                status: health.ok ? .ok : .serviceUnavailable,
+                status: ok ? .ok : .serviceUnavailable,
                 headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: body))
+                body: .init(byteBuffer: ByteBuffer(bytes: body))
             )
         }
         v1.get("server-key") { _, _ -> Response in
@@ -73,6 +84,16 @@ public enum APIRoutes {
         }
         return router
     }
+}
+
+/// The health answer.
+struct HealthStatus: Codable {
+    /// `ok` or `degraded`.
+    var status: String
+    /// The store and schema, or `unavailable`.
+    var database: String
+    /// `ok`, or why audit entries cannot be written (`failing: …`) or the log showed a rewrite (`inconsistent: …`).
+    var audit: String
 }
 
 /// A request whose bearer token and device signature have been checked, with its body read once.

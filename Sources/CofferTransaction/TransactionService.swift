@@ -18,6 +18,8 @@ public struct TransactionService: Sendable {
     let hasher: PasswordHasher
     let lockout: Lockout
     let timestamps: TimestampAuthority
+    let checkpointer: Checkpointer
+    let auditWrites = AuditWriteHealth()
     let logger: Logger
 
     /// How many failed logins in a row lock an account, and for how long.
@@ -31,10 +33,11 @@ public struct TransactionService: Sendable {
     }
 
     public init(
-        database: DatabaseLink, keys: ServerKeys, timestamps: TimestampAuthority, sessionLifetime: Duration,
+        database: DatabaseLink, keys: ServerKeys, timestamps: TimestampAuthority, checkpointer: Checkpointer, sessionLifetime: Duration,
         passwordRounds: Int, lockout: Lockout = .init(), logger: Logger
     ) {
         self.database = database
+        self.checkpointer = checkpointer
         self.timestamps = timestamps
         self.keys = keys
         self.wrapper = KeyWrapper(kek: keys.kek)
@@ -194,12 +197,14 @@ public struct TransactionService: Sendable {
         record.receiptSignature = Data(token)
         record.source = source
         record.clientID = session.clientID
-        _ = try await call(.createRecord(record), replayGuard: replayGuard)
+        guard case .ack(let ack) = try await call(.createRecord(record), replayGuard: replayGuard) else { throw APIError.internalError }
+        await checkpointer.appended(index: ack.auditIndex)
         logger.info("saved a record", metadata: ["coffer.user": "\(owner)", "coffer.record_id": "\(receipt.recordID)"])
         return SaveResponse(
             recordID: receipt.recordID,
             encodeKey: decodeKey.publicKey.x963Representation.base64EncodedString(),
-            receipt: receipt
+            receipt: receipt,
+            auditIndex: ack.auditIndex
         )
     }
 
@@ -236,9 +241,11 @@ public struct TransactionService: Sendable {
             throw APIError.internalError
         }
         logger.info("released a decode key", metadata: ["coffer.user": "\(owner)", "coffer.record_id": "\(body.recordID)"])
+        await checkpointer.appended(index: answer.auditIndex)
         return RetrieveResponse(
             decodeKey: decodeKey.rawRepresentation.base64EncodedString(),
-            reseal: await stageReseal(recordID: recordID, session: session, fileName: body.fileName, released: answer)
+            reseal: await stageReseal(recordID: recordID, session: session, fileName: body.fileName, released: answer),
+            auditIndex: answer.auditIndex
         )
     }
 
@@ -360,9 +367,61 @@ public struct TransactionService: Sendable {
                 index: event.index, time: event.timeUnixMs, kind: event.kind, user: event.user,
                 recordID: event.recordID.count == 16 ? RecordID.text(Array(event.recordID)) : nil,
                 fileName: event.fileName.isEmpty ? nil : event.fileName, detail: event.detail, source: event.source,
-                clientID: event.clientID
+                clientID: event.clientID, leaf: event.leaf.isEmpty ? nil : event.leaf.base64EncodedString()
             )
         })
+    }
+
+    /// The newest checkpoint of the audit log, signed now if the log grew, with the identity key's
+    /// statement naming the checkpoint key.
+    public func auditCheckpoint() async throws -> AuditCheckpointResponse {
+        let signed: Checkpointer.Signed
+        do {
+            signed = try await checkpointer.current()
+        } catch let error as CheckpointError {
+            if case .inconsistent = error {
+                throw APIError(.serviceUnavailable, "audit_inconsistent", "the audit log is inconsistent with an earlier checkpoint; the operator has been alerted")
+            }
+            throw APIError.unavailable("no audit checkpoint is available: \(error)")
+        } catch let error as DatabaseLinkError {
+            throw APIError.unavailable("the key service's database tier is unavailable (\(error)); retry shortly")
+        }
+        let statement = try keys.signingKey.signature(for: AuditKeyStatement.message(verifierKey: checkpointer.verifierKey))
+        return AuditCheckpointResponse(
+            checkpoint: signed.note, verifierKey: checkpointer.verifierKey,
+            verifierKeySignature: statement.derRepresentation.base64EncodedString()
+        )
+    }
+
+    /// Inclusion proofs of the caller's own entries and a consistency proof, at a checkpoint's size.
+    public func auditProofs(_ body: AuditProofsRequest, session: Session, replayGuard: Coffer_Wire_V1_ReplayGuard) async throws -> AuditProofsResponse {
+        guard body.treeSize > 0, body.indexes.count <= 1_000, body.indexes.allSatisfy({ $0 >= 0 && $0 < body.treeSize }),
+              body.fromSize.map({ $0 >= 0 && $0 <= body.treeSize }) ?? true
+        else { throw APIError.badRequest("treeSize must be positive, indexes (at most 1000) below it, and fromSize at most treeSize") }
+        var ask = Coffer_Wire_V1_GetAuditProofs()
+        ask.treeSize = body.treeSize
+        ask.indexes = body.indexes
+        ask.owner = session.user
+        if let from = body.fromSize { ask.fromSizes = [from] }
+        let answer: WireResponse.OneOf_Body
+        do {
+            answer = try await call(.getAuditProofs(ask), replayGuard: replayGuard)
+        } catch DatabaseLinkError.refused(.notFound, _) {
+            throw APIError(.notFound, "not_found", "the tree size is beyond the log, or an index is not one of your entries")
+        }
+        guard case .auditProofs(let proofs) = answer else { throw APIError.internalError }
+        return AuditProofsResponse(
+            treeSize: proofs.treeSize, rootHash: proofs.rootHash.base64EncodedString(),
+            inclusion: proofs.inclusion.map { AuditInclusionProof(index: $0.index, leaf: $0.leaf.base64EncodedString(), proof: $0.hashes.map { $0.base64EncodedString() }) },
+            consistency: body.fromSize.flatMap { from in proofs.consistency.first { $0.fromSize == from }?.hashes.map { $0.base64EncodedString() } }
+        )
+    }
+
+    /// Why the audit history is not healthy, or `nil`.
+    public func auditFault() -> String? {
+        if let inconsistent = checkpointer.fault { return "inconsistent: \(inconsistent)" }
+        if let failing = auditWrites.failure { return "failing: \(failing)" }
+        return nil
     }
 
     /// Whether the database tier answers.
@@ -378,7 +437,13 @@ public struct TransactionService: Sendable {
     /// Calls the database tier, turning link failures into API errors; refusals pass through.
     private func call(_ body: WireRequest.OneOf_Body, replayGuard: Coffer_Wire_V1_ReplayGuard? = nil) async throws -> WireResponse.OneOf_Body {
         do {
-            return try await database.call(body, replayGuard: replayGuard)
+            let answer = try await database.call(body, replayGuard: replayGuard)
+            if AuditWriteHealth.audits(body) { auditWrites.succeeded() }
+            return answer
+        } catch DatabaseLinkError.refused(.auditFailed, let why) {
+            auditWrites.failed(why)
+            logger.critical("the database tier could not write an audit entry; the operation did not happen", metadata: ["coffer.error": "\(why)"])
+            throw APIError(.serviceUnavailable, "audit_unavailable", "the audit history could not be written, so nothing was done; retry later, and tell the operator if it persists", retryAfter: 5)
         } catch DatabaseLinkError.unavailable(let why) {
             logger.warning("database tier unavailable", metadata: ["coffer.error": "\(why)"])
             throw APIError.unavailable("the key service's database tier is unavailable (\(why)); retry shortly")

@@ -44,13 +44,18 @@ public struct TransactionTier: Sendable {
         } catch {
             throw TransactionTierError("cannot use the time-stamping certificate \(configuration.tsaCertificateFile): \(error); it must be issued for the signing key with extendedKeyUsage=critical,timeStamping")
         }
+        let checkpointSigner = try CheckpointKey.load(configuration.checkpointKeyFile, origin: configuration.auditOrigin)
         let link = try DatabaseLink(
             endpoints: configuration.databaseEndpoints, keys: curveKeys, serverKey: databaseKey,
             timeout: configuration.databaseTimeout, logger: logger
         )
         defer { link.shutdown() }
+        let checkpointer = Checkpointer(signer: checkpointSigner, database: link, policy: configuration.checkpointPolicy, logger: logger)
+        try await checkpointer.loadState()
+        let signing = Task { await checkpointer.run() }
+        defer { signing.cancel() }
         let service = TransactionService(
-            database: link, keys: keys, timestamps: timestamps, sessionLifetime: configuration.sessionLifetime,
+            database: link, keys: keys, timestamps: timestamps, checkpointer: checkpointer, sessionLifetime: configuration.sessionLifetime,
             passwordRounds: configuration.passwordRounds,
             lockout: .init(attempts: configuration.lockoutAttempts, duration: configuration.lockoutDuration), logger: logger
         )

@@ -31,6 +31,12 @@ public struct TransactionTierConfiguration: Sendable {
     public var lockoutDuration: Duration = .seconds(15 * 60)
     /// PBKDF2 rounds for new password hashes.
     public var passwordRounds: Int = 600_000
+    /// Base64 Ed25519 key that signs the audit log's checkpoints (mode 0600).
+    public var checkpointKeyFile: String = "checkpoint.key"
+    /// The audit log's origin: the first line of each checkpoint and the key's name.
+    public var auditOrigin: String = "coffer/audit"
+    /// When checkpoints are signed, and where the last one is kept.
+    public var checkpointPolicy = Checkpointer.Policy()
     /// A file to write `https://HOST:PORT` to once listening.
     public var readyFile: String?
 

@@ -15,7 +15,8 @@ struct TransactionCommand: AsyncParsableCommand {
             ZeroMQ with CURVE. Settings come from --config FILE (key = value lines), then
             COFFER_TRANSACTION_<KEY> environment variables, then flags. Keys: host, port, tls-cert,
             tls-key, signing-key, tsa-cert, kek, curve-secret-key, database-public-key, database (comma-separated),
-            database-timeout (seconds), session-minutes, lockout-attempts, lockout-minutes, log-level. SIGTERM or SIGINT drains and stops it.
+            database-timeout (seconds), session-minutes, lockout-attempts, lockout-minutes, checkpoint-key,
+            audit-origin, checkpoint-every, checkpoint-seconds, checkpoint-state, log-level. SIGTERM or SIGINT drains and stops it.
             """
     )
 
@@ -49,6 +50,16 @@ struct TransactionCommand: AsyncParsableCommand {
     var lockoutAttempts: Int?
     @Option(help: "Minutes an account stays locked (default 15).")
     var lockoutMinutes: Int?
+    @Option(help: "The audit checkpoint signing key, base64 Ed25519 (mode 0600).")
+    var checkpointKey: String?
+    @Option(help: "The audit log's origin: the first line of its checkpoints and the key's name (default coffer/audit).")
+    var auditOrigin: String?
+    @Option(help: "Sign a checkpoint after this many new audit entries (default 256).")
+    var checkpointEvery: Int?
+    @Option(help: "Sign a checkpoint at least this often, in seconds, while the log grows (default 10).")
+    var checkpointSeconds: Int?
+    @Option(help: "A file that keeps the last signed checkpoint across restarts.")
+    var checkpointState: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String?
     @Option(help: "A file to write https://HOST:PORT to once listening.")
@@ -73,6 +84,11 @@ struct TransactionCommand: AsyncParsableCommand {
             if let minutes = try s.int("session-minutes", flag: sessionMinutes) { c.sessionLifetime = .seconds(60 * max(1, minutes)) }
             if let attempts = try s.int("lockout-attempts", flag: lockoutAttempts) { c.lockoutAttempts = max(1, attempts) }
             if let minutes = try s.int("lockout-minutes", flag: lockoutMinutes) { c.lockoutDuration = .seconds(60 * max(1, minutes)) }
+            c.checkpointKeyFile = s.string("checkpoint-key", flag: checkpointKey) ?? c.checkpointKeyFile
+            c.auditOrigin = s.string("audit-origin", flag: auditOrigin) ?? c.auditOrigin
+            if let every = try s.int("checkpoint-every", flag: checkpointEvery) { c.checkpointPolicy.everyEntries = Int64(max(1, every)) }
+            if let seconds = try s.int("checkpoint-seconds", flag: checkpointSeconds) { c.checkpointPolicy.interval = .seconds(max(1, seconds)) }
+            c.checkpointPolicy.stateFile = s.string("checkpoint-state", flag: checkpointState)
             c.readyFile = s.string("ready-file", flag: readyFile)
         } catch {
             throw ValidationError("\(error)")

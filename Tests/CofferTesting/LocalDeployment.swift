@@ -64,15 +64,24 @@ public final class LocalDeployment: @unchecked Sendable {
         databaseEndpoint = try await waitForFile(ready, process: database!)
     }
 
-    private func startTransaction() async throws {
+    /// Kills the transaction tier and starts a new one; `checkpointState` names its checkpoint state
+    /// file (a new name simulates a process on another host that never saw the old checkpoints).
+    public func restartTransaction(checkpointState: String? = nil) async throws {
+        transaction?.killAndReap()
+        try await startTransaction(checkpointState: checkpointState)
+    }
+
+    private func startTransaction(checkpointState: String? = nil) async throws {
         let ready = directory + "/transaction.ready"
+        unlink(ready)
         let keys = directory + "/keys/transaction"
         transaction = try TestProcess(
             TestEnvironment.binary("coffer-transaction"),
             ["--port", "0", "--tls-cert", directory + "/tls/server.crt", "--tls-key", directory + "/tls/server.key",
              "--signing-key", keys + "/signing.key.pem", "--tsa-cert", directory + "/tls/tsa.crt", "--kek", keys + "/kek.b64", "--curve-secret-key", keys + "/curve.secret",
              "--database-public-key", keys + "/database-curve.public", "--database", databaseEndpoint,
-             "--database-timeout", "3", "--ready-file", ready],
+             "--database-timeout", "3", "--ready-file", ready,
+             "--checkpoint-key", keys + "/checkpoint.key", "--checkpoint-state", checkpointState ?? directory + "/checkpoint.state"],
             environment: ["PATH": "/usr/bin:/bin"], logDirectory: logs
         )
         serverURL = try await waitForFile(ready, process: transaction!)
@@ -81,6 +90,14 @@ public final class LocalDeployment: @unchecked Sendable {
     /// Runs the real `coffer` client as `user`.
     public func coffer(_ arguments: [String], user: String, stdin: String? = nil, timeout: Duration = .seconds(120)) async throws -> CommandResult {
         try await run(TestEnvironment.binary("coffer"), arguments, environment: clientEnvironment(user: user), stdin: stdin, timeout: timeout)
+    }
+
+    /// Runs `coffer-admin` with this deployment's keys and database endpoint appended where `--keys` or
+    /// `--database` apply (the `audit export` subcommand).
+    public func admin(_ arguments: [String]) async throws -> CommandResult {
+        var arguments = arguments
+        if arguments.starts(with: ["audit", "export"]) { arguments += ["--keys", directory + "/keys", "--database", databaseEndpoint] }
+        return try await run(TestEnvironment.binary("coffer-admin"), arguments, environment: ["PATH": "/usr/bin:/bin"], stdin: nil, timeout: .seconds(120))
     }
 
     /// Registers `user` and logs in.

@@ -1,0 +1,76 @@
+import Foundation
+
+/// The audit entries this client saw acknowledged, and the last checkpoint it verified, per server.
+///
+/// Kept under `<state>/audit/`: `<server>.journal` has one `RECORD-ID INDEX KIND` line per save or
+/// retrieve; `<server>.checkpoint` the newest verified checkpoint note; `<server>.vkey` the
+/// checkpoint key learned on first use. A later history that lacks a journal entry, or does not
+/// extend the stored checkpoint, was rewritten.
+public struct AuditJournal: Sendable {
+    let directory: String
+    let stem: String
+
+    public init(stateDirectory: String, server: ServerAddress) {
+        self.directory = stateDirectory + "/audit"
+        self.stem = String(server.description.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" })
+    }
+
+    var journalPath: String { "\(directory)/\(stem).journal" }
+    var checkpointPath: String { "\(directory)/\(stem).checkpoint" }
+    var verifierKeyPath: String { "\(directory)/\(stem).vkey" }
+
+    /// Notes that entry `index` of kind `kind` records an operation on `recordID`.
+    public func record(recordID: String, index: Int64, kind: String) throws {
+        try ensureDirectory()
+        let line = "\(recordID) \(index) \(kind)\n"
+        let fd = open(journalPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        guard fd >= 0 else { throw ClientError(.cannotCreate, "cannot write \(journalPath): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let written = line.utf8CString.withUnsafeBytes { write(fd, $0.baseAddress, line.utf8.count) }
+        guard written == line.utf8.count else { throw ClientError(.ioError, "cannot write \(journalPath)") }
+    }
+
+    /// The entries noted for `recordID`.
+    public func entries(recordID: String) -> [(index: Int64, kind: String)] {
+        guard let text = try? String(contentsOfFile: journalPath, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            guard fields.count == 3, fields[0] == recordID, let index = Int64(fields[1]) else { return nil }
+            return (index, String(fields[2]))
+        }
+    }
+
+    /// The last verified checkpoint note, if any.
+    public func checkpoint() -> String? { try? String(contentsOfFile: checkpointPath, encoding: .utf8) }
+
+    /// The checkpoint key learned on first use, if any.
+    public func verifierKey() -> String? {
+        (try? String(contentsOfFile: verifierKeyPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Keeps `note` as the newest verified checkpoint, atomically.
+    public func storeCheckpoint(_ note: String) throws {
+        try replace(checkpointPath, note)
+    }
+
+    /// Pins the checkpoint key.
+    public func storeVerifierKey(_ key: String) throws {
+        try replace(verifierKeyPath, key + "\n")
+    }
+
+    private func replace(_ path: String, _ text: String) throws {
+        try ensureDirectory()
+        let temporary = path + ".tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]),
+              rename(temporary, path) == 0
+        else { throw ClientError(.cannotCreate, "cannot write \(path)") }
+    }
+
+    private func ensureDirectory() throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw ClientError(.cannotCreate, "cannot create \(directory): \(error.localizedDescription)")
+        }
+    }
+}

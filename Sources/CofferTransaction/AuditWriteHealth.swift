@@ -1,0 +1,21 @@
+import CofferWire
+import Synchronization
+
+/// Remembers whether the database tier's last audited change failed to write its audit entry.
+final class AuditWriteHealth: Sendable {
+    private let state = Mutex<String?>(nil)
+
+    /// The last failure, until an audited change succeeds again.
+    var failure: String? { state.withLock { $0 } }
+
+    func failed(_ why: String) { state.withLock { $0 = why } }
+    func succeeded() { state.withLock { $0 = nil } }
+
+    /// Whether a request writes an audit entry.
+    static func audits(_ body: WireRequest.OneOf_Body) -> Bool {
+        switch body {
+        case .registerUser, .recordLogin, .createRecord, .releaseKey, .confirmReseal, .deleteRecord, .appendAudit: true
+        default: false
+        }
+    }
+}
