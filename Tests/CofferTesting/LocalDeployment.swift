@@ -66,18 +66,20 @@ public final class LocalDeployment: @unchecked Sendable {
 
     /// Kills the transaction tier and starts a new one; `checkpointState` names its checkpoint state
     /// file (a new name simulates a process on another host that never saw the old checkpoints).
+    /// It listens on the same port, so clients see the same server.
     public func restartTransaction(checkpointState: String? = nil) async throws {
         transaction?.killAndReap()
-        try await startTransaction(checkpointState: checkpointState)
+        let port = serverURL.split(separator: ":").last.map(String.init) ?? "0"
+        try await startTransaction(port: port, checkpointState: checkpointState)
     }
 
-    private func startTransaction(checkpointState: String? = nil) async throws {
+    private func startTransaction(port: String = "0", checkpointState: String? = nil) async throws {
         let ready = directory + "/transaction.ready"
         unlink(ready)
         let keys = directory + "/keys/transaction"
         transaction = try TestProcess(
             TestEnvironment.binary("coffer-transaction"),
-            ["--port", "0", "--tls-cert", directory + "/tls/server.crt", "--tls-key", directory + "/tls/server.key",
+            ["--port", port, "--tls-cert", directory + "/tls/server.crt", "--tls-key", directory + "/tls/server.key",
              "--signing-key", keys + "/signing.key.pem", "--tsa-cert", directory + "/tls/tsa.crt", "--kek", keys + "/kek.b64", "--curve-secret-key", keys + "/curve.secret",
              "--database-public-key", keys + "/database-curve.public", "--database", databaseEndpoint,
              "--database-timeout", "3", "--ready-file", ready,
