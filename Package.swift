@@ -259,6 +259,7 @@ let package = Package(
             name: "CofferEndToEndTests",
             dependencies: [
                 "CofferTesting",
+                "CofferClient",
                 "CofferAudit",
                 "CofferStorage",
                 "CofferZMQ",

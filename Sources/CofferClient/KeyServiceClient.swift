@@ -91,6 +91,12 @@ public struct KeyServiceClient: Sendable {
         try await call(.POST, "/v1/audit/proofs", session: session, body: request)
     }
 
+    /// The service's health answer: HTTP status and JSON body (`status`, `database`, `audit`).
+    public func health() async throws -> (status: Int, body: String) {
+        let reply = try await http.send(.GET, "/v1/health")
+        return (Int(reply.status), String(decoding: reply.body, as: UTF8.self))
+    }
+
     private func call<Body: Encodable, Answer: Decodable>(
         _ method: HTTPMethod, _ path: String, session: SessionCredentials? = nil, body: Body?
     ) async throws -> Answer {

@@ -58,6 +58,21 @@ public final class DatabaseTier: Sendable {
         ])
     }
 
+    /// Brings the store's schema up to date and, on PostgreSQL, grants `role` the tier's rights.
+    ///
+    /// - Returns: The schema version now in force.
+    public static func migrate(configuration: DatabaseTierConfiguration, grantTo role: String?) throws -> Int {
+        let connection: any SQLConnection = configuration.usesPostgres
+            ? try PostgresConnection(url: configuration.store)
+            : try SQLiteConnection(path: configuration.store)
+        let version = try Migrations.run(on: connection)
+        if let role {
+            guard configuration.usesPostgres else { throw DatabaseTierError("--grant-to applies to PostgreSQL only") }
+            try Migrations.grantTierRights(to: role, on: connection)
+        }
+        return version
+    }
+
     /// Stops serving after the request in progress.
     public func stop() {
         server.stop()

@@ -16,6 +16,11 @@ struct DatabaseCommand: ParsableCommand {
             Settings come from --config FILE (key = value lines), then COFFER_DATABASE_<KEY>
             environment variables, then flags. Keys: endpoint, store, curve-secret-key, allow-list,
             log-level. SIGTERM or SIGINT stops it after the request in progress.
+
+            On PostgreSQL, run the schema migrations as the schema's owner and give the tier's own role
+            only what it needs (SELECT and INSERT on the audit tables) with:
+              coffer-database --store postgresql://OWNER@HOST/DB --migrate-only --grant-to coffer_tier
+            then run the tier as coffer_tier.
             """
     )
 
@@ -40,6 +45,12 @@ struct DatabaseCommand: ParsableCommand {
     @Option(help: "A file to write the bound endpoint to once ready.")
     var readyFile: String?
 
+    @Flag(help: "Bring the schema up to date and exit, without serving.")
+    var migrateOnly = false
+
+    @Option(help: ArgumentHelp("With --migrate-only on PostgreSQL: the role the tier runs as, granted SELECT and INSERT (only) on the audit tables.", valueName: "role"))
+    var grantTo: String?
+
     func run() throws {
         let settings: SettingsFile
         var configuration = DatabaseTierConfiguration()
@@ -57,6 +68,17 @@ struct DatabaseCommand: ParsableCommand {
         JSONLogHandler.bootstrap(level: level)
         let logger = Logger(label: "coffer-database")
 
+        if migrateOnly {
+            do {
+                let version = try DatabaseTier.migrate(configuration: configuration, grantTo: grantTo)
+                print("the schema is at version \(version)" + (grantTo.map { "; granted the tier's rights to \($0)" } ?? ""))
+                return
+            } catch {
+                FileHandle.standardError.write(Data("coffer-database: \(error)\n".utf8))
+                throw ExitCode(78)
+            }
+        }
+        guard grantTo == nil else { throw ValidationError("--grant-to goes with --migrate-only") }
         do {
             let tier = try DatabaseTier(configuration: configuration, logger: logger)
             try tier.start()

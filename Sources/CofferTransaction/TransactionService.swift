@@ -19,6 +19,7 @@ public struct TransactionService: Sendable {
     let lockout: Lockout
     let timestamps: TimestampAuthority
     let checkpointer: Checkpointer
+    let limiter: FailureLimiter
     let auditWrites = AuditWriteHealth()
     let logger: Logger
 
@@ -34,8 +35,9 @@ public struct TransactionService: Sendable {
 
     public init(
         database: DatabaseLink, keys: ServerKeys, timestamps: TimestampAuthority, checkpointer: Checkpointer, sessionLifetime: Duration,
-        passwordRounds: Int, lockout: Lockout = .init(), logger: Logger
+        passwordRounds: Int, lockout: Lockout = .init(), failureLimits: FailureLimiter.Policy = .init(), logger: Logger
     ) {
+        self.limiter = FailureLimiter(policy: failureLimits)
         self.database = database
         self.checkpointer = checkpointer
         self.timestamps = timestamps
@@ -103,6 +105,7 @@ public struct TransactionService: Sendable {
         guard Validation.isValidUserName(body.user), body.password.utf8.count <= Validation.maxPasswordBytes else {
             throw refused
         }
+        try checkBudget(source: source, user: body.user)
         let (device, deviceKey) = try device(clientID: body.clientID, deviceKey: body.deviceKey)
         var query = Coffer_Wire_V1_GetCredentials()
         query.user = body.user
@@ -137,6 +140,7 @@ public struct TransactionService: Sendable {
             throw APIError(.forbidden, "device_conflict", "this client id is enrolled with a different device key; remove the client's state folder to make a new identity")
         }
         guard success else {
+            limiter.failed(source: source, user: body.user, nowMs: Self.nowMs())
             logger.notice("refused a login", metadata: ["coffer.user": "\(body.user)", "coffer.reason": "\(reason)", "coffer.source": "\(source)"])
             if locked {
                 throw APIError(.forbidden, "account_locked", "the account is locked after repeated failed logins; try again later or ask the operator")
@@ -214,6 +218,7 @@ public struct TransactionService: Sendable {
         guard let recordID = RecordID.bytes(body.recordID) else { throw APIError.badRequest("recordID must be a UUID") }
         guard Validation.isValidFileName(body.fileName) else { throw APIError.badRequest("the file name is not valid") }
         let token = try Self.receiptToken(body.token)
+        try checkBudget(source: source, user: owner)
         var release = Coffer_Wire_V1_ReleaseKey()
         release.recordID = Data(recordID)
         release.owner = owner
@@ -229,8 +234,10 @@ public struct TransactionService: Sendable {
             }
             answer = released
         } catch DatabaseLinkError.refused(.notFound, _) {
+            limiter.failed(source: source, user: owner, nowMs: Self.nowMs())
             throw APIError(.notFound, "not_found", "no record \(body.recordID) belongs to you; the container may be another user's")
         } catch DatabaseLinkError.refused(.forbidden, let reason) {
+            limiter.failed(source: source, user: owner, nowMs: Self.nowMs())
             throw APIError(.forbidden, "refused", "the retrieval was refused: \(reason); the attempt is in your history")
         }
         let decodeKey: P256.KeyAgreement.PrivateKey
@@ -415,6 +422,31 @@ public struct TransactionService: Sendable {
             inclusion: proofs.inclusion.map { AuditInclusionProof(index: $0.index, leaf: $0.leaf.base64EncodedString(), proof: $0.hashes.map { $0.base64EncodedString() }) },
             consistency: body.fromSize.flatMap { from in proofs.consistency.first { $0.fromSize == from }?.hashes.map { $0.base64EncodedString() } }
         )
+    }
+
+    /// Refuses at once, with 429 and no audit entry of its own, an attempt from a source or for a user
+    /// that used up its failure budget; the refusals are audited in one entry per window.
+    private func checkBudget(source: String, user: String) throws {
+        if let retryAfter = limiter.check(source: source, user: user, nowMs: Self.nowMs()) {
+            throw APIError(.tooManyRequests, "rate_limited", "too many failed attempts from this address or for this account; retry in \(retryAfter) s", retryAfter: retryAfter)
+        }
+    }
+
+    /// Audits, one entry per key and window, the attempts the failure budget refused.
+    public func auditRateLimits() async {
+        for summary in limiter.drain(nowMs: Self.nowMs()) {
+            var entry = Coffer_Wire_V1_AppendAudit()
+            entry.kind = "rate_limited"
+            entry.user = summary.key.hasPrefix("user:") ? String(summary.key.dropFirst(5)) : "-"
+            entry.source = summary.key.hasPrefix("source:") ? String(summary.key.dropFirst(7)) : ""
+            entry.detail = "\(summary.refused) attempts refused after too many failures (\(summary.key), window from \(summary.windowStartMs))"
+            entry.timeUnixMs = Self.nowMs()
+            do {
+                _ = try await call(.appendAudit(entry))
+            } catch {
+                logger.error("cannot audit rate-limited attempts", metadata: ["coffer.key": "\(summary.key)", "coffer.refused": "\(summary.refused)", "coffer.error": "\(error)"])
+            }
+        }
     }
 
     /// Why the audit history is not healthy, or `nil`.

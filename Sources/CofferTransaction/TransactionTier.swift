@@ -57,8 +57,16 @@ public struct TransactionTier: Sendable {
         let service = TransactionService(
             database: link, keys: keys, timestamps: timestamps, checkpointer: checkpointer, sessionLifetime: configuration.sessionLifetime,
             passwordRounds: configuration.passwordRounds,
-            lockout: .init(attempts: configuration.lockoutAttempts, duration: configuration.lockoutDuration), logger: logger
+            lockout: .init(attempts: configuration.lockoutAttempts, duration: configuration.lockoutDuration),
+            failureLimits: configuration.failureLimits, logger: logger
         )
+        let rateLimitAudit = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: min(configuration.failureLimits.window, .seconds(5)))
+                await service.auditRateLimits()
+            }
+        }
+        defer { rateLimitAudit.cancel() }
         let logger = self.logger
         let app = Application(
             router: APIRoutes.router(service: service),

@@ -37,6 +37,8 @@ public struct TransactionTierConfiguration: Sendable {
     public var auditOrigin: String = "coffer/audit"
     /// When checkpoints are signed, and where the last one is kept.
     public var checkpointPolicy = Checkpointer.Policy()
+    /// Failed attempts per source and per user before attempts are refused at once.
+    public var failureLimits = FailureLimiter.Policy()
     /// A file to write `https://HOST:PORT` to once listening.
     public var readyFile: String?
 

@@ -16,7 +16,8 @@ struct TransactionCommand: AsyncParsableCommand {
             COFFER_TRANSACTION_<KEY> environment variables, then flags. Keys: host, port, tls-cert,
             tls-key, signing-key, tsa-cert, kek, curve-secret-key, database-public-key, database (comma-separated),
             database-timeout (seconds), session-minutes, lockout-attempts, lockout-minutes, checkpoint-key,
-            audit-origin, checkpoint-every, checkpoint-seconds, checkpoint-state, log-level. SIGTERM or SIGINT drains and stops it.
+            audit-origin, checkpoint-every, checkpoint-seconds, checkpoint-state, failure-limit-source,
+            failure-limit-user, failure-window-seconds, log-level. SIGTERM or SIGINT drains and stops it.
             """
     )
 
@@ -60,6 +61,12 @@ struct TransactionCommand: AsyncParsableCommand {
     var checkpointSeconds: Int?
     @Option(help: "A file that keeps the last signed checkpoint across restarts.")
     var checkpointState: String?
+    @Option(help: "Failed logins or retrievals per source address per window before attempts are refused at once (default 100).")
+    var failureLimitSource: Int?
+    @Option(help: "Failed logins or retrievals per user per window before attempts are refused at once (default 10).")
+    var failureLimitUser: Int?
+    @Option(help: "The failure window in seconds (default 60).")
+    var failureWindowSeconds: Int?
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String?
     @Option(help: "A file to write https://HOST:PORT to once listening.")
@@ -89,6 +96,9 @@ struct TransactionCommand: AsyncParsableCommand {
             if let every = try s.int("checkpoint-every", flag: checkpointEvery) { c.checkpointPolicy.everyEntries = Int64(max(1, every)) }
             if let seconds = try s.int("checkpoint-seconds", flag: checkpointSeconds) { c.checkpointPolicy.interval = .seconds(max(1, seconds)) }
             c.checkpointPolicy.stateFile = s.string("checkpoint-state", flag: checkpointState)
+            if let limit = try s.int("failure-limit-source", flag: failureLimitSource) { c.failureLimits.perSource = max(1, limit) }
+            if let limit = try s.int("failure-limit-user", flag: failureLimitUser) { c.failureLimits.perUser = max(1, limit) }
+            if let seconds = try s.int("failure-window-seconds", flag: failureWindowSeconds) { c.failureLimits.window = .seconds(max(1, seconds)) }
             c.readyFile = s.string("ready-file", flag: readyFile)
         } catch {
             throw ValidationError("\(error)")

@@ -1,4 +1,5 @@
 import CofferAudit
+import CofferClient
 import CofferStorage
 import CofferTesting
 import Foundation
@@ -200,5 +201,66 @@ enum GoAuditChecker {
         let check = try TestProcess(work + "/auditcheck", [export, verifierKey], environment: environment, logDirectory: work)
         let status = try await check.wait(timeout: .seconds(120))
         return (status, check.standardOutput + check.standardError)
+    }
+}
+
+/// Failing closed, and staying verifiable under a flood of failures.
+@Suite(.serialized) struct AuditFailureTests {
+    static func health(_ deployment: LocalDeployment) async throws -> (status: Int, body: String) {
+        let address = try ServerAddress(deployment.serverURL.replacingOccurrences(of: "https://127.0.0.1", with: "localhost"))
+        return try await KeyServiceClient(server: address, caFile: deployment.caFile).health()
+    }
+
+    @Test("when an audit entry cannot be written the save does not happen, the client is told why, and health reports it")
+    func failClosed() async throws {
+        let deployment = try await LocalDeployment.start()
+        defer { deployment.terminate() }
+        try await deployment.registerAndLogin("carol")
+        let file = deployment.directory + "/ledger.txt"
+        try Data("ledger".utf8).write(to: URL(fileURLWithPath: file))
+
+        let db = try SQLiteConnection(path: deployment.store)
+        try db.execute("CREATE TRIGGER fail_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        let saved = try await deployment.coffer(["save", file], user: "carol")
+        #expect(saved.status == 69, "\(saved.stderr)")
+        #expect(saved.stderr.contains("the audit history could not be written, so nothing was done"), "\(saved.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: file + ".coffer"), "no container without its audit entry")
+        #expect(try db.query("SELECT COUNT(*) FROM records", []).first?.int(0) == 0, "no record without its audit entry")
+        let degraded = try await Self.health(deployment)
+        #expect(degraded.status == 503)
+        #expect(degraded.body.contains("\"audit\":\"failing: "), "\(degraded.body)")
+
+        try db.execute("DROP TRIGGER fail_audit")
+        #expect(try await deployment.coffer(["save", file], user: "carol").status == 0)
+        let healthy = try await Self.health(deployment)
+        #expect(healthy.status == 200, "\(healthy.body)")
+        #expect(healthy.body.contains("\"audit\":\"ok\""))
+    }
+
+    @Test("a flood of failed logins is refused at once beyond the budget, audited as one summary, and the log still verifies")
+    func flood() async throws {
+        let deployment = try await LocalDeployment.start(transactionArguments: ["--failure-limit-user", "3", "--failure-window-seconds", "2", "--lockout-attempts", "100"])
+        defer { deployment.terminate() }
+        try await deployment.registerAndLogin("dave")
+        var statuses: [Int32] = []
+        for _ in 0..<12 {
+            statuses.append(try await deployment.coffer(["login", "--password-stdin"], user: "dave", stdin: "wrong password\n").status)
+        }
+        #expect(statuses.prefix(3).allSatisfy { $0 == 77 }, "wrong passwords: \(statuses)")
+        #expect(statuses.dropFirst(3).allSatisfy { $0 == 69 }, "refused at once with 429: \(statuses)")
+        let busy = try await deployment.coffer(["login", "--password-stdin"], user: "dave", stdin: "wrong password\n")
+        #expect(busy.stderr.contains("too many failed attempts"), "\(busy.stderr)")
+        try await deployment.registerAndLogin("erin")
+
+        try await Task.sleep(for: .seconds(8))
+        let export = deployment.directory + "/export"
+        #expect(try await deployment.admin(["audit", "export", export]).status == 0)
+        let leaves = try String(contentsOfFile: export + "/entries.jsonl", encoding: .utf8).split(separator: "\n").map { try AuditLeaf(bytes: Array($0.utf8)) }
+        #expect(leaves.filter { $0.kind == "login_failed" && $0.user == "dave" }.count == 3)
+        let summaries = leaves.filter { $0.kind == "rate_limited" && $0.user == "dave" }
+        #expect(summaries.count == 1)
+        #expect(summaries.first?.detail.hasPrefix("10 attempts refused") == true, "\(summaries)")
+        let verified = try await deployment.admin(["audit", "verify", export, "--key", deployment.directory + "/keys/transaction/checkpoint.vkey"])
+        #expect(verified.status == 0, "\(verified.stdout)")
     }
 }

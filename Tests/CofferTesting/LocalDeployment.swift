@@ -14,6 +14,7 @@ public final class LocalDeployment: @unchecked Sendable {
     public private(set) var transaction: TestProcess?
     public let caFile: String
     let logs: String
+    var transactionArguments: [String] = []
 
     /// The client's environment: server, CA, a private state folder, and `user`.
     public func clientEnvironment(user: String) -> [String: String] {
@@ -29,9 +30,11 @@ public final class LocalDeployment: @unchecked Sendable {
     /// Creates keys and certificates and starts both tiers.
     ///
     /// - Parameter store: A postgresql:// URL, or `nil` for a SQLite file in the deployment folder.
-    public static func start(store: String? = nil) async throws -> LocalDeployment {
+    /// - Parameter transactionArguments: Extra flags for `coffer-transaction`.
+    public static func start(store: String? = nil, transactionArguments: [String] = []) async throws -> LocalDeployment {
         let directory = try TestEnvironment.makeTemporaryDirectory("deployment")
         let deployment = LocalDeployment(directory: directory, store: store ?? directory + "/coffer.sqlite")
+        deployment.transactionArguments = transactionArguments
         try await deployment.initialize()
         try await deployment.startDatabase(endpoint: "tcp://127.0.0.1:*")
         try await deployment.startTransaction()
@@ -83,7 +86,7 @@ public final class LocalDeployment: @unchecked Sendable {
              "--signing-key", keys + "/signing.key.pem", "--tsa-cert", directory + "/tls/tsa.crt", "--kek", keys + "/kek.b64", "--curve-secret-key", keys + "/curve.secret",
              "--database-public-key", keys + "/database-curve.public", "--database", databaseEndpoint,
              "--database-timeout", "3", "--ready-file", ready,
-             "--checkpoint-key", keys + "/checkpoint.key", "--checkpoint-state", checkpointState ?? directory + "/checkpoint.state"],
+             "--checkpoint-key", keys + "/checkpoint.key", "--checkpoint-state", checkpointState ?? directory + "/checkpoint.state"] + transactionArguments,
             environment: ["PATH": "/usr/bin:/bin"], logDirectory: logs
         )
         serverURL = try await waitForFile(ready, process: transaction!)

@@ -1,0 +1,115 @@
+import Synchronization
+
+/// Bounds how many failed attempts (wrong passwords, refused retrievals) each source address and
+/// each user may make per window, so that a flood cannot fill the audit log or stall the tiers.
+///
+/// Failures within the budget are audited one by one as usual. Once a key (`source:ADDRESS` or
+/// `user:NAME`) has spent its budget, further attempts are refused at once with 429 — no password
+/// hash, no database call — and only counted; when the window ends, one `rate_limited` entry per key
+/// records how many were refused. The table of keys is bounded too: beyond `maxKeys`, new keys share
+/// one overflow key.
+public final class FailureLimiter: Sendable {
+    /// Budgets and the window.
+    public struct Policy: Sendable {
+        /// Failures per source address per window.
+        public var perSource: Int = 100
+        /// Failures per user name per window.
+        public var perUser: Int = 10
+        /// The window's length.
+        public var window: Duration = .seconds(60)
+        /// The most keys remembered at once.
+        public var maxKeys: Int = 10_000
+        public init() {}
+    }
+
+    /// Refusals a window absorbed, to be audited in one entry.
+    public struct Summary: Sendable, Equatable {
+        public var key: String
+        public var refused: Int
+        public var windowStartMs: Int64
+    }
+
+    struct Window {
+        var startMs: Int64
+        var failures: Int
+        var refused: Int
+    }
+
+    struct State {
+        var windows: [String: Window] = [:]
+        var finished: [Summary] = []
+    }
+
+    public static let overflowKey = "overflow:*"
+    public let policy: Policy
+    private let state = Mutex(State())
+
+    public init(policy: Policy) {
+        self.policy = policy
+    }
+
+    private var windowMs: Int64 { Int64(policy.window.components.seconds * 1000) + Int64(policy.window.components.attoseconds / 1_000_000_000_000_000) }
+
+    /// Whether an attempt by `user` from `source` may proceed; if not, it is counted as refused.
+    ///
+    /// - Returns: `nil` to proceed, else the seconds until the budget renews.
+    public func check(source: String, user: String?, nowMs: Int64) -> Int? {
+        let keys = ["source:\(source)"] + (user.map { ["user:\($0)"] } ?? [])
+        return state.withLock { state in
+            var retryAfter: Int?
+            for key in keys {
+                let budget = key.hasPrefix("user:") ? policy.perUser : policy.perSource
+                guard let window = current(key, &state, nowMs), window.failures >= budget else { continue }
+                retryAfter = max(retryAfter ?? 0, Int((window.startMs + windowMs - nowMs + 999) / 1000))
+            }
+            if retryAfter != nil {
+                for key in keys {
+                    let slot = slotKey(key, &state, nowMs)
+                    state.windows[slot, default: Window(startMs: nowMs, failures: 0, refused: 0)].refused += 1
+                }
+            }
+            return retryAfter
+        }
+    }
+
+    /// Counts a failure that was audited.
+    public func failed(source: String, user: String?, nowMs: Int64) {
+        state.withLock { state in
+            for key in ["source:\(source)"] + (user.map { ["user:\($0)"] } ?? []) {
+                let slot = slotKey(key, &state, nowMs)
+                state.windows[slot, default: Window(startMs: nowMs, failures: 0, refused: 0)].failures += 1
+            }
+        }
+    }
+
+    /// Ends the windows that are over and returns the refusals to audit.
+    public func drain(nowMs: Int64) -> [Summary] {
+        state.withLock { state in
+            for (key, window) in state.windows where window.startMs + windowMs <= nowMs {
+                state.windows[key] = nil
+                if window.refused > 0 { state.finished.append(Summary(key: key, refused: window.refused, windowStartMs: window.startMs)) }
+            }
+            defer { state.finished = [] }
+            return state.finished
+        }
+    }
+
+    /// The live window of `key`, ending it first if it is over.
+    private func current(_ key: String, _ state: inout State, _ nowMs: Int64) -> Window? {
+        let slot = state.windows[key] != nil ? key : (state.windows.count >= policy.maxKeys ? Self.overflowKey : key)
+        guard let window = state.windows[slot] else { return nil }
+        if window.startMs + windowMs <= nowMs {
+            state.windows[slot] = nil
+            if window.refused > 0 { state.finished.append(Summary(key: slot, refused: window.refused, windowStartMs: window.startMs)) }
+            return nil
+        }
+        return window
+    }
+
+    /// The key to count under: `key` itself, or the overflow key when the table is full.
+    private func slotKey(_ key: String, _ state: inout State, _ nowMs: Int64) -> String {
+        _ = current(key, &state, nowMs)
+        if state.windows[key] != nil || state.windows.count < policy.maxKeys { return key }
+        return Self.overflowKey
+    }
+}
