@@ -27,6 +27,11 @@ public final class FailureLimiter: Sendable {
         public var key: String
         public var refused: Int
         public var windowStartMs: Int64
+        public init(key: String, refused: Int, windowStartMs: Int64) {
+            self.key = key
+            self.refused = refused
+            self.windowStartMs = windowStartMs
+        }
     }
 
     struct Window {
