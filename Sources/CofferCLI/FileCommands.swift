@@ -68,7 +68,7 @@ struct History: AsyncParsableCommand {
         discussion: """
             Without FILE: every event of your account, failed logins included.
             With --verify (needs FILE): proves every listed entry is in the audit log's newest signed checkpoint, that
-            the log extends the last checkpoint this client verified (kept under ~/.coffer/audit), and that every save and
+            the log extends the last checkpoint this client verified (kept under ~/.config/coffer/audit), and that every save and
             retrieve this client saw acknowledged is still listed. Exits 65 and says THE AUDIT HISTORY WAS REWRITTEN if not.
             """
     )
