@@ -3,7 +3,8 @@ import Synchronization
 /// Bounds how many failed attempts (wrong passwords, refused retrievals) each source address and
 /// each user may make per window, so that a flood cannot fill the audit log or stall the tiers.
 ///
-/// Failures within the budget are audited one by one as usual. Once a key (`source:ADDRESS` or
+/// Failures within the budget are audited one by one as usual (every admitted attempt is charged
+/// until it succeeds). Once a key (`source:ADDRESS` or
 /// `user:NAME`) has spent its budget, further attempts are refused at once with 429 — no password
 /// hash, no database call — and only counted; when the window ends, one `rate_limited` entry per key
 /// records how many were refused. The table of keys is bounded too: beyond `maxKeys`, new keys share
@@ -55,34 +56,39 @@ public final class FailureLimiter: Sendable {
 
     private var windowMs: Int64 { Int64(policy.window.components.seconds * 1000) + Int64(policy.window.components.attoseconds / 1_000_000_000_000_000) }
 
-    /// Whether an attempt by `user` from `source` may proceed; if not, it is counted as refused.
+    /// Admits an attempt by `user` from `source`, or refuses it when a key spent its budget.
     ///
-    /// - Returns: `nil` to proceed, else the seconds until the budget renews.
-    public func check(source: String, user: String?, nowMs: Int64) -> Int? {
+    /// An admitted attempt counts as a failure at once, so that concurrent attempts cannot overrun the
+    /// budget; call ``succeeded(source:user:nowMs:)`` when it turns out well. A refused attempt is
+    /// counted against the keys whose budget is spent.
+    ///
+    /// - Returns: `nil` when admitted, else the seconds until the budget renews.
+    public func admit(source: String, user: String?, nowMs: Int64) -> Int? {
         let keys = ["source:\(source)"] + (user.map { ["user:\($0)"] } ?? [])
         return state.withLock { state in
             var retryAfter: Int?
             for key in keys {
+                let slot = slotKey(key, &state, nowMs)
                 let budget = key.hasPrefix("user:") ? policy.perUser : policy.perSource
-                guard let window = current(key, &state, nowMs), window.failures >= budget else { continue }
+                guard let window = state.windows[slot], window.failures >= budget else { continue }
+                state.windows[slot]?.refused += 1
                 retryAfter = max(retryAfter ?? 0, Int((window.startMs + windowMs - nowMs + 999) / 1000))
             }
-            if retryAfter != nil {
-                for key in keys {
-                    let slot = slotKey(key, &state, nowMs)
-                    state.windows[slot, default: Window(startMs: nowMs, failures: 0, refused: 0)].refused += 1
-                }
+            guard retryAfter == nil else { return retryAfter }
+            for key in keys {
+                let slot = slotKey(key, &state, nowMs)
+                state.windows[slot, default: Window(startMs: nowMs, failures: 0, refused: 0)].failures += 1
             }
-            return retryAfter
+            return nil
         }
     }
 
-    /// Counts a failure that was audited.
-    public func failed(source: String, user: String?, nowMs: Int64) {
+    /// Gives back the failure an admitted attempt was charged with, because it succeeded.
+    public func succeeded(source: String, user: String?, nowMs: Int64) {
         state.withLock { state in
             for key in ["source:\(source)"] + (user.map { ["user:\($0)"] } ?? []) {
                 let slot = slotKey(key, &state, nowMs)
-                state.windows[slot, default: Window(startMs: nowMs, failures: 0, refused: 0)].failures += 1
+                if let window = state.windows[slot], window.failures > 0 { state.windows[slot]?.failures -= 1 }
             }
         }
     }

@@ -140,13 +140,13 @@ public struct TransactionService: Sendable {
             throw APIError(.forbidden, "device_conflict", "this client id is enrolled with a different device key; remove the client's state folder to make a new identity")
         }
         guard success else {
-            limiter.failed(source: source, user: body.user, nowMs: Self.nowMs())
             logger.notice("refused a login", metadata: ["coffer.user": "\(body.user)", "coffer.reason": "\(reason)", "coffer.source": "\(source)"])
             if locked {
                 throw APIError(.forbidden, "account_locked", "the account is locked after repeated failed logins; try again later or ask the operator")
             }
             throw refused
         }
+        limiter.succeeded(source: source, user: body.user, nowMs: Self.nowMs())
         let session = tokens.issue(for: Session(user: body.user, clientID: device.clientID, deviceKey: deviceKey))
         return LoginResponse(token: session.token, expiresAt: session.expiresAt)
     }
@@ -233,11 +233,10 @@ public struct TransactionService: Sendable {
                 throw APIError.internalError
             }
             answer = released
+            limiter.succeeded(source: source, user: owner, nowMs: Self.nowMs())
         } catch DatabaseLinkError.refused(.notFound, _) {
-            limiter.failed(source: source, user: owner, nowMs: Self.nowMs())
             throw APIError(.notFound, "not_found", "no record \(body.recordID) belongs to you; the container may be another user's")
         } catch DatabaseLinkError.refused(.forbidden, let reason) {
-            limiter.failed(source: source, user: owner, nowMs: Self.nowMs())
             throw APIError(.forbidden, "refused", "the retrieval was refused: \(reason); the attempt is in your history")
         }
         let decodeKey: P256.KeyAgreement.PrivateKey
@@ -427,7 +426,7 @@ public struct TransactionService: Sendable {
     /// Refuses at once, with 429 and no audit entry of its own, an attempt from a source or for a user
     /// that used up its failure budget; the refusals are audited in one entry per window.
     private func checkBudget(source: String, user: String) throws {
-        if let retryAfter = limiter.check(source: source, user: user, nowMs: Self.nowMs()) {
+        if let retryAfter = limiter.admit(source: source, user: user, nowMs: Self.nowMs()) {
             throw APIError(.tooManyRequests, "rate_limited", "too many failed attempts from this address or for this account; retry in \(retryAfter) s", retryAfter: retryAfter)
         }
     }
