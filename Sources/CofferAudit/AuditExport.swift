@@ -137,7 +137,7 @@ public enum AuditExportVerifier {
         for (old, new) in zip(checkpoints, checkpoints.dropFirst()) where new.size <= tree.size {
             let name = "\(AuditExportLayout.consistency)/\(old.size)-\(new.size).txt"
             do {
-                let proof = try hashes(String(contentsOfFile: "\(directory)/\(name)", encoding: .utf8).split(separator: "\n").map(String.init))
+                let proof = try MerkleProof.hashes(base64: String(contentsOfFile: "\(directory)/\(name)", encoding: .utf8).split(separator: "\n").map(String.init))
                 try MerkleProof.verifyConsistency(oldSize: old.size, newSize: new.size, oldRoot: old.rootHash, newRoot: new.rootHash, proof: proof)
             } catch {
                 problems.append("\(name) does not prove that the checkpoint of \(new.size) entries extends the one of \(old.size): \(error)")
@@ -148,7 +148,7 @@ public enum AuditExportVerifier {
             var proved = Set<Int64>()
             for line in text.split(separator: "\n") {
                 let fields = line.split(separator: " ").map(String.init)
-                guard let index = fields.first.flatMap({ Int64($0) }), index >= 0, index < newest.size, let proof = try? hashes(Array(fields.dropFirst())) else {
+                guard let index = fields.first.flatMap({ Int64($0) }), index >= 0, index < newest.size, let proof = try? MerkleProof.hashes(base64: Array(fields.dropFirst())) else {
                     problems.append("a line of \(AuditExportLayout.inclusion) is malformed")
                     continue
                 }
@@ -173,13 +173,6 @@ public enum AuditExportVerifier {
         }
         if checkpoints.isEmpty { problems.append("the export holds no signed checkpoint, so nothing in it is signed") }
         return Report(entries: tree.size, checkpoints: checkpoints.map(\.size), uncovered: tree.size - (newest?.size ?? 0), problems: problems)
-    }
-
-    private static func hashes(_ base64: [String]) throws -> [[UInt8]] {
-        try base64.map { text in
-            guard let bytes = Data(base64Encoded: text), bytes.count == MerkleHash.size else { throw MerkleError.proofFailed("a proof hash is malformed") }
-            return Array(bytes)
-        }
     }
 }
 

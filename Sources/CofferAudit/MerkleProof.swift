@@ -1,5 +1,15 @@
+import Foundation
+
 /// Checks RFC 9162 proofs (§2.1.3.2 and §2.1.4.2) against roots. Needs only the proof and the roots.
 public enum MerkleProof {
+    /// Decodes proof hashes written in base64, refusing any that is not 32 bytes.
+    public static func hashes(base64: [String]) throws -> [[UInt8]] {
+        try base64.map { text in
+            guard let bytes = Data(base64Encoded: text), bytes.count == MerkleHash.size else { throw MerkleError.proofFailed("a proof hash is malformed") }
+            return Array(bytes)
+        }
+    }
+
     /// Checks that `leafHash` is leaf `index` of the tree of `size` leaves whose root is `root`.
     public static func verifyInclusion(leafHash: [UInt8], index: Int64, size: Int64, proof: [[UInt8]], root: [UInt8]) throws {
         guard index >= 0, index < size else { throw MerkleError.proofFailed("leaf \(index) is not in a tree of \(size) leaves") }

@@ -77,7 +77,7 @@ public struct HistoryVerifier: Sendable {
             do {
                 try MerkleProof.verifyConsistency(
                     oldSize: previous.size, newSize: checkpoint.size, oldRoot: previous.rootHash, newRoot: checkpoint.rootHash,
-                    proof: try Self.hashes(proofs.consistency ?? [])
+                    proof: try MerkleProof.hashes(base64: proofs.consistency ?? [])
                 )
             } catch {
                 throw rewritten("the log of \(checkpoint.size) entries is not an extension of the checkpoint of \(previous.size) entries this client verified before (\(error))")
@@ -89,7 +89,7 @@ public struct HistoryVerifier: Sendable {
                   let leaf = Data(base64Encoded: item.leaf).map(Array.init), item.leaf == event.leaf
             else { throw rewritten("entry #\(event.index) has no inclusion proof, or its proof is for other bytes") }
             do {
-                try MerkleProof.verifyInclusion(leafHash: MerkleHash.leaf(leaf), index: event.index, size: checkpoint.size, proof: try Self.hashes(item.proof), root: checkpoint.rootHash)
+                try MerkleProof.verifyInclusion(leafHash: MerkleHash.leaf(leaf), index: event.index, size: checkpoint.size, proof: try MerkleProof.hashes(base64: item.proof), root: checkpoint.rootHash)
             } catch {
                 throw rewritten("entry #\(event.index) (\(event.kind)) is not in the log its checkpoint commits to: it was edited, moved or inserted")
             }
@@ -111,12 +111,5 @@ public struct HistoryVerifier: Sendable {
 
     private func rewritten(_ what: String) -> ClientError {
         ClientError(.dataError, "THE AUDIT HISTORY WAS REWRITTEN: \(what). Keep \(journal.checkpointPath) as evidence and tell the operator and your auditor.")
-    }
-
-    private static func hashes(_ base64: [String]) throws -> [[UInt8]] {
-        try base64.map { text in
-            guard let bytes = Data(base64Encoded: text), bytes.count == MerkleHash.size else { throw MerkleError.proofFailed("a proof hash is malformed") }
-            return Array(bytes)
-        }
     }
 }
