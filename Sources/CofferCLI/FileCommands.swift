@@ -101,7 +101,7 @@ struct History: AsyncParsableCommand {
         let journal = AuditJournal(stateDirectory: connection.stateDirectory, server: client.server)
         let report = try await HistoryVerifier(service: client, session: session, journal: journal).verify(recordID: recordID, identityKey: identityKey)
         let since = report.previousTreeSize.map { "; consistent with the checkpoint of \($0) entries verified before" } ?? "; first checkpoint kept for next time"
-        try output.emit(report, text: Self.table(report.events) + "\nverified: \(report.events.count) entries are in the signed checkpoint of \(report.treeSize) entries of \(report.origin)\(since); \(report.journalEntries) acknowledged entries found")
+        try output.emit(report, text: Self.table(report.events) + "\nverified: \(report.events.count) entries are in the signed checkpoint of \(report.treeSize) entries of \(report.origin)\(since); \(report.journalEntries) acknowledged entries found" + (report.newerThanCheckpoint > 0 ? "; \(report.newerThanCheckpoint) newer entries are not yet in a checkpoint (verify again shortly)" : ""))
     }
 
     static func table(_ events: [HistoryEvent]) -> String {

@@ -31,6 +31,8 @@ public struct HistoryVerifier: Sendable {
         public var previousTreeSize: Int64?
         /// Entries this client had noted and found again.
         public var journalEntries: Int
+        /// Entries appended after the checkpoint was signed: listed by the server, not yet provable.
+        public var newerThanCheckpoint: Int
     }
 
     /// Verifies the history of `recordID`; `identityKey` is the server key just proved against the pin.
@@ -106,7 +108,10 @@ public struct HistoryVerifier: Sendable {
         }
         try journal.storeCheckpoint(answer.checkpoint)
         if journal.verifierKey() == nil { try journal.storeVerifierKey(answer.verifierKey) }
-        return Report(events: events, origin: checkpoint.origin, treeSize: checkpoint.size, previousTreeSize: previous?.size, journalEntries: noted.count)
+        return Report(
+            events: events, origin: checkpoint.origin, treeSize: checkpoint.size, previousTreeSize: previous?.size,
+            journalEntries: noted.count, newerThanCheckpoint: history.events.count - covered.count
+        )
     }
 
     private func rewritten(_ what: String) -> ClientError {
