@@ -231,6 +231,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CofferDatabaseTests",
+            dependencies: ["CofferDatabase", "CofferStorage", "CofferWire", "CofferTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "CofferWireTests",
             dependencies: ["CofferWire"],
             swiftSettings: swiftSettings

@@ -11,6 +11,7 @@ public final class DatabaseRequestHandler {
     private let openStore: () throws -> RecordStore
     private var store: RecordStore?
     private let logger: Logger
+    private var lastForget: Int64 = 0
     /// The most history entries one answer carries.
     static let maxHistory = 1_000
     /// How long request nonces are remembered; the transaction tier refuses requests older than half of this.
@@ -32,32 +33,74 @@ public final class DatabaseRequestHandler {
             logger.warning("dropped an undecodable tier request", metadata: ["coffer.bytes": "\(bytes.count)"])
             return nil
         }
-        let response = answer(request)
-        return try? WireProtocol.encode(response)
+        do {
+            return try respond(request)
+        } catch {
+            return try? WireProtocol.encode(failure(request, error))
+        }
     }
 
-    /// Answers one decoded request.
-    public func answer(_ request: WireRequest) -> WireResponse {
+    /// Answers one decoded request, encoded. A request that changes anything runs at most once per
+    /// request id: a retry gets the reply stored with the first run's effect.
+    func respond(_ request: WireRequest) throws -> [UInt8] {
         guard request.protocolVersion == WireProtocol.version else {
-            return WireProtocol.error(to: request, .unsupportedVersion, "tier protocol version \(request.protocolVersion) is not supported; this database tier speaks \(WireProtocol.version)")
+            return try WireProtocol.encode(WireProtocol.error(to: request, .unsupportedVersion, "tier protocol version \(request.protocolVersion) is not supported; this database tier speaks \(WireProtocol.version)"))
         }
         guard request.requestID.count == WireProtocol.requestIDSize, let body = request.body else {
-            return WireProtocol.error(to: request, .badRequest, "a request needs a 16-byte request id and a body")
+            return try WireProtocol.encode(WireProtocol.error(to: request, .badRequest, "a request needs a 16-byte request id and a body"))
         }
-        do {
-            let store = try currentStore()
-            return try answer(request, body, store)
-        } catch let error as StorageError where error.code == .audit {
+        let store = try currentStore()
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        try forgetOldReplies(store, now: now)
+        guard let carried = Self.changes(body) else {
+            return try WireProtocol.encode(try answer(request, body, store))
+        }
+        let (reply, repeated) = try store.once(requestID: Array(request.requestID), recordID: carried.recordID, nowMs: now) {
+            try WireProtocol.encode(try answer(request, body, store))
+        }
+        if repeated {
+            logger.info("answered a retried request from its stored reply", metadata: ["coffer.request_id": "\(request.requestID.map { String(format: "%02x", $0) }.joined())"])
+        }
+        return reply
+    }
+
+    /// The error answer for a request that failed.
+    private func failure(_ request: WireRequest, _ error: any Error) -> WireResponse {
+        switch error {
+        case let error as StorageError where error.code == .audit:
             logger.critical("an audit entry could not be written; the change was not made", metadata: ["coffer.error": "\(error.message)"])
             return WireProtocol.error(to: request, .auditFailed, "the audit history could not be written, so nothing was changed")
-        } catch let error as StorageError where error.code == .connection {
+        case let error as StorageError where error.code == .connection:
             self.store = nil
             logger.error("lost the store connection", metadata: ["coffer.error": "\(error.message)"])
             return WireProtocol.error(to: request, .unavailable, "the database is unavailable")
-        } catch {
+        default:
             logger.error("request failed", metadata: ["coffer.error": "\(error)"])
             return WireProtocol.error(to: request, .internal, "the database tier could not complete the request")
         }
+    }
+
+    /// A request that changes something: it runs once per request id.
+    struct Change {
+        /// The record whose key the reply may carry.
+        var recordID: [UInt8]?
+    }
+
+    /// Whether a request changes anything, and which record's key its reply may carry.
+    static func changes(_ body: WireRequest.OneOf_Body) -> Change? {
+        switch body {
+        case .releaseKey(let m): Change(recordID: Array(m.recordID))
+        case .registerUser, .recordLogin, .createRecord, .stageReseal, .confirmReseal, .deleteRecord, .storeCheckpoint, .appendAudit: Change()
+        case .ping, .getCredentials, .listHistory, .listRecords, .getAuditProofs, .listAuditEntries, .listCheckpoints: nil
+        }
+    }
+
+    /// Stored replies (like nonces) are kept for `nonceRetentionMs`, far beyond any retry budget;
+    /// older ones are swept once a minute.
+    private func forgetOldReplies(_ store: RecordStore, now: Int64) throws {
+        guard now - lastForget > 60_000 else { return }
+        lastForget = now
+        try store.forgetReplies(olderThanMs: now - Self.nonceRetentionMs)
     }
 
     private func currentStore() throws -> RecordStore {
@@ -74,7 +117,8 @@ public final class DatabaseRequestHandler {
             guard !guardInfo.clientID.isEmpty, guardInfo.nonce.count >= 16 else {
                 return WireProtocol.error(to: request, .badRequest, "a replay guard needs a client id and a 16-byte nonce")
             }
-            guard try store.consumeNonce(clientID: guardInfo.clientID, nonce: Array(guardInfo.nonce), timeMs: guardInfo.timeUnixMs, retentionMs: Self.nonceRetentionMs) else {
+            guard try store.consumeNonce(clientID: guardInfo.clientID, nonce: Array(guardInfo.nonce), timeMs: guardInfo.timeUnixMs,
+                                         retentionMs: Self.nonceRetentionMs, requestID: Array(request.requestID)) else {
                 logger.warning("refused a replayed request", metadata: ["coffer.client_id": "\(guardInfo.clientID)"])
                 return WireProtocol.error(to: request, .replayed, "this request was already received; it is a replay")
             }

@@ -235,6 +235,31 @@ public enum Migrations {
                 try db.execute("DROP TABLE audit_events")
             }
         ),
+        Migration(
+            version: 5,
+            sqlite: """
+                CREATE TABLE request_replies (
+                    request_id BLOB PRIMARY KEY,
+                    reply BLOB NOT NULL,
+                    record_id BLOB,
+                    at_ms INTEGER NOT NULL
+                );
+                CREATE INDEX request_replies_time ON request_replies(at_ms);
+                CREATE INDEX request_replies_record ON request_replies(record_id);
+                ALTER TABLE request_nonces ADD COLUMN request_id BLOB;
+                """,
+            postgres: """
+                CREATE TABLE request_replies (
+                    request_id BYTEA PRIMARY KEY,
+                    reply BYTEA NOT NULL,
+                    record_id BYTEA,
+                    at_ms BIGINT NOT NULL
+                );
+                CREATE INDEX request_replies_time ON request_replies(at_ms);
+                CREATE INDEX request_replies_record ON request_replies(record_id);
+                ALTER TABLE request_nonces ADD COLUMN request_id BYTEA;
+                """
+        ),
     ]
 
     /// Triggers that refuse UPDATE and DELETE on an audit table of SQLite.
@@ -256,7 +281,7 @@ public enum Migrations {
     }
 
     /// The tables whose rows the tier may change, and the audit tables it may only append to.
-    static let mutableTables = ["users", "records", "devices", "request_nonces", "retired_receipts"]
+    static let mutableTables = ["users", "records", "devices", "request_nonces", "retired_receipts", "request_replies"]
     static let auditTables = ["audit_log", "audit_tree", "audit_checkpoints"]
 
     /// Gives `role` what a database tier needs and no more: SELECT and INSERT on the audit tables,

@@ -5,6 +5,8 @@ import Foundation
 ///
 /// Parameters and results travel in text format; `bytea` as hex, converted here.
 public final class PostgresConnection: SQLConnection {
+    /// How many transactions are open; the inner ones are savepoints.
+    private var depth = 0
     private let conn: OpaquePointer
     public let dialect = SQLDialect.postgres
 
@@ -75,14 +77,18 @@ public final class PostgresConnection: SQLConnection {
         return rows
     }
 
+    /// Runs `body` in a transaction; inside another one, in a savepoint that a failure rolls back alone.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN")
+        let savepoint = "coffer_sp\(depth)"
+        try execute(depth == 0 ? "BEGIN" : "SAVEPOINT \(savepoint)")
+        depth += 1
+        defer { depth -= 1 }
         do {
             let result = try body()
-            try execute("COMMIT")
+            try execute(depth == 1 ? "COMMIT" : "RELEASE SAVEPOINT \(savepoint)")
             return result
         } catch {
-            try? execute("ROLLBACK")
+            try? execute(depth == 1 ? "ROLLBACK" : "ROLLBACK TO SAVEPOINT \(savepoint); RELEASE SAVEPOINT \(savepoint)")
             throw error
         }
     }

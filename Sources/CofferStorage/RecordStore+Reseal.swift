@@ -86,6 +86,7 @@ extension RecordStore {
             try appendAudit(kind: .delete, user: owner, recordID: recordID, fileName: record.fileName, timeMs: timeMs, source: source, clientID: clientID)
             try appendAudit(kind: .keyDestroyed, user: owner, recordID: recordID, fileName: record.fileName, timeMs: timeMs,
                             detail: "deleted: every decode key of the record destroyed", source: source, clientID: clientID)
+            try forgetReplies(recordID: recordID)
             return .done
         }
     }
@@ -152,6 +153,7 @@ extension RecordStore {
                         detail: how, source: source, clientID: clientID)
         try appendAudit(kind: .keyDestroyed, user: record.owner, recordID: recordID, fileName: record.fileName, timeMs: timeMs,
                         detail: "the previous decode key was destroyed after the re-seal", source: source, clientID: clientID)
+        try forgetReplies(recordID: recordID)
         var promoted = record
         promoted.wrappedKey = wrapped
         promoted.encodeKeyID = keyID

@@ -3,6 +3,8 @@ import Foundation
 
 /// A connection to an embedded SQLite file, in WAL mode with full fsync on commit.
 public final class SQLiteConnection: SQLConnection {
+    /// How many transactions are open; the inner ones are savepoints.
+    private var depth = 0
     private var db: OpaquePointer?
     public let dialect = SQLDialect.sqlite
 
@@ -83,14 +85,18 @@ public final class SQLiteConnection: SQLConnection {
         return rows
     }
 
+    /// Runs `body` in a transaction; inside another one, in a savepoint that a failure rolls back alone.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN IMMEDIATE")
+        let savepoint = "coffer_sp\(depth)"
+        try execute(depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT \(savepoint)")
+        depth += 1
+        defer { depth -= 1 }
         do {
             let result = try body()
-            try execute("COMMIT")
+            try execute(depth == 1 ? "COMMIT" : "RELEASE SAVEPOINT \(savepoint)")
             return result
         } catch {
-            try? execute("ROLLBACK")
+            try? execute(depth == 1 ? "ROLLBACK" : "ROLLBACK TO SAVEPOINT \(savepoint); RELEASE SAVEPOINT \(savepoint)")
             throw error
         }
     }

@@ -4,47 +4,89 @@ import Foundation
 public import Logging
 
 /// The transaction tier's typed client of the database tier, over ZeroMQ with CURVE.
+///
+/// Reliability follows the Lazy Pirate pattern across several database processes: each attempt has
+/// its own timeout, and a request that timed out or found no process connected is sent again — the
+/// same bytes, so the same request id — until the overall timeout. The DEALER socket spreads attempts
+/// over the connected processes, so a retry usually reaches another one. The database tier runs a
+/// changing request once per request id and answers a retry from the reply it stored with the
+/// effect, so a retried save never makes a second record or a second audit entry.
 public final class DatabaseLink: Sendable {
     private let client: RequestClient
     private let timeout: Duration
+    private let attemptTimeout: Duration
+    private let logger: Logger
     private let context: ZMQContext
 
     /// Connects to every endpoint in `endpoints`.
     ///
     /// - Parameters:
-    ///   - timeout: How long one request may wait for its answer.
-    public init(endpoints: [String], keys: CurveKeyPair, serverKey: String, timeout: Duration, logger: Logger) throws {
+    ///   - timeout: How long one request may take, retries included.
+    ///   - attemptTimeout: How long one attempt waits before the request is sent again (at most `timeout`).
+    public init(endpoints: [String], keys: CurveKeyPair, serverKey: String, timeout: Duration, attemptTimeout: Duration? = nil, logger: Logger) throws {
         self.context = try ZMQContext()
         var configuration = RequestClient.Configuration(endpoints: endpoints, keys: keys, serverKey: serverKey)
         configuration.maxMessageSize = WireProtocol.maxMessageSize
         self.client = try RequestClient(configuration: configuration, context: context, logger: logger)
         self.timeout = timeout
+        self.attemptTimeout = min(attemptTimeout ?? timeout, timeout)
+        self.logger = logger
         try client.start()
     }
 
     /// Sends one request and returns the answer's body; an error answer throws ``DatabaseLinkError``.
+    ///
+    /// A lost or late answer, no connected process, and an `UNAVAILABLE` answer (the process lost its
+    /// database) are retried with the same request id until the overall timeout.
     public func call(_ body: WireRequest.OneOf_Body, replayGuard: Coffer_Wire_V1_ReplayGuard? = nil) async throws -> WireResponse.OneOf_Body {
         var request = WireProtocol.request(body)
         if let replayGuard { request.replayGuard = replayGuard }
-        let reply: [UInt8]
-        do {
-            reply = try await client.request(try WireProtocol.encode(request), timeout: timeout)
-        } catch let error as ZMQError {
-            throw DatabaseLinkError.unavailable(error.message)
+        let payload = try WireProtocol.encode(request)
+        let deadline = ContinuousClock.now + timeout
+        var retry = Retry(deadline: deadline)
+        while true {
+            let reply: [UInt8]
+            do {
+                reply = try await client.request(payload, timeout: min(attemptTimeout, deadline - ContinuousClock.now))
+            } catch let error as ZMQError where error.code == .timeout || error.code == .unavailable || error.code == .library {
+                try await retry.wait(after: error.message, logger: logger)
+                continue
+            } catch let error as ZMQError {
+                throw DatabaseLinkError.unavailable(error.message)
+            }
+            let response: WireResponse
+            do {
+                response = try WireProtocol.decode(WireResponse.self, from: reply)
+            } catch {
+                throw DatabaseLinkError.protocolViolation("the database tier sent an undecodable answer")
+            }
+            guard response.requestID == request.requestID, let answer = response.body else {
+                throw DatabaseLinkError.protocolViolation("the database tier answered a different request")
+            }
+            if case .error(let error) = answer {
+                if error.code == .unavailable {
+                    try await retry.wait(after: error.message, logger: logger)
+                    continue
+                }
+                throw DatabaseLinkError.refused(error.code, error.message)
+            }
+            return answer
         }
-        let response: WireResponse
-        do {
-            response = try WireProtocol.decode(WireResponse.self, from: reply)
-        } catch {
-            throw DatabaseLinkError.protocolViolation("the database tier sent an undecodable answer")
+    }
+
+    /// Backs off between attempts, doubling from 25 ms to 500 ms, until the deadline.
+    private struct Retry {
+        let deadline: ContinuousClock.Instant
+        var backoff = Duration.milliseconds(25)
+        var attempt = 1
+
+        mutating func wait(after why: String, logger: Logger) async throws {
+            guard ContinuousClock.now + backoff < deadline else { throw DatabaseLinkError.unavailable(why) }
+            logger.warning("retrying a database-tier request", metadata: ["coffer.attempt": "\(attempt)", "coffer.error": "\(why)"])
+            try? await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, .milliseconds(500))
+            attempt += 1
         }
-        guard response.requestID == request.requestID, let answer = response.body else {
-            throw DatabaseLinkError.protocolViolation("the database tier answered a different request")
-        }
-        if case .error(let error) = answer {
-            throw DatabaseLinkError.refused(error.code, error.message)
-        }
-        return answer
     }
 
     /// Fails waiting requests and closes the link.

@@ -104,7 +104,7 @@ public final class RequestClient: Sendable {
 
     /// Sends `payload` and waits for the reply, at most `timeout`.
     ///
-    /// - Throws: ``ZMQError`` `.timeout`, `.unavailable` (no server connected, or too many
+    /// - Throws: ``ZMQError`` `.timeout`, `.unavailable` (no server connected), `.busy` (too many
     ///   requests pending) or `.closed`.
     public func request(_ payload: [UInt8], timeout: Duration) async throws -> [UInt8] {
         let deadline = ContinuousClock.now + timeout
@@ -112,7 +112,7 @@ public final class RequestClient: Sendable {
             let refusal: ZMQError? = state.withLock { state in
                 if state.closed { return ZMQError(.closed, "the tier link is shut down") }
                 if state.pending.count >= configuration.maxPending {
-                    return ZMQError(.unavailable, "too many requests are waiting for the database tier")
+                    return ZMQError(.busy, "too many requests are waiting for the database tier")
                 }
                 let id = state.nextID
                 state.nextID += 1

@@ -4,7 +4,7 @@ internal import CZeroMQ
 public struct ZMQError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kinds of failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        enum Base: Hashable, Sendable { case library, timeout, unavailable, closed, invalidKey }
+        enum Base: Hashable, Sendable { case library, timeout, unavailable, busy, closed, invalidKey }
         let base: Base
         /// libzmq returned an error; ``ZMQError/errno`` says which.
         public static let library = Code(base: .library)
@@ -12,6 +12,8 @@ public struct ZMQError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let timeout = Code(base: .timeout)
         /// No peer is connected to send the request to.
         public static let unavailable = Code(base: .unavailable)
+        /// Too many requests are already waiting: back pressure, not worth retrying.
+        public static let busy = Code(base: .busy)
         /// The socket or client was shut down.
         public static let closed = Code(base: .closed)
         /// A CURVE key is not valid Z85 of the right length.
