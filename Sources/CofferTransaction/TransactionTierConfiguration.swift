@@ -21,8 +21,10 @@ public struct TransactionTierConfiguration: Sendable {
     public var databasePublicKeyFile: String = "database-curve.public"
     /// The database tier endpoints.
     public var databaseEndpoints: [String] = ["tcp://127.0.0.1:7701"]
-    /// How long one database-tier request may take before the client gets a 503.
+    /// How long one database-tier request may take, retries included, before the client gets a 503.
     public var databaseTimeout: Duration = .seconds(5)
+    /// How long one attempt waits for its answer before the request is sent again.
+    public var databaseAttemptTimeout: Duration = .milliseconds(1_500)
     /// How long a login session lasts.
     public var sessionLifetime: Duration = .seconds(15 * 60)
     /// Failed logins in a row that lock an account.

@@ -11,6 +11,9 @@ public final class LocalDeployment: @unchecked Sendable {
     public private(set) var databaseEndpoint = ""
     public private(set) var serverURL = ""
     public private(set) var database: TestProcess?
+    /// Every database process, when the deployment runs several; `database` is the first.
+    public private(set) var databases: [TestProcess] = []
+    public private(set) var databaseEndpoints: [String] = []
     public private(set) var transaction: TestProcess?
     public let caFile: String
     let logs: String
@@ -31,12 +34,19 @@ public final class LocalDeployment: @unchecked Sendable {
     ///
     /// - Parameter store: A postgresql:// URL, or `nil` for a SQLite file in the deployment folder.
     /// - Parameter transactionArguments: Extra flags for `coffer-transaction`.
-    public static func start(store: String? = nil, transactionArguments: [String] = []) async throws -> LocalDeployment {
+    ///   - databases: How many database processes to run against the one store.
+    public static func start(store: String? = nil, transactionArguments: [String] = [], databases: Int = 1) async throws -> LocalDeployment {
         let directory = try TestEnvironment.makeTemporaryDirectory("deployment")
         let deployment = LocalDeployment(directory: directory, store: store ?? directory + "/coffer.sqlite")
         deployment.transactionArguments = transactionArguments
         try await deployment.initialize()
-        try await deployment.startDatabase(endpoint: "tcp://127.0.0.1:*")
+        for _ in 0..<databases {
+            try await deployment.startDatabase(endpoint: "tcp://127.0.0.1:*")
+            deployment.databases.append(deployment.database!)
+            deployment.databaseEndpoints.append(deployment.databaseEndpoint)
+        }
+        deployment.database = deployment.databases.first
+        deployment.databaseEndpoint = deployment.databaseEndpoints.first ?? ""
         try await deployment.startTransaction()
         return deployment
     }
@@ -84,7 +94,7 @@ public final class LocalDeployment: @unchecked Sendable {
             TestEnvironment.binary("coffer-transaction"),
             ["--port", port, "--tls-cert", directory + "/tls/server.crt", "--tls-key", directory + "/tls/server.key",
              "--signing-key", keys + "/signing.key.pem", "--tsa-cert", directory + "/tls/tsa.crt", "--kek", keys + "/kek.b64", "--curve-secret-key", keys + "/curve.secret",
-             "--database-public-key", keys + "/database-curve.public", "--database", databaseEndpoint,
+             "--database-public-key", keys + "/database-curve.public"] + (databaseEndpoints.isEmpty ? [databaseEndpoint] : databaseEndpoints).flatMap { ["--database", $0] } + [
              "--database-timeout", "3", "--ready-file", ready,
              "--checkpoint-key", keys + "/checkpoint.key", "--checkpoint-state", checkpointState ?? directory + "/checkpoint.state"] + transactionArguments,
             environment: ["PATH": "/usr/bin:/bin"], logDirectory: logs
@@ -117,18 +127,19 @@ public final class LocalDeployment: @unchecked Sendable {
     public func shutdown() async {
         await transaction?.stop()
         await database?.stop()
+        for process in databases { await process.stop() }
         try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// Kills both tiers at once and removes the folder; for `defer`, where nothing can be awaited.
     public func terminate() {
-        for process in [transaction, database].compactMap({ $0 }) { process.killAndReap() }
+        for process in ([transaction, database].compactMap({ $0 }) + databases) { process.killAndReap() }
         try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// The logs of both tiers, for failure messages.
     public var tierLogs: String {
-        [database, transaction].compactMap { $0 }.map { $0.standardError }.joined(separator: "\n---\n")
+        ((databases.isEmpty ? [database].compactMap { $0 } : databases) + [transaction].compactMap { $0 }).map { $0.standardError }.joined(separator: "\n---\n")
     }
 
     private func runChecked(_ executable: String, _ arguments: [String]) async throws {
