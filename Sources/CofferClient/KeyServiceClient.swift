@@ -93,7 +93,12 @@ public struct KeyServiceClient: Sendable {
 
     /// The service's health answer: HTTP status and JSON body (`status`, `database`, `audit`).
     public func health() async throws -> (status: Int, body: String) {
-        let reply = try await http.send(.GET, "/v1/health")
+        try await probe("/v1/health")
+    }
+
+    /// An unauthenticated GET of `path` (`/v1/health`, `/v1/live`, `/v1/ready`): status and body.
+    public func probe(_ path: String) async throws -> (status: Int, body: String) {
+        let reply = try await http.send(.GET, path)
         return (Int(reply.status), String(decoding: reply.body, as: UTF8.self))
     }
 

@@ -12,6 +12,7 @@ public final class DatabaseTier: Sendable {
     private let context: ZMQContext
     private let server: RequestServer
     private let keys: CurveKeyPair
+    private let stopping = Mutex(false)
 
     /// Reads keys and the allow list, but binds and opens nothing yet.
     public init(configuration: DatabaseTierConfiguration, logger: Logger) throws {
@@ -73,8 +74,32 @@ public final class DatabaseTier: Sendable {
         return version
     }
 
-    /// Stops serving after the request in progress.
+    /// Whether this process should receive requests: it serves, is not stopping, and reaches its store.
+    public func readiness() -> (ok: Bool, detail: String) {
+        if stopping.withLock({ $0 }) { return (false, "stopping") }
+        do {
+            let connection: any SQLConnection = configuration.usesPostgres
+                ? try PostgresConnection(url: configuration.store)
+                : try SQLiteConnection(path: configuration.store)
+            try connection.query("SELECT 1", [])
+            return (true, configuration.usesPostgres ? "postgresql" : "sqlite")
+        } catch {
+            return (false, "the store is unreachable")
+        }
+    }
+
+    /// Stops serving after the request in progress; exits the process if that takes longer than
+    /// ``DatabaseTierConfiguration/drainTimeout``.
     public func stop() {
+        stopping.withLock { $0 = true }
+        let logger = self.logger
+        let limit = configuration.drainTimeout
+        let watchdog = Thread {
+            Thread.sleep(forTimeInterval: Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18)
+            logger.error("the request in progress did not finish within the drain timeout; exiting")
+            exit(75)
+        }
+        watchdog.start()
         server.stop()
         logger.info("database tier stopped")
     }

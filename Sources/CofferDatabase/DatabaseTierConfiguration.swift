@@ -9,6 +9,11 @@ public struct DatabaseTierConfiguration: Sendable {
     /// The file listing the CURVE public keys of the transaction processes admitted.
     public var allowListFile: String = "database-allow.list"
 
+    /// Where to answer health probes (`HOST:PORT`, `GET /live` and `GET /ready`); none when `nil`.
+    public var healthEndpoint: String?
+    /// How long a SIGTERM may wait for the request in progress before the process exits anyway.
+    public var drainTimeout: Duration = .seconds(10)
+
     public init() {}
 
     /// Whether ``store`` names PostgreSQL rather than a SQLite file.

@@ -15,7 +15,7 @@ struct DatabaseCommand: ParsableCommand {
             list, and stores to an embedded SQLite file (default) or PostgreSQL (a postgresql:// URL).
             Settings come from --config FILE (key = value lines), then COFFER_DATABASE_<KEY>
             environment variables, then flags. Keys: endpoint, store, curve-secret-key, allow-list,
-            log-level. SIGTERM or SIGINT stops it after the request in progress.
+            health, drain-seconds, log-level. SIGTERM or SIGINT stops it after the request in progress.
 
             On PostgreSQL, run the schema migrations as the schema's owner and give the tier's own role
             only what it needs (SELECT and INSERT on the audit tables) with:
@@ -45,6 +45,12 @@ struct DatabaseCommand: ParsableCommand {
     @Option(help: "A file to write the bound endpoint to once ready.")
     var readyFile: String?
 
+    @Option(help: ArgumentHelp("Answer health probes on HOST:PORT: GET /live and GET /ready (default: none).", valueName: "host:port"))
+    var health: String?
+
+    @Option(help: "Seconds SIGTERM waits for the request in progress before exiting anyway (default 10).")
+    var drainSeconds: Int?
+
     @Flag(help: "Bring the schema up to date and exit, without serving.")
     var migrateOnly = false
 
@@ -63,6 +69,12 @@ struct DatabaseCommand: ParsableCommand {
         configuration.store = settings.string("store", flag: store) ?? configuration.store
         configuration.curveSecretKeyFile = settings.string("curve-secret-key", flag: curveSecretKey) ?? configuration.curveSecretKeyFile
         configuration.allowListFile = settings.string("allow-list", flag: allowList) ?? configuration.allowListFile
+        configuration.healthEndpoint = settings.string("health", flag: health)
+        do {
+            if let seconds = try settings.int("drain-seconds", flag: drainSeconds) { configuration.drainTimeout = .seconds(max(1, seconds)) }
+        } catch {
+            throw ValidationError("\(error)")
+        }
         let levelText = settings.string("log-level", flag: logLevel) ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else { throw ValidationError("unknown log level \(levelText)") }
         JSONLogHandler.bootstrap(level: level)
@@ -82,6 +94,13 @@ struct DatabaseCommand: ParsableCommand {
         do {
             let tier = try DatabaseTier(configuration: configuration, logger: logger)
             try tier.start()
+            var probes: HealthListener?
+            if let endpoint = configuration.healthEndpoint {
+                guard let colon = endpoint.lastIndex(of: ":"), let port = Int(endpoint[endpoint.index(after: colon)...]) else {
+                    throw ValidationError("--health must be HOST:PORT")
+                }
+                probes = try HealthListener(host: String(endpoint[..<colon]), port: port) { tier.readiness() }
+            }
             if let path = settings.string("ready-file", flag: readyFile) {
                 FileManager.default.createFile(atPath: path + ".tmp", contents: Data((tier.boundEndpoint + "\n").utf8))
                 rename(path + ".tmp", path)
@@ -89,6 +108,7 @@ struct DatabaseCommand: ParsableCommand {
             ShutdownSignal.wait()
             logger.info("shutting down")
             tier.stop()
+            probes?.stop()
         } catch {
             logger.critical("cannot start", metadata: ["coffer.error": "\(error)"])
             FileHandle.standardError.write(Data("coffer-database: \(error)\n".utf8))

@@ -63,6 +63,14 @@ public enum APIRoutes {
             let signed = try await SignedRequest(request, service: service)
             return try await service.auditProofs(try signed.decode(AuditProofsRequest.self), session: signed.session, replayGuard: signed.replayGuard)
         }
+        v1.get("live") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"live"}"#)))
+        }
+        v1.get("ready") { _, _ -> Response in
+            let state = await service.readiness()
+            let body = try JSONEncoder().encode(["status": state.ok ? "ready" : "not ready", "detail": state.detail])
+            return Response(status: state.ok ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
         v1.get("health") { _, _ -> Response in
             let health = await service.databaseHealth()
             let auditFault = service.auditFault()

@@ -21,6 +21,7 @@ public struct TransactionService: Sendable {
     let checkpointer: Checkpointer
     let limiter: FailureLimiter
     let auditWrites = AuditWriteHealth()
+    let drain = DrainState()
     let logger: Logger
 
     /// How many failed logins in a row lock an account, and for how long.
@@ -447,6 +448,18 @@ public struct TransactionService: Sendable {
             }
         }
     }
+
+    /// Whether this process should receive requests: not draining, the database tier answers, and
+    /// audit entries can be written and checkpoints signed.
+    public func readiness() async -> (ok: Bool, detail: String) {
+        if drain.draining { return (false, "draining") }
+        if let fault = auditFault() { return (false, "audit \(fault)") }
+        let database = await databaseHealth()
+        return database.ok ? (true, database.detail) : (false, "database tier unavailable")
+    }
+
+    /// Marks the start of a graceful shutdown.
+    public func beginDrain() { drain.begin() }
 
     /// Why the audit history is not healthy, or `nil`.
     public func auditFault() -> String? {

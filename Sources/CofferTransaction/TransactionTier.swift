@@ -7,6 +7,8 @@ import HummingbirdTLS
 public import Logging
 import NIOCore
 import NIOSSL
+import ServiceLifecycle
+import UnixSignals
 
 /// The transaction tier: the HTTPS API in front of the database tier.
 public struct TransactionTier: Sendable {
@@ -82,8 +84,26 @@ public struct TransactionTier: Sendable {
             },
             logger: logger
         )
-        try await app.runService()
+        // SIGTERM or SIGINT: readiness fails at once, the listener closes, requests in flight finish,
+        // and the process exits within the drain timeout even if one does not.
+        var group = ServiceGroupConfiguration(
+            services: [.init(service: app), .init(service: DrainWatcher(service: service, logger: logger))],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+        )
+        group.maximumGracefulShutdownDuration = configuration.drainTimeout
+        try await ServiceGroup(configuration: group).run()
         logger.info("transaction tier stopped")
+    }
+
+    /// Flags the service as draining when a graceful shutdown begins.
+    struct DrainWatcher: Service {
+        let service: TransactionService
+        let logger: Logger
+        func run() async throws {
+            try? await gracefulShutdown()
+            service.beginDrain()
+            logger.info("draining: finishing requests in flight")
+        }
     }
 
     static func tlsConfiguration(_ configuration: TransactionTierConfiguration) throws -> TLSConfiguration {

@@ -41,6 +41,8 @@ public struct TransactionTierConfiguration: Sendable {
     public var checkpointPolicy = Checkpointer.Policy()
     /// Failed attempts per source and per user before attempts are refused at once.
     public var failureLimits = FailureLimiter.Policy()
+    /// How long SIGTERM waits for requests in flight before the process exits anyway.
+    public var drainTimeout: Duration = .seconds(15)
     /// A file to write `https://HOST:PORT` to once listening.
     public var readyFile: String?
 

@@ -17,7 +17,7 @@ struct TransactionCommand: AsyncParsableCommand {
             tls-key, signing-key, tsa-cert, kek, curve-secret-key, database-public-key, database (comma-separated),
             database-timeout (seconds, retries included), database-attempt-ms, session-minutes, lockout-attempts, lockout-minutes, checkpoint-key,
             audit-origin, checkpoint-every, checkpoint-seconds, checkpoint-state, failure-limit-source,
-            failure-limit-user, failure-window-seconds, log-level. SIGTERM or SIGINT drains and stops it.
+            failure-limit-user, failure-window-seconds, drain-seconds, log-level. SIGTERM or SIGINT drains and stops it.
             """
     )
 
@@ -69,6 +69,8 @@ struct TransactionCommand: AsyncParsableCommand {
     var failureLimitUser: Int?
     @Option(help: "The failure window in seconds (default 60).")
     var failureWindowSeconds: Int?
+    @Option(help: "Seconds SIGTERM waits for requests in flight before exiting anyway (default 15).")
+    var drainSeconds: Int?
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String?
     @Option(help: "A file to write https://HOST:PORT to once listening.")
@@ -102,6 +104,7 @@ struct TransactionCommand: AsyncParsableCommand {
             if let limit = try s.int("failure-limit-source", flag: failureLimitSource) { c.failureLimits.perSource = max(1, limit) }
             if let limit = try s.int("failure-limit-user", flag: failureLimitUser) { c.failureLimits.perUser = max(1, limit) }
             if let seconds = try s.int("failure-window-seconds", flag: failureWindowSeconds) { c.failureLimits.window = .seconds(max(1, seconds)) }
+            if let seconds = try s.int("drain-seconds", flag: drainSeconds) { c.drainTimeout = .seconds(max(1, seconds)) }
             c.readyFile = s.string("ready-file", flag: readyFile)
         } catch {
             throw ValidationError("\(error)")

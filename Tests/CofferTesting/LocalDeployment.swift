@@ -18,6 +18,8 @@ public final class LocalDeployment: @unchecked Sendable {
     public let caFile: String
     let logs: String
     var transactionArguments: [String] = []
+    /// The health-probe port of each database process, in order.
+    public private(set) var databaseHealthPorts: [Int] = []
 
     /// The client's environment: server, CA, a private state folder, and `user`.
     public func clientEnvironment(user: String) -> [String: String] {
@@ -68,10 +70,13 @@ public final class LocalDeployment: @unchecked Sendable {
     public func startDatabase(endpoint: String) async throws {
         let ready = directory + "/database.ready"
         unlink(ready)
+        let healthPort = try TestEnvironment.freePort()
+        databaseHealthPorts.append(healthPort)
         database = try TestProcess(
             TestEnvironment.binary("coffer-database"),
             ["--endpoint", endpoint, "--store", store, "--curve-secret-key", directory + "/keys/database/curve.secret",
-             "--allow-list", directory + "/keys/database/allow.list", "--ready-file", ready, "--log-level", "debug"],
+             "--allow-list", directory + "/keys/database/allow.list", "--ready-file", ready, "--log-level", "debug",
+             "--health", "127.0.0.1:\(healthPort)"],
             environment: ["PATH": "/usr/bin:/bin"], logDirectory: logs
         )
         databaseEndpoint = try await waitForFile(ready, process: database!)

@@ -1,0 +1,58 @@
+import CofferClient
+import CofferTesting
+import Foundation
+import Testing
+
+/// Liveness, readiness and draining of both tiers.
+@Suite(.serialized) struct LifecycleTests {
+    static func probe(_ deployment: LocalDeployment, _ path: String) async throws -> (status: Int, body: String) {
+        let address = try ServerAddress(deployment.serverURL.replacingOccurrences(of: "https://127.0.0.1", with: "localhost"))
+        return try await KeyServiceClient(server: address, caFile: deployment.caFile, timeout: .seconds(10)).probe(path)
+    }
+
+    @Test("both tiers answer liveness and readiness; the transaction tier's readiness follows the database tier")
+    func probes() async throws {
+        let deployment = try await LocalDeployment.start()
+        defer { deployment.terminate() }
+        let port = try #require(deployment.databaseHealthPorts.first)
+        #expect(await PlainHTTP.get(port: port, path: "/live")?.status == 200)
+        let ready = await PlainHTTP.get(port: port, path: "/ready")
+        #expect(ready?.status == 200, "\(String(describing: ready))")
+        #expect(await PlainHTTP.get(port: port, path: "/other")?.status == 404)
+        #expect(try await Self.probe(deployment, "/v1/live").status == 200)
+        #expect(try await Self.probe(deployment, "/v1/ready").status == 200)
+
+        deployment.database?.killAndReap()
+        let notReady = try await Self.probe(deployment, "/v1/ready")
+        #expect(notReady.status == 503)
+        #expect(notReady.body.contains("database tier unavailable"), "\(notReady.body)")
+        #expect(try await Self.probe(deployment, "/v1/live").status == 200, "alive, though not ready")
+    }
+
+    @Test("SIGTERM drains: a request in flight still gets its answer, and each tier exits within its bound")
+    func drain() async throws {
+        let deployment = try await LocalDeployment.start(transactionArguments: ["--drain-seconds", "10"])
+        defer { deployment.terminate() }
+        try await deployment.registerAndLogin("paul")
+        let file = deployment.directory + "/memo.txt"
+        try Data("memo".utf8).write(to: URL(fileURLWithPath: file))
+
+        let database = try #require(deployment.database)
+        let transaction = try #require(deployment.transaction)
+        database.signal(SIGSTOP)
+        async let inFlight = deployment.coffer(["save", file], user: "paul")
+        try await Task.sleep(for: .milliseconds(700))
+        let started = ContinuousClock.now
+        transaction.signal(SIGTERM)
+        let answered = try await inFlight
+        #expect(answered.status == 69, "\(answered.stderr)")
+        #expect(answered.stderr.contains("database tier is unavailable"), "the request was answered (503), not cut: \(answered.stderr)")
+        #expect(try await transaction.wait(timeout: .seconds(20)) == 0, "\(transaction.standardError)")
+        #expect(ContinuousClock.now - started < .seconds(15))
+        #expect(transaction.standardError.contains("draining"))
+
+        database.signal(SIGCONT)
+        database.signal(SIGTERM)
+        #expect(try await database.wait(timeout: .seconds(15)) == 0, "\(database.standardError)")
+    }
+}
