@@ -5,7 +5,7 @@ import Foundation
 
 /// Where the key service is, how to trust it, and who is asking.
 struct ConnectionOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The transaction tier, HOST:PORT (default: $COFFER_SERVER).", valueName: "host:port"))
+    @Option(help: ArgumentHelp("The transaction tier, HOST:PORT; several as A,B,… are tried in order when one cannot be reached (default: $COFFER_SERVER).", valueName: "host:port"))
     var server: String?
 
     @Option(help: ArgumentHelp("The deployment's CA certificate, PEM (default: $COFFER_CA).", valueName: "file"))
@@ -30,7 +30,13 @@ struct ConnectionOptions: ParsableArguments {
         guard let server = server ?? environment["COFFER_SERVER"], !server.isEmpty else {
             throw ClientError(.configuration, "no key service given: use --server HOST:PORT or set COFFER_SERVER (for a local deployment: eval \"$(deploy/local env)\")")
         }
-        return try ServerAddress(server)
+        return try ServerAddress.list(server)[0]
+    }
+
+    /// The deployment's other addresses, after the first of `--server A,B,…`.
+    func alternateAddresses() throws -> [ServerAddress] {
+        guard let server = server ?? environment["COFFER_SERVER"], !server.isEmpty else { return [] }
+        return Array(try ServerAddress.list(server).dropFirst())
     }
 
     func client() throws -> KeyServiceClient {
@@ -39,7 +45,7 @@ struct ConnectionOptions: ParsableArguments {
         }
         let seconds = timeout ?? environment["COFFER_TIMEOUT"].flatMap { Int($0) } ?? 9
         guard seconds > 0 else { throw ClientError(.usage, "--timeout must be a positive number of seconds") }
-        return try KeyServiceClient(server: try serverAddress(), caFile: ca, timeout: .seconds(seconds))
+        return try KeyServiceClient(server: try serverAddress(), alternates: try alternateAddresses(), caFile: ca, timeout: .seconds(seconds))
     }
 
     var stateDirectory: String { SessionStore.defaultDirectory() }

@@ -17,13 +17,19 @@ struct HTTPSClient: Sendable {
         }
     }
 
+    /// The deployment's name: sessions, pins and the audit journal are kept under it.
     let server: ServerAddress
+    /// Every address of the deployment, `server` first; connecting fails over in this order.
+    let servers: [ServerAddress]
     let sslContext: NIOSSLContext
     let connectTimeout: TimeAmount
     let requestTimeout: Duration
     static let maxReplySize = 8 << 20
 
-    init(server: ServerAddress, caFile: String, connectTimeout: TimeAmount = .seconds(5), requestTimeout: Duration = .seconds(9)) throws {
+    /// - Parameter alternates: Other transaction processes of the same deployment, tried in order when
+    ///   connecting to `server` fails. Only a failed connection fails over: once a request was sent,
+    ///   it is never sent elsewhere, so nothing runs twice.
+    init(server: ServerAddress, alternates: [ServerAddress] = [], caFile: String, connectTimeout: TimeAmount = .seconds(5), requestTimeout: Duration = .seconds(9)) throws {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
         do {
@@ -33,6 +39,7 @@ struct HTTPSClient: Sendable {
             throw ClientError(.configuration, "cannot read the CA certificate \(caFile): \(error); set --ca or COFFER_CA")
         }
         self.server = server
+        self.servers = [server] + alternates.filter { $0 != server }
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout
     }
@@ -50,22 +57,18 @@ struct HTTPSClient: Sendable {
     }
 
     private func exchange(_ method: HTTPMethod, _ path: String, headers extraHeaders: [(String, String)], body: [UInt8]?) async throws -> Reply {
-        let sslContext = self.sslContext
-        let isIP = (try? SocketAddress(ipAddress: server.host, port: 0)) != nil
-        let hostname: String? = isIP ? nil : server.host
-        let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
-        do {
-            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connectTimeout(connectTimeout)
-                .connect(host: server.host, port: server.port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: hostname))
-                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                        return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
-                    }
-                }
-        } catch {
-            throw ClientError(.unavailable, "cannot reach the key service at \(server): \(Self.describe(error)); check --server and that the service is running")
+        var failures: [String] = []
+        var connected: (channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>, address: ServerAddress)?
+        for address in servers {
+            do {
+                connected = (try await connect(address), address)
+                break
+            } catch {
+                failures.append("\(address): \(Self.describe(error))")
+            }
+        }
+        guard let (channel, server) = connected else {
+            throw ClientError(.unavailable, "cannot reach the key service at \(failures.joined(separator: "; ")); check --server and that the service is running")
         }
         do {
             return try await channel.executeThenClose { inbound, outbound in
@@ -108,6 +111,22 @@ struct HTTPSClient: Sendable {
         } catch {
             throw ClientError(.unavailable, "the exchange with the key service at \(server) failed: \(Self.describe(error))")
         }
+    }
+
+    /// Opens a TLS connection to one address; the certificate must name it.
+    private func connect(_ address: ServerAddress) async throws -> NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart> {
+        let sslContext = self.sslContext
+        let isIP = (try? SocketAddress(ipAddress: address.host, port: 0)) != nil
+        let hostname: String? = isIP ? nil : address.host
+        return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(connectTimeout)
+            .connect(host: address.host, port: address.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: hostname))
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                }
+            }
     }
 
     private static func describe(_ error: any Error) -> String {

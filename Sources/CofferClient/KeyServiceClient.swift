@@ -25,8 +25,9 @@ public struct KeyServiceClient: Sendable {
     ///   - server: The transaction tier's address.
     ///   - caFile: The deployment's CA certificate (PEM) that the server's certificate must chain to.
     ///   - timeout: How long one exchange may take, connection and TLS handshake included.
-    public init(server: ServerAddress, caFile: String, timeout: Duration = .seconds(9)) throws {
-        self.http = try HTTPSClient(server: server, caFile: caFile, requestTimeout: timeout)
+    ///   - alternates: Other transaction processes of the deployment, tried in order when `server` cannot be reached.
+    public init(server: ServerAddress, alternates: [ServerAddress] = [], caFile: String, timeout: Duration = .seconds(9)) throws {
+        self.http = try HTTPSClient(server: server, alternates: alternates, caFile: caFile, requestTimeout: timeout)
         self.caFile = caFile
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where the transaction tier listens: `host:port`, `https://host:port`, or `[v6]:port`.
 public struct ServerAddress: Sendable, Hashable, CustomStringConvertible {
     public let host: String
@@ -25,6 +27,14 @@ public struct ServerAddress: Sendable, Hashable, CustomStringConvertible {
         guard !host.isEmpty, (1...65535).contains(port), !host.contains("/") else { throw Self.invalid(text) }
         self.host = String(host)
         self.port = port
+    }
+
+    /// Parses a comma-separated list of addresses of one deployment: the first names it, the others
+    /// are tried in order when it cannot be reached.
+    public static func list(_ text: String) throws -> [ServerAddress] {
+        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !parts.isEmpty else { throw invalid(text) }
+        return try parts.map { try ServerAddress($0) }
     }
 
     private static func invalid(_ text: String) -> ClientError {

@@ -20,6 +20,14 @@ import Testing
         let error = #expect(throws: ClientError.self) { try ServerAddress(text) }
         #expect(error?.code == .usage)
     }
+
+    @Test("a list names the deployment by its first address and keeps the others in order")
+    func lists() throws {
+        #expect(try ServerAddress.list("a:1, b:2,c:3").map(\.description) == ["a:1", "b:2", "c:3"])
+        #expect(try ServerAddress.list("a:1").count == 1)
+        #expect(throws: ClientError.self) { try ServerAddress.list(" , ") }
+        #expect(throws: ClientError.self) { try ServerAddress.list("a:1,b:x") }
+    }
 }
 
 @Suite struct ClientStateTests {

@@ -56,3 +56,31 @@ import Testing
         #expect(verified.status == 0, "\(verified.stdout)")
     }
 }
+
+/// Several transaction processes, and a client that fails over between them.
+@Suite(.serialized) struct FailoverTests {
+    @Test("a client given two transaction processes keeps working when the first is killed; its session is valid on both")
+    func clientFailover() async throws {
+        let deployment = try await LocalDeployment.start()
+        defer { deployment.terminate() }
+        let first = deployment.serverURL.replacingOccurrences(of: "https://127.0.0.1", with: "localhost")
+        let second = try await deployment.startAnotherTransaction()
+        deployment.clientServers = "\(first),\(second)"
+        try await deployment.registerAndLogin("quinn")
+        let file = deployment.directory + "/plan.txt"
+        try Data("plan \(UUID())".utf8).write(to: URL(fileURLWithPath: file))
+        #expect(try await deployment.coffer(["save", file], user: "quinn").status == 0)
+
+        deployment.transaction?.killAndReap()
+        let retrieved = try await deployment.coffer(["retrieve", file + ".coffer", "-o", file + ".copy"], user: "quinn")
+        #expect(retrieved.status == 0, "\(retrieved.stderr)")
+        #expect(FileManager.default.contents(atPath: file + ".copy") == FileManager.default.contents(atPath: file))
+        let history = try await deployment.coffer(["history", file + ".coffer", "--verify"], user: "quinn")
+        #expect(history.status == 0, "\(history.stderr)")
+
+        deployment.clientServers = first
+        let alone = try await deployment.coffer(["list"], user: "quinn")
+        #expect(alone.status == 69, "with only the dead address: \(alone.stderr)")
+        #expect(alone.stderr.contains("cannot reach the key service"))
+    }
+}

@@ -21,10 +21,15 @@ public final class LocalDeployment: @unchecked Sendable {
     /// The health-probe port of each database process, in order.
     public private(set) var databaseHealthPorts: [Int] = []
 
+    /// Extra transaction processes started with ``startAnotherTransaction()``.
+    public private(set) var moreTransactions: [(process: TestProcess, url: String)] = []
+    /// What clients get as `COFFER_SERVER`; the one transaction process unless set.
+    public var clientServers: String?
+
     /// The client's environment: server, CA, a private state folder, and `user`.
     public func clientEnvironment(user: String) -> [String: String] {
         [
-            "COFFER_SERVER": serverURL.replacingOccurrences(of: "https://127.0.0.1", with: "localhost"),
+            "COFFER_SERVER": clientServers ?? serverURL.replacingOccurrences(of: "https://127.0.0.1", with: "localhost"),
             "COFFER_CA": caFile,
             "COFFER_HOME": directory + "/client-" + user,
             "COFFER_USER": user,
@@ -80,6 +85,16 @@ public final class LocalDeployment: @unchecked Sendable {
             environment: ["PATH": "/usr/bin:/bin"], logDirectory: logs
         )
         databaseEndpoint = try await waitForFile(ready, process: database!)
+    }
+
+    /// Starts one more transaction process of the same deployment on a free port; returns its
+    /// `localhost:PORT` address.
+    public func startAnotherTransaction() async throws -> String {
+        let (first, firstURL) = (transaction, serverURL)
+        try await startTransaction(checkpointState: directory + "/checkpoint-\(moreTransactions.count + 2).state")
+        moreTransactions.append((transaction!, serverURL))
+        (transaction, serverURL) = (first, firstURL)
+        return moreTransactions.last!.url.replacingOccurrences(of: "https://127.0.0.1", with: "localhost")
     }
 
     /// Kills the transaction tier and starts a new one; `checkpointState` names its checkpoint state
@@ -138,7 +153,7 @@ public final class LocalDeployment: @unchecked Sendable {
 
     /// Kills both tiers at once and removes the folder; for `defer`, where nothing can be awaited.
     public func terminate() {
-        for process in ([transaction, database].compactMap({ $0 }) + databases) { process.killAndReap() }
+        for process in ([transaction, database].compactMap({ $0 }) + databases + moreTransactions.map(\.process)) { process.killAndReap() }
         try? FileManager.default.removeItem(atPath: directory)
     }
 
