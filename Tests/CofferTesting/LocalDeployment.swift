@@ -73,18 +73,44 @@ public final class LocalDeployment: @unchecked Sendable {
 
     /// Starts (or restarts) the database tier on `endpoint` and waits until it is ready.
     public func startDatabase(endpoint: String) async throws {
-        let ready = directory + "/database.ready"
-        unlink(ready)
         let healthPort = try TestEnvironment.freePort()
         databaseHealthPorts.append(healthPort)
-        database = try TestProcess(
+        (database, databaseEndpoint) = try await launchDatabase(endpoint: endpoint, healthPort: healthPort)
+    }
+
+    /// Kills database process `index` (if it runs) and starts it again on its endpoint.
+    public func restartDatabase(_ index: Int) async throws {
+        databases[index].killAndReap()
+        let (process, _) = try await launchDatabase(endpoint: databaseEndpoints[index], healthPort: databaseHealthPorts[index])
+        databases[index] = process
+        if index == 0 { database = process }
+    }
+
+    /// Kills transaction process `index` (0 is ``transaction``, then ``moreTransactions``) and starts
+    /// it again on its port, with its checkpoint state.
+    public func restartTransactionProcess(_ index: Int) async throws {
+        let (first, firstURL) = (transaction, serverURL)
+        let url = index == 0 ? serverURL : moreTransactions[index - 1].url
+        (index == 0 ? transaction : moreTransactions[index - 1].process)?.killAndReap()
+        let port = url.split(separator: ":").last.map(String.init) ?? "0"
+        try await startTransaction(port: port, checkpointState: directory + (index == 0 ? "/checkpoint.state" : "/checkpoint-\(index + 1).state"))
+        if index > 0 {
+            moreTransactions[index - 1].process = transaction!
+            (transaction, serverURL) = (first, firstURL)
+        }
+    }
+
+    private func launchDatabase(endpoint: String, healthPort: Int) async throws -> (TestProcess, String) {
+        let ready = directory + "/database.ready"
+        unlink(ready)
+        let database = try TestProcess(
             TestEnvironment.binary("coffer-database"),
             ["--endpoint", endpoint, "--store", store, "--curve-secret-key", directory + "/keys/database/curve.secret",
              "--allow-list", directory + "/keys/database/allow.list", "--ready-file", ready, "--log-level", "debug",
              "--health", "127.0.0.1:\(healthPort)"],
             environment: ["PATH": "/usr/bin:/bin"], logDirectory: logs
         )
-        databaseEndpoint = try await waitForFile(ready, process: database!)
+        return (database, try await waitForFile(ready, process: database))
     }
 
     /// Starts one more transaction process of the same deployment on a free port; returns its
@@ -107,15 +133,14 @@ public final class LocalDeployment: @unchecked Sendable {
     }
 
     private func startTransaction(port: String = "0", checkpointState: String? = nil) async throws {
-        let ready = directory + "/transaction.ready"
-        unlink(ready)
+        let ready = directory + "/transaction-\(UUID().uuidString.prefix(8)).ready"
         let keys = directory + "/keys/transaction"
         transaction = try TestProcess(
             TestEnvironment.binary("coffer-transaction"),
             ["--port", port, "--tls-cert", directory + "/tls/server.crt", "--tls-key", directory + "/tls/server.key",
              "--signing-key", keys + "/signing.key.pem", "--tsa-cert", directory + "/tls/tsa.crt", "--kek", keys + "/kek.b64", "--curve-secret-key", keys + "/curve.secret",
              "--database-public-key", keys + "/database-curve.public"] + (databaseEndpoints.isEmpty ? [databaseEndpoint] : databaseEndpoints).flatMap { ["--database", $0] } + [
-             "--database-timeout", "3", "--ready-file", ready,
+             "--ready-file", ready] + (transactionArguments.contains("--database-timeout") ? [] : ["--database-timeout", "3"]) + [
              "--checkpoint-key", keys + "/checkpoint.key", "--checkpoint-state", checkpointState ?? directory + "/checkpoint.state"] + transactionArguments,
             environment: ["PATH": "/usr/bin:/bin"], logDirectory: logs
         )
