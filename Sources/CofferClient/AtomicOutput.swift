@@ -5,6 +5,9 @@ import Glibc
 
 /// An output file written under a temporary name in the target's folder and moved into place only
 /// when complete, so a failure or a kill never leaves a partial file at the target path.
+///
+/// The temporary name carries the writer's process id (`.NAME.coffer-tmp-PID-XXXXXX`); the next
+/// output to the same target removes the leftovers of writers that were killed.
 final class AtomicOutput {
     let target: String
     let temporaryPath: String
@@ -18,7 +21,8 @@ final class AtomicOutput {
         }
         let url = URL(fileURLWithPath: target)
         let folder = url.deletingLastPathComponent().path
-        var template = Array("\(folder)/.\(url.lastPathComponent).coffer-tmp-XXXXXX".utf8CString)
+        Self.removeLeftovers(folder: folder, name: url.lastPathComponent)
+        var template = Array("\(folder)/.\(url.lastPathComponent).coffer-tmp-\(getpid())-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
             throw ClientError(.cannotCreate, "cannot create a file in \(folder): \(String(cString: strerror(errno)))")
@@ -53,6 +57,17 @@ final class AtomicOutput {
         if dirfd >= 0 {
             fsync(dirfd)
             close(dirfd)
+        }
+    }
+
+    /// Removes temporary files of `name` left by writers that no longer run.
+    static func removeLeftovers(folder: String, name: String) {
+        let prefix = ".\(name).coffer-tmp-"
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for entry in entries where entry.hasPrefix(prefix) {
+            let rest = entry.dropFirst(prefix.count)
+            guard let dash = rest.firstIndex(of: "-"), let pid = pid_t(rest[..<dash]), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink("\(folder)/\(entry)") }
         }
     }
 

@@ -23,10 +23,12 @@ public final class DatabaseLink: Sendable {
     /// - Parameters:
     ///   - timeout: How long one request may take, retries included.
     ///   - attemptTimeout: How long one attempt waits before the request is sent again (at most `timeout`).
-    public init(endpoints: [String], keys: CurveKeyPair, serverKey: String, timeout: Duration, attemptTimeout: Duration? = nil, logger: Logger) throws {
+    ///   - queueLimit: The most requests waiting at once; more fail at once (back pressure).
+    public init(endpoints: [String], keys: CurveKeyPair, serverKey: String, timeout: Duration, attemptTimeout: Duration? = nil, queueLimit: Int = 4_096, logger: Logger) throws {
         self.context = try ZMQContext()
         var configuration = RequestClient.Configuration(endpoints: endpoints, keys: keys, serverKey: serverKey)
         configuration.maxMessageSize = WireProtocol.maxMessageSize
+        configuration.maxPending = max(1, queueLimit)
         self.client = try RequestClient(configuration: configuration, context: context, logger: logger)
         self.timeout = timeout
         self.attemptTimeout = min(attemptTimeout ?? timeout, timeout)

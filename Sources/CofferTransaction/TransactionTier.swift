@@ -49,7 +49,8 @@ public struct TransactionTier: Sendable {
         let checkpointSigner = try CheckpointKey.load(configuration.checkpointKeyFile, origin: configuration.auditOrigin)
         let link = try DatabaseLink(
             endpoints: configuration.databaseEndpoints, keys: curveKeys, serverKey: databaseKey,
-            timeout: configuration.databaseTimeout, attemptTimeout: configuration.databaseAttemptTimeout, logger: logger
+            timeout: configuration.databaseTimeout, attemptTimeout: configuration.databaseAttemptTimeout,
+            queueLimit: configuration.databaseQueueLimit, logger: logger
         )
         defer { link.shutdown() }
         let checkpointer = Checkpointer(signer: checkpointSigner, database: link, policy: configuration.checkpointPolicy, logger: logger)

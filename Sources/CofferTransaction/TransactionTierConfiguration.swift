@@ -23,6 +23,8 @@ public struct TransactionTierConfiguration: Sendable {
     public var databaseEndpoints: [String] = ["tcp://127.0.0.1:7701"]
     /// How long one database-tier request may take, retries included, before the client gets a 503.
     public var databaseTimeout: Duration = .seconds(5)
+    /// The most requests waiting for the database tier at once; more are answered 503 at once.
+    public var databaseQueueLimit: Int = 4_096
     /// How long one attempt waits for its answer before the request is sent again.
     public var databaseAttemptTimeout: Duration = .milliseconds(1_500)
     /// How long a login session lasts.

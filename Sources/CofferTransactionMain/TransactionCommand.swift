@@ -15,7 +15,7 @@ struct TransactionCommand: AsyncParsableCommand {
             ZeroMQ with CURVE. Settings come from --config FILE (key = value lines), then
             COFFER_TRANSACTION_<KEY> environment variables, then flags. Keys: host, port, tls-cert,
             tls-key, signing-key, tsa-cert, kek, curve-secret-key, database-public-key, database (comma-separated),
-            database-timeout (seconds, retries included), database-attempt-ms, session-minutes, lockout-attempts, lockout-minutes, checkpoint-key,
+            database-timeout (seconds, retries included), database-attempt-ms, database-queue, session-minutes, lockout-attempts, lockout-minutes, checkpoint-key,
             audit-origin, checkpoint-every, checkpoint-seconds, checkpoint-state, failure-limit-source,
             failure-limit-user, failure-window-seconds, drain-seconds, log-level. SIGTERM or SIGINT drains and stops it.
             """
@@ -47,6 +47,8 @@ struct TransactionCommand: AsyncParsableCommand {
     var databaseTimeout: Int?
     @Option(help: "Milliseconds one attempt waits before a database-tier request is sent again (default 1500).")
     var databaseAttemptMs: Int?
+    @Option(help: "The most requests waiting for the database tier at once; more get 503 at once (default 4096).")
+    var databaseQueue: Int?
     @Option(help: "Minutes a login session lasts (default 15).")
     var sessionMinutes: Int?
     @Option(help: "Failed logins in a row that lock an account (default 5).")
@@ -93,6 +95,7 @@ struct TransactionCommand: AsyncParsableCommand {
             c.databaseEndpoints = s.list("database", flag: database) ?? c.databaseEndpoints
             if let seconds = try s.int("database-timeout", flag: databaseTimeout) { c.databaseTimeout = .seconds(max(1, seconds)) }
             if let ms = try s.int("database-attempt-ms", flag: databaseAttemptMs) { c.databaseAttemptTimeout = .milliseconds(max(50, ms)) }
+            if let limit = try s.int("database-queue", flag: databaseQueue) { c.databaseQueueLimit = max(1, limit) }
             if let minutes = try s.int("session-minutes", flag: sessionMinutes) { c.sessionLifetime = .seconds(60 * max(1, minutes)) }
             if let attempts = try s.int("lockout-attempts", flag: lockoutAttempts) { c.lockoutAttempts = max(1, attempts) }
             if let minutes = try s.int("lockout-minutes", flag: lockoutMinutes) { c.lockoutDuration = .seconds(60 * max(1, minutes)) }

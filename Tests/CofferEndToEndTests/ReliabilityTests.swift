@@ -84,3 +84,68 @@ import Testing
         #expect(alone.stderr.contains("cannot reach the key service"))
     }
 }
+
+/// Killing the client anywhere never leaves a half-written file.
+@Suite(.serialized) struct ClientCrashTests {
+    @Test("the client killed at random moments of saves and retrieves leaves the original, the container and the output each intact or fully replaced")
+    func killedClient() async throws {
+        let deployment = try await LocalDeployment.start()
+        defer { deployment.terminate() }
+        try await deployment.registerAndLogin("rita")
+        let file = deployment.directory + "/big.bin"
+        let original = Data((0..<(24 << 20)).map { _ in UInt8.random(in: 0...255) })
+        try original.write(to: URL(fileURLWithPath: file))
+        let container = file + ".coffer", output = deployment.directory + "/out.bin"
+        #expect(try await deployment.coffer(["save", file], user: "rita").status == 0)
+
+        var kills = 0
+        for round in 0..<8 {
+            let before = FileManager.default.contents(atPath: container)
+            let arguments = round.isMultiple(of: 2) ? ["save", file, "--force"] : ["retrieve", container, "-o", output, "--force"]
+            let process = try TestProcess(TestEnvironment.binary("coffer"), arguments, environment: deployment.clientEnvironment(user: "rita"),
+                                          logDirectory: deployment.directory)
+            try await Task.sleep(for: .milliseconds(Int.random(in: 20...900)))
+            if process.isRunning { process.signal(SIGKILL); kills += 1 }
+            _ = try await process.wait(timeout: .seconds(120))
+
+            #expect(FileManager.default.contents(atPath: file) == original, "the original is never touched")
+            let after = FileManager.default.contents(atPath: container)
+            if after != before {
+                let verified = try await deployment.coffer(["verify", container], user: "rita")
+                #expect(verified.status == 0, "a changed container is a complete one: \(verified.stderr)")
+            }
+            if let out = FileManager.default.contents(atPath: output) {
+                #expect(out == original, "an output is complete or absent")
+            }
+        }
+        // Whatever happened, the newest container opens, and no temporary file is left behind.
+        let final = try await deployment.coffer(["retrieve", container, "-o", output, "--force"], user: "rita")
+        #expect(final.status == 0, "\(final.stderr)")
+        #expect(FileManager.default.contents(atPath: output) == original)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: deployment.directory).filter { $0.contains(".coffer-tmp-") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+        #expect(kills > 0)
+    }
+}
+
+/// Back pressure: a slow database tier fills a bounded queue; the rest is refused at once; it recovers.
+@Suite(.serialized) struct BackpressureTests {
+    @Test("with the database tier frozen, requests beyond the queue limit get 503 busy at once, the others 503 after the timeout, and service resumes when it thaws")
+    func boundedQueue() async throws {
+        let deployment = try await LocalDeployment.start(transactionArguments: ["--database-queue", "2", "--database-timeout", "4"])
+        defer { deployment.terminate() }
+        try await deployment.registerAndLogin("sam")
+        let database = try #require(deployment.database)
+        database.signal(SIGSTOP)
+        let results = try await withThrowingTaskGroup(of: CommandResult.self) { group in
+            for _ in 0..<6 { group.addTask { try await deployment.coffer(["list"], user: "sam") } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.allSatisfy { $0.status == 69 }, "\(results.map(\.stderr))")
+        #expect(results.contains { $0.stderr.contains("too many requests are waiting") }, "refused at once: \(results.map(\.stderr))")
+        #expect(results.contains { $0.stderr.contains("retry after") }, "503 carries Retry-After")
+        database.signal(SIGCONT)
+        let recovered = try await deployment.coffer(["list"], user: "sam")
+        #expect(recovered.status == 0, "\(recovered.stderr)")
+    }
+}
