@@ -63,6 +63,9 @@ public final class RequestServer: Sendable {
                 try socket.set(ZMQ_ROUTER_MANDATORY, 1)
                 try socket.set(ZMQ_MAXMSGSIZE, int64: Int64(configuration.maxMessageSize))
                 try socket.set(ZMQ_HANDSHAKE_IVL, 5_000)
+                // Drop a transaction process that vanished without closing, and the replies queued for it.
+                try socket.set(ZMQ_HEARTBEAT_IVL, 2_000)
+                try socket.set(ZMQ_HEARTBEAT_TIMEOUT, 6_000)
                 try socket.set(ZMQ_SNDHWM, 10_000)
                 try socket.set(ZMQ_RCVHWM, 10_000)
                 try socket.bind(configuration.endpoint)
