@@ -70,6 +70,9 @@ public final class DatabaseRequestHandler {
         case let error as StorageError where error.code == .audit:
             logger.critical("an audit entry could not be written; the change was not made", metadata: ["coffer.error": "\(error.message)"])
             return WireProtocol.error(to: request, .auditFailed, "the audit history could not be written, so nothing was changed")
+        case let error as StorageError where error.code == .contended:
+            logger.warning("the store was busy; the transaction tier will retry", metadata: ["coffer.error": "\(error.message)"])
+            return WireProtocol.error(to: request, .unavailable, "the database is busy; retry")
         case let error as StorageError where error.code == .connection:
             self.store = nil
             logger.error("lost the store connection", metadata: ["coffer.error": "\(error.message)"])

@@ -50,12 +50,12 @@ struct AuditLog {
     /// Appends `event` as the next leaf; must run inside a transaction.
     ///
     /// - Throws: `.audit` when the entry cannot be written (the caller's change must roll back with
-    ///   it), `.connection` when the store is gone.
+    ///   it), `.connection` when the store is gone, `.contended` when another writer held the log too long.
     @discardableResult
     func append(_ event: AuditEvent) throws -> Int64 {
         do {
             return try appendUnchecked(event)
-        } catch let error as StorageError where error.code == .connection {
+        } catch let error as StorageError where error.code == .connection || error.code == .contended {
             throw error
         } catch {
             throw StorageError(.audit, "the audit entry could not be written: \(error)")

@@ -22,6 +22,8 @@ public final class PostgresConnection: SQLConnection {
         }
         self.conn = conn
         try execute("SET client_min_messages TO warning")
+        // A process that froze inside a transaction must not stall the others behind its locks.
+        try execute("SET lock_timeout TO '3s'")
     }
 
     deinit {
@@ -101,8 +103,20 @@ public final class PostgresConnection: SQLConnection {
             throw StorageError(.connection, "lost the PostgreSQL connection: \(message)")
         }
         let state = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) } ?? ""
-        // Class 23: integrity constraint violation.
-        throw StorageError(state.hasPrefix("23") ? .constraint : .query, "PostgreSQL: \(message)")
+        switch state {
+        case let s where s.hasPrefix("23"):
+            // Class 23: integrity constraint violation.
+            throw StorageError(.constraint, "PostgreSQL: \(message)")
+        case "55P03", "40001", "40P01":
+            // Lock not available (lock_timeout), serialization failure, deadlock: retryable.
+            throw StorageError(.contended, "PostgreSQL: \(message)")
+        case "25006", "57P01", "57P02", "57P03":
+            // A read-only server (a standby, or a demoted primary) or one shutting down: reconnect,
+            // so that target_session_attrs=read-write finds the primary.
+            throw StorageError(.connection, "PostgreSQL cannot take writes here: \(message)")
+        default:
+            throw StorageError(.query, "PostgreSQL: \(message)")
+        }
     }
 
     private func hex(_ bytes: [UInt8]) -> String {

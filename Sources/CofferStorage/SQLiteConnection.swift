@@ -30,10 +30,11 @@ public final class SQLiteConnection: SQLConnection {
 
     public func execute(_ sql: String) throws {
         var error: UnsafeMutablePointer<CChar>?
-        guard sqlite3_exec(db, sql, nil, nil, &error) == SQLITE_OK else {
+        let rc = sqlite3_exec(db, sql, nil, nil, &error)
+        guard rc == SQLITE_OK else {
             let message = error.map { String(cString: $0) } ?? "unknown error"
             sqlite3_free(error)
-            throw StorageError(.query, "SQLite: \(message)")
+            throw StorageError(rc & 0xFF == SQLITE_BUSY || rc & 0xFF == SQLITE_LOCKED ? .contended : .query, "SQLite: \(message)")
         }
     }
 
@@ -61,7 +62,11 @@ public final class SQLiteConnection: SQLConnection {
             if rc == SQLITE_DONE { break }
             guard rc == SQLITE_ROW else {
                 let message = String(cString: sqlite3_errmsg(db))
-                let code: StorageError.Code = (rc & 0xFF) == SQLITE_CONSTRAINT ? .constraint : .query
+                let code: StorageError.Code = switch rc & 0xFF {
+                case SQLITE_CONSTRAINT: .constraint
+                case SQLITE_BUSY, SQLITE_LOCKED: .contended
+                default: .query
+                }
                 throw StorageError(code, "SQLite: \(message)")
             }
             var values: [SQLValue] = []

@@ -2,7 +2,7 @@
 public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kinds of storage failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        enum Base: Hashable, Sendable { case connection, query, constraint, migration, corrupt, audit }
+        enum Base: Hashable, Sendable { case connection, query, constraint, migration, corrupt, audit, contended }
         let base: Base
         /// The store could not be opened or reached.
         public static let connection = Code(base: .connection)
@@ -14,6 +14,9 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let migration = Code(base: .migration)
         /// Stored data does not have the expected shape.
         public static let corrupt = Code(base: .corrupt)
+        /// Another transaction held what this one needed for too long (a lock timeout, a busy
+        /// database, a serialization failure); nothing was changed and a retry may succeed.
+        public static let contended = Code(base: .contended)
         /// The audit entry could not be written, so the change it records was rolled back.
         public static let audit = Code(base: .audit)
         public var description: String { String(describing: base) }

@@ -74,3 +74,30 @@ import Testing
         #expect(try store.once(requestID: id, recordID: record.id, nowMs: 5) { [9] }.repeated == false, "the reply with the key is gone")
     }
 }
+
+/// A writer that holds a lock too long (a frozen process) makes the others fail fast and retryably.
+@Suite struct ContentionTests {
+    @Test("a lock held past the timeout is contention, which the tier retries, not a failure", arguments: RecordStoreTests.backends)
+    func lockTimeout(backend: RecordStoreTests.Backend) async throws {
+        let (a, b): (any SQLConnection, any SQLConnection)
+        switch backend {
+        case .sqlite:
+            let path = try TestEnvironment.makeTemporaryDirectory("contention") + "/store.sqlite"
+            _ = try RecordStore(connection: SQLiteConnection(path: path))
+            (a, b) = (try SQLiteConnection(path: path), try SQLiteConnection(path: path))
+        case .postgres:
+            let url = try await TestEnvironment.makePostgresDatabase()
+            _ = try RecordStore(connection: PostgresConnection(url: url))
+            (a, b) = (try PostgresConnection(url: url), try PostgresConnection(url: url))
+        }
+        let id = Array(repeating: UInt8(1), count: 16)
+        try a.execute(a.dialect == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN")
+        try a.query("INSERT INTO request_replies (request_id, reply, at_ms) VALUES ($1, $2, $3)", [.blob(id), .blob([]), .int(0)])
+        #expect {
+            try b.transaction {
+                try b.query("INSERT INTO request_replies (request_id, reply, at_ms) VALUES ($1, $2, $3)", [.blob(id), .blob([]), .int(0)])
+            }
+        } throws: { ($0 as? StorageError)?.code == .contended }
+        try a.execute("ROLLBACK")
+    }
+}

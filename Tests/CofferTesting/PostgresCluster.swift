@@ -38,8 +38,13 @@ public final class PostgresCluster: @unchecked Sendable {
     /// Creates the primary and its synchronous standby, both running.
     public static func start() async throws -> PostgresCluster {
         let cluster = try PostgresCluster()
-        try await cluster.createPrimary()
-        try await cluster.createStandby()
+        do {
+            try await cluster.createPrimary()
+            try await cluster.createStandby()
+        } catch {
+            cluster.stop()
+            throw error
+        }
         return cluster
     }
 
