@@ -63,6 +63,16 @@ import Testing
 
         let refused = try await deployment.admin(["audit", "export", export])
         #expect(refused.status == 69, "an export never writes into a folder that holds one")
+        let missing = try await deployment.admin(["audit", "verify", deployment.directory + "/no-such-export", "--key", vkey])
+        #expect(missing.status == 66, "\(missing.stderr)")
+
+        // A client that pinned one checkpoint key refuses another, as it refuses a changed identity key.
+        let pinned = try #require(try FileManager.default.contentsOfDirectory(atPath: deployment.directory + "/client-alice/audit").first { $0.hasSuffix(".vkey") })
+        try Data("coffer/audit+00000000+AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n".utf8)
+            .write(to: URL(fileURLWithPath: deployment.directory + "/client-alice/audit/" + pinned))
+        let changed = try await deployment.coffer(["history", container, "--verify"], user: "alice")
+        #expect(changed.status == 77, "\(changed.stderr)")
+        #expect(changed.stderr.contains("THE AUDIT CHECKPOINT KEY HAS CHANGED"))
     }
 
     enum Tamper: String, CaseIterable, Sendable { case edit, delete, reorder, truncateAndReappend }
