@@ -45,7 +45,7 @@ struct DatabaseCommand: ParsableCommand {
     @Option(help: "A file to write the bound endpoint to once ready.")
     var readyFile: String?
 
-    @Option(help: ArgumentHelp("Answer health probes on HOST:PORT: GET /live and GET /ready (default: none).", valueName: "host:port"))
+    @Option(help: ArgumentHelp("Answer health probes on HOST:PORT: GET /live and GET /ready (default: none; port 0 picks one, written to the ready file).", valueName: "host:port"))
     var health: String?
 
     @Option(help: "Seconds SIGTERM waits for the request in progress before exiting anyway (default 10).")
@@ -102,7 +102,9 @@ struct DatabaseCommand: ParsableCommand {
                 probes = try HealthListener(host: String(endpoint[..<colon]), port: port) { tier.readiness() }
             }
             if let path = settings.string("ready-file", flag: readyFile) {
-                FileManager.default.createFile(atPath: path + ".tmp", contents: Data((tier.boundEndpoint + "\n").utf8))
+                // Line 1: the bound endpoint; line 2, with --health: the probe address (port 0 picks one).
+                let health = probes.map { "health=127.0.0.1:\($0.port)\n" } ?? ""
+                FileManager.default.createFile(atPath: path + ".tmp", contents: Data((tier.boundEndpoint + "\n" + health).utf8))
                 rename(path + ".tmp", path)
             }
             ShutdownSignal.wait()

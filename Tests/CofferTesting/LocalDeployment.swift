@@ -73,16 +73,17 @@ public final class LocalDeployment: @unchecked Sendable {
 
     /// Starts (or restarts) the database tier on `endpoint` and waits until it is ready.
     public func startDatabase(endpoint: String) async throws {
-        let healthPort = try TestEnvironment.freePort()
+        let (process, bound, healthPort) = try await launchDatabase(endpoint: endpoint, healthPort: 0)
+        (database, databaseEndpoint) = (process, bound)
         databaseHealthPorts.append(healthPort)
-        (database, databaseEndpoint) = try await launchDatabase(endpoint: endpoint, healthPort: healthPort)
     }
 
     /// Kills database process `index` (if it runs) and starts it again on its endpoint.
     public func restartDatabase(_ index: Int) async throws {
         databases[index].killAndReap()
-        let (process, _) = try await launchDatabase(endpoint: databaseEndpoints[index], healthPort: databaseHealthPorts[index])
+        let (process, _, healthPort) = try await launchDatabase(endpoint: databaseEndpoints[index], healthPort: 0)
         databases[index] = process
+        databaseHealthPorts[index] = healthPort
         if index == 0 { database = process }
     }
 
@@ -100,7 +101,8 @@ public final class LocalDeployment: @unchecked Sendable {
         }
     }
 
-    private func launchDatabase(endpoint: String, healthPort: Int) async throws -> (TestProcess, String) {
+    /// Starts a database process; returns it, its bound endpoint and its health-probe port.
+    private func launchDatabase(endpoint: String, healthPort: Int) async throws -> (TestProcess, String, Int) {
         let ready = directory + "/database.ready"
         unlink(ready)
         let database = try TestProcess(
@@ -110,7 +112,9 @@ public final class LocalDeployment: @unchecked Sendable {
              "--health", "127.0.0.1:\(healthPort)"],
             environment: ["PATH": "/usr/bin:/bin"], logDirectory: logs
         )
-        return (database, try await waitForFile(ready, process: database))
+        let lines = try await waitForFile(ready, process: database).split(separator: "\n")
+        let health = lines.first { $0.hasPrefix("health=") }.flatMap { Int($0.split(separator: ":").last ?? "") } ?? 0
+        return (database, String(lines.first ?? ""), health)
     }
 
     /// Starts one more transaction process of the same deployment on a free port; returns its
@@ -203,7 +207,9 @@ public final class LocalDeployment: @unchecked Sendable {
             if let text = try? String(contentsOfFile: path, encoding: .utf8), !text.isEmpty {
                 return text.trimmingCharacters(in: .whitespacesAndNewlines)
             }
-            guard process.isRunning else { throw TestError("a tier exited during start-up: \(process.standardError)") }
+            guard process.isRunning else {
+                throw TestError("a tier exited during start-up with status \(process.exitStatus.map(String.init) ?? "?"): \(process.standardError)")
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw TestError("a tier did not become ready within 15 s: \(process.standardError)")

@@ -9,7 +9,7 @@ public final class TestProcess: @unchecked Sendable {
     public let pid: Int32
     public let stdoutPath: String
     public let stderrPath: String
-    private var exitStatus: Int32?
+    public private(set) var exitStatus: Int32?
 
     /// Starts `executable` with `arguments`; `stdin` (if any) is written to its standard input.
     public init(_ executable: String, _ arguments: [String], environment: [String: String], stdin: [UInt8]? = nil, logDirectory: String) throws {
