@@ -96,7 +96,11 @@ import Testing
         let original = Data((0..<(24 << 20)).map { _ in UInt8.random(in: 0...255) })
         try original.write(to: URL(fileURLWithPath: file))
         let container = file + ".coffer", output = deployment.directory + "/out.bin"
+        let started = ContinuousClock.now
         #expect(try await deployment.coffer(["save", file], user: "rita").status == 0)
+        // Kill within the span an operation takes here, so that every kill lands mid-operation.
+        let span = (ContinuousClock.now - started).components
+        let spanMs = max(30, Int(span.seconds * 1000 + span.attoseconds / 1_000_000_000_000_000))
 
         var kills = 0
         for round in 0..<8 {
@@ -104,7 +108,7 @@ import Testing
             let arguments = round.isMultiple(of: 2) ? ["save", file, "--force"] : ["retrieve", container, "-o", output, "--force"]
             let process = try TestProcess(TestEnvironment.binary("coffer"), arguments, environment: deployment.clientEnvironment(user: "rita"),
                                           logDirectory: deployment.directory)
-            try await Task.sleep(for: .milliseconds(Int.random(in: 20...900)))
+            try await Task.sleep(for: .milliseconds(Int.random(in: 10...(spanMs * 8 / 10))))
             if process.isRunning { process.signal(SIGKILL); kills += 1 }
             _ = try await process.wait(timeout: .seconds(120))
 
