@@ -88,7 +88,7 @@ public struct TransactionTier: Sendable {
         // SIGTERM or SIGINT: readiness fails at once, the listener closes, requests in flight finish,
         // and the process exits within the drain timeout even if one does not.
         var group = ServiceGroupConfiguration(
-            services: [.init(service: app), .init(service: DrainWatcher(service: service, logger: logger))],
+            services: [.init(service: app), .init(service: DrainWatcher(service: service, logger: logger), successTerminationBehavior: .ignore)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         )
         group.maximumGracefulShutdownDuration = configuration.drainTimeout
