@@ -43,18 +43,8 @@ public struct AuditExporter: Sendable {
         action.detail = "audit export"
         action.source = operatorName
         action.timeUnixMs = Int64(Date().timeIntervalSince1970 * 1000)
-        // The CURVE handshake takes a moment after connecting: retry the first request briefly.
-        var attempt = 0
-        while true {
-            do {
-                _ = try await link.call(.appendAudit(action))
-                break
-            } catch DatabaseLinkError.unavailable(let why) where attempt < 50 {
-                attempt += 1
-                _ = why
-                try await Task.sleep(for: .milliseconds(100))
-            }
-        }
+        // The link retries while the CURVE handshake of a fresh connection completes.
+        _ = try await link.call(.appendAudit(action))
 
         var leaves: [[UInt8]] = []
         var next: Int64 = 0
