@@ -39,6 +39,18 @@ public struct AuditLeaf: Codable, Sendable, Equatable {
         self.clientID = clientID
     }
 
+    /// Lowercase hex, the form of ``recordID``.
+    public static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// The most bytes a leaf may have.
     public static let maxSize = 8 * 1024
 

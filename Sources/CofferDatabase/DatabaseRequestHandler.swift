@@ -59,7 +59,7 @@ public final class DatabaseRequestHandler {
             try WireProtocol.encode(try answer(request, body, store))
         }
         if repeated {
-            logger.info("answered a retried request from its stored reply", metadata: ["coffer.request_id": "\(request.requestID.map { String(format: "%02x", $0) }.joined())"])
+            logger.info("answered a retried request from its stored reply", metadata: ["coffer.request_id": "\(AuditLeaf.hex(Array(request.requestID)))"])
         }
         return reply
     }

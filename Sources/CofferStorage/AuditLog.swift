@@ -69,7 +69,7 @@ struct AuditLog {
         let index = try size()
         let leaf = try AuditLeaf(
             index: index, timeMs: event.timeMs, kind: event.kind, user: event.user,
-            recordID: event.recordID.map { $0.map { String(format: "%02x", $0) }.joined() }, fileName: event.fileName,
+            recordID: event.recordID.map(AuditLeaf.hex), fileName: event.fileName,
             detail: event.detail, source: event.source, clientID: event.clientID
         ).encoded()
         try db.query(

@@ -61,6 +61,7 @@ import Testing
         let bytes = try leaf.encoded()
         #expect(String(decoding: bytes, as: UTF8.self).hasPrefix("{\"clientID\":\"c\",\"detail\":\"\",\"fileName\":\"a/b.txt\",\"index\":3,"))
         #expect(try AuditLeaf(bytes: bytes) == leaf)
+        #expect(AuditLeaf.hex([0x00, 0x0f, 0xa5, 0xff]) == "000fa5ff")
         #expect(throws: NoteError.self) { try AuditLeaf(bytes: Array("{\"v\":2}".utf8)) }
         #expect(throws: NoteError.self) { try AuditLeaf(bytes: Array("not json".utf8)) }
     }
