@@ -258,7 +258,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CofferTransactionTests",
-            dependencies: ["CofferTransaction", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CofferTransaction", "CofferAudit", "CofferZMQ", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
