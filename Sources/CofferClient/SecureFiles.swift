@@ -72,12 +72,19 @@ public struct SecureFiles: Sendable {
         return SaveResult(input: input, output: output, recordID: answer.recordID, sha256: receipt.sha256, size: size, time: receipt.time)
     }
 
-    /// Reads the container header, asks the key service for the decode key, and opens `input` into `output`.
+    /// Reads the container header, asks the key service for the decode key, and opens `input` into
+    /// `output`, re-sealing it under the fresh key pair the key service offers in the same pass.
+    ///
+    /// Each chunk is decrypted once, written to `output`, hashed on another core and sealed into the
+    /// new container; the hash must match the receipt before either file is moved into place.
     public func retrieve(input: String, output: String?, force: Bool) async throws -> RetrieveResult {
         let file = try InputFile(path: input)
         var source = FileDescriptorSource(fd: file.fd)
         let (header, receipt) = try ReceiptCheck.read(from: &source, path: input)
         let target = output ?? Self.defaultRetrieveTarget(input: input, fileName: receipt.fileName)
+        if Self.isSameFile(target, input) {
+            throw ClientError(.usage, "the output \(target) is the container itself; choose another with -o")
+        }
         let out = try AtomicOutput(target: target, force: force)
 
         let answer = try await service.retrieve(
@@ -89,28 +96,53 @@ public struct SecureFiles: Sendable {
             throw ClientError(.software, "the key service sent a decode key this coffer cannot read")
         }
         note(recordID: receipt.recordID, index: answer.auditIndex, kind: "retrieve")
+
+        var resealProblem: String?
+        var resealer: Resealer?
+        if let offer = answer.reseal {
+            do {
+                resealer = try Resealer(container: input, old: receipt, offer: offer, user: user, caFile: service.caFile)
+            } catch let error as ClientError {
+                resealProblem = error.message
+            }
+        } else {
+            resealProblem = "the key service offered no re-seal; the container keeps its current key"
+        }
+
         var sink = FileDescriptorSink(fd: out.fd)
+        let hasher = ParallelHasher()
         let bar = ProgressBar(label: "opening", total: receipt.size, enabled: showProgress)
-        let opened: (sha256: SHA256Digest, size: Int64)
+        let size: Int64
         do {
             let fileKey = try header.unwrapFileKey(decodeKey: decodeKey)
-            opened = try ContainerStream.open(from: &source, to: &sink, header: header, fileKey: fileKey, progress: bar.update)
+            size = try ContainerStream.open(from: &source, header: header, fileKey: fileKey, progress: bar.update) { plaintext, isLast in
+                hasher.update(plaintext)
+                try sink.write(Array(plaintext))
+                guard resealer != nil else { return }
+                do {
+                    try resealer!.append(plaintext, isLast: isLast)
+                } catch {
+                    // The retrieve goes on; the container keeps its current key.
+                    resealProblem = "writing the re-sealed container failed (\(error)); the container keeps its current key"
+                    resealer = nil
+                }
+            }
         } catch let error as ContainerError {
             bar.finish()
             throw ClientError(error.code == .io ? .ioError : .dataError, "\(input): \(error.message); nothing was written")
         }
         bar.finish()
-        guard Hex.encode(opened.sha256) == receipt.sha256, opened.size == receipt.size else {
+        guard Hex.encode(hasher.finalize().sha256) == receipt.sha256, size == receipt.size else {
             throw ClientError(.dataError, "\(input): the opened file does not match the SHA-256 in its receipt; nothing was written")
         }
         try out.commit(force: force)
-        var result = RetrieveResult(input: input, output: target, recordID: receipt.recordID, sha256: receipt.sha256, size: opened.size, resealed: false)
-        guard let offer = answer.reseal else {
-            result.resealProblem = "the key service offered no re-seal; the container keeps its current key"
+        var result = RetrieveResult(input: input, output: target, recordID: receipt.recordID, sha256: receipt.sha256, size: size, resealed: false)
+        guard let resealer else {
+            result.resealProblem = resealProblem
             return result
         }
         do {
-            try await reseal(container: input, plaintext: target, old: receipt, offer: offer)
+            try await resealer.finish(service: service, session: session)
             result.resealed = true
         } catch let error as ClientError {
             result.resealProblem = error.message
@@ -128,40 +160,12 @@ public struct SecureFiles: Sendable {
         }
     }
 
-    /// Re-seals `container` under the offered key pair from the verified `plaintext`, replaces it
-    /// atomically, then confirms so that the key service destroys the old decode key. A crash at any
-    /// point leaves a container that opens: the old one (its key is still current) or the new one
-    /// (presenting its receipt confirms the re-seal).
-    func reseal(container: String, plaintext: String, old: Receipt, offer: ResealOffer) async throws {
-        let next = offer.receipt
-        guard next.recordID == old.recordID, next.fileName == old.fileName, next.sha256 == old.sha256, next.size == old.size,
-              next.owner == user
-        else {
-            throw ClientError(.software, "the key service's re-seal receipt does not match the record; the container was not re-sealed")
-        }
-        let file = try InputFile(path: plaintext)
-        let out = try AtomicOutput(target: container, force: true)
-        try seal(file, into: out, receipt: next, encodeKey: offer.encodeKey, label: "re-sealing",
-                 changed: "\(plaintext) changed before the container was re-sealed; the container keeps its current key")
-        FaultInjection.point("before-reseal-replace")
-        try out.commit(force: true)
-        FaultInjection.point("before-reseal-confirm")
-        _ = try await service.confirmReseal(RecordRequest(recordID: next.recordID, token: next.token), session: session)
-    }
-
     /// Seals `file` into `out` under the key service's `encodeKey`, with `receipt` in the header, after
-    /// checking that the receipt names that key and verifies against the CA. Fails with `changed`
-    /// when the file's content is not what the receipt says.
+    /// checking that the receipt names that key and verifies against the CA. The file is hashed again
+    /// on another core while it is sealed; fails with `changed` when its content is not what the
+    /// receipt says.
     private func seal(_ file: InputFile, into out: AtomicOutput, receipt: Receipt, encodeKey: String, label: String, changed: String) throws {
-        guard let recordID = RecordID.bytes(receipt.recordID),
-              let keyBytes = Data(base64Encoded: encodeKey),
-              let key = try? P256.KeyAgreement.PublicKey(x963Representation: keyBytes),
-              receipt.encodeKeyID == Hex.encode(ContainerHeader.keyID(of: key))
-        else {
-            throw ClientError(.software, "the key service's receipt does not name the encode key it sent; nothing was written")
-        }
-        _ = try ReceiptCheck.verify(receipt, caFile: service.caFile)
-        let (header, fileKey) = try ContainerHeader.seal(recordID: recordID, encodeKey: key, receipt: try receipt.encoded())
+        let (header, fileKey) = try Self.sealingHeader(receipt: receipt, encodeKey: encodeKey, caFile: service.caFile)
         var source = HashingSource(FileDescriptorSource(fd: file.fd))
         var sink = FileDescriptorSink(fd: out.fd)
         let bar = ProgressBar(label: label, total: receipt.size, enabled: showProgress)
@@ -171,9 +175,31 @@ public struct SecureFiles: Sendable {
         } catch let error as ContainerError {
             throw ClientError(.ioError, "\(label) failed: \(error.message); nothing was written")
         }
-        guard Hex.encode(source.hasher.finalize()) == receipt.sha256, source.count == receipt.size else {
+        let hashed = source.hasher.finalize()
+        guard Hex.encode(hashed.sha256) == receipt.sha256, hashed.count == receipt.size else {
             throw ClientError(.ioError, changed)
         }
+    }
+
+    /// A new container header for `receipt` under the key service's `encodeKey`, once the receipt
+    /// names that key and verifies against the CA.
+    static func sealingHeader(receipt: Receipt, encodeKey: String, caFile: String) throws -> (ContainerHeader, SymmetricKey) {
+        guard let recordID = RecordID.bytes(receipt.recordID),
+              let keyBytes = Data(base64Encoded: encodeKey),
+              let key = try? P256.KeyAgreement.PublicKey(x963Representation: keyBytes),
+              receipt.encodeKeyID == Hex.encode(ContainerHeader.keyID(of: key))
+        else {
+            throw ClientError(.software, "the key service's receipt does not name the encode key it sent; nothing was written")
+        }
+        _ = try ReceiptCheck.verify(receipt, caFile: caFile)
+        return try ContainerHeader.seal(recordID: recordID, encodeKey: key, receipt: try receipt.encoded())
+    }
+
+    /// Whether two paths name the same existing file.
+    static func isSameFile(_ a: String, _ b: String) -> Bool {
+        var first = stat(), second = stat()
+        guard stat(a, &first) == 0, stat(b, &second) == 0 else { return false }
+        return first.st_dev == second.st_dev && first.st_ino == second.st_ino
     }
 
     /// Destroys the decode keys of a container's record.
@@ -193,16 +219,20 @@ public struct SecureFiles: Sendable {
         return URL(fileURLWithPath: input).deletingLastPathComponent().appendingPathComponent(fileName).path
     }
 
+    /// Hashes `file` on another core while this one reads it.
     private func hash(_ file: InputFile, label: String) throws -> ([UInt8], Int64) {
         var source = HashingSource(FileDescriptorSource(fd: file.fd))
         let bar = ProgressBar(label: label, total: file.size, enabled: showProgress)
         defer { bar.finish() }
+        var read: Int64 = 0
         while true {
-            let chunk = try source.read(upTo: 1 << 20)
+            let chunk = try source.read(upTo: 1 << 18)
             if chunk.isEmpty { break }
-            bar.update(source.count)
+            read += Int64(chunk.count)
+            bar.update(read)
         }
-        return (Array(source.hasher.finalize()), source.count)
+        let hashed = source.hasher.finalize()
+        return (Array(hashed.sha256), hashed.count)
     }
 }
 
@@ -228,18 +258,16 @@ final class InputFile {
     deinit { close(fd) }
 }
 
-/// A source that hashes and counts what passes through it.
+/// A source that hands what passes through it to a ``ParallelHasher``.
 struct HashingSource<Base: ByteSource>: ByteSource {
     var base: Base
-    var hasher = SHA256()
-    var count: Int64 = 0
+    let hasher = ParallelHasher()
 
     init(_ base: Base) { self.base = base }
 
     mutating func read(upTo count: Int) throws -> [UInt8] {
         let bytes = try base.read(upTo: count)
-        hasher.update(data: bytes)
-        self.count += Int64(bytes.count)
+        if !bytes.isEmpty { hasher.update(bytes) }
         return bytes
     }
 }

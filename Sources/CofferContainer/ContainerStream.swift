@@ -1,5 +1,5 @@
 public import Crypto
-import Foundation
+public import Foundation
 
 /// Streams plaintext into a container and back, one chunk in memory at a time.
 public enum ContainerStream {
@@ -17,15 +17,14 @@ public enum ContainerStream {
         fileKey: SymmetricKey,
         progress: Progress? = nil
     ) throws -> Int64 {
-        try sink.write(header.serialized)
-        var cipher = ChunkCipher(header: header, fileKey: fileKey)
+        var writer = try ContainerWriter(header: header, fileKey: fileKey, to: &sink)
         var current = try source.read(upTo: ContainerFormat.chunkSize)
         var total: Int64 = 0
         while true {
             // A full chunk is the last one only when nothing follows it.
             let next = current.count == ContainerFormat.chunkSize ? try source.read(upTo: ContainerFormat.chunkSize) : []
             let isLast = next.isEmpty
-            try sink.write(Array(cipher.seal(current, isLast: isLast)))
+            try writer.append(current, isLast: isLast, to: &sink)
             total += Int64(current.count)
             progress?(total)
             if isLast { return total }
@@ -41,7 +40,42 @@ public enum ContainerStream {
         return try ContainerHeader.parse(fixed + rest).header
     }
 
-    /// Opens the payload that follows an already read and authenticated header.
+    /// Opens the payload that follows an already read and authenticated header, handing each chunk
+    /// of plaintext to `chunk` as it authenticates, with whether it is the last one.
+    ///
+    /// Chunk boundaries are those of the container: every chunk but the last holds exactly
+    /// ``ContainerFormat/chunkSize`` bytes, so the chunks can be sealed straight into another
+    /// container. On any error the caller must discard what it was given.
+    ///
+    /// - Returns: The number of plaintext bytes.
+    @discardableResult
+    public static func open(
+        from source: inout some ByteSource,
+        header: ContainerHeader,
+        fileKey: SymmetricKey,
+        progress: Progress? = nil,
+        chunk: (_ plaintext: Data, _ isLast: Bool) throws -> Void
+    ) throws -> Int64 {
+        let sealedChunk = ContainerFormat.chunkSize + ContainerFormat.tagSize
+        var cipher = ChunkCipher(header: header, fileKey: fileKey)
+        var total: Int64 = 0
+        var buffer = try source.read(upTo: sealedChunk + 1)
+        if buffer.isEmpty {
+            throw ContainerError(.truncated, "the container is truncated: it has no payload")
+        }
+        while true {
+            let isLast = buffer.count <= sealedChunk
+            let plaintext = try cipher.open(isLast ? buffer[...] : buffer[0..<sealedChunk], isLast: isLast)
+            try chunk(plaintext, isLast)
+            total += Int64(plaintext.count)
+            progress?(total)
+            if isLast { return total }
+            buffer = Array(buffer[sealedChunk...]) + (try source.read(upTo: sealedChunk))
+        }
+    }
+
+    /// Opens the payload that follows an already read and authenticated header into `sink`,
+    /// hashing the plaintext on another thread.
     ///
     /// Plaintext goes to `sink` as each chunk authenticates; on any error the caller must discard
     /// what was written.
@@ -54,29 +88,11 @@ public enum ContainerStream {
         fileKey: SymmetricKey,
         progress: Progress? = nil
     ) throws -> (sha256: SHA256Digest, size: Int64) {
-        let sealedChunk = ContainerFormat.chunkSize + ContainerFormat.tagSize
-        var cipher = ChunkCipher(header: header, fileKey: fileKey)
-        var hasher = SHA256()
-        var total: Int64 = 0
-        var buffer = try source.read(upTo: sealedChunk + 1)
-        if buffer.isEmpty {
-            throw ContainerError(.truncated, "the container is truncated: it has no payload")
-        }
-        while true {
-            if buffer.count <= sealedChunk {
-                let plaintext = try cipher.open(buffer, isLast: true)
-                hasher.update(data: plaintext)
-                try sink.write(Array(plaintext))
-                total += Int64(plaintext.count)
-                progress?(total)
-                return (hasher.finalize(), total)
-            }
-            let plaintext = try cipher.open(buffer[0..<sealedChunk], isLast: false)
-            hasher.update(data: plaintext)
+        let hasher = ParallelHasher()
+        let size = try open(from: &source, header: header, fileKey: fileKey, progress: progress) { plaintext, _ in
+            hasher.update(plaintext)
             try sink.write(Array(plaintext))
-            total += Int64(plaintext.count)
-            progress?(total)
-            buffer = Array(buffer[sealedChunk...]) + (try source.read(upTo: sealedChunk))
         }
+        return (hasher.finalize().sha256, size)
     }
 }

@@ -42,6 +42,20 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: file + ".3")) == Data("the plan, version 1".utf8))
     }
 
+    @Test("retrieving onto the container itself is refused before anything is asked, and the container is untouched")
+    func outputIsTheContainer() async throws {
+        let (deployment, file) = try await Self.prepare("quinn")
+        defer { deployment.terminate() }
+        let container = file + ".coffer"
+        let before = try Data(contentsOf: URL(fileURLWithPath: container))
+        let refused = try await deployment.coffer(["retrieve", container, "-o", container, "--force"], user: "quinn")
+        #expect(refused.status == 64, "\(refused.stderr)")
+        #expect(refused.stderr.contains("is the container itself"), "\(refused.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: container)) == before)
+        let opened = try await deployment.coffer(["retrieve", container, "-o", file + ".1"], user: "quinn")
+        #expect(opened.status == 0, "\(opened.stderr)")
+    }
+
     @Test("killed after receiving the new key but before replacing the container: the container still opens",
           arguments: ["before-reseal-replace", "before-reseal-confirm"])
     func crashDuringReseal(point: String) async throws {

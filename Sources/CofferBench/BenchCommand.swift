@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import NIOCore
+import NIOSSL
+
+/// `coffer-bench`: load for `bench/run`. Prints one JSON object per measurement on standard output.
+@main
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coffer-bench",
+        abstract: "Measure a running Coffer transaction tier (used by bench/run).",
+        subcommands: [Load.self, Connections.self]
+    )
+}
+
+/// Where the service is and how to trust it.
+struct ServiceOptions: ParsableArguments {
+    @Option(help: "The transaction tier, HOST:PORT.")
+    var server: String
+    @Option(help: "The deployment's CA certificate (PEM).")
+    var ca: String
+
+    func endpoint() throws -> (host: String, port: Int, ssl: NIOSSLContext) {
+        guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]) else {
+            throw ValidationError("--server must be HOST:PORT")
+        }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
+        return (String(server[..<colon]), port, try NIOSSLContext(configuration: tls))
+    }
+
+    /// Registers and logs in `count` fresh users.
+    func accounts(_ count: Int, host: String, port: Int, ssl: NIOSSLContext) async throws -> [BenchAccount] {
+        let prefix = "bench-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        let channel = try await KeepAliveConnection.connect(host: host, port: port, sslContext: ssl)
+        return try await channel.executeThenClose { inbound, outbound in
+            var connection = KeepAliveConnection(inbound: inbound, outbound: outbound, host: server)
+            var made: [BenchAccount] = []
+            for index in 0..<count {
+                made.append(try await BenchAccount.create(user: "\(prefix)-\(index)", password: "bench password \(prefix)", over: &connection))
+            }
+            return made
+        }
+    }
+}
+
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    FileHandle.standardOutput.write(try encoder.encode(value) + Data("\n".utf8))
+}
+
+struct Load: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Complete saves or retrieves back to back from concurrent keep-alive clients; latency percentiles from an HdrHistogram."
+    )
+    @OptionGroup var service: ServiceOptions
+    @Option(help: "save or retrieve.")
+    var operation: String = "save"
+    @Option(help: "Concurrent clients, one level after another, comma-separated.")
+    var clients: String = "1,16,64,256"
+    @Option(help: "Seconds measured at each level.")
+    var seconds: Double = 10
+    @Option(help: "Seconds run before measuring at each level.")
+    var warmup: Double = 2
+    @Option(help: "How many users the clients are spread over.")
+    var users: Int = 4
+
+    func run() async throws {
+        guard let operation = LoadRun.Operation(rawValue: operation) else { throw ValidationError("--operation must be save or retrieve") }
+        let levels = clients.split(separator: ",").compactMap { Int($0) }
+        guard !levels.isEmpty, levels.allSatisfy({ $0 > 0 }), seconds > 0, warmup >= 0, users > 0 else {
+            throw ValidationError("--clients, --seconds and --users must be positive")
+        }
+        let (host, port, ssl) = try service.endpoint()
+        let accounts = try await service.accounts(users, host: host, port: port, ssl: ssl)
+        for level in levels {
+            let run = LoadRun(
+                host: host, port: port, sslContext: ssl, accounts: accounts, operation: operation, clients: level,
+                warmup: .milliseconds(Int(warmup * 1000)), duration: .milliseconds(Int(seconds * 1000))
+            )
+            try printJSON(try await run.run())
+        }
+    }
+}
+
+struct Connections: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Hold many idle TLS connections to one transaction process; its memory per connection, and saves meanwhile."
+    )
+    @OptionGroup var service: ServiceOptions
+    @Option(help: "How many connections to hold.")
+    var count: Int = 10_000
+    @Option(help: "The transaction process's pid, to read its resident memory.")
+    var pid: Int32
+    @Option(help: "Saves to time while the connections are held.")
+    var saves: Int = 20
+
+    func run() async throws {
+        let (host, port, ssl) = try service.endpoint()
+        let account = try await service.accounts(1, host: host, port: port, ssl: ssl)[0]
+        let result = try await IdleConnections(
+            host: host, port: port, sslContext: ssl, account: account, count: count, serverPID: pid, saves: saves
+        ).run()
+        try printJSON(result)
+    }
+}

@@ -1,0 +1,44 @@
+import CofferAPI
+import CofferContainer
+import Foundation
+
+/// Writes the re-sealed copy of a container while it is being opened, then moves it into place and
+/// confirms, so that the key service destroys the old decode key.
+///
+/// A crash at any point leaves a container that opens: the old one (its key is still current) or
+/// the new one (presenting its receipt confirms the re-seal).
+struct Resealer {
+    private let output: AtomicOutput
+    private var sink: FileDescriptorSink
+    private var writer: ContainerWriter
+    private let receipt: Receipt
+
+    /// Checks the offer against the record being opened and starts the new container beside `container`.
+    init(container: String, old: Receipt, offer: ResealOffer, user: String, caFile: String) throws {
+        let next = offer.receipt
+        guard next.recordID == old.recordID, next.fileName == old.fileName, next.sha256 == old.sha256, next.size == old.size,
+              next.owner == user
+        else {
+            throw ClientError(.software, "the key service's re-seal receipt does not match the record; the container was not re-sealed")
+        }
+        let (header, fileKey) = try SecureFiles.sealingHeader(receipt: next, encodeKey: offer.encodeKey, caFile: caFile)
+        output = try AtomicOutput(target: container, force: true)
+        sink = FileDescriptorSink(fd: output.fd)
+        writer = try ContainerWriter(header: header, fileKey: fileKey, to: &sink)
+        receipt = next
+    }
+
+    /// Seals the next chunk of the opened plaintext into the new container.
+    mutating func append(_ plaintext: Data, isLast: Bool) throws {
+        try writer.append(plaintext, isLast: isLast, to: &sink)
+    }
+
+    /// Replaces the container with the new one and confirms the re-seal to the key service. Call
+    /// only once the opened plaintext has matched its receipt.
+    func finish(service: KeyServiceClient, session: SessionCredentials) async throws {
+        FaultInjection.point("before-reseal-replace")
+        try output.commit(force: true)
+        FaultInjection.point("before-reseal-confirm")
+        _ = try await service.confirmReseal(RecordRequest(recordID: receipt.recordID, token: receipt.token), session: session)
+    }
+}

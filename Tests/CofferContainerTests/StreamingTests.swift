@@ -1,0 +1,52 @@
+import CofferContainer
+import Crypto
+import Foundation
+import Testing
+
+/// The one-pass pieces the client uses: hashing on another thread, and re-sealing while opening.
+@Suite struct StreamingTests {
+    @Test("the parallel hasher gives SHA-256 of everything it was given, in order, whatever the block sizes")
+    func parallelHasherMatchesSHA256() {
+        let bytes = randomBytes(1_000_003)
+        let hasher = ParallelHasher(depth: 2)
+        var offset = 0
+        var step = 1
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + step)
+            if step % 2 == 0 { hasher.update(Array(bytes[offset..<end])) } else { hasher.update(Data(bytes[offset..<end])) }
+            offset = end
+            step = step * 3 + 1
+        }
+        let (digest, count) = hasher.finalize()
+        #expect(Array(digest) == Array(SHA256.hash(data: bytes)))
+        #expect(count == Int64(bytes.count))
+        #expect(Array(ParallelHasher().finalize().sha256) == Array(SHA256.hash(data: [UInt8]())))
+    }
+
+    @Test("chunks opened from one container seal straight into another that opens to the same bytes",
+          arguments: [0, 1, 65_536, 65_537, 200_000])
+    func resealWhileOpening(size: Int) throws {
+        let plaintext = randomBytes(size)
+        let (container, oldKey) = try makeContainer(plaintext)
+        var source = MemorySource(container)
+        let header = try ContainerStream.readHeader(from: &source)
+        let fileKey = try header.unwrapFileKey(decodeKey: oldKey)
+
+        let newKey = P256.KeyAgreement.PrivateKey()
+        let (newHeader, newFileKey) = try ContainerHeader.seal(recordID: header.recordID, encodeKey: newKey.publicKey, receipt: Array("next".utf8))
+        var resealed = MemorySink()
+        var writer = try ContainerWriter(header: newHeader, fileKey: newFileKey, to: &resealed)
+        var opened: [UInt8] = []
+        var lastFlags: [Bool] = []
+        let total = try ContainerStream.open(from: &source, header: header, fileKey: fileKey) { chunk, isLast in
+            opened += chunk
+            lastFlags.append(isLast)
+            try writer.append(chunk, isLast: isLast, to: &resealed)
+        }
+        #expect(total == Int64(size))
+        #expect(opened == plaintext)
+        #expect(lastFlags.filter { $0 }.count == 1 && lastFlags.last == true)
+        #expect(try openContainer(resealed.bytes, newKey) == plaintext)
+        #expect(throws: ContainerError.self) { try openContainer(resealed.bytes, oldKey) }
+    }
+}
