@@ -15,27 +15,35 @@ struct BenchCommand: AsyncParsableCommand {
 
 /// Where the service is and how to trust it.
 struct ServiceOptions: ParsableArguments {
-    @Option(help: "The transaction tier, HOST:PORT.")
+    @Option(help: "The transaction tier, HOST:PORT; several, comma-separated, share the clients round-robin.")
     var server: String
     @Option(help: "The deployment's CA certificate (PEM).")
     var ca: String
 
-    func endpoint() throws -> (host: String, port: Int, ssl: NIOSSLContext) {
-        guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]) else {
-            throw ValidationError("--server must be HOST:PORT")
+    /// The transaction processes, in order.
+    func endpoints() throws -> [Endpoint] {
+        try server.split(separator: ",").map { item in
+            guard let colon = item.lastIndex(of: ":"), let port = Int(item[item.index(after: colon)...]) else {
+                throw ValidationError("--server must be HOST:PORT[,HOST:PORT…]")
+            }
+            return Endpoint(host: String(item[..<colon]), port: port)
         }
+    }
+
+    /// TLS trusting the deployment's CA.
+    func sslContext() throws -> NIOSSLContext {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
-        return (String(server[..<colon]), port, try NIOSSLContext(configuration: tls))
+        return try NIOSSLContext(configuration: tls)
     }
 
     /// Registers and logs in `count` fresh users.
-    func accounts(_ count: Int, host: String, port: Int, ssl: NIOSSLContext) async throws -> [BenchAccount] {
+    func accounts(_ count: Int, at endpoint: Endpoint, ssl: NIOSSLContext) async throws -> [BenchAccount] {
         let prefix = "bench-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
-        let channel = try await KeepAliveConnection.connect(host: host, port: port, sslContext: ssl)
+        let channel = try await KeepAliveConnection.connect(host: endpoint.host, port: endpoint.port, sslContext: ssl)
         return try await channel.executeThenClose { inbound, outbound in
-            var connection = KeepAliveConnection(inbound: inbound, outbound: outbound, host: server)
+            var connection = KeepAliveConnection(inbound: inbound, outbound: outbound, host: endpoint.description)
             var made: [BenchAccount] = []
             for index in 0..<count {
                 made.append(try await BenchAccount.create(user: "\(prefix)-\(index)", password: "bench password \(prefix)", over: &connection))
@@ -43,6 +51,13 @@ struct ServiceOptions: ParsableArguments {
             return made
         }
     }
+}
+
+/// One transaction process's address.
+struct Endpoint: Sendable, CustomStringConvertible {
+    let host: String
+    let port: Int
+    var description: String { "\(host):\(port)" }
 }
 
 func printJSON(_ value: some Encodable) throws {
@@ -73,11 +88,12 @@ struct Load: AsyncParsableCommand {
         guard !levels.isEmpty, levels.allSatisfy({ $0 > 0 }), seconds > 0, warmup >= 0, users > 0 else {
             throw ValidationError("--clients, --seconds and --users must be positive")
         }
-        let (host, port, ssl) = try service.endpoint()
-        let accounts = try await service.accounts(users, host: host, port: port, ssl: ssl)
+        let endpoints = try service.endpoints()
+        let ssl = try service.sslContext()
+        let accounts = try await service.accounts(users, at: endpoints[0], ssl: ssl)
         for level in levels {
             let run = LoadRun(
-                host: host, port: port, sslContext: ssl, accounts: accounts, operation: operation, clients: level,
+                endpoints: endpoints, sslContext: ssl, accounts: accounts, operation: operation, clients: level,
                 warmup: .milliseconds(Int(warmup * 1000)), duration: .milliseconds(Int(seconds * 1000))
             )
             try printJSON(try await run.run())
@@ -98,10 +114,11 @@ struct Connections: AsyncParsableCommand {
     var saves: Int = 20
 
     func run() async throws {
-        let (host, port, ssl) = try service.endpoint()
-        let account = try await service.accounts(1, host: host, port: port, ssl: ssl)[0]
+        let endpoint = try service.endpoints()[0]
+        let ssl = try service.sslContext()
+        let account = try await service.accounts(1, at: endpoint, ssl: ssl)[0]
         let result = try await IdleConnections(
-            host: host, port: port, sslContext: ssl, account: account, count: count, serverPID: pid, saves: saves
+            host: endpoint.host, port: endpoint.port, sslContext: ssl, account: account, count: count, serverPID: pid, saves: saves
         ).run()
         try printJSON(result)
     }

@@ -31,8 +31,8 @@ struct LoadRun {
         case save, retrieve
     }
 
-    let host: String
-    let port: Int
+    /// The transaction processes; client *i* uses endpoint *i* mod their count.
+    let endpoints: [Endpoint]
     let sslContext: NIOSSLContext
     let accounts: [BenchAccount]
     let operation: Operation
@@ -74,10 +74,11 @@ struct LoadRun {
     }
 
     private func runClient(index: Int, barrier: Barrier) async throws -> ClientTally {
-        let channel = try await KeepAliveConnection.connect(host: host, port: port, sslContext: sslContext)
+        let endpoint = endpoints[index % endpoints.count]
+        let channel = try await KeepAliveConnection.connect(host: endpoint.host, port: endpoint.port, sslContext: sslContext)
         let account = accounts[index % accounts.count]
         return try await channel.executeThenClose { inbound, outbound in
-            var connection = KeepAliveConnection(inbound: inbound, outbound: outbound, host: "\(host):\(port)")
+            var connection = KeepAliveConnection(inbound: inbound, outbound: outbound, host: endpoint.description)
             var record: (id: String, fileName: String, token: String)?
             if operation == .retrieve {
                 let saved: SaveResponse = try await account.call("/v1/save", body: Self.saveRequest(index: index, serial: -1), over: &connection)

@@ -26,33 +26,73 @@ public final class DatabaseRequestHandler {
 
     /// Decodes, answers and encodes one request; `nil` when the bytes are not a request at all.
     public func handle(_ bytes: [UInt8]) -> [UInt8]? {
-        let request: WireRequest
-        do {
-            request = try WireProtocol.decode(WireRequest.self, from: bytes)
-        } catch {
-            logger.warning("dropped an undecodable tier request", metadata: ["coffer.bytes": "\(bytes.count)"])
-            return nil
+        handleBatch([bytes])[0]
+    }
+
+    /// Decodes, answers and encodes waiting requests, one reply for each (`nil` for bytes that are
+    /// not a request at all).
+    ///
+    /// Several requests run in one transaction, each in its own savepoint, and commit together:
+    /// one durable commit for the batch (group commit). No reply is given before that commit; if it
+    /// fails, every request of the batch is answered `UNAVAILABLE` and nothing of it was stored, so
+    /// the transaction tier's retry runs it again.
+    public func handleBatch(_ batch: [[UInt8]]) -> [[UInt8]?] {
+        var requests: [WireRequest?] = []
+        for bytes in batch {
+            do {
+                requests.append(try WireProtocol.decode(WireRequest.self, from: bytes))
+            } catch {
+                logger.warning("dropped an undecodable tier request", metadata: ["coffer.bytes": "\(bytes.count)"])
+                requests.append(nil)
+            }
         }
+        let valid = requests.compactMap { $0 }
+        guard !valid.isEmpty else { return requests.map { _ in nil } }
+        let answered: [[UInt8]]
         do {
-            return try respond(request)
+            let store = try currentStore()
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            try forgetOldReplies(store, now: now)
+            if valid.count == 1 {
+                answered = [try respondOrFail(valid[0], store, now: now)]
+            } else {
+                answered = try store.transaction {
+                    try valid.map { try respondOrFail($0, store, now: now, inBatch: true) }
+                }
+            }
         } catch {
-            return try? WireProtocol.encode(failure(request, error))
+            answered = valid.map { (try? WireProtocol.encode(failure($0, error))) ?? [] }
+        }
+        var replies = answered.makeIterator()
+        return requests.map { request in request == nil ? nil : replies.next() }
+    }
+
+    /// One request's reply: its answer, or the error answer for a failure that touched only this
+    /// request. A lost connection is rethrown, since it ends the whole batch.
+    private func respondOrFail(_ request: WireRequest, _ store: RecordStore, now: Int64, inBatch: Bool = false) throws -> [UInt8] {
+        do {
+            return try respond(request, store: store, now: now, inBatch: inBatch)
+        } catch let error as StorageError where error.code == .connection && inBatch {
+            throw error
+        } catch {
+            return try WireProtocol.encode(failure(request, error))
         }
     }
 
     /// Answers one decoded request, encoded. A request that changes anything runs at most once per
     /// request id: a retry gets the reply stored with the first run's effect.
-    func respond(_ request: WireRequest) throws -> [UInt8] {
+    ///
+    /// In a batch, a request that changes nothing runs in a savepoint of its own too, so that its
+    /// failure cannot abort the batch's transaction.
+    func respond(_ request: WireRequest, store: RecordStore, now: Int64, inBatch: Bool = false) throws -> [UInt8] {
         guard request.protocolVersion == WireProtocol.version else {
             return try WireProtocol.encode(WireProtocol.error(to: request, .unsupportedVersion, "tier protocol version \(request.protocolVersion) is not supported; this database tier speaks \(WireProtocol.version)"))
         }
         guard request.requestID.count == WireProtocol.requestIDSize, let body = request.body else {
             return try WireProtocol.encode(WireProtocol.error(to: request, .badRequest, "a request needs a 16-byte request id and a body"))
         }
-        let store = try currentStore()
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
-        try forgetOldReplies(store, now: now)
         guard let carried = Self.changes(body) else {
+            if inBatch { return try store.transaction { try WireProtocol.encode(try answer(request, body, store)) } }
             return try WireProtocol.encode(try answer(request, body, store))
         }
         let (reply, repeated) = try store.once(requestID: Array(request.requestID), recordID: carried.recordID, nowMs: now) {
@@ -98,12 +138,13 @@ public final class DatabaseRequestHandler {
         }
     }
 
-    /// Stored replies (like nonces) are kept for `nonceRetentionMs`, far beyond any retry budget;
-    /// older ones are swept once a minute.
+    /// Stored replies and nonces are kept for `nonceRetentionMs`, far beyond any retry budget and
+    /// twice the clock skew the transaction tier accepts; older ones are swept once a minute.
     private func forgetOldReplies(_ store: RecordStore, now: Int64) throws {
         guard now - lastForget > 60_000 else { return }
         lastForget = now
         try store.forgetReplies(olderThanMs: now - Self.nonceRetentionMs)
+        try store.forgetNonces(olderThanMs: now - Self.nonceRetentionMs)
     }
 
     private func currentStore() throws -> RecordStore {

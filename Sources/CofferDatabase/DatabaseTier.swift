@@ -33,6 +33,7 @@ public final class DatabaseTier: Sendable {
         self.context = try ZMQContext()
         var serverConfiguration = RequestServer.Configuration(endpoint: configuration.endpoint, keys: keys, allowedClientKeys: allowed)
         serverConfiguration.maxMessageSize = WireProtocol.maxMessageSize
+        serverConfiguration.maxBatch = configuration.maxBatch
         self.server = RequestServer(configuration: serverConfiguration, context: context, logger: logger)
     }
 
@@ -50,12 +51,13 @@ public final class DatabaseTier: Sendable {
         }
         let handler = try DatabaseRequestHandler(logger: logger, openStore: openStore)
         let box = HandlerBox(handler)
-        try server.start { bytes in box.handler.handle(bytes) }
+        try server.start(batchHandler: { batch in box.handler.handleBatch(batch) })
         try checkUnknownKeyIsRefused()
         logger.info("database tier ready", metadata: [
             "coffer.endpoint": "\(server.boundEndpoint)",
             "coffer.store": "\(configuration.usesPostgres ? "postgresql" : "sqlite")",
             "coffer.schema_version": "\(Migrations.latestVersion)",
+            "coffer.batch": "\(configuration.maxBatch)",
         ])
     }
 

@@ -11,6 +11,9 @@ public struct DatabaseTierConfiguration: Sendable {
 
     /// Where to answer health probes (`HOST:PORT`, `GET /live` and `GET /ready`); none when `nil`.
     public var healthEndpoint: String?
+    /// The most waiting requests answered in one transaction with one durable commit (group commit).
+    /// 1 commits each request on its own.
+    public var maxBatch: Int = 32
     /// How long a SIGTERM may wait for the request in progress before the process exits anyway.
     public var drainTimeout: Duration = .seconds(10)
 

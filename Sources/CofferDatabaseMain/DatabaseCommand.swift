@@ -15,7 +15,7 @@ struct DatabaseCommand: ParsableCommand {
             list, and stores to an embedded SQLite file (default) or PostgreSQL (a postgresql:// URL).
             Settings come from --config FILE (key = value lines), then COFFER_DATABASE_<KEY>
             environment variables, then flags. Keys: endpoint, store, curve-secret-key, allow-list,
-            health, drain-seconds, log-level. SIGTERM or SIGINT stops it after the request in progress.
+            health, drain-seconds, batch, log-level. SIGTERM or SIGINT stops it after the request in progress.
 
             On PostgreSQL, run the schema migrations as the schema's owner and give the tier's own role
             only what it needs (SELECT and INSERT on the audit tables) with:
@@ -51,6 +51,9 @@ struct DatabaseCommand: ParsableCommand {
     @Option(help: "Seconds SIGTERM waits for the request in progress before exiting anyway (default 10).")
     var drainSeconds: Int?
 
+    @Option(help: "The most waiting requests answered in one transaction with one durable commit (default 32; 1 commits each alone).")
+    var batch: Int?
+
     @Flag(help: "Bring the schema up to date and exit, without serving.")
     var migrateOnly = false
 
@@ -72,6 +75,10 @@ struct DatabaseCommand: ParsableCommand {
         configuration.healthEndpoint = settings.string("health", flag: health)
         do {
             if let seconds = try settings.int("drain-seconds", flag: drainSeconds) { configuration.drainTimeout = .seconds(max(1, seconds)) }
+            if let batch = try settings.int("batch", flag: batch) {
+                guard (1...1024).contains(batch) else { throw ValidationError("batch must be 1-1024") }
+                configuration.maxBatch = batch
+            }
         } catch {
             throw ValidationError("\(error)")
         }

@@ -83,21 +83,27 @@ extension RecordStore {
     /// Nonces older than `retentionMs` before `timeMs` are forgotten: the transaction tier refuses
     /// requests whose time is that far off, so they cannot be replayed anyway.
     public func consumeNonce(clientID: String, nonce: [UInt8], timeMs: Int64, retentionMs: Int64, requestID: [UInt8]? = nil) throws -> Bool {
-        do {
-            try db.transaction {
-                try db.query("DELETE FROM request_nonces WHERE time_ms < $1", [.int(timeMs - retentionMs)])
-                try db.query(
-                    "INSERT INTO request_nonces (client_id, nonce, time_ms, request_id) VALUES ($1, $2, $3, $4)",
-                    [.text(clientID), .blob(nonce), .int(timeMs), requestID.map(SQLValue.blob) ?? .null]
-                )
-            }
-            return true
-        } catch let error as StorageError where error.code == .constraint {
-            // The same request retried by the transaction tier is not a replay.
-            guard let requestID else { return false }
-            let seen = try db.query("SELECT request_id FROM request_nonces WHERE client_id = $1 AND nonce = $2", [.text(clientID), .blob(nonce)])
-            return try seen.first?.optionalBlob(0) == requestID
-        }
+        // One statement, no savepoint: a nonce seen within the retention is kept (no row returned);
+        // one older than that is forgotten and taken anew.
+        let taken = try db.query(
+            """
+            INSERT INTO request_nonces (client_id, nonce, time_ms, request_id) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (client_id, nonce) DO UPDATE SET time_ms = excluded.time_ms, request_id = excluded.request_id
+            WHERE request_nonces.time_ms < $5
+            RETURNING 1
+            """,
+            [.text(clientID), .blob(nonce), .int(timeMs), requestID.map(SQLValue.blob) ?? .null, .int(timeMs - retentionMs)]
+        )
+        if !taken.isEmpty { return true }
+        // The same request retried by the transaction tier is not a replay.
+        guard let requestID else { return false }
+        let seen = try db.query("SELECT request_id FROM request_nonces WHERE client_id = $1 AND nonce = $2", [.text(clientID), .blob(nonce)])
+        return try seen.first?.optionalBlob(0) == requestID
+    }
+
+    /// Forgets nonces older than `ms`; the database tier sweeps once a minute.
+    public func forgetNonces(olderThanMs ms: Int64) throws {
+        try db.query("DELETE FROM request_nonces WHERE time_ms < $1", [.int(ms)])
     }
 
     private func enroll(_ device: DeviceIdentity, user: String, timeMs: Int64) throws {

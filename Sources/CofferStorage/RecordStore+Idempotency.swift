@@ -17,14 +17,12 @@ extension RecordStore {
     public func once(requestID: [UInt8], recordID: [UInt8]? = nil, nowMs: Int64, _ body: () throws -> [UInt8]) throws -> (reply: [UInt8], repeated: Bool) {
         do {
             return try db.transaction {
-                do {
-                    try db.query(
-                        "INSERT INTO request_replies (request_id, reply, record_id, at_ms) VALUES ($1, $2, $3, $4)",
-                        [.blob(requestID), .blob([]), recordID.map(SQLValue.blob) ?? .null, .int(nowMs)]
-                    )
-                } catch let error as StorageError where error.code == .constraint {
-                    throw ClaimTaken()
-                }
+                // No error on a taken claim, so no savepoint is needed around it.
+                let claimed = try db.query(
+                    "INSERT INTO request_replies (request_id, reply, record_id, at_ms) VALUES ($1, $2, $3, $4) ON CONFLICT (request_id) DO NOTHING RETURNING 1",
+                    [.blob(requestID), .blob([]), recordID.map(SQLValue.blob) ?? .null, .int(nowMs)]
+                )
+                if claimed.isEmpty { throw ClaimTaken() }
                 let reply = try body()
                 try db.query("UPDATE request_replies SET reply = $2 WHERE request_id = $1", [.blob(requestID), .blob(reply)])
                 return (reply, false)

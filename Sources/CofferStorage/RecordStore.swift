@@ -107,6 +107,13 @@ public final class RecordStore {
         self.schemaVersion = try Migrations.run(on: connection)
     }
 
+    /// Runs `body` in one transaction that commits durably before this returns. Store operations
+    /// inside it nest as savepoints: a failing one rolls back alone, and all the others commit
+    /// together (the database tier's group commit).
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try db.transaction(body)
+    }
+
     /// `sqlite` or `postgresql`.
     public var storeName: String { db.dialect == .sqlite ? "sqlite" : "postgresql" }
 

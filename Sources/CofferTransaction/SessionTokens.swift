@@ -66,16 +66,28 @@ public struct SessionTokens: Sendable {
         return Session(user: String(fields[1]), clientID: String(fields[2]), deviceKey: deviceKey)
     }
 
+    /// RFC 4648 §5 base64url without padding. Byte-wise: Foundation's string replacing was a
+    /// tenth of the transaction tier's CPU per request.
     static func base64url(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        var out = Array(Data(bytes).base64EncodedData())
+        while out.last == UInt8(ascii: "=") { out.removeLast() }
+        for i in out.indices {
+            if out[i] == UInt8(ascii: "+") { out[i] = UInt8(ascii: "-") } else if out[i] == UInt8(ascii: "/") { out[i] = UInt8(ascii: "_") }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func unbase64url(_ text: String) -> [UInt8]? {
-        var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while s.count % 4 != 0 { s += "=" }
-        return Data(base64Encoded: s).map(Array.init)
+        var bytes = Array(text.utf8)
+        for i in bytes.indices {
+            switch bytes[i] {
+            case UInt8(ascii: "-"): bytes[i] = UInt8(ascii: "+")
+            case UInt8(ascii: "_"): bytes[i] = UInt8(ascii: "/")
+            case UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "="): return nil
+            default: break
+            }
+        }
+        while bytes.count % 4 != 0 { bytes.append(UInt8(ascii: "=")) }
+        return Data(base64Encoded: Data(bytes)).map(Array.init)
     }
 }

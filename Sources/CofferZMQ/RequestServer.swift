@@ -3,10 +3,12 @@ import Foundation
 public import Logging
 import Synchronization
 
-/// Serves request/response traffic on a CURVE-protected ROUTER socket, one request at a time.
+/// Serves request/response traffic on a CURVE-protected ROUTER socket, one batch at a time.
 ///
 /// Frames in: `[peer, correlation, payload]`; frames out: `[peer, correlation, reply]`.
-/// The handler runs on the server's own thread, so it may block (on a database, say).
+/// The handler runs on the server's own thread, so it may block (on a database, say). It is given
+/// every request already waiting, up to ``Configuration/maxBatch``, so that it can answer them
+/// together (one database commit for all).
 public final class RequestServer: Sendable {
     /// Settings of a request server.
     public struct Configuration: Sendable {
@@ -18,6 +20,8 @@ public final class RequestServer: Sendable {
         public var allowedClientKeys: [String]
         /// The largest request accepted, in bytes; larger ones are dropped by libzmq.
         public var maxMessageSize: Int = 1 << 20
+        /// The most waiting requests handed to the handler at once.
+        public var maxBatch: Int = 1
 
         public init(endpoint: String, keys: CurveKeyPair, allowedClientKeys: [String]) {
             self.endpoint = endpoint
@@ -28,6 +32,8 @@ public final class RequestServer: Sendable {
 
     /// Turns a request payload into a reply payload; `nil` sends no reply.
     public typealias Handler = @Sendable ([UInt8]) -> [UInt8]?
+    /// Turns request payloads into their replies, one for each, in order; `nil` sends no reply.
+    public typealias BatchHandler = @Sendable ([[UInt8]]) -> [[UInt8]?]
 
     private let configuration: Configuration
     private let context: ZMQContext
@@ -51,8 +57,15 @@ public final class RequestServer: Sendable {
     /// ZAP decisions so far.
     public var authenticationDecisions: (admitted: Int, denied: Int) { authenticator.decisions }
 
-    /// Starts the ZAP handler, binds, and serves on a dedicated thread. Returns once bound.
+    /// Starts the ZAP handler, binds, and serves one request at a time on a dedicated thread.
+    /// Returns once bound.
     public func start(handler: @escaping Handler) throws {
+        try start(batchHandler: { requests in requests.map(handler) })
+    }
+
+    /// Starts the ZAP handler, binds, and serves batches of waiting requests on a dedicated thread.
+    /// Returns once bound.
+    public func start(batchHandler handler: @escaping BatchHandler) throws {
         try authenticator.start()
         let ready = DispatchSemaphore(value: 0)
         let failure = Mutex<(any Error)?>(nil)
@@ -94,18 +107,29 @@ public final class RequestServer: Sendable {
         authenticator.stop()
     }
 
-    private func serve(_ socket: ZMQSocket, handler: Handler) {
+    private func serve(_ socket: ZMQSocket, handler: BatchHandler) {
+        let maxBatch = max(1, configuration.maxBatch)
         while !stopping.load(ordering: .relaxed) {
             do {
                 guard try socket.poll(timeoutMilliseconds: 100).socket else { continue }
-                while let frames = try socket.receive() {
-                    guard frames.count == 3 else {
-                        logger.warning("dropped a tier-link message with \(frames.count) frames")
-                        continue
+                while true {
+                    var envelopes: [(peer: [UInt8], correlation: [UInt8])] = []
+                    var payloads: [[UInt8]] = []
+                    while payloads.count < maxBatch, let frames = try socket.receive() {
+                        guard frames.count == 3 else {
+                            logger.warning("dropped a tier-link message with \(frames.count) frames")
+                            continue
+                        }
+                        envelopes.append((frames[0], frames[1]))
+                        payloads.append(frames[2])
                     }
-                    guard let reply = handler(frames[2]) else { continue }
-                    if try !socket.send([frames[0], frames[1], reply]) {
-                        logger.warning("could not answer a tier-link peer that went away")
+                    if payloads.isEmpty { break }
+                    let replies = handler(payloads)
+                    for (envelope, reply) in zip(envelopes, replies) {
+                        guard let reply else { continue }
+                        if try !socket.send([envelope.peer, envelope.correlation, reply]) {
+                            logger.warning("could not answer a tier-link peer that went away")
+                        }
                     }
                 }
             } catch {

@@ -1,4 +1,4 @@
-import CofferTransaction
+@testable import CofferTransaction
 import Crypto
 import Foundation
 import Testing
@@ -53,6 +53,21 @@ import Testing
         #expect(SessionTokens(kek: SymmetricKey(size: .bits256)).session(for: issued.token) == nil)
         for junk in ["", ".", "abc", "a.b.c", String(repeating: "x", count: 5000)] {
             #expect(tokens.session(for: junk) == nil)
+        }
+    }
+
+    @Test("base64url round-trips every length and byte, and the standard alphabet and padding are refused")
+    func base64url() {
+        for length in 0..<70 {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 * 37 + length * 11 + 250) }
+            let text = SessionTokens.base64url(bytes)
+            #expect(!text.contains("+") && !text.contains("/") && !text.contains("="))
+            #expect(SessionTokens.unbase64url(text) == bytes)
+        }
+        #expect(SessionTokens.base64url([0xfb, 0xff]) == "-_8")
+        #expect(SessionTokens.unbase64url("-_8") == [0xfb, 0xff])
+        for refused in ["+/8", "-_8=", "a", "a*b"] {
+            #expect(SessionTokens.unbase64url(refused) == nil, "\(refused)")
         }
     }
 }

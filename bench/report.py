@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Prints bench/run's results (JSON lines) as tables, with DESIGN.md's figures checked.
+
+usage: bench/report.py RESULTS.jsonl CONFIG SMOKE(0|1)
+"""
+import json
+import sys
+
+results = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+config, smoke = sys.argv[2], sys.argv[3] == "1"
+section = lambda name: [r for r in results if r["section"] == name]
+verdicts = []
+
+
+def check(ok, text):
+    verdicts.append(("met " if ok else "MISSED") + "  " + text)
+
+
+def mb(rate):
+    return rate / 1e6
+
+
+print(f"\nCoffer benchmark, {config} build" + (" (smoke: it ran; the numbers mean nothing)" if smoke else ""))
+
+for c in section("client"):
+    size = c["bytes"]
+    limit = 1 / (1 / c["sha"] + 1 / c["aes"])
+    rate = lambda seconds: size / seconds
+    save, ret, age_e, age_d = rate(c["save_s"]), rate(c["retrieve_s"]), rate(c["age_enc_s"]), rate(c["age_dec_s"])
+    both = 2 * size / (c["save_s"] + c["retrieve_s"])
+    both_age = 2 * size / (c["age_enc_s"] + c["age_dec_s"])
+    print(f"\n## Client: one {size / 2**20:.0f} MiB file")
+    print(f"machine limit (openssl speed, 64 KiB): SHA-256 {mb(c['sha']):.0f} MB/s, AES-256-GCM {mb(c['aes']):.0f} MB/s, "
+          f"both in turn {mb(limit):.0f} MB/s\n")
+    print(f"{'operation':<28}{'MB/s':>8}{'of limit':>10}{'vs age':>9}{'peak RSS':>11}")
+    rows = [
+        ("coffer save", save, save / age_e, c["save_rss"]),
+        ("coffer retrieve (+ re-seal)", ret, ret / age_d, c["retrieve_rss"]),
+        ("coffer save + retrieve", both, both / both_age, max(c["save_rss"], c["retrieve_rss"])),
+        ("age encrypt", age_e, 1.0, c["age_enc_rss"]),
+        ("age decrypt", age_d, 1.0, c["age_dec_rss"]),
+        ("age encrypt + decrypt", both_age, 1.0, max(c["age_enc_rss"], c["age_dec_rss"])),
+    ]
+    for name, r, vs_age, rss in rows:
+        print(f"{name:<28}{mb(r):>8.0f}{r / limit:>9.0%}{vs_age:>8.2f}x{rss / 1024:>8.0f} MiB")
+    check(both >= 0.8 * limit, f"client: save + retrieve at {both / limit:.0%} of the openssl limit (needs 80%)")
+    check(both > both_age, f"client: save + retrieve {both / both_age:.2f}x age's encrypt + decrypt (needs > 1)")
+    check(max(c["save_rss"], c["retrieve_rss"]) < 128 * 1024,
+          f"client: peak RSS {max(c['save_rss'], c['retrieve_rss']) / 1024:.0f} MiB for a {size / 2**20:.0f} MiB file (flat: chunked, bounded queues)")
+
+pgbench = {r["clients"]: r["perSecond"] for r in section("pgbench")}
+service = section("service")
+if service:
+    print("\n## Service: complete operations per second, keep-alive TLS clients")
+    print(f"{'store':<11}{'operation':<10}{'clients':>8}{'per s':>9}{'p50 ms':>9}{'p99 ms':>9}{'p99.9 ms':>10}{'max ms':>9}{'failed':>8}{'pgbench':>9}{'of pgb':>8}")
+    for r in service:
+        pg = pgbench.get(r["clients"]) if r["store"] == "postgresql" and r["operation"] == "save" else None
+        print(f"{r['store']:<11}{r['operation']:<10}{r['clients']:>8}{r['perSecond']:>9.0f}{r['p50Ms']:>9.1f}{r['p99Ms']:>9.1f}"
+              f"{r['p999Ms']:>10.1f}{r['maxMs']:>9.1f}{r['failed']:>8}"
+              + (f"{pg:>9.0f}{r['perSecond'] / pg:>7.0%}" if pg else ""))
+        for failure in r.get("failures", [])[:1]:
+            print(f"    first failure: {failure}")
+    pg_saves = [r for r in service if r["store"] == "postgresql" and r["operation"] == "save"]
+    within = [r for r in pg_saves if r["p99Ms"] <= 25]
+    best = max(within, key=lambda r: r["perSecond"]) if within else None
+    best_any = max(pg_saves, key=lambda r: r["perSecond"]) if pg_saves else None
+    if best:
+        check(best["perSecond"] >= 2000, f"service: {best['perSecond']:.0f} saves/s on PostgreSQL with p99 <= 25 ms "
+              f"({best['clients']} clients, p99 {best['p99Ms']:.1f} ms; needs 2,000)")
+    else:
+        check(False, "service: no PostgreSQL load level kept p99 <= 25 ms")
+    if best_any and pgbench:
+        top = max(pgbench.values())
+        check(best_any["perSecond"] >= 0.5 * top, f"service: best {best_any['perSecond']:.0f} saves/s is {best_any['perSecond'] / top:.0%} "
+              f"of pgbench's best {top:.0f} inserts/s (needs 50%)")
+    overload = [r for r in service if r["failed"]]
+    for r in overload:
+        print(f"    {r['store']} {r['operation']} at {r['clients']} clients: {r['failed']} refused")
+
+for c in section("connections"):
+    print(f"\n## Connections: {c['requested']} idle TLS connections to one transaction process")
+    print(f"held {c['held']}, refused {c['refused']}" + (f" (first: {c['firstRefusal']})" if c.get("firstRefusal") else ""))
+    print(f"transaction process RSS {c['serverRSSBeforeKiB'] / 1024:.0f} MiB before, {c['serverRSSAfterKiB'] / 1024:.0f} MiB after: "
+          f"{c['kibPerConnection']:.1f} KiB per connection")
+    print(f"{c['savesWhileHeld']} saves while they were held: p50 {c['saveP50Ms']:.1f} ms, max {c['saveMaxMs']:.1f} ms")
+    check(c["held"] == c["requested"] and c["savesWhileHeld"] > 0,
+          f"connections: {c['held']} of {c['requested']} held at {c['kibPerConnection']:.0f} KiB each, saves answered meanwhile (max {c['saveMaxMs']:.0f} ms)")
+
+scaling = section("scaling")
+if scaling:
+    print("\n## Scaling: saves per second on PostgreSQL")
+    print(f"{'transaction':>12}{'database':>10}{'clients':>9}{'per s':>9}{'p99 ms':>9}")
+    for r in scaling:
+        print(f"{r['transactions']:>12}{r['databases']:>10}{r['clients']:>9}{r['perSecond']:>9.0f}{r['p99Ms']:>9.1f}")
+
+print("\n## DESIGN.md figures")
+for line in verdicts:
+    print(line)
+if smoke:
+    print("(smoke run: the verdicts mean nothing)")
