@@ -29,6 +29,20 @@ public struct MerkleTree {
         return nodes
     }
 
+    /// The stored subtrees that ``nodesForAppend(index:leafHash:)`` reads when appending leaf
+    /// `index`, so that a caller can fetch them all at once.
+    public static func siblingsForAppend(index: Int64) -> [MerkleNodeID] {
+        var siblings: [MerkleNodeID] = []
+        var level = 0
+        var position = index
+        while position & 1 == 1 {
+            siblings.append(MerkleNodeID(level: level, index: position - 1))
+            level += 1
+            position >>= 1
+        }
+        return siblings
+    }
+
     /// MTH(D[0:size]): the root of the tree of the first `size` leaves.
     public func rootHash(size: Int64) throws -> [UInt8] {
         size == 0 ? MerkleHash.empty : try hash(0, size)

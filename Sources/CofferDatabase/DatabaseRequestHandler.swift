@@ -56,7 +56,8 @@ public final class DatabaseRequestHandler {
             if valid.count == 1 {
                 answered = [try respondOrFail(valid[0], store, now: now)]
             } else {
-                answered = try store.transaction {
+                let changes = valid.contains { $0.body.flatMap(Self.changes) != nil }
+                answered = try store.transaction(holdingAuditLock: changes) {
                     try valid.map { try respondOrFail($0, store, now: now, inBatch: true) }
                 }
             }

@@ -39,9 +39,12 @@ public struct StoredCheckpoint: Sendable, Hashable {
 /// advisory lock on PostgreSQL, the write lock on SQLite) and a rollback undoes them all.
 struct AuditLog {
     let db: any SQLConnection
+    /// Whether the caller already holds the append lock for this whole transaction.
+    let lockHeld: Bool
 
-    init(_ db: any SQLConnection) {
+    init(_ db: any SQLConnection, lockHeld: Bool = false) {
         self.db = db
+        self.lockHeld = lockHeld
     }
 
     /// Serializes appends across processes until the transaction ends.
@@ -63,7 +66,7 @@ struct AuditLog {
     }
 
     private func appendUnchecked(_ event: AuditEvent) throws -> Int64 {
-        if db.dialect == .postgres {
+        if db.dialect == .postgres && !lockHeld {
             try db.query("SELECT pg_advisory_xact_lock($1)", [.int(Self.appendLock)])
         }
         let index = try size()
@@ -72,20 +75,50 @@ struct AuditLog {
             recordID: event.recordID.map(AuditLeaf.hex), fileName: event.fileName,
             detail: event.detail, source: event.source, clientID: event.clientID
         ).encoded()
-        try db.query(
-            """
-            INSERT INTO audit_log (idx, at_ms, kind, user_name, record_id, file_name, detail, source, client_id, leaf)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-            """,
-            [
-                .int(index), .int(event.timeMs), .text(event.kind), .text(event.user), event.recordID.map(SQLValue.blob) ?? .null,
-                event.fileName.map(SQLValue.text) ?? .null, .text(event.detail), .text(event.source), .text(event.clientID), .blob(leaf),
-            ]
-        )
-        for (node, hash) in try tree.nodesForAppend(index: index, leafHash: MerkleHash.leaf(leaf)) {
-            try db.query("INSERT INTO audit_tree (level, idx, hash) VALUES ($1, $2, $3)", [.int(Int64(node.level)), .int(node.index), .blob(hash)])
+        let siblings = try readSiblings(MerkleTree.siblingsForAppend(index: index))
+        let nodes = try MerkleTree { node in
+            guard let hash = siblings[node] else { throw MerkleError.missingNode(node) }
+            return hash
+        }.nodesForAppend(index: index, leafHash: MerkleHash.leaf(leaf))
+
+        let entryColumns = "INSERT INTO audit_log (idx, at_ms, kind, user_name, record_id, file_name, detail, source, client_id, leaf) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        let entryValues: [SQLValue] = [
+            .int(index), .int(event.timeMs), .text(event.kind), .text(event.user), event.recordID.map(SQLValue.blob) ?? .null,
+            event.fileName.map(SQLValue.text) ?? .null, .text(event.detail), .text(event.source), .text(event.clientID), .blob(leaf),
+        ]
+        var nodeValues: [SQLValue] = []
+        var rows: [String] = []
+        for (node, hash) in nodes {
+            let first = (db.dialect == .postgres ? entryValues.count : 0) + nodeValues.count + 1
+            rows.append("($\(first), $\(first + 1), $\(first + 2))")
+            nodeValues += [.int(Int64(node.level)), .int(node.index), .blob(hash)]
+        }
+        let nodeInsert = "INSERT INTO audit_tree (level, idx, hash) VALUES " + rows.joined(separator: ", ")
+        if db.dialect == .postgres {
+            // One round trip for the entry and its subtree hashes.
+            try db.query("WITH entry AS (\(entryColumns)) \(nodeInsert)", entryValues + nodeValues)
+        } else {
+            // SQLite has no data-modifying WITH; it runs in process, so two statements cost little.
+            try db.query(entryColumns, entryValues)
+            try db.query(nodeInsert, nodeValues)
         }
         return index
+    }
+
+    /// The stored hashes of `nodes`, read in one query.
+    private func readSiblings(_ nodes: [MerkleNodeID]) throws -> [MerkleNodeID: [UInt8]] {
+        guard !nodes.isEmpty else { return [:] }
+        var conditions: [String] = []
+        var values: [SQLValue] = []
+        for node in nodes {
+            conditions.append("(level = $\(values.count + 1) AND idx = $\(values.count + 2))")
+            values += [.int(Int64(node.level)), .int(node.index)]
+        }
+        var found: [MerkleNodeID: [UInt8]] = [:]
+        for row in try db.query("SELECT level, idx, hash FROM audit_tree WHERE " + conditions.joined(separator: " OR "), values) {
+            found[MerkleNodeID(level: Int(try row.int(0)), index: try row.int(1))] = try row.blob(2)
+        }
+        return found
     }
 
     /// The number of leaves.

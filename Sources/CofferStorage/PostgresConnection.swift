@@ -110,7 +110,9 @@ public final class PostgresConnection: SQLConnection {
         defer { depth -= 1 }
         do {
             let result = try body()
-            try execute(depth == 1 ? "COMMIT" : "RELEASE SAVEPOINT \(savepoint)")
+            // A savepoint that succeeded is left in place rather than released: the commit releases
+            // it, and a later savepoint of the same name shadows it. One round trip less per level.
+            if depth == 1 { try execute("COMMIT") }
             return result
         } catch {
             try? execute(depth == 1 ? "ROLLBACK" : "ROLLBACK TO SAVEPOINT \(savepoint); RELEASE SAVEPOINT \(savepoint)")

@@ -98,6 +98,8 @@ public enum KeyRelease: Sendable, Hashable {
 /// Each operation is one transaction, and every change commits together with its audit entry.
 public final class RecordStore {
     let db: any SQLConnection
+    /// Whether the current transaction took the audit append lock at its start.
+    var auditLockHeld = false
     /// The schema version in force.
     public let schemaVersion: Int
 
@@ -110,8 +112,17 @@ public final class RecordStore {
     /// Runs `body` in one transaction that commits durably before this returns. Store operations
     /// inside it nest as savepoints: a failing one rolls back alone, and all the others commit
     /// together (the database tier's group commit).
-    public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try db.transaction(body)
+    ///
+    /// - Parameter holdingAuditLock: Take the audit log's append lock first, for the whole
+    ///   transaction, instead of at each append (the batch appends anyway).
+    public func transaction<T>(holdingAuditLock: Bool = false, _ body: () throws -> T) throws -> T {
+        try db.transaction {
+            guard holdingAuditLock, db.dialect == .postgres, !auditLockHeld else { return try body() }
+            try db.query("SELECT pg_advisory_xact_lock($1)", [.int(AuditLog.appendLock)])
+            auditLockHeld = true
+            defer { auditLockHeld = false }
+            return try body()
+        }
     }
 
     /// `sqlite` or `postgresql`.
@@ -220,7 +231,7 @@ public final class RecordStore {
         kind: AuditKind, user: String, recordID: [UInt8]? = nil, fileName: String? = nil,
         timeMs: Int64, detail: String = "", source: String, clientID: String = ""
     ) throws -> Int64 {
-        try AuditLog(db).append(AuditEvent(
+        try AuditLog(db, lockHeld: auditLockHeld).append(AuditEvent(
             kind: kind.rawValue, user: user, recordID: recordID, fileName: fileName, timeMs: timeMs, detail: detail, source: source, clientID: clientID
         ))
     }

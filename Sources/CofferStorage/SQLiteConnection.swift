@@ -2,9 +2,15 @@ internal import CSQLite
 import Foundation
 
 /// A connection to an embedded SQLite file, in WAL mode with full fsync on commit.
+///
+/// Each distinct statement is compiled once and kept (reset after each use).
 public final class SQLiteConnection: SQLConnection {
     /// How many transactions are open; the inner ones are savepoints.
     private var depth = 0
+    /// Compiled statements by SQL text.
+    private var prepared: [String: OpaquePointer] = [:]
+    /// Beyond this many distinct statements, new ones are compiled for one use.
+    private static let maxPrepared = 256
     private var db: OpaquePointer?
     public let dialect = SQLDialect.sqlite
 
@@ -25,6 +31,7 @@ public final class SQLiteConnection: SQLConnection {
     }
 
     deinit {
+        for statement in prepared.values { sqlite3_finalize(statement) }
         sqlite3_close_v2(db)
     }
 
@@ -39,12 +46,15 @@ public final class SQLiteConnection: SQLConnection {
     }
 
     public func query(_ sql: String, _ parameters: [SQLValue]) throws -> [SQLRow] {
-        var statement: OpaquePointer?
-        let translated = sql.replacingOccurrences(of: "$", with: "?")
-        guard sqlite3_prepare_v2(db, translated, -1, &statement, nil) == SQLITE_OK else {
-            throw StorageError(.query, "SQLite: \(String(cString: sqlite3_errmsg(db)))")
+        let (statement, kept) = try compiled(sql)
+        defer {
+            if kept {
+                sqlite3_reset(statement)
+                sqlite3_clear_bindings(statement)
+            } else {
+                sqlite3_finalize(statement)
+            }
         }
-        defer { sqlite3_finalize(statement) }
         let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
         for (i, value) in parameters.enumerated() {
             let index = Int32(i + 1)
@@ -88,6 +98,20 @@ public final class SQLiteConnection: SQLConnection {
             rows.append(SQLRow(values: values))
         }
         return rows
+    }
+
+    /// The compiled statement for `sql` (`$n` placeholders become `?n`), and whether it is kept.
+    private func compiled(_ sql: String) throws -> (OpaquePointer?, kept: Bool) {
+        if let statement = prepared[sql] { return (statement, true) }
+        var statement: OpaquePointer?
+        let translated = String(decoding: sql.utf8.map { $0 == UInt8(ascii: "$") ? UInt8(ascii: "?") : $0 }, as: UTF8.self)
+        guard sqlite3_prepare_v2(db, translated, -1, &statement, nil) == SQLITE_OK else {
+            sqlite3_finalize(statement)
+            throw StorageError(.query, "SQLite: \(String(cString: sqlite3_errmsg(db)))")
+        }
+        guard prepared.count < Self.maxPrepared else { return (statement, false) }
+        prepared[sql] = statement
+        return (statement, true)
     }
 
     /// Runs `body` in a transaction; inside another one, in a savepoint that a failure rolls back alone.
