@@ -71,9 +71,16 @@ public struct TransactionTier: Sendable {
         }
         defer { rateLimitAudit.cancel() }
         let logger = self.logger
+        let connections = ConnectionLimit(maximum: configuration.maxConnections)
+        let openFiles = ConnectionLimit.raiseOpenFileLimit()
+        if openFiles > 0 && openFiles < configuration.maxConnections + 256 {
+            logger.warning("the open-file limit is below max-connections; connections beyond it are refused by the kernel, not answered busy", metadata: [
+                "coffer.open_file_limit": "\(openFiles)", "coffer.max_connections": "\(configuration.maxConnections)",
+            ])
+        }
         let app = Application(
             router: APIRoutes.router(service: service),
-            server: try .tls(.http1(), tlsConfiguration: tls),
+            server: try .tls(.http1(configuration: .init(additionalChannelHandlers: [connections.handler()])), tlsConfiguration: tls),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "coffer"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port

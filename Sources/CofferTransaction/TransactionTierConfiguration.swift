@@ -45,6 +45,8 @@ public struct TransactionTierConfiguration: Sendable {
     public var failureLimits = FailureLimiter.Policy()
     /// How long SIGTERM waits for requests in flight before the process exits anyway.
     public var drainTimeout: Duration = .seconds(15)
+    /// The most connections held at once; requests on connections beyond it get 503 `busy`.
+    public var maxConnections: Int = 16_384
     /// A file to write `https://HOST:PORT` to once listening.
     public var readyFile: String?
 

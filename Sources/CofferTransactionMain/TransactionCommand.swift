@@ -17,7 +17,7 @@ struct TransactionCommand: AsyncParsableCommand {
             tls-key, signing-key, tsa-cert, kek, curve-secret-key, database-public-key, database (comma-separated),
             database-timeout (seconds, retries included), database-attempt-ms, database-queue, session-minutes, lockout-attempts, lockout-minutes, checkpoint-key,
             audit-origin, checkpoint-every, checkpoint-seconds, checkpoint-state, failure-limit-source,
-            failure-limit-user, failure-window-seconds, drain-seconds, log-level. SIGTERM or SIGINT drains and stops it.
+            failure-limit-user, failure-window-seconds, drain-seconds, max-connections, log-level. SIGTERM or SIGINT drains and stops it.
             """
     )
 
@@ -73,6 +73,8 @@ struct TransactionCommand: AsyncParsableCommand {
     var failureWindowSeconds: Int?
     @Option(help: "Seconds SIGTERM waits for requests in flight before exiting anyway (default 15).")
     var drainSeconds: Int?
+    @Option(help: "The most connections held at once; requests on connections beyond it get 503 busy with Retry-After (default 16384).")
+    var maxConnections: Int?
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String?
     @Option(help: "A file to write https://HOST:PORT to once listening.")
@@ -108,6 +110,7 @@ struct TransactionCommand: AsyncParsableCommand {
             if let limit = try s.int("failure-limit-user", flag: failureLimitUser) { c.failureLimits.perUser = max(1, limit) }
             if let seconds = try s.int("failure-window-seconds", flag: failureWindowSeconds) { c.failureLimits.window = .seconds(max(1, seconds)) }
             if let seconds = try s.int("drain-seconds", flag: drainSeconds) { c.drainTimeout = .seconds(max(1, seconds)) }
+            if let connections = try s.int("max-connections", flag: maxConnections) { c.maxConnections = max(1, connections) }
             c.readyFile = s.string("ready-file", flag: readyFile)
         } catch {
             throw ValidationError("\(error)")
