@@ -117,7 +117,7 @@ public struct SecureFiles: Sendable {
             let fileKey = try header.unwrapFileKey(decodeKey: decodeKey)
             size = try ContainerStream.open(from: &source, header: header, fileKey: fileKey, progress: bar.update) { plaintext, isLast in
                 hasher.update(plaintext)
-                try sink.write(Array(plaintext))
+                try sink.write(plaintext)
                 guard resealer != nil else { return }
                 do {
                     try resealer!.append(plaintext, isLast: isLast)

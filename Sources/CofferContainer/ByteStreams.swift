@@ -1,3 +1,4 @@
+public import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -13,7 +14,14 @@ public protocol ByteSource {
 /// A sink that bytes are written to in order, such as an open file.
 public protocol ByteSink {
     /// Writes all of `bytes`.
-    mutating func write(_ bytes: [UInt8]) throws
+    mutating func write(_ bytes: UnsafeRawBufferPointer) throws
+}
+
+extension ByteSink {
+    /// Writes all of `bytes` (an array, `Data` or a slice of either) without copying them first.
+    public mutating func write(_ bytes: some ContiguousBytes) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
 }
 
 /// Reads from an open file descriptor, retrying short reads and `EINTR`.
@@ -49,17 +57,15 @@ public struct FileDescriptorSink: ByteSink {
 
     public init(fd: Int32) { self.fd = fd }
 
-    public mutating func write(_ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { buffer in
-            var done = 0
-            while done < buffer.count {
-                let n = Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw ContainerError(.io, "writing failed: \(String(cString: strerror(errno)))")
-                }
-                done += n
+    public mutating func write(_ buffer: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < buffer.count {
+            let n = Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ContainerError(.io, "writing failed: \(String(cString: strerror(errno)))")
             }
+            done += n
         }
     }
 }
@@ -85,5 +91,5 @@ public struct MemorySink: ByteSink {
 
     public init() {}
 
-    public mutating func write(_ bytes: [UInt8]) throws { self.bytes += bytes }
+    public mutating func write(_ buffer: UnsafeRawBufferPointer) throws { bytes += buffer }
 }

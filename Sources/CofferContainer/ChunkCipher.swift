@@ -23,13 +23,20 @@ public struct ChunkCipher: Sendable {
 
     /// Seals the next chunk of plaintext (at most ``ContainerFormat/chunkSize`` bytes).
     public mutating func seal(_ plaintext: some DataProtocol, isLast: Bool) throws -> Data {
+        let (ciphertext, tag) = try sealParts(plaintext, isLast: isLast)
+        var out = ciphertext
+        out.append(tag)
+        return out
+    }
+
+    /// Seals the next chunk of plaintext; returns its ciphertext and tag apart, so that a writer can
+    /// write both without joining them.
+    public mutating func sealParts(_ plaintext: some DataProtocol, isLast: Bool) throws -> (ciphertext: Data, tag: Data) {
         precondition(!finished, "sealing after the last chunk")
         precondition(plaintext.count <= ContainerFormat.chunkSize, "chunk larger than the chunk size")
         let box = try AES.GCM.seal(plaintext, using: key, nonce: nonce(isLast: isLast), authenticating: associatedData)
         advance(isLast: isLast)
-        var out = box.ciphertext
-        out.append(box.tag)
-        return out
+        return (box.ciphertext, box.tag)
     }
 
     /// Opens the next chunk (ciphertext followed by its 16-byte tag).
@@ -45,13 +52,12 @@ public struct ChunkCipher: Sendable {
         else {
             throw ContainerError(.truncated, "the container is truncated: chunk \(counter) is too short")
         }
-        let bytes = Data(sealed)
-        let split = bytes.count - ContainerFormat.tagSize
+        let split = sealed.count - ContainerFormat.tagSize
         do {
             let box = try AES.GCM.SealedBox(
                 nonce: nonce(isLast: isLast),
-                ciphertext: bytes.prefix(split),
-                tag: bytes.suffix(ContainerFormat.tagSize)
+                ciphertext: sealed.prefix(split),
+                tag: sealed.suffix(ContainerFormat.tagSize)
             )
             let plaintext = try AES.GCM.open(box, using: key, authenticating: associatedData)
             advance(isLast: isLast)

@@ -59,18 +59,21 @@ public enum ContainerStream {
         let sealedChunk = ContainerFormat.chunkSize + ContainerFormat.tagSize
         var cipher = ChunkCipher(header: header, fileKey: fileKey)
         var total: Int64 = 0
-        var buffer = try source.read(upTo: sealedChunk + 1)
-        if buffer.isEmpty {
+        // Two buffers, so that whether a chunk is the last one is known without joining reads: it
+        // is when nothing follows it.
+        var current = try source.read(upTo: sealedChunk)
+        if current.isEmpty {
             throw ContainerError(.truncated, "the container is truncated: it has no payload")
         }
         while true {
-            let isLast = buffer.count <= sealedChunk
-            let plaintext = try cipher.open(isLast ? buffer[...] : buffer[0..<sealedChunk], isLast: isLast)
+            let next = current.count == sealedChunk ? try source.read(upTo: sealedChunk) : []
+            let isLast = next.isEmpty
+            let plaintext = try cipher.open(current, isLast: isLast)
             try chunk(plaintext, isLast)
             total += Int64(plaintext.count)
             progress?(total)
             if isLast { return total }
-            buffer = Array(buffer[sealedChunk...]) + (try source.read(upTo: sealedChunk))
+            current = next
         }
     }
 
@@ -91,7 +94,7 @@ public enum ContainerStream {
         let hasher = ParallelHasher()
         let size = try open(from: &source, header: header, fileKey: fileKey, progress: progress) { plaintext, _ in
             hasher.update(plaintext)
-            try sink.write(Array(plaintext))
+            try sink.write(plaintext)
         }
         return (hasher.finalize().sha256, size)
     }

@@ -16,6 +16,8 @@ public struct ContainerWriter {
 
     /// Seals the next chunk of plaintext and writes it to `sink`.
     public mutating func append(_ plaintext: some DataProtocol, isLast: Bool, to sink: inout some ByteSink) throws {
-        try sink.write(Array(cipher.seal(plaintext, isLast: isLast)))
+        let (ciphertext, tag) = try cipher.sealParts(plaintext, isLast: isLast)
+        try sink.write(ciphertext)
+        try sink.write(tag)
     }
 }

@@ -3,12 +3,17 @@ import Synchronization
 /// Bounds how many failed attempts (wrong passwords, refused retrievals) each source address and
 /// each user may make per window, so that a flood cannot fill the audit log or stall the tiers.
 ///
-/// Failures within the budget are audited one by one as usual (every admitted attempt is charged
-/// until it succeeds). Once a key (`source:ADDRESS` or
+/// Failures within the budget are audited one by one as usual. Once a key (`source:ADDRESS` or
 /// `user:NAME`) has spent its budget, further attempts are refused at once with 429 — no password
 /// hash, no database call — and only counted; when the window ends, one `rate_limited` entry per key
 /// records how many were refused. The table of keys is bounded too: beyond `maxKeys`, new keys share
 /// one overflow key.
+///
+/// Attempts in flight are counted apart from failures. A *strict* admission (logins: anyone may try
+/// a password) counts them against the budget as if they would fail, so that a concurrent flood
+/// cannot overrun it; a lenient one (retrievals: only an authenticated device can try) admits while
+/// the failures alone are within budget, so that one user's many concurrent retrievals are never
+/// refused for being concurrent.
 public final class FailureLimiter: Sendable {
     /// Budgets and the window.
     public struct Policy: Sendable {
@@ -39,6 +44,7 @@ public final class FailureLimiter: Sendable {
         var startMs: Int64
         var failures: Int
         var refused: Int
+        var inFlight = 0
     }
 
     struct State {
@@ -56,41 +62,52 @@ public final class FailureLimiter: Sendable {
 
     private var windowMs: Int64 { Int64(policy.window.components.seconds * 1000) + Int64(policy.window.components.attoseconds / 1_000_000_000_000_000) }
 
-    /// Admits an attempt by `user` from `source`, or refuses it when a key spent its budget.
+    /// Admits an attempt by `user` from `source`, or refuses it when a key spent its budget; an
+    /// admitted attempt must be ended with ``finished(source:user:failed:nowMs:)``.
     ///
-    /// An admitted attempt counts as a failure at once, so that concurrent attempts cannot overrun the
-    /// budget; call ``succeeded(source:user:nowMs:)`` when it turns out well. A refused attempt is
-    /// counted against the keys whose budget is spent.
-    ///
+    /// - Parameter strict: Count the attempts in flight as failures too (see the type's discussion).
     /// - Returns: `nil` when admitted, else the seconds until the budget renews.
-    public func admit(source: String, user: String?, nowMs: Int64) -> Int? {
-        let keys = ["source:\(source)"] + (user.map { ["user:\($0)"] } ?? [])
+    public func admit(source: String, user: String?, nowMs: Int64, strict: Bool = true) -> Int? {
+        let keys = Self.keys(source: source, user: user)
         return state.withLock { state in
             var retryAfter: Int?
             for key in keys {
                 let slot = slotKey(key, &state, nowMs)
                 let budget = key.hasPrefix("user:") ? policy.perUser : policy.perSource
-                guard let window = state.windows[slot], window.failures >= budget else { continue }
+                guard let window = state.windows[slot], window.failures + (strict ? window.inFlight : 0) >= budget else { continue }
                 state.windows[slot]?.refused += 1
                 retryAfter = max(retryAfter ?? 0, Int((window.startMs + windowMs - nowMs + 999) / 1000))
             }
             guard retryAfter == nil else { return retryAfter }
             for key in keys {
                 let slot = slotKey(key, &state, nowMs)
-                state.windows[slot, default: Window(startMs: nowMs, failures: 0, refused: 0)].failures += 1
+                state.windows[slot, default: Window(startMs: nowMs, failures: 0, refused: 0)].inFlight += 1
             }
             return nil
         }
     }
 
-    /// Gives back the failure an admitted attempt was charged with, because it succeeded.
-    public func succeeded(source: String, user: String?, nowMs: Int64) {
+    /// Ends an admitted attempt; a failed one is charged to the budgets. An attempt that did not
+    /// fail on its merits (the service was unavailable, say) ends with `failed: false`.
+    public func finished(source: String, user: String?, failed: Bool, nowMs: Int64) {
         state.withLock { state in
-            for key in ["source:\(source)"] + (user.map { ["user:\($0)"] } ?? []) {
+            for key in Self.keys(source: source, user: user) {
                 let slot = slotKey(key, &state, nowMs)
-                if let window = state.windows[slot], window.failures > 0 { state.windows[slot]?.failures -= 1 }
+                var window = state.windows[slot] ?? Window(startMs: nowMs, failures: 0, refused: 0)
+                window.inFlight = max(0, window.inFlight - 1)
+                if failed { window.failures += 1 }
+                state.windows[slot] = window
             }
         }
+    }
+
+    /// Ends an admitted attempt that succeeded.
+    public func succeeded(source: String, user: String?, nowMs: Int64) {
+        finished(source: source, user: user, failed: false, nowMs: nowMs)
+    }
+
+    private static func keys(source: String, user: String?) -> [String] {
+        ["source:\(source)"] + (user.map { ["user:\($0)"] } ?? [])
     }
 
     /// Ends the windows that are over and returns the refusals to audit.

@@ -106,7 +106,9 @@ public struct TransactionService: Sendable {
         guard Validation.isValidUserName(body.user), body.password.utf8.count <= Validation.maxPasswordBytes else {
             throw refused
         }
-        try checkBudget(source: source, user: body.user)
+        try checkBudget(source: source, user: body.user, strict: true)
+        var failed = false
+        defer { limiter.finished(source: source, user: body.user, failed: failed, nowMs: Self.nowMs()) }
         let (device, deviceKey) = try device(clientID: body.clientID, deviceKey: body.deviceKey)
         var query = Coffer_Wire_V1_GetCredentials()
         query.user = body.user
@@ -138,8 +140,10 @@ public struct TransactionService: Sendable {
         do {
             _ = try await call(.recordLogin(audit))
         } catch DatabaseLinkError.refused(.forbidden, _) {
+            failed = true
             throw APIError(.forbidden, "device_conflict", "this client id is enrolled with a different device key; remove the client's state folder to make a new identity")
         }
+        failed = !success
         guard success else {
             logger.notice("refused a login", metadata: ["coffer.user": "\(body.user)", "coffer.reason": "\(reason)", "coffer.source": "\(source)"])
             if locked {
@@ -147,7 +151,6 @@ public struct TransactionService: Sendable {
             }
             throw refused
         }
-        limiter.succeeded(source: source, user: body.user, nowMs: Self.nowMs())
         let session = tokens.issue(for: Session(user: body.user, clientID: device.clientID, deviceKey: deviceKey))
         return LoginResponse(token: session.token, expiresAt: session.expiresAt)
     }
@@ -219,7 +222,9 @@ public struct TransactionService: Sendable {
         guard let recordID = RecordID.bytes(body.recordID) else { throw APIError.badRequest("recordID must be a UUID") }
         guard Validation.isValidFileName(body.fileName) else { throw APIError.badRequest("the file name is not valid") }
         let token = try Self.receiptToken(body.token)
-        try checkBudget(source: source, user: owner)
+        try checkBudget(source: source, user: owner, strict: false)
+        var failed = false
+        defer { limiter.finished(source: source, user: owner, failed: failed, nowMs: Self.nowMs()) }
         var release = Coffer_Wire_V1_ReleaseKey()
         release.recordID = Data(recordID)
         release.owner = owner
@@ -234,10 +239,11 @@ public struct TransactionService: Sendable {
                 throw APIError.internalError
             }
             answer = released
-            limiter.succeeded(source: source, user: owner, nowMs: Self.nowMs())
         } catch DatabaseLinkError.refused(.notFound, _) {
+            failed = true
             throw APIError(.notFound, "not_found", "no record \(body.recordID) belongs to you; the container may be another user's")
         } catch DatabaseLinkError.refused(.forbidden, let reason) {
+            failed = true
             throw APIError(.forbidden, "refused", "the retrieval was refused: \(reason); the attempt is in your history")
         }
         let decodeKey: P256.KeyAgreement.PrivateKey
@@ -426,8 +432,8 @@ public struct TransactionService: Sendable {
 
     /// Refuses at once, with 429 and no audit entry of its own, an attempt from a source or for a user
     /// that used up its failure budget; the refusals are audited in one entry per window.
-    private func checkBudget(source: String, user: String) throws {
-        if let retryAfter = limiter.admit(source: source, user: user, nowMs: Self.nowMs()) {
+    private func checkBudget(source: String, user: String, strict: Bool) throws {
+        if let retryAfter = limiter.admit(source: source, user: user, nowMs: Self.nowMs(), strict: strict) {
             throw APIError(.tooManyRequests, "rate_limited", "too many failed attempts from this address or for this account; retry in \(retryAfter) s", retryAfter: retryAfter)
         }
     }

@@ -247,6 +247,28 @@ enum GoAuditChecker {
         #expect(healthy.body.contains("\"audit\":\"ok\""))
     }
 
+    @Test("one user's concurrent retrievals beyond the failure budget are all served: only failures spend it")
+    func concurrentRetrievesAreNotFailures() async throws {
+        let deployment = try await LocalDeployment.start(transactionArguments: ["--failure-limit-user", "2", "--failure-window-seconds", "60"])
+        defer { deployment.terminate() }
+        try await deployment.registerAndLogin("fay")
+        let files = (0..<6).map { deployment.directory + "/file\($0).txt" }
+        for (n, file) in files.enumerated() {
+            try Data("file number \(n)".utf8).write(to: URL(fileURLWithPath: file))
+            #expect(try await deployment.coffer(["save", file], user: "fay").status == 0)
+        }
+        let results = try await withThrowingTaskGroup(of: CommandResult.self) { group in
+            for file in files {
+                group.addTask { try await deployment.coffer(["retrieve", file + ".coffer", "-o", file + ".out"], user: "fay") }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.allSatisfy { $0.status == 0 }, "\(results.map(\.stderr))")
+        for (n, file) in files.enumerated() {
+            #expect(try String(contentsOfFile: file + ".out", encoding: .utf8) == "file number \(n)")
+        }
+    }
+
     @Test("a flood of failed logins is refused at once beyond the budget, audited as one summary, and the log still verifies")
     func flood() async throws {
         let deployment = try await LocalDeployment.start(transactionArguments: ["--failure-limit-user", "3", "--failure-window-seconds", "15", "--lockout-attempts", "100"])

@@ -13,9 +13,12 @@ import Testing
 
     @Test func aUserBeyondTheBudgetIsRefusedUntilTheWindowEnds() {
         let limiter = limiter()
-        #expect(limiter.admit(source: "a", user: "alice", nowMs: 1_000) == nil)
-        #expect(limiter.admit(source: "a", user: "alice", nowMs: 1_000) == nil)
+        for _ in 0..<2 {
+            #expect(limiter.admit(source: "a", user: "alice", nowMs: 1_000) == nil)
+            limiter.finished(source: "a", user: "alice", failed: true, nowMs: 1_000)
+        }
         #expect(limiter.admit(source: "a", user: "alice", nowMs: 2_000) == 9, "seconds until the window renews")
+        #expect(limiter.admit(source: "a", user: "alice", nowMs: 2_000, strict: false) == 9, "spent failures refuse lenient attempts too")
         #expect(limiter.admit(source: "a", user: "bob", nowMs: 2_000) == nil, "another user from the same source is still served")
         #expect(limiter.admit(source: "a", user: "alice", nowMs: 11_000) == nil, "a new window")
     }
@@ -28,12 +31,35 @@ import Testing
         #expect(limiter.admit(source: "a", user: "alice", nowMs: 0) != nil)
     }
 
-    @Test func successesGiveTheirChargeBack() {
+    @Test func successesAndAttemptsThatDidNotFailOnTheirMeritsAreNotCharged() {
         let limiter = limiter()
         for _ in 0..<20 {
             #expect(limiter.admit(source: "a", user: "alice", nowMs: 0) == nil)
             limiter.succeeded(source: "a", user: "alice", nowMs: 0)
+            #expect(limiter.admit(source: "a", user: "alice", nowMs: 0) == nil)
+            limiter.finished(source: "a", user: "alice", failed: false, nowMs: 0)
         }
+    }
+
+    @Test func lenientAttemptsAreNotRefusedForBeingConcurrentButFailuresStillCount() {
+        let limiter = limiter()
+        // One user's twenty retrievals at once: none is refused while none has failed.
+        for _ in 0..<20 { #expect(limiter.admit(source: "a", user: "alice", nowMs: 0, strict: false) == nil) }
+        #expect(limiter.admit(source: "a", user: "alice", nowMs: 0) != nil, "a strict attempt counts those in flight")
+        limiter.finished(source: "a", user: "alice", failed: true, nowMs: 1)
+        limiter.finished(source: "a", user: "alice", failed: true, nowMs: 1)
+        #expect(limiter.admit(source: "a", user: "alice", nowMs: 2, strict: false) != nil, "two failures spend the budget")
+        for _ in 0..<18 { limiter.succeeded(source: "a", user: "alice", nowMs: 3) }
+        #expect(limiter.admit(source: "a", user: "bob", nowMs: 3, strict: false) == nil)
+    }
+
+    @Test func anAttemptEndingAfterItsWindowCountsInTheNewOne() {
+        let limiter = limiter()
+        #expect(limiter.admit(source: "a", user: "alice", nowMs: 0) == nil)
+        limiter.finished(source: "a", user: "alice", failed: true, nowMs: 11_000)
+        #expect(limiter.admit(source: "a", user: "alice", nowMs: 11_000) == nil, "one failure of two")
+        limiter.finished(source: "a", user: "alice", failed: true, nowMs: 11_000)
+        #expect(limiter.admit(source: "a", user: "alice", nowMs: 11_000) != nil)
     }
 
     @Test func aSourceBeyondItsBudgetIsRefusedForEveryUser() {
