@@ -9,7 +9,9 @@ import Foundation
 /// the new one (presenting its receipt confirms the re-seal).
 struct Resealer {
     private let output: AtomicOutput
-    private var sink: FileDescriptorSink
+    /// Written on a thread of its own, so that the opening thread is not also the one that writes
+    /// both files.
+    private var sink: ParallelSink<FileDescriptorSink>
     private var writer: ContainerWriter
     private let receipt: Receipt
 
@@ -23,7 +25,7 @@ struct Resealer {
         }
         let (header, fileKey) = try SecureFiles.sealingHeader(receipt: next, encodeKey: offer.encodeKey, caFile: caFile)
         output = try AtomicOutput(target: container, force: true)
-        sink = FileDescriptorSink(fd: output.fd)
+        sink = ParallelSink(FileDescriptorSink(fd: output.fd))
         writer = try ContainerWriter(header: header, fileKey: fileKey, to: &sink)
         receipt = next
     }
@@ -36,6 +38,11 @@ struct Resealer {
     /// Replaces the container with the new one and confirms the re-seal to the key service. Call
     /// only once the opened plaintext has matched its receipt.
     func finish(service: KeyServiceClient, session: SessionCredentials) async throws {
+        do {
+            try sink.finish()
+        } catch {
+            throw ClientError(.ioError, "writing the re-sealed container failed (\(error)); the container keeps its current key")
+        }
         FaultInjection.point("before-reseal-replace")
         try output.commit(force: true)
         FaultInjection.point("before-reseal-confirm")

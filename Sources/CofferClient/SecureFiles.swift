@@ -162,16 +162,18 @@ public struct SecureFiles: Sendable {
 
     /// Seals `file` into `out` under the key service's `encodeKey`, with `receipt` in the header, after
     /// checking that the receipt names that key and verifies against the CA. The file is hashed again
-    /// on another core while it is sealed; fails with `changed` when its content is not what the
-    /// receipt says.
+    /// and the container written on other threads while it is sealed; fails with `changed` when its
+    /// content is not what the receipt says.
     private func seal(_ file: InputFile, into out: AtomicOutput, receipt: Receipt, encodeKey: String, label: String, changed: String) throws {
         let (header, fileKey) = try Self.sealingHeader(receipt: receipt, encodeKey: encodeKey, caFile: service.caFile)
         var source = HashingSource(FileDescriptorSource(fd: file.fd))
-        var sink = FileDescriptorSink(fd: out.fd)
+        // Three threads: this one reads and encrypts, one hashes, one writes.
+        var sink = ParallelSink(FileDescriptorSink(fd: out.fd))
         let bar = ProgressBar(label: label, total: receipt.size, enabled: showProgress)
         defer { bar.finish() }
         do {
             try ContainerStream.seal(from: &source, to: &sink, header: header, fileKey: fileKey, progress: bar.update)
+            try sink.finish()
         } catch let error as ContainerError {
             throw ClientError(.ioError, "\(label) failed: \(error.message); nothing was written")
         }

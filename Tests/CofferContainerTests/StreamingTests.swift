@@ -49,4 +49,40 @@ import Testing
         #expect(try openContainer(resealed.bytes, newKey) == plaintext)
         #expect(throws: ContainerError.self) { try openContainer(resealed.bytes, oldKey) }
     }
+
+    @Test("the parallel sink writes everything in order, and its first write error comes out of finish")
+    func parallelSink() throws {
+        let counter = ByteCounter()
+        let sink = ParallelSink(counter, depth: 2)
+        var expected: [UInt8] = []
+        for n in 0..<200 {
+            let block = [UInt8](repeating: UInt8(n), count: n * 7)
+            expected += block
+            try block.withUnsafeBytes { try sink.write($0) }
+        }
+        try sink.finish()
+        #expect(counter.bytes == expected)
+
+        let failing = ParallelSink(FailingSink(after: 1_000))
+        for _ in 0..<10 { try [UInt8](repeating: 1, count: 300).withUnsafeBytes { try failing.write($0) } }
+        #expect(throws: DiskFull.self) { try failing.finish() }
+    }
 }
+
+/// Collects what is written (a class, so that the test can read it after the sink wrote on its thread).
+final class ByteCounter: ByteSink, @unchecked Sendable {
+    var bytes: [UInt8] = []
+    func write(_ buffer: UnsafeRawBufferPointer) throws { bytes += buffer }
+}
+
+/// Fails once more than `after` bytes were written, like a full disk.
+struct FailingSink: ByteSink {
+    let after: Int
+    var written = 0
+    mutating func write(_ buffer: UnsafeRawBufferPointer) throws {
+        written += buffer.count
+        if written > after { throw DiskFull() }
+    }
+}
+
+struct DiskFull: Error {}

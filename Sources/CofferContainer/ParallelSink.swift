@@ -1,0 +1,42 @@
+import Dispatch
+public import Foundation
+
+/// A sink that writes on a thread of its own, so that writing (a kernel copy per byte) runs on one
+/// core while the caller reads, encrypts or hashes on another.
+///
+/// Each write is copied and queued; at most `depth` wait, beyond that ``write(_:)-(UnsafeRawBufferPointer)``
+/// blocks the caller, so memory stays bounded. The first error is kept: later writes are dropped,
+/// and ``finish()`` throws it.
+public final class ParallelSink<Base: ByteSink>: ByteSink, @unchecked Sendable {
+    // `base` and `failure` are touched only on `queue`.
+    private let queue = DispatchQueue(label: "coffer.parallel-sink")
+    private let slots: DispatchSemaphore
+    private var base: Base
+    private var failure: (any Error)?
+
+    /// - Parameter depth: How many writes may wait.
+    public init(_ base: Base, depth: Int = 16) {
+        precondition(depth > 0)
+        self.base = base
+        self.slots = DispatchSemaphore(value: depth)
+    }
+
+    public func write(_ buffer: UnsafeRawBufferPointer) throws {
+        let bytes = Data(buffer)
+        slots.wait()
+        queue.async { [self] in
+            defer { slots.signal() }
+            guard failure == nil else { return }
+            do {
+                try bytes.withUnsafeBytes { try base.write($0) }
+            } catch {
+                failure = error
+            }
+        }
+    }
+
+    /// Waits until everything queued is written; throws the first write error.
+    public func finish() throws {
+        if let error = queue.sync(execute: { failure }) { throw error }
+    }
+}
