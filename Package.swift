@@ -284,6 +284,8 @@ let package = Package(
             dependencies: [
                 "CofferTesting",
                 "CofferClient",
+                "CofferTransaction",
+                .product(name: "Crypto", package: "swift-crypto"),
                 "CofferAudit",
                 "CofferStorage",
                 "CofferZMQ",
