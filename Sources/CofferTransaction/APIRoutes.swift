@@ -56,8 +56,8 @@ public enum APIRoutes {
             return try await service.history(session: signed.session, replayGuard: signed.replayGuard, recordID: try context.parameters.require("id"))
         }
         v1.post("audit/checkpoint") { request, _ -> AuditCheckpointResponse in
-            _ = try await SignedRequest(request, service: service)
-            return try await service.auditCheckpoint()
+            let signed = try await SignedRequest(request, service: service)
+            return try await service.auditCheckpoint(replayGuard: signed.replayGuard)
         }
         v1.post("audit/proofs") { request, _ -> AuditProofsResponse in
             let signed = try await SignedRequest(request, service: service)

@@ -386,8 +386,10 @@ public struct TransactionService: Sendable {
     }
 
     /// The newest checkpoint of the audit log, signed now if the log grew, with the identity key's
-    /// statement naming the checkpoint key.
-    public func auditCheckpoint() async throws -> AuditCheckpointResponse {
+    /// statement naming the checkpoint key. The request's nonce is consumed like any other's, so a
+    /// replayed request is refused.
+    public func auditCheckpoint(replayGuard: Coffer_Wire_V1_ReplayGuard) async throws -> AuditCheckpointResponse {
+        _ = try await call(.ping(.init()), replayGuard: replayGuard)
         let signed: Checkpointer.Signed
         do {
             signed = try await checkpointer.current()
