@@ -114,12 +114,20 @@ public struct TransactionTier: Sendable {
         }
     }
 
+    /// TLS 1.2 suites offered: forward-secret ECDHE with AEAD ciphers only (no CBC, no static RSA).
+    /// TLS 1.3's suites are all AEAD.
+    static let cipherSuites = [
+        "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305",
+        "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-CHACHA20-POLY1305",
+    ].joined(separator: ":")
+
     static func tlsConfiguration(_ configuration: TransactionTierConfiguration) throws -> TLSConfiguration {
         do {
             let chain = try NIOSSLCertificate.fromPEMFile(configuration.tlsCertificateFile).map { NIOSSLCertificateSource.certificate($0) }
             let key = try NIOSSLPrivateKey(file: configuration.tlsKeyFile, format: .pem)
             var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
             tls.minimumTLSVersion = .tlsv12
+            tls.cipherSuites = Self.cipherSuites
             return tls
         } catch {
             throw TransactionTierError("cannot load the TLS certificate \(configuration.tlsCertificateFile) and key \(configuration.tlsKeyFile): \(error)")
