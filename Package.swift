@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "coffer-database", targets: ["CofferDatabaseMain"]),
         .executable(name: "coffer-admin", targets: ["CofferAdminMain"]),
         .executable(name: "coffer-bench", targets: ["CofferBench"]),
+        .executable(name: "coffer-fuzz", targets: ["CofferFuzz"]),
         .library(name: "CofferContainer", targets: ["CofferContainer"]),
         .library(name: "CofferClient", targets: ["CofferClient"]),
     ],
@@ -200,6 +201,16 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "CofferFuzz",
+            dependencies: [
+                "CofferAPI", "CofferAudit", "CofferContainer", "CofferDatabase", "CofferStorage", "CofferTimestamp",
+                "CofferTransaction", "CofferWire",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,78 @@
+import CofferAPI
+import CofferAudit
+import CofferContainer
+import CofferTransaction
+import CofferWire
+import Crypto
+import Foundation
+
+/// Well-formed inputs for each target, so that fuzzing starts from the shapes the decoders accept.
+enum FuzzSeeds {
+    static func all() throws -> [String: [[UInt8]]] {
+        ["container": try containers(), "api-json": try apiBodies(), "wire": try wireRequests(), "tokens": tokens(), "audit": try auditTexts()]
+    }
+
+    static func containers() throws -> [[UInt8]] {
+        try [0, 1, 100, 65_536, 70_000].map { size in
+            let key = P256.KeyAgreement.PrivateKey()
+            let (header, fileKey) = try ContainerHeader.seal(recordID: Array(repeating: 3, count: 16), encodeKey: key.publicKey, receipt: Array(#"{"receipt":"seed"}"#.utf8))
+            var source = MemorySource((0..<size).map { UInt8(truncatingIfNeeded: $0) })
+            var sink = MemorySink()
+            try ContainerStream.seal(from: &source, to: &sink, header: header, fileKey: fileKey)
+            return sink.bytes
+        }
+    }
+
+    static func apiBodies() throws -> [[UInt8]] {
+        let encoder = JSONEncoder()
+        let receipt = Receipt(recordID: UUID().uuidString.lowercased(), owner: "alice", clientID: "c", fileName: "a.txt", sha256: String(repeating: "a", count: 64), size: 5, time: 1, encodeKeyID: String(repeating: "b", count: 64), token: "dG9rZW4=")
+        return [
+            Array(try encoder.encode(RegisterRequest(user: "alice", password: "correct horse", clientID: "c", deviceKey: "AAAA"))),
+            Array(try encoder.encode(LoginRequest(user: "alice", password: "correct horse", clientID: "c", deviceKey: "AAAA"))),
+            Array(try encoder.encode(SaveRequest(fileName: "report.pdf", sha256: String(repeating: "ab", count: 32), size: 10))),
+            Array(try encoder.encode(RetrieveRequest(recordID: receipt.recordID, fileName: "report.pdf", token: "dG9rZW4="))),
+            Array(try encoder.encode(AuditProofsRequest(treeSize: 10, fromSize: 2, indexes: [1, 2, 3]))),
+            Array(try encoder.encode(receipt)),
+        ]
+    }
+
+    static func wireRequests() throws -> [[UInt8]] {
+        var register = Coffer_Wire_V1_RegisterUser()
+        register.user = "alice"
+        register.passwordHash = "h"
+        var create = Coffer_Wire_V1_CreateRecord()
+        create.recordID = Data(repeating: 1, count: 16)
+        create.owner = "alice"
+        create.fileName = "a.txt"
+        create.sha256 = Data(repeating: 2, count: 32)
+        create.wrappedDecodeKey = Data([1, 2, 3])
+        var release = Coffer_Wire_V1_ReleaseKey()
+        release.recordID = Data(repeating: 1, count: 16)
+        release.owner = "alice"
+        var proofs = Coffer_Wire_V1_GetAuditProofs()
+        proofs.owner = "alice"
+        proofs.treeSize = 2
+        var guarded = WireProtocol.request(.createRecord(create))
+        guarded.replayGuard.clientID = "c"
+        guarded.replayGuard.nonce = Data(repeating: 9, count: 16)
+        return try [
+            WireProtocol.request(.ping(.init())), WireProtocol.request(.registerUser(register)), guarded,
+            WireProtocol.request(.releaseKey(release)), WireProtocol.request(.getAuditProofs(proofs)),
+        ].map { try WireProtocol.encode($0) }
+    }
+
+    static func tokens() -> [[UInt8]] {
+        let tokens = SessionTokens(kek: SymmetricKey(data: Array(repeating: UInt8(1), count: 32)))
+        let issued = tokens.issue(for: Session(user: "alice", clientID: "c", deviceKey: P256.Signing.PrivateKey().publicKey))
+        return [Array(issued.token.utf8), Array(Data(base64Encoded: "MIIBeTCCAR+gAwIBAgIULyVf2oe1npLYwQo8TrZUPRUD8vgwCgYIKoZIzj0EAwIw")!)]
+    }
+
+    static func auditTexts() throws -> [[UInt8]] {
+        let signer = try NoteSigner(keyName: "coffer/audit", key: Curve25519.Signing.PrivateKey())
+        let checkpoint = Checkpoint(origin: "coffer/audit", size: 5, rootHash: Array(repeating: 4, count: 32))
+        let note = try signer.sign(checkpoint.text)
+        let leaf = try AuditLeaf(index: 1, timeMs: 2, kind: "save", user: "alice", recordID: "00", fileName: "a.txt", detail: "", source: "s", clientID: "c").encoded()
+        let proof = [UInt8](repeating: 0, count: 15) + [3] + [UInt8](repeating: 0, count: 7) + [5] + [UInt8](repeating: 7, count: 96)
+        return [Array(note.serialized.utf8), Array(checkpoint.text.utf8), leaf, Array(signer.verifier.serialized.utf8), proof]
+    }
+}
