@@ -6,7 +6,7 @@ public import Foundation
 /// reads, encrypts or writes on another.
 ///
 /// Blocks are hashed in the order they are given. At most `depth` blocks wait to be hashed;
-/// ``update(_:)-([UInt8])`` blocks the caller beyond that, so memory stays bounded whatever the
+/// ``update(_:)`` blocks the caller beyond that, so memory stays bounded whatever the
 /// input size.
 public final class ParallelHasher: @unchecked Sendable {
     // `hasher` and `count` are touched only on `queue`.
@@ -21,18 +21,8 @@ public final class ParallelHasher: @unchecked Sendable {
         slots = DispatchSemaphore(value: depth)
     }
 
-    /// Hashes `bytes` after every block given before.
-    public func update(_ bytes: [UInt8]) {
-        slots.wait()
-        queue.async { [self] in
-            hasher.update(data: bytes)
-            count += Int64(bytes.count)
-            slots.signal()
-        }
-    }
-
-    /// Hashes `bytes` after every block given before.
-    public func update(_ bytes: Data) {
+    /// Hashes `bytes` (an array or `Data`) after every block given before.
+    public func update<Bytes: DataProtocol & Sendable>(_ bytes: Bytes) {
         slots.wait()
         queue.async { [self] in
             hasher.update(data: bytes)

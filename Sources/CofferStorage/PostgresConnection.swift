@@ -1,4 +1,5 @@
 internal import CLibPQ
+import CofferAudit
 import Foundation
 
 /// A blocking libpq connection to PostgreSQL. Confined to the thread that uses it.
@@ -53,7 +54,7 @@ public final class PostgresConnection: SQLConnection {
             case .null: nil
             case .int(let v): String(v)
             case .text(let v): v
-            case .blob(let v): "\\x" + hex(v)
+            case .blob(let v): "\\x" + AuditLeaf.hex(v)
             }
         }
         // Never empty, so that the buffer has a base address; libpq reads only `texts.count` of them.
@@ -142,17 +143,6 @@ public final class PostgresConnection: SQLConnection {
         default:
             throw StorageError(.query, "PostgreSQL: \(message)")
         }
-    }
-
-    private func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     private func unhex(_ text: String) throws -> [UInt8] {
