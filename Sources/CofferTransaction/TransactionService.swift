@@ -20,6 +20,7 @@ public struct TransactionService: Sendable {
     let timestamps: TimestampAuthority
     let checkpointer: Checkpointer
     let limiter: FailureLimiter
+    let passwordWork: PasswordWorkGate
     let auditWrites = AuditWriteHealth()
     let drain = DrainState()
     let logger: Logger
@@ -36,9 +37,11 @@ public struct TransactionService: Sendable {
 
     public init(
         database: DatabaseLink, keys: ServerKeys, timestamps: TimestampAuthority, checkpointer: Checkpointer, sessionLifetime: Duration,
-        passwordRounds: Int, lockout: Lockout = .init(), failureLimits: FailureLimiter.Policy = .init(), logger: Logger
+        passwordRounds: Int, lockout: Lockout = .init(), failureLimits: FailureLimiter.Policy = .init(),
+        passwordWork: PasswordWorkGate.Policy = .init(), logger: Logger
     ) {
         self.limiter = FailureLimiter(policy: failureLimits)
+        self.passwordWork = PasswordWorkGate(policy: passwordWork, logger: logger)
         self.database = database
         self.checkpointer = checkpointer
         self.timestamps = timestamps
@@ -83,7 +86,7 @@ public struct TransactionService: Sendable {
         let (device, _) = try device(clientID: body.clientID, deviceKey: body.deviceKey)
         let hasher = self.hasher
         let password = body.password
-        let hash = try await offLoop { try hasher.hash(password) }
+        let hash = try await passwordWork.run { try hasher.hash(password) }
         var message = Coffer_Wire_V1_RegisterUser()
         message.user = body.user
         message.passwordHash = hash
@@ -125,7 +128,7 @@ public struct TransactionService: Sendable {
         let hasher = self.hasher
         let password = body.password
         let against = stored ?? hasher.dummyHash()
-        let matches = try await offLoop { hasher.verify(password, against: against) }
+        let matches = try await passwordWork.run { hasher.verify(password, against: against) }
         let success = stored != nil && matches && !locked
         let reason = stored == nil ? "unknown user" : (locked ? "account locked" : (matches ? "" : "wrong password"))
         var audit = Coffer_Wire_V1_RecordLogin()
@@ -507,10 +510,6 @@ public struct TransactionService: Sendable {
             logger.error("tier protocol violation", metadata: ["coffer.error": "\(why)"])
             throw APIError.internalError
         }
-    }
-
-    private func offLoop<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await NIOThreadPool.singleton.runIfActive(work)
     }
 
     static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

@@ -3,6 +3,7 @@ import CofferZMQ
 import Crypto
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 public import Logging
 import NIOCore
@@ -61,7 +62,7 @@ public struct TransactionTier: Sendable {
             database: link, keys: keys, timestamps: timestamps, checkpointer: checkpointer, sessionLifetime: configuration.sessionLifetime,
             passwordRounds: configuration.passwordRounds,
             lockout: .init(attempts: configuration.lockoutAttempts, duration: configuration.lockoutDuration),
-            failureLimits: configuration.failureLimits, logger: logger
+            failureLimits: configuration.failureLimits, passwordWork: configuration.passwordWork, logger: logger
         )
         let rateLimitAudit = Task {
             while !Task.isCancelled {
@@ -80,7 +81,7 @@ public struct TransactionTier: Sendable {
         }
         let app = Application(
             router: APIRoutes.router(service: service),
-            server: try .tls(.http1(configuration: .init(additionalChannelHandlers: [connections.handler()])), tlsConfiguration: tls),
+            server: try .tls(.http1(configuration: Self.httpConfiguration(configuration, connections: connections)), tlsConfiguration: tls),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "coffer"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
@@ -114,12 +115,20 @@ public struct TransactionTier: Sendable {
         }
     }
 
-    /// TLS 1.2 suites offered: forward-secret ECDHE with AEAD ciphers only (no CBC, no static RSA).
-    /// TLS 1.3's suites are all AEAD.
-    static let cipherSuites = [
-        "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305",
-        "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-CHACHA20-POLY1305",
-    ].joined(separator: ":")
+    /// TLS 1.2 suites offered: forward-secret ECDHE with AES-256-GCM, one suite per certificate key
+    /// type. swift-nio-ssl cannot make the server's preference win, so offering a single TLS 1.2 suite
+    /// is what keeps a client from steering the choice; TLS 1.3's suites are all AEAD.
+    static let cipherSuites = ["ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384"].joined(separator: ":")
+
+    /// HTTP/1.1 limits: a connection that completes no request part for `idleTimeout` is closed (this
+    /// also ends a request whose head arrives byte by byte), and request heads are kept small.
+    static func httpConfiguration(_ configuration: TransactionTierConfiguration, connections: ConnectionLimit) -> HTTP1Channel.Configuration {
+        let idle = TimeAmount.nanoseconds(Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000)
+        return .init(
+            additionalChannelHandlers: [connections.handler()], idleTimeout: idle,
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 16 * 1024, maxHeaderFieldCount: 64)
+        )
+    }
 
     static func tlsConfiguration(_ configuration: TransactionTierConfiguration) throws -> TLSConfiguration {
         do {

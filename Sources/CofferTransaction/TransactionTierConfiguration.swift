@@ -43,10 +43,15 @@ public struct TransactionTierConfiguration: Sendable {
     public var checkpointPolicy = Checkpointer.Policy()
     /// Failed attempts per source and per user before attempts are refused at once.
     public var failureLimits = FailureLimiter.Policy()
+    /// How many password checks run and wait at once; more are answered 503 `busy`.
+    public var passwordWork = PasswordWorkGate.Policy()
     /// How long SIGTERM waits for requests in flight before the process exits anyway.
     public var drainTimeout: Duration = .seconds(15)
     /// The most connections held at once; requests on connections beyond it get 503 `busy`.
     public var maxConnections: Int = 16_384
+    /// How long a connection may go without completing a request part (the head, a body part, the
+    /// end) before it is closed; requests being answered are never cut.
+    public var idleTimeout: Duration = .seconds(60)
     /// A file to write `https://HOST:PORT` to once listening.
     public var readyFile: String?
 

@@ -17,7 +17,7 @@ struct TransactionCommand: AsyncParsableCommand {
             tls-key, signing-key, tsa-cert, kek, curve-secret-key, database-public-key, database (comma-separated),
             database-timeout (seconds, retries included), database-attempt-ms, database-queue, session-minutes, lockout-attempts, lockout-minutes, checkpoint-key,
             audit-origin, checkpoint-every, checkpoint-seconds, checkpoint-state, failure-limit-source,
-            failure-limit-user, failure-window-seconds, drain-seconds, max-connections, log-level. SIGTERM or SIGINT drains and stops it.
+            failure-limit-user, failure-window-seconds, password-workers, password-queue, drain-seconds, max-connections, idle-seconds, log-level. SIGTERM or SIGINT drains and stops it.
             """
     )
 
@@ -71,10 +71,16 @@ struct TransactionCommand: AsyncParsableCommand {
     var failureLimitUser: Int?
     @Option(help: "The failure window in seconds (default 60).")
     var failureWindowSeconds: Int?
+    @Option(help: "Password checks (PBKDF2) run at once, which bounds the CPU a flood of logins can take (default half the cores).")
+    var passwordWorkers: Int?
+    @Option(help: "Password checks that may wait for a worker; beyond them logins and registrations get 503 busy (default 16).")
+    var passwordQueue: Int?
     @Option(help: "Seconds SIGTERM waits for requests in flight before exiting anyway (default 15).")
     var drainSeconds: Int?
     @Option(help: "The most connections held at once; requests on connections beyond it get 503 busy with Retry-After (default 16384).")
     var maxConnections: Int?
+    @Option(help: "Seconds a connection may go without sending a complete request head or body part before it is closed (default 60).")
+    var idleSeconds: Int?
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String?
     @Option(help: "A file to write https://HOST:PORT to once listening.")
@@ -109,8 +115,11 @@ struct TransactionCommand: AsyncParsableCommand {
             if let limit = try s.int("failure-limit-source", flag: failureLimitSource) { c.failureLimits.perSource = max(1, limit) }
             if let limit = try s.int("failure-limit-user", flag: failureLimitUser) { c.failureLimits.perUser = max(1, limit) }
             if let seconds = try s.int("failure-window-seconds", flag: failureWindowSeconds) { c.failureLimits.window = .seconds(max(1, seconds)) }
+            if let workers = try s.int("password-workers", flag: passwordWorkers) { c.passwordWork.concurrent = max(1, workers) }
+            if let queue = try s.int("password-queue", flag: passwordQueue) { c.passwordWork.waiting = max(0, queue) }
             if let seconds = try s.int("drain-seconds", flag: drainSeconds) { c.drainTimeout = .seconds(max(1, seconds)) }
             if let connections = try s.int("max-connections", flag: maxConnections) { c.maxConnections = max(1, connections) }
+            if let seconds = try s.int("idle-seconds", flag: idleSeconds) { c.idleTimeout = .seconds(max(1, seconds)) }
             c.readyFile = s.string("ready-file", flag: readyFile)
         } catch {
             throw ValidationError("\(error)")
