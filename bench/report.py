@@ -93,6 +93,19 @@ if scaling:
     for r in scaling:
         print(f"{r['transactions']:>12}{r['databases']:>10}{r['clients']:>9}{r['perSecond']:>9.0f}{r['p99Ms']:>9.1f}")
 
+flood = {r["flood"]: r for r in section("flood")}
+if len(flood) == 2:
+    calm, busy = flood[False], flood[True]
+    logins = (section("flood_logins") or [{}])[0]
+    print(f"\n## Flood: saves at {calm['clients']} clients, alone and during a flood of failing logins")
+    print(f"{'':<16}{'per s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'failed':>8}")
+    for name, r in (("alone", calm), ("during flood", busy)):
+        print(f"{name:<16}{r['perSecond']:>9.0f}{r['p50Ms']:>9.1f}{r['p99Ms']:>9.1f}{r['maxMs']:>9.1f}{r['failed']:>8}")
+    print(f"the flood: {logins.get('threads', '?')} connections, {logins.get('perSecond', 0):.0f} logins/s, answers {logins.get('statuses', {})}")
+    # The bound the threat model states: a login flood at most doubles other users' p99, and fails none of their saves.
+    check(busy["failed"] == 0 and busy["p99Ms"] <= 2 * calm["p99Ms"] + 5,
+          f"flood: saves' p99 {calm['p99Ms']:.1f} ms alone, {busy['p99Ms']:.1f} ms during a login flood (bound: 2x + 5 ms, none failed)")
+
 print("\n## DESIGN.md figures")
 for line in verdicts:
     print(line)
