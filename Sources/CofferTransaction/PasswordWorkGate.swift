@@ -9,7 +9,8 @@ import Synchronization
 ///
 /// At most ``Policy/concurrent`` derivations run at once (by default half the cores), at most
 /// ``Policy/waiting`` more wait their turn in order, and any beyond that are refused at once with
-/// 503 `busy`. A refused attempt checked no password, so it is neither audited nor charged as a failure.
+/// 503 `busy`. A refused attempt checked no password, so it is not charged as a failure; refusals
+/// are counted, and the service audits the count in one `rate_limited` entry every few seconds.
 public final class PasswordWorkGate: Sendable {
     /// How much password work may run and wait.
     public struct Policy: Sendable {
@@ -28,6 +29,7 @@ public final class PasswordWorkGate: Sendable {
         var running = 0
         var waiters: [CheckedContinuation<Void, any Error>] = []
         var refusedSinceLog = 0
+        var refusedSinceAudit = 0
         var lastLog: ContinuousClock.Instant?
     }
 
@@ -52,6 +54,14 @@ public final class PasswordWorkGate: Sendable {
         state.withLock { ($0.running, $0.waiters.count) }
     }
 
+    /// Attempts refused since the last call, which resets the count.
+    public func drainRefusals() -> Int {
+        state.withLock { s in
+            defer { s.refusedSinceAudit = 0 }
+            return s.refusedSinceAudit
+        }
+    }
+
     private func acquire() async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             enum Decision { case run, wait, refuse(report: Int?) }
@@ -66,6 +76,7 @@ public final class PasswordWorkGate: Sendable {
                 }
                 // A flood is logged at most every ten seconds, with the count since the last line.
                 s.refusedSinceLog += 1
+                s.refusedSinceAudit += 1
                 let now = ContinuousClock.now
                 if let last = s.lastLog, now - last < .seconds(10) { return .refuse(report: nil) }
                 defer { s.refusedSinceLog = 0; s.lastLog = now }

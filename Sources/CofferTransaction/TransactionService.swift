@@ -443,19 +443,32 @@ public struct TransactionService: Sendable {
         }
     }
 
-    /// Audits, one entry per key and window, the attempts the failure budget refused.
+    /// Audits, one entry per key and window, the attempts the failure budget refused, and in one
+    /// more entry the password checks refused busy since the last call.
     public func auditRateLimits() async {
+        var entries: [Coffer_Wire_V1_AppendAudit] = []
         for summary in limiter.drain(nowMs: Self.nowMs()) {
             var entry = Coffer_Wire_V1_AppendAudit()
             entry.kind = "rate_limited"
             entry.user = summary.key.hasPrefix("user:") ? String(summary.key.dropFirst(5)) : "-"
             entry.source = summary.key.hasPrefix("source:") ? String(summary.key.dropFirst(7)) : ""
             entry.detail = "\(summary.refused) attempts refused after too many failures (\(summary.key), window from \(summary.windowStartMs))"
+            entries.append(entry)
+        }
+        let busy = passwordWork.drainRefusals()
+        if busy > 0 {
+            var entry = Coffer_Wire_V1_AppendAudit()
+            entry.kind = "rate_limited"
+            entry.user = "-"
+            entry.detail = "\(busy) logins or registrations refused busy: \(passwordWork.policy.concurrent) password checks running and \(passwordWork.policy.waiting) waiting"
+            entries.append(entry)
+        }
+        for var entry in entries {
             entry.timeUnixMs = Self.nowMs()
             do {
                 _ = try await call(.appendAudit(entry))
             } catch {
-                logger.error("cannot audit rate-limited attempts", metadata: ["coffer.key": "\(summary.key)", "coffer.refused": "\(summary.refused)", "coffer.error": "\(error)"])
+                logger.error("cannot audit rate-limited attempts", metadata: ["coffer.detail": "\(entry.detail)", "coffer.error": "\(error)"])
             }
         }
     }

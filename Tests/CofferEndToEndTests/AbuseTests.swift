@@ -64,7 +64,7 @@ import Testing
         #expect(failed == Int64(3))
     }
 
-    @Test("a login flood across many accounts is held to the password workers and the rest refused busy, unaudited; another user saves and retrieves meanwhile")
+    @Test("a login flood across many accounts is held to the password workers, the rest refused busy and audited as a count; another user saves and retrieves meanwhile")
     func passwordWorkFlood() async throws {
         let deployment = try await LocalDeployment.start(transactionArguments: [
             "--password-workers", "1", "--password-queue", "2",
@@ -96,10 +96,18 @@ import Testing
         #expect(busy.count + checked.count == 24, "\(flood.map(\.0))")
         #expect(!busy.isEmpty, "24 logins at once against one worker and a queue of 2 were all checked")
         #expect(busy.allSatisfy { $0.1.contains("\"busy\"") && !$0.1.contains("flood") })
-        // Only the attempts whose password was checked are in the audit log.
+        // Each checked attempt has its entry; the refused ones are counted in rate_limited entries.
         let db = try SQLiteConnection(path: deployment.store)
         let audited = try db.query("SELECT COUNT(*) FROM audit_log WHERE kind = 'login_failed' AND source = '127.0.0.3'", []).first?.int(0)
         #expect(audited == Int64(checked.count))
+        var refusedAudited = 0
+        for _ in 0..<30 {
+            let details = try db.query("SELECT detail FROM audit_log WHERE kind = 'rate_limited'", []).map { try $0.text(0) }
+            refusedAudited = details.compactMap { $0.hasSuffix("1 password checks running and 2 waiting") ? Int($0.prefix { $0.isNumber }) : nil }.reduce(0, +)
+            if refusedAudited >= busy.count { break }
+            try await Task.sleep(for: .seconds(1))
+        }
+        #expect(refusedAudited == busy.count)
     }
 
     @Test("a connection that sends nothing, or a request head a byte at a time, is closed after the idle timeout; one in use stays open")
