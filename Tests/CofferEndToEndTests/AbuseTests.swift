@@ -40,11 +40,15 @@ import Testing
         defer { deployment.terminate() }
         try await deployment.registerAndLogin("hana")
         var statuses: [Int] = []
+        var replies: [String] = []
         for n in 0..<7 {
-            let reply = try await badLogin(deployment, user: "guess\(n)", from: "127.0.0.2")
+            // The second guess names a registered user: the answer must be the same as for a made-up name.
+            let reply = try await badLogin(deployment, user: n == 1 ? "hana" : "guess\(n)", from: "127.0.0.2")
             statuses.append(reply.status)
+            replies.append(reply.body)
             if reply.status == 429 { #expect(reply.body.contains("rate_limited") && !reply.body.contains("guess")) }
         }
+        #expect(replies[0] == replies[1], "an unknown user and a wrong password must answer alike: \(replies[0]) / \(replies[1])")
         #expect(statuses == [401, 401, 401, 429, 429, 429, 429], "\(statuses)")
         // The budget is per address: the same flood did not touch 127.0.0.1.
         let login = try await deployment.coffer(["login", "--password-stdin"], user: "hana", stdin: "correct horse battery staple\n")

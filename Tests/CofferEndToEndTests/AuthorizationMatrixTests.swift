@@ -143,6 +143,16 @@ import Testing
             #expect([403, 404].contains(reply.status), "\(call.path) with another user's session: HTTP \(reply.status) \(reply.body.prefix(200))")
             expectNoLeak(reply, "\(call.path) with another user's session")
         }
+        // Alice's record and a record that does not exist answer Bob alike: no oracle for record ids.
+        let missingID = UUID().uuidString.lowercased()
+        let missing = Call(method: "POST", path: "/v1/retrieve", body: try json(RetrieveRequest(
+            recordID: missingID, fileName: "bobs-guess.txt", token: receipt.token)))
+        let forHers = try await send(deployment, bobsGuess, headers: try signed(bobsGuess, token: bob.token, signer: bob.key))
+        let forNone = try await send(deployment, missing, headers: try signed(missing, token: bob.token, signer: bob.key))
+        // The answers echo the id that was asked for, and nothing else differs.
+        #expect(forHers.status == 404 && forHers.status == forNone.status
+                    && forHers.body.replacingOccurrences(of: receipt.recordID, with: "ID") == forNone.body.replacingOccurrences(of: missingID, with: "ID"),
+                "another user's record: \(forHers.status) \(forHers.body); a missing one: \(forNone.status) \(forNone.body)")
         for call in [records, history, checkpoint] {
             let reply = try await send(deployment, call, headers: try signed(call, token: bob.token, signer: bob.key))
             #expect(reply.status == 200, "\(call.path) as Bob: HTTP \(reply.status)")
