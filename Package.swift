@@ -221,6 +221,7 @@ let package = Package(
                 "CofferAdmin",
                 "CofferAudit",
                 "CofferTransaction",
+                "CofferWire",
                 "CofferZMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -7,25 +7,19 @@ public import Logging
 
 /// Reads the whole audit log from the database tier and writes an export (docs/AUDIT.md).
 ///
-/// Connects over ZeroMQ with the operator's own CURVE key, which `coffer-admin init` makes and
-/// adds to the database tier's allow list. The export itself is audited as an `admin` entry first.
+/// Connects over ZeroMQ with the operator's own CURVE key (``AdminLink``). The export itself is
+/// audited as an `admin` entry first.
 public struct AuditExporter: Sendable {
     let link: DatabaseLink
     let verifierKey: String
 
     /// Connects with the keys under `keysDirectory` (the folder `coffer-admin init` made).
     public init(keysDirectory: String, endpoint: String, timeout: Duration, logger: Logger) throws {
-        let secret = "\(keysDirectory)/admin/curve.secret"
-        _ = try SecretFile.read(secret, what: "the operator's CURVE key")
-        let keys = try CurveKeyFile.readKeyPair(at: secret)
-        guard let serverKey = try CurveKeyFile.readPublicKeys(at: "\(keysDirectory)/admin/database-curve.public").first else {
-            throw AuditExportError("\(keysDirectory)/admin/database-curve.public holds no CURVE key")
-        }
         guard let vkey = try? String(contentsOfFile: "\(keysDirectory)/transaction/checkpoint.vkey", encoding: .utf8) else {
             throw AuditExportError("cannot read \(keysDirectory)/transaction/checkpoint.vkey; run `coffer-admin init \(keysDirectory)`")
         }
         self.verifierKey = vkey.trimmingCharacters(in: .whitespacesAndNewlines)
-        self.link = try DatabaseLink(endpoints: [endpoint], keys: keys, serverKey: serverKey, timeout: timeout, logger: logger)
+        self.link = try AdminLink.connect(keysDirectory: keysDirectory, endpoint: endpoint, timeout: timeout, logger: logger)
     }
 
     /// What an export wrote.

@@ -12,7 +12,7 @@ struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coffer-admin",
         abstract: "Operate a Coffer deployment.",
-        subcommands: [Init.self, Audit.self]
+        subcommands: [Init.self, Users.self, Audit.self]
     )
 }
 

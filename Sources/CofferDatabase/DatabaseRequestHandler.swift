@@ -111,6 +111,8 @@ public final class DatabaseRequestHandler {
         case let error as StorageError where error.code == .audit:
             logger.critical("an audit entry could not be written; the change was not made", metadata: ["coffer.error": "\(error.message)"])
             return WireProtocol.error(to: request, .auditFailed, "the audit history could not be written, so nothing was changed")
+        case let error as StorageError where error.code == .locked:
+            return WireProtocol.error(to: request, .forbidden, WireProtocol.accountLockedReason)
         case let error as StorageError where error.code == .contended:
             logger.warning("the store was busy; the transaction tier will retry", metadata: ["coffer.error": "\(error.message)"])
             return WireProtocol.error(to: request, .unavailable, "the database is busy; retry")
@@ -134,8 +136,8 @@ public final class DatabaseRequestHandler {
     static func changes(_ body: WireRequest.OneOf_Body) -> Change? {
         switch body {
         case .releaseKey(let m): Change(recordID: Array(m.recordID))
-        case .registerUser, .recordLogin, .createRecord, .stageReseal, .confirmReseal, .deleteRecord, .storeCheckpoint, .appendAudit: Change()
-        case .ping, .getCredentials, .listHistory, .listRecords, .getAuditProofs, .listAuditEntries, .listCheckpoints: nil
+        case .registerUser, .recordLogin, .createRecord, .stageReseal, .confirmReseal, .deleteRecord, .storeCheckpoint, .appendAudit, .setUserLock: Change()
+        case .ping, .getCredentials, .listHistory, .listRecords, .getAuditProofs, .listAuditEntries, .listCheckpoints, .listUsers: nil
         }
     }
 
@@ -270,6 +272,7 @@ public final class DatabaseRequestHandler {
                                                           timeMs: m.timeUnixMs, source: m.source, clientID: m.clientID))
 
         case .listRecords(let m):
+            guard try !store.isLocked(user: m.owner) else { return WireProtocol.error(to: request, .forbidden, WireProtocol.accountLockedReason) }
             var records = Coffer_Wire_V1_Records()
             records.records = try store.listRecords(owner: m.owner, limit: Self.maxHistory).map { r in
                 var summary = Coffer_Wire_V1_RecordSummary()
@@ -285,6 +288,7 @@ public final class DatabaseRequestHandler {
             return WireProtocol.response(to: request, .records(records))
 
         case .listHistory(let m):
+            guard try !store.isLocked(user: m.owner) else { return WireProtocol.error(to: request, .forbidden, WireProtocol.accountLockedReason) }
             let limit = m.limit == 0 ? Self.maxHistory : min(Int(m.limit), Self.maxHistory)
             let recordID = m.recordID.isEmpty ? nil : Array(m.recordID)
             guard let entries = try store.history(owner: m.owner, recordID: recordID, limit: limit) else {
@@ -295,6 +299,9 @@ public final class DatabaseRequestHandler {
             return WireProtocol.response(to: request, .history(history))
 
         case .getAuditProofs(let m):
+            if !m.owner.isEmpty, try store.isLocked(user: m.owner) {
+                return WireProtocol.error(to: request, .forbidden, WireProtocol.accountLockedReason)
+            }
             return try answerAuditProofs(request, m, store)
 
         case .storeCheckpoint(let m):
@@ -321,6 +328,12 @@ public final class DatabaseRequestHandler {
             list.checkpoints = try store.checkpoints(after: m.afterSize, limit: m.limit == 0 ? RecordStore.maxAuditBatch : Int(m.limit)).map(Self.wireCheckpoint)
             return WireProtocol.response(to: request, .checkpoints(list))
 
+        case .setUserLock(let m):
+            return try answerSetUserLock(request, m, store)
+
+        case .listUsers(let m):
+            return try answerListUsers(request, m, store)
+
         case .appendAudit(let m):
             guard m.kind == AuditKind.admin.rawValue || m.kind == AuditKind.rateLimited.rawValue, !m.user.isEmpty,
                   m.detail.utf8.count <= 1024, m.user.utf8.count <= 256, m.source.utf8.count <= 256
@@ -331,6 +344,36 @@ public final class DatabaseRequestHandler {
             ack.auditIndex = try store.audit(AuditEvent(kind: m.kind, user: m.user, timeMs: m.timeUnixMs, detail: m.detail, source: m.source))
             return WireProtocol.response(to: request, .ack(ack))
         }
+    }
+
+    /// An operator's lock or unlock of an account.
+    private func answerSetUserLock(_ request: WireRequest, _ m: Coffer_Wire_V1_SetUserLock, _ store: RecordStore) throws -> WireResponse {
+        guard !m.user.isEmpty, m.user.utf8.count <= 256, m.reason.utf8.count <= 512, m.operator.utf8.count <= 256 else {
+            return WireProtocol.error(to: request, .badRequest, "a lock needs a user name, and short reason and operator fields")
+        }
+        guard let index = try store.setLocked(user: m.user, locked: m.locked, reason: m.reason, operatorName: m.operator, timeMs: m.timeUnixMs) else {
+            return WireProtocol.error(to: request, .notFound, "no such user")
+        }
+        var ack = Coffer_Wire_V1_Ack()
+        ack.auditIndex = index
+        return WireProtocol.response(to: request, .ack(ack))
+    }
+
+    /// The accounts, for an operator.
+    private func answerListUsers(_ request: WireRequest, _ m: Coffer_Wire_V1_ListUsers, _ store: RecordStore) throws -> WireResponse {
+        var users = Coffer_Wire_V1_Users()
+        users.users = try store.listUsers(after: m.after, limit: m.limit <= 0 ? Self.maxHistory : min(Int(m.limit), Self.maxHistory)).map { u in
+            var summary = Coffer_Wire_V1_UserSummary()
+            summary.name = u.name
+            summary.createdUnixMs = u.createdAtMs
+            summary.locked = u.locked
+            summary.lockedUntilUnixMs = u.lockedUntilMs
+            summary.failedLogins = u.failedLogins
+            summary.records = u.records
+            summary.devices = u.devices
+            return summary
+        }
+        return WireProtocol.response(to: request, .users(users))
     }
 
     private func answerAuditProofs(_ request: WireRequest, _ m: Coffer_Wire_V1_GetAuditProofs, _ store: RecordStore) throws -> WireResponse {

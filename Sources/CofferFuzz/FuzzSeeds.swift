@@ -52,12 +52,19 @@ enum FuzzSeeds {
         var proofs = Coffer_Wire_V1_GetAuditProofs()
         proofs.owner = "alice"
         proofs.treeSize = 2
+        var lock = Coffer_Wire_V1_SetUserLock()
+        lock.user = "alice"
+        lock.locked = true
+        lock.reason = "r"
+        var users = Coffer_Wire_V1_ListUsers()
+        users.limit = 5
         var guarded = WireProtocol.request(.createRecord(create))
         guarded.replayGuard.clientID = "c"
         guarded.replayGuard.nonce = Data(repeating: 9, count: 16)
         return try [
             WireProtocol.request(.ping(.init())), WireProtocol.request(.registerUser(register)), guarded,
             WireProtocol.request(.releaseKey(release)), WireProtocol.request(.getAuditProofs(proofs)),
+            WireProtocol.request(.setUserLock(lock)), WireProtocol.request(.listUsers(users)),
         ].map { try WireProtocol.encode($0) }
     }
 

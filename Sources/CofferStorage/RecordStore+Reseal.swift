@@ -12,6 +12,8 @@ struct RecordRow {
     var pendingEncodeKeyID: [UInt8]?
     var pendingReceipt: [UInt8]?
     var pendingSignature: [UInt8]?
+    /// An operator locked the owner's account.
+    var ownerLocked = false
 }
 
 /// The outcome of confirming a re-seal or deleting a record.
@@ -72,6 +74,7 @@ extension RecordStore {
     public func deleteRecord(recordID: [UInt8], owner: String, receiptSignature: [UInt8], timeMs: Int64, source: String, clientID: String) throws -> RecordChange {
         try db.transaction {
             guard let record = try loadRecord(recordID), record.owner == owner else { return .notFound }
+            guard !record.ownerLocked else { return .refused(reason: Self.accountLockedReason) }
             guard record.wrappedKey != nil else { return .alreadyDone }
             guard record.signature == receiptSignature || record.pendingSignature == receiptSignature else {
                 return .refused(reason: "the receipt is not this record's current one")
@@ -109,7 +112,8 @@ extension RecordStore {
         let rows = try db.query(
             """
             SELECT owner, file_name, sha256, size, encode_key_id, wrapped_decode_key, receipt_signature,
-                   pending_wrapped_decode_key, pending_encode_key_id, pending_receipt, pending_receipt_signature
+                   pending_wrapped_decode_key, pending_encode_key_id, pending_receipt, pending_receipt_signature,
+                   (SELECT locked FROM users WHERE name = records.owner)
             FROM records WHERE id = $1
             """,
             [.blob(id)]
@@ -118,7 +122,8 @@ extension RecordStore {
         return RecordRow(
             id: id, owner: try r.text(0), fileName: try r.text(1), sha256: try r.blob(2), size: try r.int(3), encodeKeyID: try r.blob(4),
             wrappedKey: try r.optionalBlob(5), signature: try r.blob(6), pendingWrappedKey: try r.optionalBlob(7),
-            pendingEncodeKeyID: try r.optionalBlob(8), pendingReceipt: try r.optionalBlob(9), pendingSignature: try r.optionalBlob(10)
+            pendingEncodeKeyID: try r.optionalBlob(8), pendingReceipt: try r.optionalBlob(9), pendingSignature: try r.optionalBlob(10),
+            ownerLocked: try r.int(11) != 0
         )
     }
 

@@ -134,18 +134,16 @@ public final class RecordStore {
     public func createRecord(_ record: StoredRecord, source: String, clientID: String = "") throws -> Int64? {
         do {
             return try db.transaction {
-                try db.query(
-                    """
-                    INSERT INTO records (id, owner, file_name, sha256, size, created_at_ms, encode_key_id,
-                                         wrapped_decode_key, receipt, receipt_signature)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                    """,
+                // One statement: the insert happens only if no operator locked the owner.
+                let inserted = try db.query(
+                    db.dialect == .postgres ? Self.insertRecordPostgres : Self.insertRecordSQLite,
                     [
                         .blob(record.id), .text(record.owner), .text(record.fileName), .blob(record.sha256),
                         .int(record.size), .int(record.createdAtMs), .blob(record.encodeKeyID),
                         .blob(record.wrappedDecodeKey), .blob(record.receipt), .blob(record.receiptSignature),
                     ]
                 )
+                guard !inserted.isEmpty else { throw StorageError(.locked, Self.accountLockedReason) }
                 return try appendAudit(
                     kind: .save, user: record.owner, recordID: record.id, fileName: record.fileName,
                     timeMs: record.createdAtMs, source: source, clientID: clientID
@@ -155,6 +153,18 @@ public final class RecordStore {
             return nil
         }
     }
+
+    private static let insertRecordSQLite = """
+        INSERT INTO records (id, owner, file_name, sha256, size, created_at_ms, encode_key_id, wrapped_decode_key, receipt, receipt_signature)
+        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 WHERE NOT EXISTS (SELECT 1 FROM users WHERE name = $2 AND locked)
+        RETURNING 1
+        """
+    private static let insertRecordPostgres = """
+        INSERT INTO records (id, owner, file_name, sha256, size, created_at_ms, encode_key_id, wrapped_decode_key, receipt, receipt_signature)
+        SELECT $1::bytea, $2::text, $3::text, $4::bytea, $5::bigint, $6::bigint, $7::bytea, $8::bytea, $9::bytea, $10::bytea
+        WHERE NOT EXISTS (SELECT 1 FROM users WHERE name = $2::text AND locked)
+        RETURNING 1
+        """
 
     /// Checks a retrieve request against the stored record and audits the outcome durably before
     /// returning: the wrapped decode key leaves only after its `retrieve` entry is committed.
@@ -168,7 +178,9 @@ public final class RecordStore {
         try db.transaction {
             let outcome: KeyRelease
             let stored = try loadRecord(recordID)
-            if let record = stored, record.owner == owner {
+            if let record = stored, record.owner == owner, record.ownerLocked {
+                outcome = .refused(reason: Self.accountLockedReason)
+            } else if let record = stored, record.owner == owner {
                 var current = record
                 if let pending = record.pendingSignature, pending == receiptSignature {
                     current = try promotePending(record, timeMs: timeMs, source: source, clientID: clientID, how: "confirmed by a retrieve of the re-sealed container")

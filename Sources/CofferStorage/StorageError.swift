@@ -2,7 +2,7 @@
 public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kinds of storage failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        enum Base: Hashable, Sendable { case connection, query, constraint, migration, corrupt, audit, contended }
+        enum Base: Hashable, Sendable { case connection, query, constraint, migration, corrupt, audit, contended, locked }
         let base: Base
         /// The store could not be opened or reached.
         public static let connection = Code(base: .connection)
@@ -19,6 +19,8 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let contended = Code(base: .contended)
         /// The audit entry could not be written, so the change it records was rolled back.
         public static let audit = Code(base: .audit)
+        /// An operator locked the account the change is for; nothing was changed.
+        public static let locked = Code(base: .locked)
         public var description: String { String(describing: base) }
     }
 

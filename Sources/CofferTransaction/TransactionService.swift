@@ -116,10 +116,11 @@ public struct TransactionService: Sendable {
         var query = Coffer_Wire_V1_GetCredentials()
         query.user = body.user
         var stored: String?
-        var locked = false
+        var locked = false, lockedByOperator = false
         do {
             if case .credentials(let c) = try await call(.getCredentials(query)) {
                 stored = c.passwordHash
+                lockedByOperator = c.locked
                 locked = c.locked || c.lockedUntilUnixMs > Self.nowMs()
             }
         } catch DatabaseLinkError.refused(.notFound, _) {
@@ -149,6 +150,7 @@ public struct TransactionService: Sendable {
         failed = !success
         guard success else {
             logger.notice("refused a login", metadata: ["coffer.user": "\(body.user)", "coffer.reason": "\(reason)", "coffer.source": "\(source)"])
+            if lockedByOperator { throw Self.accountLocked }
             if locked {
                 throw APIError(.forbidden, "account_locked", "the account is locked after repeated failed logins; try again later or ask the operator")
             }
@@ -517,6 +519,9 @@ public struct TransactionService: Sendable {
             throw APIError.unavailable("the key service's database tier is unavailable (\(why)); retry shortly")
         } catch DatabaseLinkError.refused(.replayed, _) {
             throw APIError(.conflict, "replayed", "this request was already received; a replayed request is refused")
+        } catch DatabaseLinkError.refused(.forbidden, let reason) where reason == WireProtocol.accountLockedReason {
+            // Sessions issued before an operator locked the account get nothing more.
+            throw Self.accountLocked
         } catch DatabaseLinkError.refused(.unavailable, _) {
             throw APIError.unavailable("the key service's database is unavailable; retry shortly")
         } catch DatabaseLinkError.protocolViolation(let why) {
@@ -524,6 +529,8 @@ public struct TransactionService: Sendable {
             throw APIError.internalError
         }
     }
+
+    static let accountLocked = APIError(.forbidden, "account_locked", "the account is locked by an operator; ask the operator to unlock it")
 
     static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }

@@ -188,4 +188,37 @@ import Testing
         #expect(try store.listRecords(owner: "alice", limit: 10).map(\.deleted) == [true])
         #expect(try store.listRecords(owner: "bob", limit: 10).isEmpty)
     }
+
+    @Test("an operator's lock refuses the account's saves, key releases and deletes, audited; unlocking restores them", arguments: backends)
+    func operatorLock(backend: Backend) async throws {
+        let store = try await openStore(backend)
+        _ = try store.registerUser(name: "alice", passwordHash: "h", timeMs: 1, source: "s")
+        _ = try store.registerUser(name: "bob", passwordHash: "h", timeMs: 1, source: "s")
+        #expect(try store.createRecord(record("alice"), source: "s") != nil)
+        #expect(try store.setLocked(user: "nobody", locked: true, reason: "", operatorName: "op", timeMs: 2) == nil)
+        #expect(try store.setLocked(user: "alice", locked: true, reason: "laptop stolen", operatorName: "op@host", timeMs: 2) != nil)
+        #expect(try store.isLocked(user: "alice"))
+        #expect(try !store.isLocked(user: "bob"))
+        #expect(try store.credentials(user: "alice")?.locked == true)
+
+        #expect(throws: StorageError.self) { try store.createRecord(record("alice", id: 2), source: "s") }
+        #expect(try store.createRecord(record("bob", id: 3), source: "s") != nil, "another account is not affected")
+        let id = record("alice").id
+        let refused = try store.releaseKey(recordID: id, owner: "alice", fileName: "a.txt", receiptSignature: [7, 7, 7], timeMs: 3, source: "s")
+        #expect(refused == .refused(reason: RecordStore.accountLockedReason))
+        #expect(try store.deleteRecord(recordID: id, owner: "alice", receiptSignature: [7, 7, 7], timeMs: 3, source: "s", clientID: "c")
+                == .refused(reason: RecordStore.accountLockedReason))
+        let history = try #require(try store.history(owner: "alice", recordID: nil, limit: 20))
+        #expect(history.contains { $0.kind == "admin" && $0.detail == "locked by an operator: laptop stolen" && $0.source == "op@host" })
+        #expect(history.contains { $0.kind == "retrieve_refused" && $0.detail == RecordStore.accountLockedReason })
+        #expect(try store.listUsers(after: "", limit: 10).map { "\($0.name) \($0.locked) \($0.records)" } == ["alice true 1", "bob false 1"])
+
+        #expect(try store.setLocked(user: "alice", locked: false, reason: "", operatorName: "op", timeMs: 4) != nil)
+        #expect(try !store.isLocked(user: "alice"))
+        guard case .released = try store.releaseKey(recordID: id, owner: "alice", fileName: "a.txt", receiptSignature: [7, 7, 7], timeMs: 5, source: "s") else {
+            Issue.record("not released after the unlock")
+            return
+        }
+        #expect(try store.createRecord(record("alice", id: 2), source: "s") != nil)
+    }
 }

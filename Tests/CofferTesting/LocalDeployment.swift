@@ -157,10 +157,12 @@ public final class LocalDeployment: @unchecked Sendable {
     }
 
     /// Runs `coffer-admin` with this deployment's keys and database endpoint appended where `--keys` or
-    /// `--database` apply (the `audit export` subcommand).
+    /// `--database` apply (`audit export` and the `users` subcommands).
     public func admin(_ arguments: [String]) async throws -> CommandResult {
         var arguments = arguments
-        if arguments.starts(with: ["audit", "export"]) { arguments += ["--keys", directory + "/keys", "--database", databaseEndpoint] }
+        if arguments.starts(with: ["audit", "export"]) || arguments.first == "users" {
+            arguments += ["--keys", directory + "/keys", "--database", databaseEndpoint]
+        }
         return try await run(TestEnvironment.binary("coffer-admin"), arguments, environment: ["PATH": "/usr/bin:/bin"], stdin: nil, timeout: .seconds(120))
     }
 
