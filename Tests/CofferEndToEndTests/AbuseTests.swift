@@ -35,7 +35,8 @@ import Testing
     @Test("failed logins from one address are refused at once beyond that address's budget and audited; a user at another address logs in")
     func perSourceBudget() async throws {
         let deployment = try await LocalDeployment.start(transactionArguments: [
-            "--failure-limit-source", "3", "--failure-limit-user", "100", "--failure-window-seconds", "10", "--lockout-attempts", "100",
+            // A window long enough for the seven attempts below to fall in one, however loaded the machine.
+            "--failure-limit-source", "3", "--failure-limit-user", "100", "--failure-window-seconds", "40", "--lockout-attempts", "100",
         ])
         defer { deployment.terminate() }
         try await deployment.registerAndLogin("hana")
@@ -54,10 +55,10 @@ import Testing
         let login = try await deployment.coffer(["login", "--password-stdin"], user: "hana", stdin: "correct horse battery staple\n")
         #expect(login.status == 0, "\(login.stderr)")
 
-        // The window's refusals are audited as one entry naming the address.
+        // The window's refusals are audited as one entry naming the address, once the window ends.
         let db = try SQLiteConnection(path: deployment.store)
         var summaries: [String] = []
-        for _ in 0..<40 {
+        for _ in 0..<90 {
             summaries = try db.query("SELECT source, detail FROM audit_log WHERE kind = 'rate_limited'", []).map { "\(try $0.text(0)) \(try $0.text(1))" }
             if !summaries.isEmpty { break }
             try await Task.sleep(for: .seconds(1))
