@@ -7,7 +7,8 @@ import Glibc
 
 /// Event-triggered saves: a file changing, and the passing of time.
 @Suite(.serialized) struct WatchTests {
-    static func waitFor(_ timeout: Duration = .seconds(15), _ condition: () throws -> Bool) async throws -> Bool {
+    /// Whether `condition` becomes true within `timeout`: a guard against a hang, generous for a loaded machine.
+    static func waitFor(_ timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if try condition() { return true }
