@@ -118,19 +118,13 @@ struct Audit: AsyncParsableCommand {
 
         @Argument(help: "A new or empty folder to write the export to.")
         var directory: String
-        @Option(help: "The folder `coffer-admin init` made.")
-        var keys = "keys"
-        @Option(help: "The database tier's endpoint.")
-        var database = "tcp://127.0.0.1:7701"
-        @Option(help: "Seconds one request may take.")
-        var timeout = 30
+        @OptionGroup var connection: DatabaseTierOptions
 
         func run() async throws {
             let logger = Logger(label: "coffer-admin")
             do {
-                let exporter = try AuditExporter(keysDirectory: keys, endpoint: database, timeout: .seconds(max(1, timeout)), logger: logger)
-                let user = ProcessInfo.processInfo.environment["USER"] ?? "operator"
-                let summary = try await exporter.export(to: directory, operatorName: "\(user)@\(ProcessInfo.processInfo.hostName)")
+                let exporter = try AuditExporter(keysDirectory: connection.keys, endpoint: connection.database, timeout: connection.requestTimeout, logger: logger)
+                let summary = try await exporter.export(to: directory, operatorName: operatorName)
                 print("exported \(summary.entries) entries and \(summary.checkpoints) checkpoints to \(directory); check it with `coffer-admin audit verify \(directory)`")
             } catch {
                 FileHandle.standardError.write(Data("coffer-admin: audit export failed: \(error)\n".utf8))

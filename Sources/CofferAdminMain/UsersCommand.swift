@@ -19,24 +19,6 @@ struct Users: AsyncParsableCommand {
         subcommands: [List.self, Lock.self, Unlock.self]
     )
 
-    struct Connection: ParsableArguments {
-        @Option(help: "The folder `coffer-admin init` made.")
-        var keys = "keys"
-        @Option(help: "The database tier's endpoint.")
-        var database = "tcp://127.0.0.1:7701"
-        @Option(help: "Seconds one request may take.")
-        var timeout = 30
-
-        func administrator() throws -> AccountAdministrator {
-            try AccountAdministrator(keysDirectory: keys, endpoint: database, timeout: .seconds(max(1, timeout)), logger: Logger(label: "coffer-admin"))
-        }
-    }
-
-    /// Who runs the command, for the audit entry.
-    static var operatorName: String {
-        "\(ProcessInfo.processInfo.environment["USER"] ?? "operator")@\(ProcessInfo.processInfo.hostName)"
-    }
-
     static func fail(_ what: String, _ error: any Error) -> ExitCode {
         FileHandle.standardError.write(Data("coffer-admin: \(what): \(error)\n".utf8))
         return ExitCode((error as? AdminError)?.unknownUser == true ? 67 : 69)
@@ -44,14 +26,14 @@ struct Users: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List every account: locks, failed logins, records and installations.")
-        @OptionGroup var connection: Connection
+        @OptionGroup var connection: DatabaseTierOptions
         @Flag(help: "Print JSON lines, one account each.")
         var json = false
 
         func run() async throws {
             let users: [Coffer_Wire_V1_UserSummary]
             do {
-                users = try await connection.administrator().users()
+                users = try await connection.accounts().users()
             } catch {
                 throw Users.fail("cannot list the accounts", error)
             }
@@ -80,16 +62,9 @@ struct Users: AsyncParsableCommand {
         var user: String
         @Option(help: "Why, for the audit history (at most 512 bytes).")
         var reason = ""
-        @OptionGroup var connection: Connection
+        @OptionGroup var connection: DatabaseTierOptions
 
-        func run() async throws {
-            do {
-                let index = try await connection.administrator().setLocked(user, locked: true, reason: reason, operatorName: Users.operatorName)
-                print("locked \(user) (audit entry \(index))")
-            } catch {
-                throw Users.fail("cannot lock \(user)", error)
-            }
-        }
+        func run() async throws { try await Users.setLock(user, locked: true, reason: reason, connection) }
     }
 
     struct Unlock: AsyncParsableCommand {
@@ -98,15 +73,39 @@ struct Users: AsyncParsableCommand {
         var user: String
         @Option(help: "Why, for the audit history (at most 512 bytes).")
         var reason = ""
-        @OptionGroup var connection: Connection
+        @OptionGroup var connection: DatabaseTierOptions
 
-        func run() async throws {
-            do {
-                let index = try await connection.administrator().setLocked(user, locked: false, reason: reason, operatorName: Users.operatorName)
-                print("unlocked \(user) (audit entry \(index))")
-            } catch {
-                throw Users.fail("cannot unlock \(user)", error)
-            }
+        func run() async throws { try await Users.setLock(user, locked: false, reason: reason, connection) }
+    }
+
+    static func setLock(_ user: String, locked: Bool, reason: String, _ connection: DatabaseTierOptions) async throws {
+        let verb = locked ? "lock" : "unlock"
+        do {
+            let index = try await connection.accounts().setLocked(user, locked: locked, reason: reason, operatorName: operatorName)
+            print("\(verb)ed \(user) (audit entry \(index))")
+        } catch {
+            throw fail("cannot \(verb) \(user)", error)
         }
     }
+}
+
+/// Where the database tier is and the operator's keys, for the commands that talk to it.
+struct DatabaseTierOptions: ParsableArguments {
+    @Option(help: "The folder `coffer-admin init` made.")
+    var keys = "keys"
+    @Option(help: "The database tier's endpoint.")
+    var database = "tcp://127.0.0.1:7701"
+    @Option(help: "Seconds one request may take.")
+    var timeout = 30
+
+    var requestTimeout: Duration { .seconds(max(1, timeout)) }
+
+    func accounts() throws -> AccountAdministrator {
+        try AccountAdministrator(keysDirectory: keys, endpoint: database, timeout: requestTimeout, logger: Logger(label: "coffer-admin"))
+    }
+}
+
+/// Who runs the command, for the audit entries it causes.
+var operatorName: String {
+    "\(ProcessInfo.processInfo.environment["USER"] ?? "operator")@\(ProcessInfo.processInfo.hostName)"
 }
