@@ -81,6 +81,8 @@ struct Load: AsyncParsableCommand {
     var warmup: Double = 2
     @Option(help: "How many users the clients are spread over.")
     var users: Int = 4
+    @Option(help: "A file to create once the users are registered and logged in, before the load starts.")
+    var readyFile: String?
 
     func run() async throws {
         guard let operation = LoadRun.Operation(rawValue: operation) else { throw ValidationError("--operation must be save or retrieve") }
@@ -91,6 +93,7 @@ struct Load: AsyncParsableCommand {
         let endpoints = try service.endpoints()
         let ssl = try service.sslContext()
         let accounts = try await service.accounts(users, at: endpoints[0], ssl: ssl)
+        if let readyFile { FileManager.default.createFile(atPath: readyFile, contents: nil) }
         for level in levels {
             let run = LoadRun(
                 endpoints: endpoints, sslContext: ssl, accounts: accounts, operation: operation, clients: level,

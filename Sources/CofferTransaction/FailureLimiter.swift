@@ -14,6 +14,11 @@ import Synchronization
 /// cannot overrun it; a lenient one (retrievals: only an authenticated device can try) admits while
 /// the failures alone are within budget, so that one user's many concurrent retrievals are never
 /// refused for being concurrent.
+///
+/// When the table is full, new keys share the overflow key's budget. Logins under a name not yet in
+/// the table are then refused once that budget is spent, until the window ends: a flood of more
+/// made-up names than `maxKeys` in one window can hold up logins of users not seen in it. Lenient
+/// admissions never count the overflow key's failures against a user.
 public final class FailureLimiter: Sendable {
     /// Budgets and the window.
     public struct Policy: Sendable {
@@ -73,6 +78,10 @@ public final class FailureLimiter: Sendable {
             var retryAfter: Int?
             for key in keys {
                 let slot = slotKey(key, &state, nowMs)
+                // A lenient attempt is judged by its own key's failures only: when the table is full,
+                // the overflow key's failures are other people's, and would refuse an authenticated
+                // user because of a flood of made-up names.
+                if !strict && slot != key { continue }
                 let budget = key.hasPrefix("user:") ? policy.perUser : policy.perSource
                 guard let window = state.windows[slot], window.failures + (strict ? window.inFlight : 0) >= budget else { continue }
                 state.windows[slot]?.refused += 1

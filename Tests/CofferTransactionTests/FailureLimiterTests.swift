@@ -86,4 +86,16 @@ import Testing
         #expect(limiter.admit(source: "newcomer", user: nil, nowMs: 1) != nil, "new sources share the spent overflow budget")
         #expect(limiter.drain(nowMs: 60_000) == [FailureLimiter.Summary(key: FailureLimiter.overflowKey, refused: 44, windowStartMs: 0)])
     }
+
+    @Test func aFullTableHoldsUpNewLoginsButNotAuthenticatedRetrievals() {
+        let limiter = limiter(perUser: 2, perSource: 1_000, maxKeys: 4)
+        // A flood of made-up names fills the table, and their failures spend the overflow budget.
+        for n in 0..<20 {
+            if limiter.admit(source: "flood", user: "made-up-\(n)", nowMs: 0) == nil {
+                limiter.finished(source: "flood", user: "made-up-\(n)", failed: true, nowMs: 0)
+            }
+        }
+        #expect(limiter.admit(source: "office", user: "carol", nowMs: 1) != nil, "a login under a new name shares the spent overflow budget")
+        #expect(limiter.admit(source: "office", user: "carol", nowMs: 1, strict: false) == nil, "a retrieval is judged by its own failures")
+    }
 }
