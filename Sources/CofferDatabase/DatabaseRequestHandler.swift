@@ -112,7 +112,7 @@ public final class DatabaseRequestHandler {
             logger.critical("an audit entry could not be written; the change was not made", metadata: ["coffer.error": "\(error.message)"])
             return WireProtocol.error(to: request, .auditFailed, "the audit history could not be written, so nothing was changed")
         case let error as StorageError where error.code == .locked:
-            return WireProtocol.error(to: request, .forbidden, WireProtocol.accountLockedReason)
+            return Self.refusal(to: request, RecordStore.accountLockedReason)
         case let error as StorageError where error.code == .contended:
             logger.warning("the store was busy; the transaction tier will retry", metadata: ["coffer.error": "\(error.message)"])
             return WireProtocol.error(to: request, .unavailable, "the database is busy; retry")
@@ -249,7 +249,7 @@ public final class DatabaseRequestHandler {
             case .notFound:
                 return WireProtocol.error(to: request, .notFound, "no such record")
             case .refused(let reason):
-                return WireProtocol.error(to: request, .forbidden, reason)
+                return Self.refusal(to: request, reason)
             }
 
         case .stageReseal(let m):
@@ -272,7 +272,7 @@ public final class DatabaseRequestHandler {
                                                           timeMs: m.timeUnixMs, source: m.source, clientID: m.clientID))
 
         case .listRecords(let m):
-            guard try !store.isLocked(user: m.owner) else { return WireProtocol.error(to: request, .forbidden, WireProtocol.accountLockedReason) }
+            if let locked = try lockedRefusal(request, owner: m.owner, store) { return locked }
             var records = Coffer_Wire_V1_Records()
             records.records = try store.listRecords(owner: m.owner, limit: Self.maxHistory).map { r in
                 var summary = Coffer_Wire_V1_RecordSummary()
@@ -288,7 +288,7 @@ public final class DatabaseRequestHandler {
             return WireProtocol.response(to: request, .records(records))
 
         case .listHistory(let m):
-            guard try !store.isLocked(user: m.owner) else { return WireProtocol.error(to: request, .forbidden, WireProtocol.accountLockedReason) }
+            if let locked = try lockedRefusal(request, owner: m.owner, store) { return locked }
             let limit = m.limit == 0 ? Self.maxHistory : min(Int(m.limit), Self.maxHistory)
             let recordID = m.recordID.isEmpty ? nil : Array(m.recordID)
             guard let entries = try store.history(owner: m.owner, recordID: recordID, limit: limit) else {
@@ -299,9 +299,7 @@ public final class DatabaseRequestHandler {
             return WireProtocol.response(to: request, .history(history))
 
         case .getAuditProofs(let m):
-            if !m.owner.isEmpty, try store.isLocked(user: m.owner) {
-                return WireProtocol.error(to: request, .forbidden, WireProtocol.accountLockedReason)
-            }
+            if !m.owner.isEmpty, let locked = try lockedRefusal(request, owner: m.owner, store) { return locked }
             return try answerAuditProofs(request, m, store)
 
         case .storeCheckpoint(let m):
@@ -435,7 +433,17 @@ public final class DatabaseRequestHandler {
         switch outcome {
         case .done, .alreadyDone: WireProtocol.response(to: request, .ack(.init()))
         case .notFound: WireProtocol.error(to: request, .notFound, "no such record")
-        case .refused(let reason): WireProtocol.error(to: request, .forbidden, reason)
+        case .refused(let reason): Self.refusal(to: request, reason)
         }
+    }
+
+    /// FORBIDDEN with the store's reason, or ACCOUNT_LOCKED when the reason is an operator's lock.
+    private static func refusal(to request: WireRequest, _ reason: String) -> WireResponse {
+        WireProtocol.error(to: request, reason == RecordStore.accountLockedReason ? .accountLocked : .forbidden, reason)
+    }
+
+    /// ACCOUNT_LOCKED when an operator locked `owner`, for the reads that check nothing else of theirs.
+    private func lockedRefusal(_ request: WireRequest, owner: String, _ store: RecordStore) throws -> WireResponse? {
+        try store.isLocked(user: owner) ? Self.refusal(to: request, RecordStore.accountLockedReason) : nil
     }
 }

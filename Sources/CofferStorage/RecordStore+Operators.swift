@@ -12,7 +12,7 @@ public struct UserSummary: Sendable, Hashable {
 }
 
 extension RecordStore {
-    /// The reason a request for a locked account is refused; the transaction tier recognizes it.
+    /// The reason a request for a locked account is refused (audited, and sent as ACCOUNT_LOCKED).
     public static let accountLockedReason = "the account is locked by an operator"
 
     /// Locks or unlocks `user` for an operator and audits it as `admin`, with `operatorName` as the
@@ -34,7 +34,7 @@ extension RecordStore {
 
     /// Whether an operator locked `user`; `false` for an unknown user.
     public func isLocked(user: String) throws -> Bool {
-        try db.query("SELECT locked FROM users WHERE name = $1", [.text(user)]).first?.int(0) ?? 0 != 0
+        (try db.query("SELECT locked FROM users WHERE name = $1", [.text(user)]).first?.int(0) ?? 0) != 0
     }
 
     /// Accounts by name after `after`, at most `limit`.

@@ -519,7 +519,7 @@ public struct TransactionService: Sendable {
             throw APIError.unavailable("the key service's database tier is unavailable (\(why)); retry shortly")
         } catch DatabaseLinkError.refused(.replayed, _) {
             throw APIError(.conflict, "replayed", "this request was already received; a replayed request is refused")
-        } catch DatabaseLinkError.refused(.forbidden, let reason) where reason == WireProtocol.accountLockedReason {
+        } catch DatabaseLinkError.refused(.accountLocked, _) {
             // Sessions issued before an operator locked the account get nothing more.
             throw Self.accountLocked
         } catch DatabaseLinkError.refused(.unavailable, _) {

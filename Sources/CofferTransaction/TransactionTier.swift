@@ -123,9 +123,8 @@ public struct TransactionTier: Sendable {
     /// HTTP/1.1 limits: a connection that completes no request part for `idleTimeout` is closed (this
     /// also ends a request whose head arrives byte by byte), and request heads are kept small.
     static func httpConfiguration(_ configuration: TransactionTierConfiguration, connections: ConnectionLimit) -> HTTP1Channel.Configuration {
-        let idle = TimeAmount.nanoseconds(Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000)
-        return .init(
-            additionalChannelHandlers: [connections.handler()], idleTimeout: idle,
+        .init(
+            additionalChannelHandlers: [connections.handler()], idleTimeout: TimeAmount(configuration.idleTimeout),
             httpDecoderConfiguration: .init(maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 16 * 1024, maxHeaderFieldCount: 64)
         )
     }

@@ -16,8 +16,6 @@ public enum WireProtocol {
     public static let maxMessageSize = 1 << 20
     /// Bytes of a request id.
     public static let requestIDSize = 16
-    /// The FORBIDDEN message for any request on behalf of an account an operator locked.
-    public static let accountLockedReason = "the account is locked by an operator"
 
     /// Builds a request with a fresh request id.
     public static func request(_ body: WireRequest.OneOf_Body) -> WireRequest {

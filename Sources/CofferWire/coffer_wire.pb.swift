@@ -973,8 +973,8 @@ public nonisolated struct Coffer_Wire_V1_AppendAudit: Sendable {
 }
 
 /// An operator locks or unlocks an account (`coffer-admin users lock|unlock`). A locked account
-/// cannot log in, and requests for it under sessions issued before are refused: no key release, no
-/// save, no delete, no list, history or proof. Unlocking also clears a lockout after failed logins.
+/// cannot log in, and requests for it under sessions issued before are refused ACCOUNT_LOCKED: no key
+/// release, no save, no delete, no list, history or proof. Unlocking also clears a lockout after failed logins.
 /// Audited as `admin`; answered NOT_FOUND for an unknown user.
 public nonisolated struct Coffer_Wire_V1_SetUserLock: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -1087,6 +1087,9 @@ public nonisolated struct Coffer_Wire_V1_Error: Sendable {
 
     /// The audit entry could not be written; the change it records did not happen.
     case auditFailed // = 9
+
+    /// An operator locked the account the request is for (SetUserLock).
+    case accountLocked // = 10
     case UNRECOGNIZED(Int)
 
     public init() {
@@ -1105,6 +1108,7 @@ public nonisolated struct Coffer_Wire_V1_Error: Sendable {
       case 7: self = .unavailable
       case 8: self = .replayed
       case 9: self = .auditFailed
+      case 10: self = .accountLocked
       default: self = .UNRECOGNIZED(rawValue)
       }
     }
@@ -1121,6 +1125,7 @@ public nonisolated struct Coffer_Wire_V1_Error: Sendable {
       case .unavailable: return 7
       case .replayed: return 8
       case .auditFailed: return 9
+      case .accountLocked: return 10
       case .UNRECOGNIZED(let i): return i
       }
     }
@@ -1137,6 +1142,7 @@ public nonisolated struct Coffer_Wire_V1_Error: Sendable {
       .unavailable,
       .replayed,
       .auditFailed,
+      .accountLocked,
     ]
 
   }
@@ -3405,5 +3411,5 @@ nonisolated extension Coffer_Wire_V1_Error: SwiftProtobuf.Message, SwiftProtobuf
 }
 
 nonisolated extension Coffer_Wire_V1_Error.Code: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}BAD_REQUEST\0\u{1}UNSUPPORTED_VERSION\0\u{1}CONFLICT\0\u{1}NOT_FOUND\0\u{1}FORBIDDEN\0\u{1}INTERNAL\0\u{1}UNAVAILABLE\0\u{1}REPLAYED\0\u{1}AUDIT_FAILED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}BAD_REQUEST\0\u{1}UNSUPPORTED_VERSION\0\u{1}CONFLICT\0\u{1}NOT_FOUND\0\u{1}FORBIDDEN\0\u{1}INTERNAL\0\u{1}UNAVAILABLE\0\u{1}REPLAYED\0\u{1}AUDIT_FAILED\0\u{1}ACCOUNT_LOCKED\0")
 }

@@ -40,6 +40,12 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("lee ") && $0.contains("active") }, "\(list.stdout)")
         let unknown = try await deployment.admin(["users", "lock", "nobody"])
         #expect(unknown.status == 67 && unknown.stderr.contains("no user nobody"), "\(unknown.stderr)")
+        // A database tier that does not answer: a clear line and exit 69, not a hang.
+        let nowhere = try TestProcess(TestEnvironment.binary("coffer-admin"), [
+            "users", "lock", "kim", "--keys", deployment.directory + "/keys", "--database", "tcp://127.0.0.1:\(try TestEnvironment.freePort())", "--timeout", "2",
+        ], environment: ["PATH": "/usr/bin:/bin"], logDirectory: deployment.directory)
+        #expect(try await nowhere.wait(timeout: .seconds(60)) == 69)
+        #expect(nowhere.standardError.contains("cannot lock kim"), "\(nowhere.standardError)")
 
         let unlocked = try await deployment.admin(["users", "unlock", "kim"])
         #expect(unlocked.status == 0, "\(unlocked.stderr)")
