@@ -71,6 +71,20 @@ public struct LoginResponse: Codable, Sendable {
     }
 }
 
+/// `POST /v1/logout` request: ends the session it is signed under, and every other session of this
+/// device; with `everywhere`, the sessions of all the user's devices.
+public struct LogoutRequest: Codable, Sendable {
+    public var everywhere: Bool
+    public init(everywhere: Bool) { self.everywhere = everywhere }
+}
+
+/// `POST /v1/logout` answer.
+public struct LogoutResponse: Codable, Sendable {
+    /// `device` or `everywhere`: whose sessions ended.
+    public var ended: String
+    public init(ended: String) { self.ended = ended }
+}
+
 /// `POST /v1/save` request: what the client tells the server about the file it is about to seal.
 public struct SaveRequest: Codable, Sendable {
     public var fileName: String

@@ -60,3 +60,56 @@ struct Login: AsyncParsableCommand {
                         text: "logged in as \(user) at \(client.server) until \(until.formatted(date: .omitted, time: .standard))")
     }
 }
+
+struct Logout: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "End your session: the key service refuses it from now on, and this computer forgets it.",
+        discussion: """
+            Ends every session of this installation. With --everywhere, ends the sessions of all your \
+            installations (after a laptop is lost, say); each must log in again. Recorded in your history.
+            The session is forgotten here even when the key service cannot be reached; the command then \
+            fails, because the session stays valid there until it expires.
+            """
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
+    @Flag(help: "End the sessions of all your installations, not only this one's.")
+    var everywhere = false
+
+    func run() async throws {
+        let user = try connection.resolvedUser()
+        let client = try connection.client()
+        struct Result: Encodable { let user: String; let server: String; let ended: String }
+        guard let stored = try? connection.sessions.load(server: client.server, user: user) else {
+            try connection.sessions.remove(server: client.server, user: user)
+            if everywhere {
+                throw ClientError(.notPermitted, "ending the sessions of every installation needs a session: run `coffer login`, then `coffer logout --everywhere`")
+            }
+            try output.emit(Result(user: user, server: client.server.description, ended: "none"),
+                            text: "no open session of \(user) at \(client.server); nothing to end")
+            return
+        }
+        let credentials = SessionCredentials(token: stored.token, device: try connection.device())
+        let ended: String
+        do {
+            ended = try await client.logout(everywhere: everywhere, session: credentials).ended
+        } catch let error as ClientError where error.code == .notPermitted && !everywhere {
+            // The key service no longer accepts the session (ended elsewhere, account locked): it is
+            // useless, so forgetting it here is all there is left to do.
+            try connection.sessions.remove(server: client.server, user: user)
+            try output.emit(Result(user: user, server: client.server.description, ended: "already"),
+                            text: "the key service no longer accepted the session of \(user) (\(error.message)); forgot it here")
+            return
+        } catch {
+            let error = error as? ClientError ?? ClientError(.unavailable, "\(error)")
+            try connection.sessions.remove(server: client.server, user: user)
+            let until = Date(timeIntervalSince1970: TimeInterval(stored.expiresAt)).formatted(date: .omitted, time: .standard)
+            throw ClientError(error.code, "forgot the session here, but the key service did not end it (\(error.message)); it stays valid there until \(until)")
+        }
+        try connection.sessions.remove(server: client.server, user: user)
+        try output.emit(Result(user: user, server: client.server.description, ended: ended),
+                        text: ended == "everywhere" ? "ended every session of \(user) at \(client.server), on all installations"
+                                                    : "ended the session of \(user) at \(client.server)")
+    }
+}

@@ -71,6 +71,11 @@ public struct KeyServiceClient: Sendable {
         try await call(.POST, "/v1/delete", session: session, body: request)
     }
 
+    /// Ends this session and the device's others, or with `everywhere` those of all the user's devices.
+    public func logout(everywhere: Bool, session: SessionCredentials) async throws -> LogoutResponse {
+        try await call(.POST, "/v1/logout", session: session, body: LogoutRequest(everywhere: everywhere))
+    }
+
     /// The caller's records.
     public func records(session: SessionCredentials) async throws -> RecordsResponse {
         try await call(.GET, "/v1/records", session: session, body: Optional<RegisterRequest>.none)

@@ -49,6 +49,17 @@ public struct SessionStore: Sendable {
         }
     }
 
+    /// Forgets the stored session of `user` at `server`; `false` when there was none.
+    @discardableResult
+    public func remove(server: ServerAddress, user: String) throws -> Bool {
+        let target = path(server: server, user: user)
+        guard FileManager.default.fileExists(atPath: target) else { return false }
+        guard unlink(target) == 0 else {
+            throw ClientError(.ioError, "cannot remove the session file \(target): \(String(cString: strerror(errno)))")
+        }
+        return true
+    }
+
     /// The unexpired session for `user` at `server`.
     public func load(server: ServerAddress, user: String, now: Date = Date()) throws -> Session {
         guard let data = FileManager.default.contents(atPath: path(server: server, user: user)),

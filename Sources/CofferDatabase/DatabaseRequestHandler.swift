@@ -113,6 +113,8 @@ public final class DatabaseRequestHandler {
             return WireProtocol.error(to: request, .auditFailed, "the audit history could not be written, so nothing was changed")
         case let error as StorageError where error.code == .locked:
             return Self.refusal(to: request, RecordStore.accountLockedReason)
+        case let error as StorageError where error.code == .sessionEnded:
+            return WireProtocol.error(to: request, .sessionEnded, RecordStore.sessionEndedReason)
         case let error as StorageError where error.code == .contended:
             logger.warning("the store was busy; the transaction tier will retry", metadata: ["coffer.error": "\(error.message)"])
             return WireProtocol.error(to: request, .unavailable, "the database is busy; retry")
@@ -136,7 +138,7 @@ public final class DatabaseRequestHandler {
     static func changes(_ body: WireRequest.OneOf_Body) -> Change? {
         switch body {
         case .releaseKey(let m): Change(recordID: Array(m.recordID))
-        case .registerUser, .recordLogin, .createRecord, .stageReseal, .confirmReseal, .deleteRecord, .storeCheckpoint, .appendAudit, .setUserLock: Change()
+        case .registerUser, .recordLogin, .createRecord, .stageReseal, .confirmReseal, .deleteRecord, .storeCheckpoint, .appendAudit, .setUserLock, .endSessions: Change()
         case .ping, .getCredentials, .listHistory, .listRecords, .getAuditProofs, .listAuditEntries, .listCheckpoints, .listUsers: nil
         }
     }
@@ -164,8 +166,9 @@ public final class DatabaseRequestHandler {
             guard !guardInfo.clientID.isEmpty, guardInfo.nonce.count >= 16 else {
                 return WireProtocol.error(to: request, .badRequest, "a replay guard needs a client id and a 16-byte nonce")
             }
+            let session = guardInfo.user.isEmpty ? nil : (user: guardInfo.user, issuedMs: guardInfo.sessionIssuedUnixMs)
             guard try store.consumeNonce(clientID: guardInfo.clientID, nonce: Array(guardInfo.nonce), timeMs: guardInfo.timeUnixMs,
-                                         retentionMs: Self.nonceRetentionMs, requestID: Array(request.requestID)) else {
+                                         retentionMs: Self.nonceRetentionMs, requestID: Array(request.requestID), session: session) else {
                 logger.warning("refused a replayed request", metadata: ["coffer.client_id": "\(guardInfo.clientID)"])
                 return WireProtocol.error(to: request, .replayed, "this request was already received; it is a replay")
             }
@@ -332,6 +335,9 @@ public final class DatabaseRequestHandler {
         case .listUsers(let m):
             return try answerListUsers(request, m, store)
 
+        case .endSessions(let m):
+            return try answerEndSessions(request, m, store)
+
         case .appendAudit(let m):
             guard m.kind == AuditKind.admin.rawValue || m.kind == AuditKind.rateLimited.rawValue, !m.user.isEmpty,
                   m.detail.utf8.count <= 1024, m.user.utf8.count <= 256, m.source.utf8.count <= 256
@@ -351,6 +357,19 @@ public final class DatabaseRequestHandler {
         }
         guard let index = try store.setLocked(user: m.user, locked: m.locked, reason: m.reason, operatorName: m.operator, timeMs: m.timeUnixMs) else {
             return WireProtocol.error(to: request, .notFound, "no such user")
+        }
+        var ack = Coffer_Wire_V1_Ack()
+        ack.auditIndex = index
+        return WireProtocol.response(to: request, .ack(ack))
+    }
+
+    /// A logout: ends the sessions of one device of a user, or of all of them.
+    private func answerEndSessions(_ request: WireRequest, _ m: Coffer_Wire_V1_EndSessions, _ store: RecordStore) throws -> WireResponse {
+        guard !m.user.isEmpty, !m.clientID.isEmpty, m.timeUnixMs > 0 else {
+            return WireProtocol.error(to: request, .badRequest, "a logout needs a user, a client id and a time")
+        }
+        guard let index = try store.endSessions(user: m.user, clientID: m.clientID, allDevices: m.allDevices, timeMs: m.timeUnixMs, source: m.source) else {
+            return WireProtocol.error(to: request, .notFound, "no such device")
         }
         var ack = Coffer_Wire_V1_Ack()
         ack.auditIndex = index

@@ -61,10 +61,19 @@ enum FuzzSeeds {
         var guarded = WireProtocol.request(.createRecord(create))
         guarded.replayGuard.clientID = "c"
         guarded.replayGuard.nonce = Data(repeating: 9, count: 16)
+        var end = Coffer_Wire_V1_EndSessions()
+        end.user = "alice"
+        end.clientID = "c"
+        end.timeUnixMs = 2
+        var ended = WireProtocol.request(.endSessions(end))
+        ended.replayGuard = guarded.replayGuard
+        ended.replayGuard.nonce = Data(repeating: 8, count: 16)
+        ended.replayGuard.user = "alice"
+        ended.replayGuard.sessionIssuedUnixMs = 1
         return try [
             WireProtocol.request(.ping(.init())), WireProtocol.request(.registerUser(register)), guarded,
             WireProtocol.request(.releaseKey(release)), WireProtocol.request(.getAuditProofs(proofs)),
-            WireProtocol.request(.setUserLock(lock)), WireProtocol.request(.listUsers(users)),
+            WireProtocol.request(.setUserLock(lock)), WireProtocol.request(.listUsers(users)), ended,
         ].map { try WireProtocol.encode($0) }
     }
 

@@ -260,6 +260,12 @@ public enum Migrations {
                 ALTER TABLE request_nonces ADD COLUMN request_id BYTEA;
                 """
         ),
+        Migration(
+            version: 6,
+            // Sessions of a device issued at or before this time (Unix ms) were ended by a logout.
+            sqlite: "ALTER TABLE devices ADD COLUMN sessions_ended_ms INTEGER NOT NULL DEFAULT 0;",
+            postgres: "ALTER TABLE devices ADD COLUMN sessions_ended_ms BIGINT NOT NULL DEFAULT 0;"
+        ),
     ]
 
     /// Triggers that refuse UPDATE and DELETE on an audit table of SQLite.

@@ -81,25 +81,50 @@ extension RecordStore {
     /// Records a request nonce; `false` when this client used it before (a replay).
     ///
     /// Nonces older than `retentionMs` before `timeMs` are forgotten: the transaction tier refuses
-    /// requests whose time is that far off, so they cannot be replayed anyway.
-    public func consumeNonce(clientID: String, nonce: [UInt8], timeMs: Int64, retentionMs: Int64, requestID: [UInt8]? = nil) throws -> Bool {
+    /// requests whose time is that far off, so they cannot be replayed anyway. A request made under
+    /// `session` is taken only if no logout ended that session since it was issued; the check is part
+    /// of the same statement, so it costs no round trip.
+    ///
+    /// - Throws: ``StorageError/Code/sessionEnded`` when a logout ended `session`.
+    public func consumeNonce(
+        clientID: String, nonce: [UInt8], timeMs: Int64, retentionMs: Int64, requestID: [UInt8]? = nil,
+        session: (user: String, issuedMs: Int64)? = nil
+    ) throws -> Bool {
         // One statement, no savepoint: a nonce seen within the retention is kept (no row returned);
         // one older than that is forgotten and taken anew.
         let taken = try db.query(
-            """
-            INSERT INTO request_nonces (client_id, nonce, time_ms, request_id) VALUES ($1, $2, $3, $4)
-            ON CONFLICT (client_id, nonce) DO UPDATE SET time_ms = excluded.time_ms, request_id = excluded.request_id
-            WHERE request_nonces.time_ms < $5
-            RETURNING 1
-            """,
-            [.text(clientID), .blob(nonce), .int(timeMs), requestID.map(SQLValue.blob) ?? .null, .int(timeMs - retentionMs)]
+            db.dialect == .postgres ? Self.takeNoncePostgres : Self.takeNonceSQLite,
+            [
+                .text(clientID), .blob(nonce), .int(timeMs), requestID.map(SQLValue.blob) ?? .null, .int(timeMs - retentionMs),
+                .text(session?.user ?? ""), .int(session?.issuedMs ?? Int64.max),
+            ]
         )
         if !taken.isEmpty { return true }
+        if let session, try sessionEnded(user: session.user, clientID: clientID, issuedMs: session.issuedMs) {
+            throw StorageError(.sessionEnded, Self.sessionEndedReason)
+        }
         // The same request retried by the transaction tier is not a replay.
         guard let requestID else { return false }
         let seen = try db.query("SELECT request_id FROM request_nonces WHERE client_id = $1 AND nonce = $2", [.text(clientID), .blob(nonce)])
         return try seen.first?.optionalBlob(0) == requestID
     }
+
+    private static let takeNonceSQLite = """
+        INSERT INTO request_nonces (client_id, nonce, time_ms, request_id)
+        SELECT $1, $2, $3, $4
+        WHERE NOT EXISTS (SELECT 1 FROM devices WHERE user_name = $6 AND client_id = $1 AND sessions_ended_ms >= $7)
+        ON CONFLICT (client_id, nonce) DO UPDATE SET time_ms = excluded.time_ms, request_id = excluded.request_id
+        WHERE request_nonces.time_ms < $5
+        RETURNING 1
+        """
+    private static let takeNoncePostgres = """
+        INSERT INTO request_nonces (client_id, nonce, time_ms, request_id)
+        SELECT $1::text, $2::bytea, $3::bigint, $4::bytea
+        WHERE NOT EXISTS (SELECT 1 FROM devices WHERE user_name = $6::text AND client_id = $1::text AND sessions_ended_ms >= $7::bigint)
+        ON CONFLICT (client_id, nonce) DO UPDATE SET time_ms = excluded.time_ms, request_id = excluded.request_id
+        WHERE request_nonces.time_ms < $5::bigint
+        RETURNING 1
+        """
 
     /// Forgets nonces older than `ms`; the database tier sweeps once a minute.
     public func forgetNonces(olderThanMs ms: Int64) throws {

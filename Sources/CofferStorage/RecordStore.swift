@@ -17,6 +17,8 @@ public enum AuditKind: String, Sendable, CaseIterable {
     case admin
     /// Refusals that a rate limit absorbed, counted in one entry instead of one each.
     case rateLimited = "rate_limited"
+    /// Sessions ended by their user (`coffer logout`).
+    case logout
 }
 
 /// One row of the audit history.

@@ -2,7 +2,7 @@
 public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kinds of storage failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        enum Base: Hashable, Sendable { case connection, query, constraint, migration, corrupt, audit, contended, locked }
+        enum Base: Hashable, Sendable { case connection, query, constraint, migration, corrupt, audit, contended, locked, sessionEnded }
         let base: Base
         /// The store could not be opened or reached.
         public static let connection = Code(base: .connection)
@@ -21,6 +21,8 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let audit = Code(base: .audit)
         /// An operator locked the account the change is for; nothing was changed.
         public static let locked = Code(base: .locked)
+        /// The request's session was ended by a logout after it was issued; nothing was done.
+        public static let sessionEnded = Code(base: .sessionEnded)
         public var description: String { String(describing: base) }
     }
 

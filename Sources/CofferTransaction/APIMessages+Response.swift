@@ -12,3 +12,4 @@ extension RecordChangeResponse: ResponseEncodable {}
 extension RecordsResponse: ResponseEncodable {}
 extension AuditCheckpointResponse: ResponseEncodable {}
 extension AuditProofsResponse: ResponseEncodable {}
+extension LogoutResponse: ResponseEncodable {}

@@ -43,6 +43,10 @@ public enum APIRoutes {
             let signed = try await SignedRequest(request, service: service)
             return try await service.delete(try signed.decode(RecordRequest.self), session: signed.session, replayGuard: signed.replayGuard, source: context.source)
         }
+        v1.post("logout") { request, context -> LogoutResponse in
+            let signed = try await SignedRequest(request, service: service)
+            return try await service.logout(try signed.decode(LogoutRequest.self), session: signed.session, replayGuard: signed.replayGuard, source: context.source)
+        }
         v1.get("records") { request, _ -> RecordsResponse in
             let signed = try await SignedRequest(request, service: service)
             return try await service.records(session: signed.session, replayGuard: signed.replayGuard)

@@ -2,17 +2,20 @@ public import Crypto
 import CofferAPI
 public import Foundation
 
-/// A login session: who, from which client installation, holding which device key.
+/// A login session: who, from which client installation, holding which device key, since when.
 public struct Session: Sendable, Hashable {
     public let user: String
     public let clientID: String
     /// The device's P-256 public key; every request of the session must be signed with its private half.
     public let deviceKey: P256.Signing.PublicKey
+    /// When the token was issued (Unix ms): a logout ends the sessions issued at or before it.
+    public let issuedAtMs: Int64
 
-    public init(user: String, clientID: String, deviceKey: P256.Signing.PublicKey) {
+    public init(user: String, clientID: String, deviceKey: P256.Signing.PublicKey, issuedAtMs: Int64 = 0) {
         self.user = user
         self.clientID = clientID
         self.deviceKey = deviceKey
+        self.issuedAtMs = issuedAtMs
     }
 
     public static func == (a: Session, b: Session) -> Bool {
@@ -27,25 +30,27 @@ public struct Session: Sendable, Hashable {
 
 /// Issues and checks stateless bearer tokens, so any transaction process can check any session.
 ///
-/// Token: base64url(`v2|user|client id|device key|expiry|nonce`) `.` base64url(HMAC-SHA256). The HMAC
+/// Token: base64url(`v3|user|client id|device key|issued ms|expiry|nonce`) `.` base64url(HMAC-SHA256). The HMAC
 /// key is derived from the KEK, which every transaction process of a deployment shares. A token is
-/// useless without the device key it names: each request must also carry that key's signature.
+/// useless without the device key it names: each request must also carry that key's signature. The
+/// issue time lets the database tier refuse sessions a logout ended.
 public struct SessionTokens: Sendable {
     private let key: SymmetricKey
     /// How long a session lasts.
     public let lifetime: Duration
 
     public init(kek: SymmetricKey, lifetime: Duration = .seconds(15 * 60)) {
-        self.key = HKDF<SHA256>.deriveKey(inputKeyMaterial: kek, info: Array("coffer session v2".utf8), outputByteCount: 32)
+        self.key = HKDF<SHA256>.deriveKey(inputKeyMaterial: kek, info: Array("coffer session v3".utf8), outputByteCount: 32)
         self.lifetime = lifetime
     }
 
     /// A new token for `session` and its expiry (Unix seconds).
     public func issue(for session: Session, now: Date = Date()) -> (token: String, expiresAt: Int64) {
-        let expiresAt = Int64(now.timeIntervalSince1970) + lifetime.components.seconds
+        let issuedMs = Int64(now.timeIntervalSince1970 * 1000)
+        let expiresAt = issuedMs / 1000 + lifetime.components.seconds
         let nonce = Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255) })
         let device = Self.base64url(Array(session.deviceKey.x963Representation))
-        let payload = Array("v2|\(session.user)|\(session.clientID)|\(device)|\(expiresAt)|\(nonce)".utf8)
+        let payload = Array("v3|\(session.user)|\(session.clientID)|\(device)|\(issuedMs)|\(expiresAt)|\(nonce)".utf8)
         let mac = HMAC<SHA256>.authenticationCode(for: payload, using: key)
         return (Self.base64url(payload) + "." + Self.base64url(Array(mac)), expiresAt)
     }
@@ -58,12 +63,12 @@ public struct SessionTokens: Sendable {
               HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: payload, using: key)
         else { return nil }
         let fields = String(decoding: payload, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false)
-        guard fields.count == 6, fields[0] == "v2", let expiry = Int64(fields[4]),
-              expiry > Int64(now.timeIntervalSince1970),
+        guard fields.count == 7, fields[0] == "v3", let issuedMs = Int64(fields[4]), issuedMs > 0,
+              let expiry = Int64(fields[5]), expiry > Int64(now.timeIntervalSince1970),
               let deviceBytes = Self.unbase64url(String(fields[3])),
               let deviceKey = try? P256.Signing.PublicKey(x963Representation: deviceBytes)
         else { return nil }
-        return Session(user: String(fields[1]), clientID: String(fields[2]), deviceKey: deviceKey)
+        return Session(user: String(fields[1]), clientID: String(fields[2]), deviceKey: deviceKey, issuedAtMs: issuedMs)
     }
 
     /// RFC 4648 §5 base64url without padding. Byte-wise: Foundation's string replacing was a

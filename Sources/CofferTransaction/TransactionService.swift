@@ -179,6 +179,8 @@ public struct TransactionService: Sendable {
         replayGuard.clientID = session.clientID
         replayGuard.nonce = Data(nonceBytes)
         replayGuard.timeUnixMs = timeMs
+        replayGuard.user = session.user
+        replayGuard.sessionIssuedUnixMs = session.issuedAtMs
         return (session, replayGuard)
     }
 
@@ -315,6 +317,19 @@ public struct TransactionService: Sendable {
         try await change(.deleteRecord(delete), replayGuard: replayGuard, recordID: body.recordID)
         logger.info("deleted a record", metadata: ["coffer.user": "\(session.user)", "coffer.record_id": "\(body.recordID)"])
         return RecordChangeResponse(recordID: body.recordID, status: "deleted")
+    }
+
+    /// Ends the caller's sessions on this device, or on all their devices; audited as `logout`.
+    public func logout(_ body: LogoutRequest, session: Session, replayGuard: Coffer_Wire_V1_ReplayGuard, source: String) async throws -> LogoutResponse {
+        var end = Coffer_Wire_V1_EndSessions()
+        end.user = session.user
+        end.clientID = session.clientID
+        end.allDevices = body.everywhere
+        end.source = source
+        end.timeUnixMs = max(Self.nowMs(), session.issuedAtMs)
+        guard case .ack = try await call(.endSessions(end), replayGuard: replayGuard) else { throw APIError.internalError }
+        logger.info("ended sessions", metadata: ["coffer.user": "\(session.user)", "coffer.everywhere": "\(body.everywhere)"])
+        return LogoutResponse(ended: body.everywhere ? "everywhere" : "device")
     }
 
     /// The caller's records, newest first.
@@ -519,6 +534,8 @@ public struct TransactionService: Sendable {
             throw APIError.unavailable("the key service's database tier is unavailable (\(why)); retry shortly")
         } catch DatabaseLinkError.refused(.replayed, _) {
             throw APIError(.conflict, "replayed", "this request was already received; a replayed request is refused")
+        } catch DatabaseLinkError.refused(.sessionEnded, _) {
+            throw Self.sessionEnded
         } catch DatabaseLinkError.refused(.accountLocked, _) {
             // Sessions issued before an operator locked the account get nothing more.
             throw Self.accountLocked
@@ -530,6 +547,7 @@ public struct TransactionService: Sendable {
         }
     }
 
+    static let sessionEnded = APIError(.unauthorized, "session_ended", "this session was ended by a logout; run `coffer login`")
     static let accountLocked = APIError(.forbidden, "account_locked", "the account is locked by an operator; ask the operator to unlock it")
 
     static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

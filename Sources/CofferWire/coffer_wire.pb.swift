@@ -205,6 +205,14 @@ public nonisolated struct Coffer_Wire_V1_Request: @unchecked Sendable {
     set {_uniqueStorage()._body = .listUsers(newValue)}
   }
 
+  public var endSessions: Coffer_Wire_V1_EndSessions {
+    get {
+      if case .endSessions(let v)? = _storage._body {return v}
+      return Coffer_Wire_V1_EndSessions()
+    }
+    set {_uniqueStorage()._body = .endSessions(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
@@ -226,6 +234,7 @@ public nonisolated struct Coffer_Wire_V1_Request: @unchecked Sendable {
     case appendAudit(Coffer_Wire_V1_AppendAudit)
     case setUserLock(Coffer_Wire_V1_SetUserLock)
     case listUsers(Coffer_Wire_V1_ListUsers)
+    case endSessions(Coffer_Wire_V1_EndSessions)
 
   }
 
@@ -354,6 +363,8 @@ public nonisolated struct Coffer_Wire_V1_Response: Sendable {
 }
 
 /// A client request's proof of freshness: (client id, nonce) may be used once.
+/// Requests made under a session also name its user and when it was issued: the database tier
+/// refuses SESSION_ENDED a session issued at or before a logout of its device (EndSessions).
 public nonisolated struct Coffer_Wire_V1_ReplayGuard: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -364,6 +375,10 @@ public nonisolated struct Coffer_Wire_V1_ReplayGuard: Sendable {
   public var nonce: Data = Data()
 
   public var timeUnixMs: Int64 = 0
+
+  public var user: String = String()
+
+  public var sessionIssuedUnixMs: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -997,6 +1012,28 @@ public nonisolated struct Coffer_Wire_V1_SetUserLock: Sendable {
   public init() {}
 }
 
+/// Logout: ends every session of `user` on `client_id` issued at or before `time_unix_ms`, or on
+/// all the user's devices when `all_devices`. Audited as `logout`; answered Ack.
+public nonisolated struct Coffer_Wire_V1_EndSessions: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var user: String = String()
+
+  public var clientID: String = String()
+
+  public var allDevices: Bool = false
+
+  public var source: String = String()
+
+  public var timeUnixMs: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 /// The accounts, by name, after `after`; at most `limit` (1000 if 0).
 public nonisolated struct Coffer_Wire_V1_ListUsers: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -1090,6 +1127,9 @@ public nonisolated struct Coffer_Wire_V1_Error: Sendable {
 
     /// An operator locked the account the request is for (SetUserLock).
     case accountLocked // = 10
+
+    /// The request's session was ended by a logout (EndSessions) after it was issued.
+    case sessionEnded // = 11
     case UNRECOGNIZED(Int)
 
     public init() {
@@ -1109,6 +1149,7 @@ public nonisolated struct Coffer_Wire_V1_Error: Sendable {
       case 8: self = .replayed
       case 9: self = .auditFailed
       case 10: self = .accountLocked
+      case 11: self = .sessionEnded
       default: self = .UNRECOGNIZED(rawValue)
       }
     }
@@ -1126,6 +1167,7 @@ public nonisolated struct Coffer_Wire_V1_Error: Sendable {
       case .replayed: return 8
       case .auditFailed: return 9
       case .accountLocked: return 10
+      case .sessionEnded: return 11
       case .UNRECOGNIZED(let i): return i
       }
     }
@@ -1143,6 +1185,7 @@ public nonisolated struct Coffer_Wire_V1_Error: Sendable {
       .replayed,
       .auditFailed,
       .accountLocked,
+      .sessionEnded,
     ]
 
   }
@@ -1156,7 +1199,7 @@ fileprivate nonisolated let _protobuf_package = "coffer.wire.v1"
 
 nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Request"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{3}replay_guard\0\u{2}\u{7}ping\0\u{3}register_user\0\u{3}get_credentials\0\u{3}record_login\0\u{3}create_record\0\u{3}release_key\0\u{3}list_history\0\u{3}stage_reseal\0\u{3}confirm_reseal\0\u{3}delete_record\0\u{3}list_records\0\u{3}get_audit_proofs\0\u{3}store_checkpoint\0\u{3}list_audit_entries\0\u{3}list_checkpoints\0\u{3}append_audit\0\u{3}set_user_lock\0\u{3}list_users\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{3}replay_guard\0\u{2}\u{7}ping\0\u{3}register_user\0\u{3}get_credentials\0\u{3}record_login\0\u{3}create_record\0\u{3}release_key\0\u{3}list_history\0\u{3}stage_reseal\0\u{3}confirm_reseal\0\u{3}delete_record\0\u{3}list_records\0\u{3}get_audit_proofs\0\u{3}store_checkpoint\0\u{3}list_audit_entries\0\u{3}list_checkpoints\0\u{3}append_audit\0\u{3}set_user_lock\0\u{3}list_users\0\u{3}end_sessions\0")
 
   fileprivate class _StorageClass {
     var _protocolVersion: UInt32 = 0
@@ -1432,6 +1475,19 @@ nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtob
             _storage._body = .listUsers(v)
           }
         }()
+        case 28: try {
+          var v: Coffer_Wire_V1_EndSessions?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .endSessions(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .endSessions(v)
+          }
+        }()
         default: break
         }
       }
@@ -1525,6 +1581,10 @@ nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtob
       case .listUsers?: try {
         guard case .listUsers(let v)? = _storage._body else { preconditionFailure() }
         try visitor.visitSingularMessageField(value: v, fieldNumber: 27)
+      }()
+      case .endSessions?: try {
+        guard case .endSessions(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 28)
       }()
       case nil: break
       }
@@ -1782,7 +1842,7 @@ nonisolated extension Coffer_Wire_V1_Response: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Coffer_Wire_V1_ReplayGuard: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReplayGuard"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}client_id\0\u{1}nonce\0\u{3}time_unix_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}client_id\0\u{1}nonce\0\u{3}time_unix_ms\0\u{1}user\0\u{3}session_issued_unix_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1793,6 +1853,8 @@ nonisolated extension Coffer_Wire_V1_ReplayGuard: SwiftProtobuf.Message, SwiftPr
       case 1: try { try decoder.decodeSingularStringField(value: &self.clientID) }()
       case 2: try { try decoder.decodeSingularBytesField(value: &self.nonce) }()
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.user) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.sessionIssuedUnixMs) }()
       default: break
       }
     }
@@ -1808,6 +1870,12 @@ nonisolated extension Coffer_Wire_V1_ReplayGuard: SwiftProtobuf.Message, SwiftPr
     if self.timeUnixMs != 0 {
       try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 3)
     }
+    if !self.user.isEmpty {
+      try visitor.visitSingularStringField(value: self.user, fieldNumber: 4)
+    }
+    if self.sessionIssuedUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.sessionIssuedUnixMs, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1815,6 +1883,8 @@ nonisolated extension Coffer_Wire_V1_ReplayGuard: SwiftProtobuf.Message, SwiftPr
     if lhs.clientID != rhs.clientID {return false}
     if lhs.nonce != rhs.nonce {return false}
     if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs.user != rhs.user {return false}
+    if lhs.sessionIssuedUnixMs != rhs.sessionIssuedUnixMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3220,6 +3290,56 @@ nonisolated extension Coffer_Wire_V1_SetUserLock: SwiftProtobuf.Message, SwiftPr
   }
 }
 
+nonisolated extension Coffer_Wire_V1_EndSessions: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".EndSessions"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{3}client_id\0\u{3}all_devices\0\u{1}source\0\u{3}time_unix_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.user) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.clientID) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.allDevices) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.user.isEmpty {
+      try visitor.visitSingularStringField(value: self.user, fieldNumber: 1)
+    }
+    if !self.clientID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clientID, fieldNumber: 2)
+    }
+    if self.allDevices != false {
+      try visitor.visitSingularBoolField(value: self.allDevices, fieldNumber: 3)
+    }
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 4)
+    }
+    if self.timeUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_EndSessions, rhs: Coffer_Wire_V1_EndSessions) -> Bool {
+    if lhs.user != rhs.user {return false}
+    if lhs.clientID != rhs.clientID {return false}
+    if lhs.allDevices != rhs.allDevices {return false}
+    if lhs.source != rhs.source {return false}
+    if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Coffer_Wire_V1_ListUsers: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListUsers"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}after\0\u{1}limit\0")
@@ -3411,5 +3531,5 @@ nonisolated extension Coffer_Wire_V1_Error: SwiftProtobuf.Message, SwiftProtobuf
 }
 
 nonisolated extension Coffer_Wire_V1_Error.Code: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}BAD_REQUEST\0\u{1}UNSUPPORTED_VERSION\0\u{1}CONFLICT\0\u{1}NOT_FOUND\0\u{1}FORBIDDEN\0\u{1}INTERNAL\0\u{1}UNAVAILABLE\0\u{1}REPLAYED\0\u{1}AUDIT_FAILED\0\u{1}ACCOUNT_LOCKED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}BAD_REQUEST\0\u{1}UNSUPPORTED_VERSION\0\u{1}CONFLICT\0\u{1}NOT_FOUND\0\u{1}FORBIDDEN\0\u{1}INTERNAL\0\u{1}UNAVAILABLE\0\u{1}REPLAYED\0\u{1}AUDIT_FAILED\0\u{1}ACCOUNT_LOCKED\0\u{1}SESSION_ENDED\0")
 }

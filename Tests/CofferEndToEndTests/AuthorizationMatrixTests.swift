@@ -108,7 +108,8 @@ import Testing
         let checkpoint = Call(method: "POST", path: "/v1/audit/checkpoint", body: Array("{}".utf8))
         let proofs = Call(method: "POST", path: "/v1/audit/proofs", body: try json(AuditProofsRequest(treeSize: 1, fromSize: nil, indexes: [0])))
         // The re-seal needs a staged generation: retrieve first (also the replay case below).
-        let calls = [save, retrieve, records, history, recordHistory, checkpoint, proofs, delete]
+        let logout = Call(method: "POST", path: "/v1/logout", body: try json(LogoutRequest(everywhere: true)))
+        let calls = [save, retrieve, records, history, recordHistory, checkpoint, proofs, delete, logout]
 
         // Nothing of Alice's may appear in an answer that is not Alice's. (Record ids are what a
         // caller sends; an answer may repeat them, and says the same whether the record exists.)

@@ -100,6 +100,50 @@ import Testing
         #expect(try store.consumeNonce(clientID: "c1", nonce: nonce, timeMs: 2_000_000, retentionMs: 600_000), "forgotten after retention")
     }
 
+    @Test("a logout ends the device's sessions issued until then, or every device's; later sessions and other users are served", arguments: backends)
+    func logout(backend: Backend) async throws {
+        let store = try await openStore(backend)
+        let laptop = DeviceIdentity(clientID: "laptop", publicKey: [1]), desktop = DeviceIdentity(clientID: "desktop", publicKey: [2])
+        _ = try store.registerUser(name: "alice", passwordHash: "h", timeMs: 1, source: "s", device: laptop)
+        try store.recordLogin(user: "alice", success: true, reason: "", timeMs: 2, source: "s", device: desktop)
+        _ = try store.registerUser(name: "bob", passwordHash: "h", timeMs: 1, source: "s", device: laptop)
+        var counter: UInt8 = 0
+        func take(_ client: String, _ user: String, issued: Int64) throws -> Bool {
+            counter += 1
+            return try store.consumeNonce(clientID: client, nonce: Array(repeating: counter, count: 16), timeMs: 10_000, retentionMs: 600_000,
+                                          session: (user: user, issuedMs: issued))
+        }
+        func ended(_ body: () throws -> Bool) throws -> Bool {
+            do { _ = try body() } catch let error as StorageError where error.code == .sessionEnded { return true }
+            return false
+        }
+        #expect(try take("laptop", "alice", issued: 1_000), "no logout yet")
+
+        #expect(try store.endSessions(user: "alice", clientID: "laptop", allDevices: false, timeMs: 5_000, source: "127.0.0.1") != nil)
+        #expect(try ended { try take("laptop", "alice", issued: 1_000) })
+        #expect(try ended { try take("laptop", "alice", issued: 5_000) })
+        #expect(try take("laptop", "alice", issued: 5_001), "a session issued after the logout")
+        #expect(try take("desktop", "alice", issued: 1_000), "another device of the same user")
+        #expect(try take("laptop", "bob", issued: 1_000), "another user of the same installation")
+
+        #expect(try store.endSessions(user: "alice", clientID: "laptop", allDevices: true, timeMs: 6_000, source: "127.0.0.1") != nil)
+        #expect(try ended { try take("desktop", "alice", issued: 1_000) })
+        #expect(try ended { try take("laptop", "alice", issued: 5_001) })
+        #expect(try take("laptop", "bob", issued: 1_000))
+        #expect(try store.endSessions(user: "alice", clientID: "phone", allDevices: false, timeMs: 7_000, source: "s") == nil, "an unknown device")
+        #expect(try store.endSessions(user: "nobody", clientID: "laptop", allDevices: true, timeMs: 7_000, source: "s") == nil, "an unknown user")
+
+        let replayed = Array(repeating: UInt8(200), count: 16)
+        #expect(try store.consumeNonce(clientID: "laptop", nonce: replayed, timeMs: 10_000, retentionMs: 600_000, session: (user: "bob", issuedMs: 1)))
+        #expect(try !store.consumeNonce(clientID: "laptop", nonce: replayed, timeMs: 10_001, retentionMs: 600_000, session: (user: "bob", issuedMs: 1)),
+                "a replay of a live session is still a replay")
+
+        let events = try #require(try store.history(owner: "alice", recordID: nil, limit: 100)).filter { $0.kind == "logout" }
+        #expect(events.map(\.detail) == ["ended this device's sessions", "ended the sessions of every device (2)"])
+        #expect(events.map(\.clientID) == ["laptop", "laptop"])
+        #expect(events.map(\.source) == ["127.0.0.1", "127.0.0.1"])
+    }
+
     @Test("failed logins in a row lock the account; a success resets the count", arguments: backends)
     func lockout(backend: Backend) async throws {
         let store = try await openStore(backend)

@@ -44,6 +44,15 @@ import Testing
         #expect(tokens.session(for: issued.token, now: now.addingTimeInterval(61)) == nil)
     }
 
+    @Test("a token carries the millisecond it was issued, which a logout compares against")
+    func issueTime() throws {
+        let now = Date(timeIntervalSince1970: 1_800_000_000.123)
+        let issued = tokens.issue(for: session, now: now)
+        let checked = try #require(tokens.session(for: issued.token, now: now))
+        #expect(checked.issuedAtMs == 1_800_000_000_123)
+        #expect(issued.expiresAt == 1_800_000_060)
+    }
+
     @Test("tampered, foreign and malformed tokens are refused")
     func refusals() {
         let issued = tokens.issue(for: session)

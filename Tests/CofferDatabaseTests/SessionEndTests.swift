@@ -1,0 +1,69 @@
+import CofferDatabase
+import CofferStorage
+import CofferTesting
+import CofferWire
+import Foundation
+import Logging
+import Testing
+
+/// After a logout (EndSessions) the database tier answers SESSION_ENDED to every request made under a
+/// session issued before it, whatever the request, and serves later sessions.
+@Suite struct SessionEndTests {
+    func answer(_ handler: DatabaseRequestHandler, _ request: WireRequest) throws -> WireResponse {
+        try WireProtocol.decode(WireResponse.self, from: try #require(handler.handle(try WireProtocol.encode(request))))
+    }
+
+    func code(_ response: WireResponse) -> WireError.Code? {
+        if case .error(let error) = response.body { return error.code }
+        return nil
+    }
+
+    func signed(_ body: WireRequest.OneOf_Body, issued: Int64) -> WireRequest {
+        var request = WireProtocol.request(body)
+        var replayGuard = Coffer_Wire_V1_ReplayGuard()
+        replayGuard.clientID = "laptop"
+        replayGuard.nonce = Data((0..<16).map { _ in UInt8.random(in: 0...255) })
+        replayGuard.timeUnixMs = Int64(Date().timeIntervalSince1970 * 1000)
+        replayGuard.user = "alice"
+        replayGuard.sessionIssuedUnixMs = issued
+        request.replayGuard = replayGuard
+        return request
+    }
+
+    @Test("requests under a session issued before a logout are refused SESSION_ENDED; a malformed or unknown logout is refused")
+    func endedSessions() throws {
+        let path = try TestEnvironment.makeTemporaryDirectory("logout") + "/store.sqlite"
+        let handler = try DatabaseRequestHandler(logger: Logger(label: "test")) { try RecordStore(connection: SQLiteConnection(path: path)) }
+        var register = Coffer_Wire_V1_RegisterUser()
+        register.user = "alice"
+        register.passwordHash = "h"
+        register.device.clientID = "laptop"
+        register.device.publicKey = Data([1])
+        #expect(code(try answer(handler, WireProtocol.request(.registerUser(register)))) == nil)
+
+        var list = Coffer_Wire_V1_ListRecords()
+        list.owner = "alice"
+        #expect(code(try answer(handler, signed(.listRecords(list), issued: 1_000))) == nil)
+
+        var end = Coffer_Wire_V1_EndSessions()
+        #expect(code(try answer(handler, signed(.endSessions(end), issued: 1_000))) == .badRequest)
+        end.user = "alice"
+        end.clientID = "phone"
+        end.timeUnixMs = 2_000
+        #expect(code(try answer(handler, WireProtocol.request(.endSessions(end)))) == .notFound)
+        end.clientID = "laptop"
+        #expect(code(try answer(handler, signed(.endSessions(end), issued: 1_000))) == nil)
+
+        var history = Coffer_Wire_V1_ListHistory()
+        history.owner = "alice"
+        var release = Coffer_Wire_V1_ReleaseKey()
+        release.recordID = Data(repeating: 1, count: 16)
+        release.owner = "alice"
+        for body: WireRequest.OneOf_Body in [.listRecords(list), .listHistory(history), .releaseKey(release), .endSessions(end)] {
+            let refused = try answer(handler, signed(body, issued: 1_000))
+            #expect(code(refused) == .sessionEnded, "\(body)")
+            if case .error(let error) = refused.body { #expect(error.message == RecordStore.sessionEndedReason) }
+        }
+        #expect(code(try answer(handler, signed(.listRecords(list), issued: 2_001))) == nil, "a session issued after the logout")
+    }
+}
