@@ -85,6 +85,22 @@ public struct LogoutResponse: Codable, Sendable {
     public init(ended: String) { self.ended = ended }
 }
 
+/// `POST /v1/password` request: the current password, and the new one.
+public struct PasswordChangeRequest: Codable, Sendable {
+    public var password: String
+    public var newPassword: String
+    public init(password: String, newPassword: String) {
+        self.password = password
+        self.newPassword = newPassword
+    }
+}
+
+/// `POST /v1/password` answer.
+public struct PasswordChangeResponse: Codable, Sendable {
+    public var user: String
+    public init(user: String) { self.user = user }
+}
+
 /// `POST /v1/save` request: what the client tells the server about the file it is about to seal.
 public struct SaveRequest: Codable, Sendable {
     public var fileName: String

@@ -113,3 +113,35 @@ struct Logout: AsyncParsableCommand {
                                                     : "ended the session of \(user) at \(client.server)")
     }
 }
+
+struct ChangePassword: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "password",
+        abstract: "Change your password; the sessions of your other installations end.",
+        discussion: """
+            Asks for the current password, then the new one twice, on the terminal. With --password-stdin, \
+            reads the current password from the first line of standard input and the new one from the \
+            second. Needs a session (coffer login). A wrong current password counts as a failed login. \
+            Recorded in your history.
+            """
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var password: PasswordOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let (client, session, user) = try connection.session()
+        try await connection.verifyServer(client, expected: password.serverKey)
+        let current = try password.read(prompt: "Current password for \(user): ")
+        let new = try password.read(prompt: "New password for \(user): ")
+        if let problem = Validation.passwordProblem(new) { throw ClientError(.usage, problem) }
+        if !password.passwordStdin {
+            guard try PasswordReader.fromTerminal(prompt: "Repeat the new password: ") == new else {
+                throw ClientError(.usage, "the new passwords differ; the password was not changed")
+            }
+        }
+        let answer = try await client.changePassword(current: current, new: new, session: session)
+        try output.emit(answer, text: "changed the password of \(user) at \(client.server); the sessions of your other installations ended")
+    }
+}

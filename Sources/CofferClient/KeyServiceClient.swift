@@ -76,6 +76,11 @@ public struct KeyServiceClient: Sendable {
         try await call(.POST, "/v1/logout", session: session, body: LogoutRequest(everywhere: everywhere))
     }
 
+    /// Changes the password; the sessions of the user's other installations end.
+    public func changePassword(current: String, new: String, session: SessionCredentials) async throws -> PasswordChangeResponse {
+        try await call(.POST, "/v1/password", session: session, body: PasswordChangeRequest(password: current, newPassword: new))
+    }
+
     /// The caller's records.
     public func records(session: SessionCredentials) async throws -> RecordsResponse {
         try await call(.GET, "/v1/records", session: session, body: Optional<RegisterRequest>.none)

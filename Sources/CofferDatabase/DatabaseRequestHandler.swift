@@ -138,7 +138,7 @@ public final class DatabaseRequestHandler {
     static func changes(_ body: WireRequest.OneOf_Body) -> Change? {
         switch body {
         case .releaseKey(let m): Change(recordID: Array(m.recordID))
-        case .registerUser, .recordLogin, .createRecord, .stageReseal, .confirmReseal, .deleteRecord, .storeCheckpoint, .appendAudit, .setUserLock, .endSessions: Change()
+        case .registerUser, .recordLogin, .createRecord, .stageReseal, .confirmReseal, .deleteRecord, .storeCheckpoint, .appendAudit, .setUserLock, .endSessions, .setPassword: Change()
         case .ping, .getCredentials, .listHistory, .listRecords, .getAuditProofs, .listAuditEntries, .listCheckpoints, .listUsers: nil
         }
     }
@@ -337,6 +337,17 @@ public final class DatabaseRequestHandler {
 
         case .endSessions(let m):
             return try answerEndSessions(request, m, store)
+
+        case .setPassword(let m):
+            guard !m.user.isEmpty, !m.passwordHash.isEmpty, m.passwordHash.utf8.count <= 1024, !m.clientID.isEmpty, m.timeUnixMs > 0 else {
+                return WireProtocol.error(to: request, .badRequest, "a password change needs a user, a hash, a client id and a time")
+            }
+            guard let index = try store.changePassword(user: m.user, passwordHash: m.passwordHash, clientID: m.clientID, timeMs: m.timeUnixMs, source: m.source) else {
+                return WireProtocol.error(to: request, .notFound, "no such user")
+            }
+            var ack = Coffer_Wire_V1_Ack()
+            ack.auditIndex = index
+            return WireProtocol.response(to: request, .ack(ack))
 
         case .appendAudit(let m):
             guard m.kind == AuditKind.admin.rawValue || m.kind == AuditKind.rateLimited.rawValue, !m.user.isEmpty,

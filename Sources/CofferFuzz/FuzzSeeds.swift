@@ -65,6 +65,11 @@ enum FuzzSeeds {
         end.user = "alice"
         end.clientID = "c"
         end.timeUnixMs = 2
+        var password = Coffer_Wire_V1_SetPassword()
+        password.user = "alice"
+        password.passwordHash = "h2"
+        password.clientID = "c"
+        password.timeUnixMs = 3
         var ended = WireProtocol.request(.endSessions(end))
         ended.replayGuard = guarded.replayGuard
         ended.replayGuard.nonce = Data(repeating: 8, count: 16)
@@ -74,6 +79,7 @@ enum FuzzSeeds {
             WireProtocol.request(.ping(.init())), WireProtocol.request(.registerUser(register)), guarded,
             WireProtocol.request(.releaseKey(release)), WireProtocol.request(.getAuditProofs(proofs)),
             WireProtocol.request(.setUserLock(lock)), WireProtocol.request(.listUsers(users)), ended,
+            WireProtocol.request(.setPassword(password)),
         ].map { try WireProtocol.encode($0) }
     }
 

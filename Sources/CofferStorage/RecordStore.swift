@@ -19,6 +19,8 @@ public enum AuditKind: String, Sendable, CaseIterable {
     case rateLimited = "rate_limited"
     /// Sessions ended by their user (`coffer logout`).
     case logout
+    /// A user changed their password (`coffer password`); the other devices' sessions ended.
+    case passwordChanged = "password_changed"
 }
 
 /// One row of the audit history.

@@ -13,3 +13,4 @@ extension RecordsResponse: ResponseEncodable {}
 extension AuditCheckpointResponse: ResponseEncodable {}
 extension AuditProofsResponse: ResponseEncodable {}
 extension LogoutResponse: ResponseEncodable {}
+extension PasswordChangeResponse: ResponseEncodable {}

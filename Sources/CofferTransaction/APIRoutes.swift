@@ -47,6 +47,10 @@ public enum APIRoutes {
             let signed = try await SignedRequest(request, service: service)
             return try await service.logout(try signed.decode(LogoutRequest.self), session: signed.session, replayGuard: signed.replayGuard, source: context.source)
         }
+        v1.post("password") { request, context -> PasswordChangeResponse in
+            let signed = try await SignedRequest(request, service: service)
+            return try await service.changePassword(try signed.decode(PasswordChangeRequest.self), session: signed.session, replayGuard: signed.replayGuard, source: context.source)
+        }
         v1.get("records") { request, _ -> RecordsResponse in
             let signed = try await SignedRequest(request, service: service)
             return try await service.records(session: signed.session, replayGuard: signed.replayGuard)

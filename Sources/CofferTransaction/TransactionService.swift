@@ -332,6 +332,53 @@ public struct TransactionService: Sendable {
         return LogoutResponse(ended: body.everywhere ? "everywhere" : "device")
     }
 
+    /// Changes the caller's password once the current one checks out, and ends the sessions of the
+    /// caller's other devices. A wrong current password is audited and counted like a failed login.
+    public func changePassword(_ body: PasswordChangeRequest, session: Session, replayGuard: Coffer_Wire_V1_ReplayGuard, source: String) async throws -> PasswordChangeResponse {
+        if let problem = Validation.passwordProblem(body.newPassword) { throw APIError.badRequest(problem) }
+        guard body.newPassword != body.password else { throw APIError.badRequest("the new password is the current one; choose another") }
+        let wrong = APIError(.forbidden, "wrong_password", "the current password is wrong; the password was not changed")
+        guard body.password.utf8.count <= Validation.maxPasswordBytes else { throw wrong }
+        try checkBudget(source: source, user: session.user, strict: true)
+        var failed = false
+        defer { limiter.finished(source: source, user: session.user, failed: failed, nowMs: Self.nowMs()) }
+        var query = Coffer_Wire_V1_GetCredentials()
+        query.user = session.user
+        // The replay guard rides on the first call: a replayed or ended session gets no password check.
+        guard case .credentials(let stored) = try await call(.getCredentials(query), replayGuard: replayGuard) else { throw APIError.internalError }
+        if stored.locked { throw Self.accountLocked }
+        if stored.lockedUntilUnixMs > Self.nowMs() {
+            throw APIError(.forbidden, "account_locked", "the account is locked after repeated failed logins; try again later or ask the operator")
+        }
+        let hasher = self.hasher
+        let (current, new, hash) = (body.password, body.newPassword, stored.passwordHash)
+        let newHash = try await passwordWork.run { hasher.verify(current, against: hash) ? try hasher.hash(new) : nil }
+        guard let newHash else {
+            failed = true
+            var audit = Coffer_Wire_V1_RecordLogin()
+            audit.user = session.user
+            audit.success = false
+            audit.reason = "wrong current password in a password change"
+            audit.source = source
+            audit.timeUnixMs = Self.nowMs()
+            audit.device.clientID = session.clientID
+            audit.device.publicKey = session.deviceKey.x963Representation
+            audit.maxFailures = UInt32(lockout.attempts)
+            audit.lockMs = Int64(lockout.duration.components.seconds * 1000)
+            _ = try await call(.recordLogin(audit))
+            throw wrong
+        }
+        var change = Coffer_Wire_V1_SetPassword()
+        change.user = session.user
+        change.passwordHash = newHash
+        change.clientID = session.clientID
+        change.source = source
+        change.timeUnixMs = max(Self.nowMs(), session.issuedAtMs)
+        guard case .ack = try await call(.setPassword(change)) else { throw APIError.internalError }
+        logger.notice("changed a password", metadata: ["coffer.user": "\(session.user)", "coffer.source": "\(source)"])
+        return PasswordChangeResponse(user: session.user)
+    }
+
     /// The caller's records, newest first.
     public func records(session: Session, replayGuard: Coffer_Wire_V1_ReplayGuard) async throws -> RecordsResponse {
         var list = Coffer_Wire_V1_ListRecords()
@@ -547,7 +594,7 @@ public struct TransactionService: Sendable {
         }
     }
 
-    static let sessionEnded = APIError(.unauthorized, "session_ended", "this session was ended by a logout; run `coffer login`")
+    static let sessionEnded = APIError(.unauthorized, "session_ended", "this session was ended by a logout or a password change; run `coffer login`")
     static let accountLocked = APIError(.forbidden, "account_locked", "the account is locked by an operator; ask the operator to unlock it")
 
     static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

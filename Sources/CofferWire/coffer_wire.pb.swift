@@ -213,6 +213,14 @@ public nonisolated struct Coffer_Wire_V1_Request: @unchecked Sendable {
     set {_uniqueStorage()._body = .endSessions(newValue)}
   }
 
+  public var setPassword: Coffer_Wire_V1_SetPassword {
+    get {
+      if case .setPassword(let v)? = _storage._body {return v}
+      return Coffer_Wire_V1_SetPassword()
+    }
+    set {_uniqueStorage()._body = .setPassword(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
@@ -235,6 +243,7 @@ public nonisolated struct Coffer_Wire_V1_Request: @unchecked Sendable {
     case setUserLock(Coffer_Wire_V1_SetUserLock)
     case listUsers(Coffer_Wire_V1_ListUsers)
     case endSessions(Coffer_Wire_V1_EndSessions)
+    case setPassword(Coffer_Wire_V1_SetPassword)
 
   }
 
@@ -1034,6 +1043,30 @@ public nonisolated struct Coffer_Wire_V1_EndSessions: Sendable {
   public init() {}
 }
 
+/// A password change the transaction tier checked (the current password, the new one's strength):
+/// stores the new hash, clears the failed-login count, and ends the sessions of the user's other
+/// devices (not `client_id`'s) issued until `time_unix_ms`. Audited as `password_changed`.
+/// ACCOUNT_LOCKED for an account an operator locked; NOT_FOUND for an unknown user.
+public nonisolated struct Coffer_Wire_V1_SetPassword: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var user: String = String()
+
+  public var passwordHash: String = String()
+
+  public var clientID: String = String()
+
+  public var source: String = String()
+
+  public var timeUnixMs: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 /// The accounts, by name, after `after`; at most `limit` (1000 if 0).
 public nonisolated struct Coffer_Wire_V1_ListUsers: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -1199,7 +1232,7 @@ fileprivate nonisolated let _protobuf_package = "coffer.wire.v1"
 
 nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Request"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{3}replay_guard\0\u{2}\u{7}ping\0\u{3}register_user\0\u{3}get_credentials\0\u{3}record_login\0\u{3}create_record\0\u{3}release_key\0\u{3}list_history\0\u{3}stage_reseal\0\u{3}confirm_reseal\0\u{3}delete_record\0\u{3}list_records\0\u{3}get_audit_proofs\0\u{3}store_checkpoint\0\u{3}list_audit_entries\0\u{3}list_checkpoints\0\u{3}append_audit\0\u{3}set_user_lock\0\u{3}list_users\0\u{3}end_sessions\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{3}replay_guard\0\u{2}\u{7}ping\0\u{3}register_user\0\u{3}get_credentials\0\u{3}record_login\0\u{3}create_record\0\u{3}release_key\0\u{3}list_history\0\u{3}stage_reseal\0\u{3}confirm_reseal\0\u{3}delete_record\0\u{3}list_records\0\u{3}get_audit_proofs\0\u{3}store_checkpoint\0\u{3}list_audit_entries\0\u{3}list_checkpoints\0\u{3}append_audit\0\u{3}set_user_lock\0\u{3}list_users\0\u{3}end_sessions\0\u{3}set_password\0")
 
   fileprivate class _StorageClass {
     var _protocolVersion: UInt32 = 0
@@ -1488,6 +1521,19 @@ nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtob
             _storage._body = .endSessions(v)
           }
         }()
+        case 29: try {
+          var v: Coffer_Wire_V1_SetPassword?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .setPassword(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .setPassword(v)
+          }
+        }()
         default: break
         }
       }
@@ -1585,6 +1631,10 @@ nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtob
       case .endSessions?: try {
         guard case .endSessions(let v)? = _storage._body else { preconditionFailure() }
         try visitor.visitSingularMessageField(value: v, fieldNumber: 28)
+      }()
+      case .setPassword?: try {
+        guard case .setPassword(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 29)
       }()
       case nil: break
       }
@@ -3333,6 +3383,56 @@ nonisolated extension Coffer_Wire_V1_EndSessions: SwiftProtobuf.Message, SwiftPr
     if lhs.user != rhs.user {return false}
     if lhs.clientID != rhs.clientID {return false}
     if lhs.allDevices != rhs.allDevices {return false}
+    if lhs.source != rhs.source {return false}
+    if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_SetPassword: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetPassword"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{3}password_hash\0\u{3}client_id\0\u{1}source\0\u{3}time_unix_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.user) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.passwordHash) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.clientID) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.user.isEmpty {
+      try visitor.visitSingularStringField(value: self.user, fieldNumber: 1)
+    }
+    if !self.passwordHash.isEmpty {
+      try visitor.visitSingularStringField(value: self.passwordHash, fieldNumber: 2)
+    }
+    if !self.clientID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clientID, fieldNumber: 3)
+    }
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 4)
+    }
+    if self.timeUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_SetPassword, rhs: Coffer_Wire_V1_SetPassword) -> Bool {
+    if lhs.user != rhs.user {return false}
+    if lhs.passwordHash != rhs.passwordHash {return false}
+    if lhs.clientID != rhs.clientID {return false}
     if lhs.source != rhs.source {return false}
     if lhs.timeUnixMs != rhs.timeUnixMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}

@@ -144,6 +144,37 @@ import Testing
         #expect(events.map(\.source) == ["127.0.0.1", "127.0.0.1"])
     }
 
+    @Test("a password change stores the new hash, clears failed logins, ends the other devices' sessions and is audited; a locked account keeps its password", arguments: backends)
+    func passwordChange(backend: Backend) async throws {
+        let store = try await openStore(backend)
+        let laptop = DeviceIdentity(clientID: "laptop", publicKey: [1]), desktop = DeviceIdentity(clientID: "desktop", publicKey: [2])
+        _ = try store.registerUser(name: "alice", passwordHash: "old", timeMs: 1, source: "s", device: laptop)
+        try store.recordLogin(user: "alice", success: true, reason: "", timeMs: 2, source: "s", device: desktop)
+        try store.recordLogin(user: "alice", success: false, reason: "wrong password", timeMs: 3, source: "s")
+        #expect(try store.changePassword(user: "alice", passwordHash: "new", clientID: "laptop", timeMs: 5_000, source: "127.0.0.1") != nil)
+        #expect(try store.credentials(user: "alice")?.passwordHash == "new")
+        #expect(try store.listUsers(after: "", limit: 10).first?.failedLogins == 0)
+        func take(_ client: String, issued: Int64) throws -> Bool {
+            try store.consumeNonce(clientID: client, nonce: (0..<16).map { _ in UInt8.random(in: 0...255) }, timeMs: 10_000,
+                                   retentionMs: 600_000, session: (user: "alice", issuedMs: issued))
+        }
+        #expect(try take("laptop", issued: 1_000), "the device that changed it keeps its session")
+        var ended = false
+        do { _ = try take("desktop", issued: 1_000) } catch let error as StorageError where error.code == .sessionEnded { ended = true }
+        #expect(ended, "the other device's session ended")
+        #expect(try take("desktop", issued: 5_001), "a login after the change")
+        let entry = try #require(try store.history(owner: "alice", recordID: nil, limit: 100)?.last)
+        #expect(entry.kind == "password_changed" && entry.detail == "ended the sessions of the other devices (1)" && entry.clientID == "laptop")
+
+        #expect(try store.changePassword(user: "nobody", passwordHash: "x", clientID: "laptop", timeMs: 6_000, source: "s") == nil)
+        _ = try store.setLocked(user: "alice", locked: true, reason: "", operatorName: "op", timeMs: 6_000)
+        var refused = false
+        do { _ = try store.changePassword(user: "alice", passwordHash: "thief", clientID: "laptop", timeMs: 7_000, source: "s") }
+        catch let error as StorageError where error.code == .locked { refused = true }
+        #expect(refused)
+        #expect(try store.credentials(user: "alice")?.passwordHash == "new")
+    }
+
     @Test("failed logins in a row lock the account; a success resets the count", arguments: backends)
     func lockout(backend: Backend) async throws {
         let store = try await openStore(backend)
