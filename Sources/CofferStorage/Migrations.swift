@@ -262,7 +262,7 @@ public enum Migrations {
         ),
         Migration(
             version: 6,
-            // Sessions of a device issued at or before this time (Unix ms) were ended by a logout.
+            // Sessions of a device issued at or before this time (Unix ms) were ended by a logout or a password change.
             sqlite: "ALTER TABLE devices ADD COLUMN sessions_ended_ms INTEGER NOT NULL DEFAULT 0;",
             postgres: "ALTER TABLE devices ADD COLUMN sessions_ended_ms BIGINT NOT NULL DEFAULT 0;"
         ),

@@ -82,10 +82,10 @@ extension RecordStore {
     ///
     /// Nonces older than `retentionMs` before `timeMs` are forgotten: the transaction tier refuses
     /// requests whose time is that far off, so they cannot be replayed anyway. A request made under
-    /// `session` is taken only if no logout ended that session since it was issued; the check is part
+    /// `session` is taken only if no logout or password change ended it since it was issued; the check is part
     /// of the same statement, so it costs no round trip.
     ///
-    /// - Throws: ``StorageError/Code/sessionEnded`` when a logout ended `session`.
+    /// - Throws: ``StorageError/Code/sessionEnded`` when a logout or a password change ended `session`.
     public func consumeNonce(
         clientID: String, nonce: [UInt8], timeMs: Int64, retentionMs: Int64, requestID: [UInt8]? = nil,
         session: (user: String, issuedMs: Int64)? = nil

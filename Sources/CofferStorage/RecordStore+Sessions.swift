@@ -44,7 +44,7 @@ extension RecordStore {
         }
     }
 
-    /// Whether a logout ended the session of `user` on `clientID` issued at `issuedMs`.
+    /// Whether a logout or a password change ended the session of `user` on `clientID` issued at `issuedMs`.
     func sessionEnded(user: String, clientID: String, issuedMs: Int64) throws -> Bool {
         !(try db.query(
             "SELECT 1 FROM devices WHERE user_name = $1 AND client_id = $2 AND sessions_ended_ms >= $3",

@@ -21,7 +21,7 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let audit = Code(base: .audit)
         /// An operator locked the account the change is for; nothing was changed.
         public static let locked = Code(base: .locked)
-        /// The request's session was ended by a logout after it was issued; nothing was done.
+        /// The request's session was ended by a logout or a password change after it was issued; nothing was done.
         public static let sessionEnded = Code(base: .sessionEnded)
         public var description: String { String(describing: base) }
     }

@@ -8,7 +8,7 @@ public struct Session: Sendable, Hashable {
     public let clientID: String
     /// The device's P-256 public key; every request of the session must be signed with its private half.
     public let deviceKey: P256.Signing.PublicKey
-    /// When the token was issued (Unix ms): a logout ends the sessions issued at or before it.
+    /// When the token was issued (Unix ms): a logout or a password change ends the sessions issued at or before it.
     public let issuedAtMs: Int64
 
     public init(user: String, clientID: String, deviceKey: P256.Signing.PublicKey, issuedAtMs: Int64 = 0) {
@@ -33,7 +33,7 @@ public struct Session: Sendable, Hashable {
 /// Token: base64url(`v3|user|client id|device key|issued ms|expiry|nonce`) `.` base64url(HMAC-SHA256). The HMAC
 /// key is derived from the KEK, which every transaction process of a deployment shares. A token is
 /// useless without the device key it names: each request must also carry that key's signature. The
-/// issue time lets the database tier refuse sessions a logout ended.
+/// issue time lets the database tier refuse sessions that a logout or a password change ended.
 public struct SessionTokens: Sendable {
     private let key: SymmetricKey
     /// How long a session lasts.

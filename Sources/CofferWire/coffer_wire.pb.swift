@@ -373,7 +373,8 @@ public nonisolated struct Coffer_Wire_V1_Response: Sendable {
 
 /// A client request's proof of freshness: (client id, nonce) may be used once.
 /// Requests made under a session also name its user and when it was issued: the database tier
-/// refuses SESSION_ENDED a session issued at or before a logout of its device (EndSessions).
+/// refuses SESSION_ENDED a session issued at or before a logout of its device (EndSessions) or a
+/// password change on another device (SetPassword).
 public nonisolated struct Coffer_Wire_V1_ReplayGuard: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
