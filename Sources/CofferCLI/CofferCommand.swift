@@ -13,6 +13,7 @@ struct CofferCommand: AsyncParsableCommand {
             Then:         coffer save report.pdf             -> report.pdf.coffer
                           coffer retrieve report.pdf.coffer  -> report.pdf
                           coffer history report.pdf.coffer
+            When done:    coffer logout   (--everywhere: every installation of yours)
 
             Environment:
               COFFER_SERVER   the key service, HOST:PORT
