@@ -16,7 +16,8 @@ extension RecordStore {
     public static let accountLockedReason = "the account is locked by an operator"
 
     /// Locks or unlocks `user` for an operator and audits it as `admin`, with `operatorName` as the
-    /// source. Unlocking also clears a lockout after failed logins.
+    /// source. Unlocking also clears a lockout after failed logins, and ends every session of the
+    /// account issued before it, so those open when the lock came do not come back.
     ///
     /// - Returns: The audit entry's index, or `nil` for an unknown user.
     public func setLocked(user: String, locked: Bool, reason: String, operatorName: String, timeMs: Int64) throws -> Int64? {
@@ -26,6 +27,9 @@ extension RecordStore {
                 try db.query("UPDATE users SET locked = TRUE WHERE name = $1", [.text(user)])
             } else {
                 try db.query("UPDATE users SET locked = FALSE, failed_logins = 0, locked_until_ms = 0 WHERE name = $1", [.text(user)])
+                // No login succeeds while locked, so the sessions issued until now are those that were
+                // open when the lock came: they stay refused, and a thief's does not come back.
+                try db.query("UPDATE devices SET sessions_ended_ms = $2 WHERE user_name = $1 AND sessions_ended_ms < $2", [.text(user), .int(timeMs)])
             }
             let what = locked ? "locked by an operator" : "unlocked by an operator"
             return try appendAudit(kind: .admin, user: user, timeMs: timeMs, detail: reason.isEmpty ? what : "\(what): \(reason)", source: operatorName)

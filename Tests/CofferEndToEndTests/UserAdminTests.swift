@@ -49,6 +49,9 @@ import Testing
 
         let unlocked = try await deployment.admin(["users", "unlock", "kim"])
         #expect(unlocked.status == 0, "\(unlocked.stderr)")
+        // The session that was open when the lock came does not come back with the unlock.
+        let stale = try await deployment.coffer(["list"], user: "kim")
+        #expect(stale.status == 77 && stale.stderr.contains("run `coffer login`"), "\(stale.stderr)")
         let again = try await deployment.coffer(["login", "--password-stdin"], user: "kim", stdin: "correct horse battery staple\n")
         #expect(again.status == 0, "\(again.stderr)")
         let retrieved = try await deployment.coffer(["retrieve", file + ".coffer", "-o", file + ".out"], user: "kim")

@@ -267,7 +267,7 @@ import Testing
     @Test("an operator's lock refuses the account's saves, key releases and deletes, audited; unlocking restores them", arguments: backends)
     func operatorLock(backend: Backend) async throws {
         let store = try await openStore(backend)
-        _ = try store.registerUser(name: "alice", passwordHash: "h", timeMs: 1, source: "s")
+        _ = try store.registerUser(name: "alice", passwordHash: "h", timeMs: 1, source: "s", device: DeviceIdentity(clientID: "c", publicKey: [1]))
         _ = try store.registerUser(name: "bob", passwordHash: "h", timeMs: 1, source: "s")
         #expect(try store.createRecord(record("alice"), source: "s") != nil)
         #expect(try store.setLocked(user: "nobody", locked: true, reason: "", operatorName: "op", timeMs: 2) == nil)
@@ -295,5 +295,14 @@ import Testing
             return
         }
         #expect(try store.createRecord(record("alice", id: 2), source: "s") != nil)
+        // The sessions open when the lock came stay ended after the unlock; a new login's is served.
+        func take(issued: Int64) throws -> Bool {
+            try store.consumeNonce(clientID: "c", nonce: (0..<16).map { _ in UInt8.random(in: 0...255) }, timeMs: 10_000,
+                                   retentionMs: 600_000, session: (user: "alice", issuedMs: issued))
+        }
+        var ended = false
+        do { _ = try take(issued: 1) } catch let error as StorageError where error.code == .sessionEnded { ended = true }
+        #expect(ended, "a session issued before the lock")
+        #expect(try take(issued: 5))
     }
 }
