@@ -11,7 +11,8 @@ struct Users: AsyncParsableCommand {
         discussion: """
             A locked account cannot log in, and sessions issued before the lock get nothing more: no decode \
             key, no save, no delete, no list, history or proof. Use it when a laptop is lost or an account \
-            is misused; unlocking also clears a lockout after failed logins. Each lock and unlock is \
+            is misused. Unlocking also clears a lockout after failed logins, and the sessions open when the \
+            lock came stay ended: the user logs in again. Each lock and unlock is \
             audited (kind `admin`, with the operator as source). Talks to the database tier over ZeroMQ with \
             the operator's CURVE key (KEYS/admin). Exit statuses: 0 done, 67 no such user, 69 the database \
             tier cannot be reached or refused.
