@@ -339,15 +339,7 @@ public final class DatabaseRequestHandler {
             return try answerEndSessions(request, m, store)
 
         case .setPassword(let m):
-            guard !m.user.isEmpty, !m.passwordHash.isEmpty, m.passwordHash.utf8.count <= 1024, !m.clientID.isEmpty, m.timeUnixMs > 0 else {
-                return WireProtocol.error(to: request, .badRequest, "a password change needs a user, a hash, a client id and a time")
-            }
-            guard let index = try store.changePassword(user: m.user, passwordHash: m.passwordHash, clientID: m.clientID, timeMs: m.timeUnixMs, source: m.source) else {
-                return WireProtocol.error(to: request, .notFound, "no such user")
-            }
-            var ack = Coffer_Wire_V1_Ack()
-            ack.auditIndex = index
-            return WireProtocol.response(to: request, .ack(ack))
+            return try answerSetPassword(request, m, store)
 
         case .appendAudit(let m):
             guard m.kind == AuditKind.admin.rawValue || m.kind == AuditKind.rateLimited.rawValue, !m.user.isEmpty,
@@ -366,22 +358,35 @@ public final class DatabaseRequestHandler {
         guard !m.user.isEmpty, m.user.utf8.count <= 256, m.reason.utf8.count <= 512, m.operator.utf8.count <= 256 else {
             return WireProtocol.error(to: request, .badRequest, "a lock needs a user name, and short reason and operator fields")
         }
-        guard let index = try store.setLocked(user: m.user, locked: m.locked, reason: m.reason, operatorName: m.operator, timeMs: m.timeUnixMs) else {
-            return WireProtocol.error(to: request, .notFound, "no such user")
-        }
-        var ack = Coffer_Wire_V1_Ack()
-        ack.auditIndex = index
-        return WireProtocol.response(to: request, .ack(ack))
+        let index = try store.setLocked(user: m.user, locked: m.locked, reason: m.reason, operatorName: m.operator, timeMs: m.timeUnixMs)
+        return Self.audited(request, index, missing: "no such user")
     }
 
     /// A logout: ends the sessions of one device of a user, or of all of them.
     private func answerEndSessions(_ request: WireRequest, _ m: Coffer_Wire_V1_EndSessions, _ store: RecordStore) throws -> WireResponse {
-        guard !m.user.isEmpty, !m.clientID.isEmpty, m.timeUnixMs > 0 else {
-            return WireProtocol.error(to: request, .badRequest, "a logout needs a user, a client id and a time")
+        guard !m.user.isEmpty, m.user.utf8.count <= 256, !m.clientID.isEmpty, m.clientID.utf8.count <= 256, m.source.utf8.count <= 256,
+              m.timeUnixMs > 0
+        else {
+            return WireProtocol.error(to: request, .badRequest, "a logout needs a user, a client id and a time, and short fields")
         }
-        guard let index = try store.endSessions(user: m.user, clientID: m.clientID, allDevices: m.allDevices, timeMs: m.timeUnixMs, source: m.source) else {
-            return WireProtocol.error(to: request, .notFound, "no such device")
+        let index = try store.endSessions(user: m.user, clientID: m.clientID, allDevices: m.allDevices, timeMs: m.timeUnixMs, source: m.source)
+        return Self.audited(request, index, missing: "no such device")
+    }
+
+    /// A password change the transaction tier checked: the new hash, and the other devices' sessions ended.
+    private func answerSetPassword(_ request: WireRequest, _ m: Coffer_Wire_V1_SetPassword, _ store: RecordStore) throws -> WireResponse {
+        guard !m.user.isEmpty, m.user.utf8.count <= 256, !m.passwordHash.isEmpty, m.passwordHash.utf8.count <= 1024,
+              !m.clientID.isEmpty, m.clientID.utf8.count <= 256, m.source.utf8.count <= 256, m.timeUnixMs > 0
+        else {
+            return WireProtocol.error(to: request, .badRequest, "a password change needs a user, a hash, a client id and a time, and short fields")
         }
+        let index = try store.changePassword(user: m.user, passwordHash: m.passwordHash, clientID: m.clientID, timeMs: m.timeUnixMs, source: m.source)
+        return Self.audited(request, index, missing: "no such user")
+    }
+
+    /// An Ack carrying the audit index of what was done, or NOT_FOUND saying what was missing.
+    private static func audited(_ request: WireRequest, _ index: Int64?, missing: String) -> WireResponse {
+        guard let index else { return WireProtocol.error(to: request, .notFound, missing) }
         var ack = Coffer_Wire_V1_Ack()
         ack.auditIndex = index
         return WireProtocol.response(to: request, .ack(ack))

@@ -7,7 +7,8 @@ import Logging
 import Testing
 
 /// After a logout (EndSessions) the database tier answers SESSION_ENDED to every request made under a
-/// session issued before it, whatever the request, and serves later sessions.
+/// session issued before it, whatever the request, and serves later sessions; malformed logouts and
+/// password changes are refused.
 @Suite struct SessionEndTests {
     func answer(_ handler: DatabaseRequestHandler, _ request: WireRequest) throws -> WireResponse {
         try WireProtocol.decode(WireResponse.self, from: try #require(handler.handle(try WireProtocol.encode(request))))
@@ -65,5 +66,20 @@ import Testing
             if case .error(let error) = refused.body { #expect(error.message == RecordStore.sessionEndedReason) }
         }
         #expect(code(try answer(handler, signed(.listRecords(list), issued: 2_001))) == nil, "a session issued after the logout")
+    }
+
+    @Test("a malformed password change is refused BAD_REQUEST, one for an unknown user NOT_FOUND")
+    func passwordChangeRefusals() throws {
+        let path = try TestEnvironment.makeTemporaryDirectory("password") + "/store.sqlite"
+        let handler = try DatabaseRequestHandler(logger: Logger(label: "test")) { try RecordStore(connection: SQLiteConnection(path: path)) }
+        var change = Coffer_Wire_V1_SetPassword()
+        change.user = "nobody"
+        change.clientID = "laptop"
+        change.timeUnixMs = 1
+        #expect(code(try answer(handler, WireProtocol.request(.setPassword(change)))) == .badRequest, "no hash")
+        change.passwordHash = String(repeating: "h", count: 2_000)
+        #expect(code(try answer(handler, WireProtocol.request(.setPassword(change)))) == .badRequest, "an oversized hash")
+        change.passwordHash = "h"
+        #expect(code(try answer(handler, WireProtocol.request(.setPassword(change)))) == .notFound)
     }
 }
