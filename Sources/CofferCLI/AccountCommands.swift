@@ -80,37 +80,36 @@ struct Logout: AsyncParsableCommand {
     func run() async throws {
         let user = try connection.resolvedUser()
         let client = try connection.client()
-        struct Result: Encodable { let user: String; let server: String; let ended: String }
+        struct Ended: Encodable { let user: String; let server: String; let ended: String }
         guard let stored = try? connection.sessions.load(server: client.server, user: user) else {
             try connection.sessions.remove(server: client.server, user: user)
             if everywhere {
                 throw ClientError(.notPermitted, "ending the sessions of every installation needs a session: run `coffer login`, then `coffer logout --everywhere`")
             }
-            try output.emit(Result(user: user, server: client.server.description, ended: "none"),
+            try output.emit(Ended(user: user, server: client.server.description, ended: "none"),
                             text: "no open session of \(user) at \(client.server); nothing to end")
             return
         }
         let credentials = SessionCredentials(token: stored.token, device: try connection.device())
-        let ended: String
-        do {
-            ended = try await client.logout(everywhere: everywhere, session: credentials).ended
-        } catch let error as ClientError where error.code == .notPermitted && !everywhere {
-            // The key service no longer accepts the session (ended elsewhere, account locked): it is
-            // useless, so forgetting it here is all there is left to do.
-            try connection.sessions.remove(server: client.server, user: user)
-            try output.emit(Result(user: user, server: client.server.description, ended: "already"),
+        let answer: Result<LogoutResponse, any Error>
+        do { answer = .success(try await client.logout(everywhere: everywhere, session: credentials)) } catch { answer = .failure(error) }
+        // Forgotten here whatever the key service said: a session it refuses is useless, and one it
+        // could not end must not stay on this computer.
+        try connection.sessions.remove(server: client.server, user: user)
+        switch answer {
+        case .success(let response):
+            try output.emit(Ended(user: user, server: client.server.description, ended: response.ended),
+                            text: response.ended == "everywhere" ? "ended every session of \(user) at \(client.server), on all installations"
+                                                                 : "ended the session of \(user) at \(client.server)")
+        case .failure(let error as ClientError) where error.code == .notPermitted && !everywhere:
+            // The key service no longer accepts the session (ended elsewhere, account locked).
+            try output.emit(Ended(user: user, server: client.server.description, ended: "already"),
                             text: "the key service no longer accepted the session of \(user) (\(error.message)); forgot it here")
-            return
-        } catch {
-            let error = error as? ClientError ?? ClientError(.unavailable, "\(error)")
-            try connection.sessions.remove(server: client.server, user: user)
+        case .failure(let failure):
+            let error = failure as? ClientError ?? ClientError(.unavailable, "\(failure)")
             let until = Date(timeIntervalSince1970: TimeInterval(stored.expiresAt)).formatted(date: .omitted, time: .standard)
             throw ClientError(error.code, "forgot the session here, but the key service did not end it (\(error.message)); it stays valid there until \(until)")
         }
-        try connection.sessions.remove(server: client.server, user: user)
-        try output.emit(Result(user: user, server: client.server.description, ended: ended),
-                        text: ended == "everywhere" ? "ended every session of \(user) at \(client.server), on all installations"
-                                                    : "ended the session of \(user) at \(client.server)")
     }
 }
 

@@ -53,11 +53,9 @@ public struct SessionStore: Sendable {
     @discardableResult
     public func remove(server: ServerAddress, user: String) throws -> Bool {
         let target = path(server: server, user: user)
-        guard FileManager.default.fileExists(atPath: target) else { return false }
-        guard unlink(target) == 0 else {
-            throw ClientError(.ioError, "cannot remove the session file \(target): \(String(cString: strerror(errno)))")
-        }
-        return true
+        if unlink(target) == 0 { return true }
+        if errno == ENOENT { return false }
+        throw ClientError(.ioError, "cannot remove the session file \(target): \(String(cString: strerror(errno)))")
     }
 
     /// The unexpired session for `user` at `server`.

@@ -29,7 +29,7 @@ extension RecordStore {
                 try db.query("UPDATE users SET locked = FALSE, failed_logins = 0, locked_until_ms = 0 WHERE name = $1", [.text(user)])
                 // No login succeeds while locked, so the sessions issued until now are those that were
                 // open when the lock came: they stay refused, and a thief's does not come back.
-                try db.query("UPDATE devices SET sessions_ended_ms = $2 WHERE user_name = $1 AND sessions_ended_ms < $2", [.text(user), .int(timeMs)])
+                try endDeviceSessions(user: user, .every, until: timeMs)
             }
             let what = locked ? "locked by an operator" : "unlocked by an operator"
             return try appendAudit(kind: .admin, user: user, timeMs: timeMs, detail: reason.isEmpty ? what : "\(what): \(reason)", source: operatorName)

@@ -8,18 +8,10 @@ extension RecordStore {
     /// - Returns: The audit entry's index, or `nil` when `user` has no such device.
     public func endSessions(user: String, clientID: String, allDevices: Bool, timeMs: Int64, source: String) throws -> Int64? {
         try db.transaction {
-            let ended = allDevices
-                ? try db.query(
-                    "UPDATE devices SET sessions_ended_ms = $2 WHERE user_name = $1 AND sessions_ended_ms < $2 RETURNING client_id",
-                    [.text(user), .int(timeMs)])
-                : try db.query(
-                    "UPDATE devices SET sessions_ended_ms = $3 WHERE user_name = $1 AND client_id = $2 AND sessions_ended_ms < $3 RETURNING client_id",
-                    [.text(user), .text(clientID), .int(timeMs)])
-            let known = try !ended.isEmpty || !db.query(
-                "SELECT 1 FROM devices WHERE user_name = $1 AND client_id = $2", [.text(user), .text(clientID)]
-            ).isEmpty
+            let ended = try endDeviceSessions(user: user, allDevices ? .every : .only(clientID), until: timeMs)
+            let known = try ended > 0 || !db.query("SELECT 1 FROM devices WHERE user_name = $1 AND client_id = $2", [.text(user), .text(clientID)]).isEmpty
             guard known else { return nil }
-            let detail = allDevices ? "ended the sessions of every device (\(ended.count))" : "ended this device's sessions"
+            let detail = allDevices ? "ended the sessions of every device (\(ended))" : "ended this device's sessions"
             return try appendAudit(kind: .logout, user: user, timeMs: timeMs, detail: detail, source: source, clientID: clientID)
         }
     }
@@ -31,16 +23,32 @@ extension RecordStore {
     /// - Throws: ``StorageError/Code/locked`` when an operator locked the account; nothing changes.
     public func changePassword(user: String, passwordHash: String, clientID: String, timeMs: Int64, source: String) throws -> Int64? {
         try db.transaction {
-            guard let row = try db.query("SELECT locked FROM users WHERE name = $1", [.text(user)]).first else { return nil }
-            guard try row.int(0) == 0 else { throw StorageError(.locked, Self.accountLockedReason) }
+            guard let account = try credentials(user: user) else { return nil }
+            guard !account.locked else { throw StorageError(.locked, Self.accountLockedReason) }
             try db.query("UPDATE users SET password_hash = $2, failed_logins = 0, locked_until_ms = 0 WHERE name = $1",
                          [.text(user), .text(passwordHash)])
-            let ended = try db.query(
-                "UPDATE devices SET sessions_ended_ms = $3 WHERE user_name = $1 AND client_id <> $2 AND sessions_ended_ms < $3 RETURNING client_id",
-                [.text(user), .text(clientID), .int(timeMs)]
-            )
+            let ended = try endDeviceSessions(user: user, .allBut(clientID), until: timeMs)
             return try appendAudit(kind: .passwordChanged, user: user, timeMs: timeMs,
-                                   detail: "ended the sessions of the other devices (\(ended.count))", source: source, clientID: clientID)
+                                   detail: "ended the sessions of the other devices (\(ended))", source: source, clientID: clientID)
+        }
+    }
+
+    /// Which of a user's devices ``endDeviceSessions(user:_:until:)`` ends the sessions of.
+    enum Devices {
+        case only(String)
+        case allBut(String)
+        case every
+    }
+
+    /// Ends the sessions of `user` on `devices` issued at or before `timeMs` (a later logout is kept);
+    /// returns how many devices changed. The one mechanism behind logouts, password changes and unlocks.
+    @discardableResult
+    func endDeviceSessions(user: String, _ devices: Devices, until timeMs: Int64) throws -> Int {
+        let ended = "UPDATE devices SET sessions_ended_ms = $2 WHERE user_name = $1 AND sessions_ended_ms < $2"
+        switch devices {
+        case .every: return try db.query(ended + " RETURNING 1", [.text(user), .int(timeMs)]).count
+        case .only(let id): return try db.query(ended + " AND client_id = $3 RETURNING 1", [.text(user), .int(timeMs), .text(id)]).count
+        case .allBut(let id): return try db.query(ended + " AND client_id <> $3 RETURNING 1", [.text(user), .int(timeMs), .text(id)]).count
         }
     }
 

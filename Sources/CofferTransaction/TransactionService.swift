@@ -132,17 +132,8 @@ public struct TransactionService: Sendable {
         let matches = try await passwordWork.run { hasher.verify(password, against: against) }
         let success = stored != nil && matches && !locked
         let reason = stored == nil ? "unknown user" : (locked ? "account locked" : (matches ? "" : "wrong password"))
-        var audit = Coffer_Wire_V1_RecordLogin()
-        audit.user = body.user
-        audit.success = success
-        audit.reason = reason
-        audit.source = source
-        audit.timeUnixMs = Self.nowMs()
-        audit.device = device
-        audit.maxFailures = UInt32(lockout.attempts)
-        audit.lockMs = Int64(lockout.duration.components.seconds * 1000)
         do {
-            _ = try await call(.recordLogin(audit))
+            _ = try await call(.recordLogin(loginAttempt(user: body.user, success: success, reason: reason, source: source, device: device)))
         } catch DatabaseLinkError.refused(.forbidden, _) {
             failed = true
             throw APIError(.forbidden, "device_conflict", "this client id is enrolled with a different device key; remove the client's state folder to make a new identity")
@@ -151,9 +142,7 @@ public struct TransactionService: Sendable {
         guard success else {
             logger.notice("refused a login", metadata: ["coffer.user": "\(body.user)", "coffer.reason": "\(reason)", "coffer.source": "\(source)"])
             if lockedByOperator { throw Self.accountLocked }
-            if locked {
-                throw APIError(.forbidden, "account_locked", "the account is locked after repeated failed logins; try again later or ask the operator")
-            }
+            if locked { throw Self.lockedOut }
             throw refused
         }
         let session = tokens.issue(for: Session(user: body.user, clientID: device.clientID, deviceKey: deviceKey))
@@ -347,25 +336,17 @@ public struct TransactionService: Sendable {
         // The replay guard rides on the first call: a replayed or ended session gets no password check.
         guard case .credentials(let stored) = try await call(.getCredentials(query), replayGuard: replayGuard) else { throw APIError.internalError }
         if stored.locked { throw Self.accountLocked }
-        if stored.lockedUntilUnixMs > Self.nowMs() {
-            throw APIError(.forbidden, "account_locked", "the account is locked after repeated failed logins; try again later or ask the operator")
-        }
+        if stored.lockedUntilUnixMs > Self.nowMs() { throw Self.lockedOut }
         let hasher = self.hasher
         let (current, new, hash) = (body.password, body.newPassword, stored.passwordHash)
         let newHash = try await passwordWork.run { hasher.verify(current, against: hash) ? try hasher.hash(new) : nil }
         guard let newHash else {
             failed = true
-            var audit = Coffer_Wire_V1_RecordLogin()
-            audit.user = session.user
-            audit.success = false
-            audit.reason = "wrong current password in a password change"
-            audit.source = source
-            audit.timeUnixMs = Self.nowMs()
-            audit.device.clientID = session.clientID
-            audit.device.publicKey = session.deviceKey.x963Representation
-            audit.maxFailures = UInt32(lockout.attempts)
-            audit.lockMs = Int64(lockout.duration.components.seconds * 1000)
-            _ = try await call(.recordLogin(audit))
+            var device = Coffer_Wire_V1_Device()
+            device.clientID = session.clientID
+            device.publicKey = session.deviceKey.x963Representation
+            _ = try await call(.recordLogin(loginAttempt(user: session.user, success: false, reason: "wrong current password in a password change",
+                                                         source: source, device: device)))
             throw wrong
         }
         var change = Coffer_Wire_V1_SetPassword()
@@ -377,6 +358,20 @@ public struct TransactionService: Sendable {
         guard case .ack = try await call(.setPassword(change)) else { throw APIError.internalError }
         logger.notice("changed a password", metadata: ["coffer.user": "\(session.user)", "coffer.source": "\(source)"])
         return PasswordChangeResponse(user: session.user)
+    }
+
+    /// The audit of a password check, with the lockout policy the database tier applies to failures.
+    private func loginAttempt(user: String, success: Bool, reason: String, source: String, device: Coffer_Wire_V1_Device) -> Coffer_Wire_V1_RecordLogin {
+        var audit = Coffer_Wire_V1_RecordLogin()
+        audit.user = user
+        audit.success = success
+        audit.reason = reason
+        audit.source = source
+        audit.timeUnixMs = Self.nowMs()
+        audit.device = device
+        audit.maxFailures = UInt32(lockout.attempts)
+        audit.lockMs = Int64(lockout.duration.components.seconds * 1000)
+        return audit
     }
 
     /// The caller's records, newest first.
@@ -595,6 +590,7 @@ public struct TransactionService: Sendable {
     }
 
     static let sessionEnded = APIError(.unauthorized, "session_ended", "this session was ended by a logout or a password change; run `coffer login`")
+    static let lockedOut = APIError(.forbidden, "account_locked", "the account is locked after repeated failed logins; try again later or ask the operator")
     static let accountLocked = APIError(.forbidden, "account_locked", "the account is locked by an operator; ask the operator to unlock it")
 
     static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

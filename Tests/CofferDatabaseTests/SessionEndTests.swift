@@ -10,6 +10,12 @@ import Testing
 /// session issued before it, whatever the request, and serves later sessions; malformed logouts and
 /// password changes are refused.
 @Suite struct SessionEndTests {
+    /// A database-tier handler over a fresh SQLite store.
+    func makeHandler() throws -> DatabaseRequestHandler {
+        let path = try TestEnvironment.makeTemporaryDirectory("sessions") + "/store.sqlite"
+        return try DatabaseRequestHandler(logger: Logger(label: "test")) { try RecordStore(connection: SQLiteConnection(path: path)) }
+    }
+
     func answer(_ handler: DatabaseRequestHandler, _ request: WireRequest) throws -> WireResponse {
         try WireProtocol.decode(WireResponse.self, from: try #require(handler.handle(try WireProtocol.encode(request))))
     }
@@ -33,8 +39,7 @@ import Testing
 
     @Test("requests under a session issued before a logout are refused SESSION_ENDED; a malformed or unknown logout is refused")
     func endedSessions() throws {
-        let path = try TestEnvironment.makeTemporaryDirectory("logout") + "/store.sqlite"
-        let handler = try DatabaseRequestHandler(logger: Logger(label: "test")) { try RecordStore(connection: SQLiteConnection(path: path)) }
+        let handler = try makeHandler()
         var register = Coffer_Wire_V1_RegisterUser()
         register.user = "alice"
         register.passwordHash = "h"
@@ -70,8 +75,7 @@ import Testing
 
     @Test("a malformed password change is refused BAD_REQUEST, one for an unknown user NOT_FOUND")
     func passwordChangeRefusals() throws {
-        let path = try TestEnvironment.makeTemporaryDirectory("password") + "/store.sqlite"
-        let handler = try DatabaseRequestHandler(logger: Logger(label: "test")) { try RecordStore(connection: SQLiteConnection(path: path)) }
+        let handler = try makeHandler()
         var change = Coffer_Wire_V1_SetPassword()
         change.user = "nobody"
         change.clientID = "laptop"

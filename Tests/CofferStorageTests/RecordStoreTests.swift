@@ -27,6 +27,18 @@ import Testing
                      receipt: Array("{}".utf8), receiptSignature: [7, 7, 7])
     }
 
+    /// Takes a fresh nonce for a request of `user`'s session issued at `issued` on `client`.
+    func take(_ store: RecordStore, _ client: String, _ user: String, issued: Int64) throws -> Bool {
+        try store.consumeNonce(clientID: client, nonce: (0..<16).map { _ in UInt8.random(in: 0...255) }, timeMs: 10_000,
+                               retentionMs: 600_000, session: (user: user, issuedMs: issued))
+    }
+
+    /// Whether `request` is refused because a logout, password change or unlock ended its session.
+    func ended(_ request: () throws -> Bool) throws -> Bool {
+        do { _ = try request() } catch let error as StorageError where error.code == .sessionEnded { return true }
+        return false
+    }
+
     @Test("migrations bring a new store to the latest version and are idempotent", arguments: backends)
     func migrations(backend: Backend) async throws {
         let store = try await openStore(backend)
@@ -107,16 +119,7 @@ import Testing
         _ = try store.registerUser(name: "alice", passwordHash: "h", timeMs: 1, source: "s", device: laptop)
         try store.recordLogin(user: "alice", success: true, reason: "", timeMs: 2, source: "s", device: desktop)
         _ = try store.registerUser(name: "bob", passwordHash: "h", timeMs: 1, source: "s", device: laptop)
-        var counter: UInt8 = 0
-        func take(_ client: String, _ user: String, issued: Int64) throws -> Bool {
-            counter += 1
-            return try store.consumeNonce(clientID: client, nonce: Array(repeating: counter, count: 16), timeMs: 10_000, retentionMs: 600_000,
-                                          session: (user: user, issuedMs: issued))
-        }
-        func ended(_ body: () throws -> Bool) throws -> Bool {
-            do { _ = try body() } catch let error as StorageError where error.code == .sessionEnded { return true }
-            return false
-        }
+        func take(_ client: String, _ user: String, issued: Int64) throws -> Bool { try self.take(store, client, user, issued: issued) }
         #expect(try take("laptop", "alice", issued: 1_000), "no logout yet")
 
         #expect(try store.endSessions(user: "alice", clientID: "laptop", allDevices: false, timeMs: 5_000, source: "127.0.0.1") != nil)
@@ -154,15 +157,9 @@ import Testing
         #expect(try store.changePassword(user: "alice", passwordHash: "new", clientID: "laptop", timeMs: 5_000, source: "127.0.0.1") != nil)
         #expect(try store.credentials(user: "alice")?.passwordHash == "new")
         #expect(try store.listUsers(after: "", limit: 10).first?.failedLogins == 0)
-        func take(_ client: String, issued: Int64) throws -> Bool {
-            try store.consumeNonce(clientID: client, nonce: (0..<16).map { _ in UInt8.random(in: 0...255) }, timeMs: 10_000,
-                                   retentionMs: 600_000, session: (user: "alice", issuedMs: issued))
-        }
-        #expect(try take("laptop", issued: 1_000), "the device that changed it keeps its session")
-        var ended = false
-        do { _ = try take("desktop", issued: 1_000) } catch let error as StorageError where error.code == .sessionEnded { ended = true }
-        #expect(ended, "the other device's session ended")
-        #expect(try take("desktop", issued: 5_001), "a login after the change")
+        #expect(try take(store, "laptop", "alice", issued: 1_000), "the device that changed it keeps its session")
+        #expect(try ended { try take(store, "desktop", "alice", issued: 1_000) }, "the other device's session ended")
+        #expect(try take(store, "desktop", "alice", issued: 5_001), "a login after the change")
         let entry = try #require(try store.history(owner: "alice", recordID: nil, limit: 100)?.last)
         #expect(entry.kind == "password_changed" && entry.detail == "ended the sessions of the other devices (1)" && entry.clientID == "laptop")
 
@@ -296,13 +293,7 @@ import Testing
         }
         #expect(try store.createRecord(record("alice", id: 2), source: "s") != nil)
         // The sessions open when the lock came stay ended after the unlock; a new login's is served.
-        func take(issued: Int64) throws -> Bool {
-            try store.consumeNonce(clientID: "c", nonce: (0..<16).map { _ in UInt8.random(in: 0...255) }, timeMs: 10_000,
-                                   retentionMs: 600_000, session: (user: "alice", issuedMs: issued))
-        }
-        var ended = false
-        do { _ = try take(issued: 1) } catch let error as StorageError where error.code == .sessionEnded { ended = true }
-        #expect(ended, "a session issued before the lock")
-        #expect(try take(issued: 5))
+        #expect(try ended { try take(store, "c", "alice", issued: 1) }, "a session issued before the lock")
+        #expect(try take(store, "c", "alice", issued: 5))
     }
 }
