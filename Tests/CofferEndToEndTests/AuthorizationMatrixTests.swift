@@ -109,7 +109,9 @@ import Testing
         let proofs = Call(method: "POST", path: "/v1/audit/proofs", body: try json(AuditProofsRequest(treeSize: 1, fromSize: nil, indexes: [0])))
         // The re-seal needs a staged generation: retrieve first (also the replay case below).
         let logout = Call(method: "POST", path: "/v1/logout", body: try json(LogoutRequest(everywhere: true)))
-        let calls = [save, retrieve, records, history, recordHistory, checkpoint, proofs, delete, logout]
+        let password = Call(method: "POST", path: "/v1/password",
+                            body: try json(PasswordChangeRequest(password: "correct horse battery staple", newPassword: "an attacker's choice 1")))
+        let calls = [save, retrieve, records, history, recordHistory, checkpoint, proofs, delete, logout, password]
 
         // Nothing of Alice's may appear in an answer that is not Alice's. (Record ids are what a
         // caller sends; an answer may repeat them, and says the same whether the record exists.)

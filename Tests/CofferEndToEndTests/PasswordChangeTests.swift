@@ -44,5 +44,12 @@ import Testing
         let entries = try String(contentsOfFile: export + "/entries.jsonl", encoding: .utf8).split(separator: "\n").filter { $0.contains(#""user":"ida""#) }
         #expect(entries.filter { $0.contains(#""kind":"password_changed""#) }.count == 1, "\(entries)")
         #expect(entries.contains { $0.contains(#""kind":"login_failed""#) && $0.contains("wrong current password in a password change") }, "\(entries)")
+
+        // Guessing the current password through the change locks the account like failed logins do.
+        for _ in 0..<5 {
+            #expect(try await deployment.coffer(["password", "--password-stdin"], user: "ida", stdin: "a wrong guess\n\(old)\n").status == 77)
+        }
+        let lockedOut = try await deployment.coffer(["password", "--password-stdin"], user: "ida", stdin: "\(new)\n\(old)\n")
+        #expect(lockedOut.status == 77 && lockedOut.stderr.contains("locked after repeated failed logins"), "\(lockedOut.stderr)")
     }
 }
