@@ -42,6 +42,10 @@ let package = Package(
 
         // MARK: Formats and shared vocabulary
         .target(
+            name: "CofferText",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "CofferWire",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["coffer_wire.proto"],
@@ -49,7 +53,7 @@ let package = Package(
         ),
         .target(
             name: "CofferAPI",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CofferText", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -59,7 +63,7 @@ let package = Package(
         ),
         .target(
             name: "CofferAudit",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CofferText", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -77,7 +81,7 @@ let package = Package(
         ),
         .target(
             name: "CofferServerSupport",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: ["CofferText", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 
@@ -147,6 +151,7 @@ let package = Package(
             name: "CofferClient",
             dependencies: [
                 "CofferAPI",
+                "CofferText",
                 "CofferAudit",
                 "CofferTimestamp",
                 "CofferContainer",
@@ -164,6 +169,7 @@ let package = Package(
             name: "CofferCLI",
             dependencies: [
                 "CofferClient",
+                "CofferText",
                 .product(name: "Crypto", package: "swift-crypto"),
                 "CofferContainer",
                 "CofferAPI",
@@ -219,6 +225,7 @@ let package = Package(
             name: "CofferAdminMain",
             dependencies: [
                 "CofferAdmin",
+                "CofferText",
                 "CofferAudit",
                 "CofferTransaction",
                 "CofferWire",
@@ -234,6 +241,11 @@ let package = Package(
             name: "CofferTesting",
             dependencies: [],
             path: "Tests/CofferTesting",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CofferTextTests",
+            dependencies: ["CofferText"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -297,6 +309,7 @@ let package = Package(
             dependencies: [
                 "CofferTesting",
                 "CofferClient",
+                "CofferContainer",
                 "CofferTransaction",
                 .product(name: "Crypto", package: "swift-crypto"),
                 "CofferAudit",

@@ -1,4 +1,5 @@
 public import Foundation
+import CofferText
 
 /// Checks on values that come from outside, shared by the client and the transaction tier.
 public enum Validation {
@@ -21,11 +22,17 @@ public enum Validation {
         return nil
     }
 
-    /// Whether `name` is a valid file name to record: 1–255 UTF-8 bytes, no `/`, no control characters.
-    public static func isValidFileName(_ name: String) -> Bool {
-        guard (1...255).contains(name.utf8.count), name != ".", name != ".." else { return false }
-        return !name.unicodeScalars.contains { $0 == "/" || $0.value < 0x20 || $0.value == 0x7F }
-    }
+    /// Whether `name` may be recorded by a new save: 1–255 UTF-8 bytes, not `.` or `..`, no `/`,
+    /// and no scalar of Unicode category Cc, Cf, Zl or Zp (controls, bidi and zero-width format
+    /// characters, line and paragraph separators).
+    public static func isValidFileName(_ name: String) -> Bool { FileNameRule.isValid(name) }
+
+    /// Whether `name` may name an existing record: new saves follow ``isValidFileName(_:)``, but
+    /// records saved before it refused the Unicode categories still open.
+    public static func isValidRecordedFileName(_ name: String) -> Bool { FileNameRule.isValidRecorded(name) }
+
+    /// What a file name may not contain, for messages.
+    public static let fileNameRule = "1-255 UTF-8 bytes with no '/', no control characters (C0 or C1), no format characters such as bidirectional overrides or zero-width characters, and no line or paragraph separators"
 
     /// Whether `hex` is 64 lowercase hex digits.
     public static func isSHA256Hex(_ hex: String) -> Bool {

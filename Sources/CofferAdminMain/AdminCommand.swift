@@ -1,4 +1,5 @@
 import ArgumentParser
+import CofferText
 import CofferAdmin
 import CofferAudit
 import CofferTransaction
@@ -176,7 +177,7 @@ struct Audit: AsyncParsableCommand {
                 print("verified: \(report.entries) entries, \(report.checkpoints.count) signed checkpoints consistent with each other and the entries\(pending)")
             } else {
                 print("THE AUDIT HISTORY DOES NOT VERIFY (\(report.problems.count) problems):")
-                for problem in report.problems { print("  - \(problem)") }
+                for problem in report.problems { print("  - \(DisplayText.terminal(problem))") }
             }
             if !report.ok { throw ExitCode(65) }
         }

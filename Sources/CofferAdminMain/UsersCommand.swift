@@ -1,4 +1,5 @@
 import ArgumentParser
+import CofferText
 import CofferAdmin
 import CofferWire
 import Foundation
@@ -47,9 +48,10 @@ struct Users: AsyncParsableCommand {
                         "user": u.name, "created": u.createdUnixMs, "locked": u.locked, "lockedUntil": u.lockedUntilUnixMs,
                         "failedLogins": u.failedLogins, "records": u.records, "installations": u.devices,
                     ]
-                    print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+                    print(DisplayText.escapingJSON(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)))
                 } else {
-                    print(u.name.padding(toLength: max(34, u.name.count + 1), withPad: " ", startingAt: 0)
+                    let name = DisplayText.terminal(u.name)
+                    print(name.padding(toLength: max(34, name.count + 1), withPad: " ", startingAt: 0)
                           + state.padding(toLength: 15, withPad: " ", startingAt: 0)
                           + String(format: "%6lld  %7lld  %13lld", u.failedLogins, u.records, u.devices))
                 }

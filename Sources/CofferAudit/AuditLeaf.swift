@@ -1,4 +1,5 @@
 public import Foundation
+import CofferText
 
 /// One audit entry as a Merkle leaf: a JSON object whose exact bytes are hashed.
 ///
@@ -54,11 +55,13 @@ public struct AuditLeaf: Codable, Sendable, Equatable {
     /// The most bytes a leaf may have.
     public static let maxSize = 8 * 1024
 
-    /// The canonical bytes: compact JSON with sorted keys.
+    /// The canonical bytes: compact JSON with sorted keys, every scalar that does not show as
+    /// itself (C1 controls, bidi overrides, zero-width characters…) written as a `\uXXXX` escape,
+    /// so that the log and its exports read safely on a terminal.
     public func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(self))
+        return Array(DisplayText.escapingJSON(String(decoding: try encoder.encode(self), as: UTF8.self)).utf8)
     }
 
     /// Reads a leaf from its bytes, refusing an unknown version or an oversized leaf.

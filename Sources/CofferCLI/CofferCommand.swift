@@ -1,5 +1,6 @@
 import ArgumentParser
 import CofferClient
+import CofferText
 import Foundation
 
 /// `coffer`: the client. Exit statuses are listed in `coffer --help` and docs/PROTOCOL.md.
@@ -51,10 +52,19 @@ enum Main {
                 try command.run()
             }
         } catch let error as ClientError {
-            FileHandle.standardError.write(Data("coffer: \(error.message)\n".utf8))
+            Terminal.warn(error.message)
             exit(error.code.exitStatus)
         } catch {
             CofferCommand.exit(withError: error)
         }
+    }
+}
+
+/// Lines on standard error, escaped for the terminal: messages carry file names and the key
+/// service's words.
+enum Terminal {
+    /// Writes `coffer: MESSAGE` on one line.
+    static func warn(_ message: String) {
+        FileHandle.standardError.write(Data("coffer: \(DisplayText.terminal(message))\n".utf8))
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CofferClient
+import CofferText
 import Crypto
 import Foundation
 
@@ -75,7 +76,7 @@ struct ConnectionOptions: ParsableArguments {
         let known = KnownServers(directory: stateDirectory)
         let result = try await client.verifyIdentity(knownServers: known, expected: expected ?? environment["COFFER_SERVER_KEY"])
         if result.newlyPinned {
-            FileHandle.standardError.write(Data("coffer: pinned the identity key of \(client.server): \(result.fingerprint)\n".utf8))
+            Terminal.warn("pinned the identity key of \(client.server): \(result.fingerprint)")
         }
         return result.key
     }
@@ -102,13 +103,24 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Print nothing on success and no progress bar.")
     var quiet = false
 
+    /// Prints `value` as JSON, or `text` as one line.
+    ///
+    /// Everything printed passes through ``DisplayText``: file names, history details and answers
+    /// come from outside, and a scalar that does not show as itself (a bidi override, a C1 control,
+    /// a line separator) is escaped instead of reaching the terminal.
     func emit<T: Encodable>(_ value: T, text: @autoclosure () -> String) throws {
+        try emit(value, lines: [text()])
+    }
+
+    /// Prints `value` as JSON, or `lines` one per line; a line break inside a line is escaped, so
+    /// that no field can fake a line of its own.
+    func emit<T: Encodable>(_ value: T, lines: @autoclosure () -> [String]) throws {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(value), as: UTF8.self))
+            print(DisplayText.escapingJSON(String(decoding: try encoder.encode(value), as: UTF8.self)))
         } else if !quiet {
-            print(text())
+            for line in lines() { print(DisplayText.terminal(line)) }
         }
     }
 }

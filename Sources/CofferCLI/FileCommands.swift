@@ -1,6 +1,7 @@
 import ArgumentParser
 import CofferAPI
 import CofferClient
+import CofferText
 import Foundation
 
 struct Save: AsyncParsableCommand {
@@ -55,7 +56,7 @@ struct Retrieve: AsyncParsableCommand {
         let files = try connection.secureFiles(showProgress: !output.quiet && !output.json)
         let result = try await files.retrieve(input: container, output: out, force: force)
         if let problem = result.resealProblem {
-            FileHandle.standardError.write(Data("coffer: warning: \(container) was not re-sealed: \(problem)\n".utf8))
+            Terminal.warn("warning: \(container) was not re-sealed: \(problem)")
         }
         let resealed = result.resealed ? "; container re-sealed under a new key pair, old decode key destroyed" : ""
         try output.emit(result, text: "retrieved \(result.input) → \(result.output) (\(result.size) bytes, SHA-256 checked\(resealed))")
@@ -94,18 +95,18 @@ struct History: AsyncParsableCommand {
         let recordID = try container.map { try SecureFiles.recordID(ofContainer: $0) }
         guard verify, let recordID else {
             let answer = try await client.history(recordID: recordID, session: session)
-            try output.emit(answer, text: Self.table(answer.events))
+            try output.emit(answer, lines: Self.table(answer.events))
             return
         }
         let identityKey = try await connection.verifyServer(client, expected: serverKey)
         let journal = AuditJournal(stateDirectory: connection.stateDirectory, server: client.server)
         let report = try await HistoryVerifier(service: client, session: session, journal: journal).verify(recordID: recordID, identityKey: identityKey)
         let since = report.previousTreeSize.map { "; consistent with the checkpoint of \($0) entries verified before" } ?? "; first checkpoint kept for next time"
-        try output.emit(report, text: Self.table(report.events) + "\nverified: \(report.events.count) entries are in the signed checkpoint of \(report.treeSize) entries of \(report.origin)\(since); \(report.journalEntries) acknowledged entries found" + (report.newerThanCheckpoint > 0 ? "; \(report.newerThanCheckpoint) newer entries are not yet in a checkpoint (verify again shortly)" : ""))
+        try output.emit(report, lines: Self.table(report.events) + ["verified: \(report.events.count) entries are in the signed checkpoint of \(report.treeSize) entries of \(report.origin)\(since); \(report.journalEntries) acknowledged entries found" + (report.newerThanCheckpoint > 0 ? "; \(report.newerThanCheckpoint) newer entries are not yet in a checkpoint (verify again shortly)" : "")])
     }
 
-    static func table(_ events: [HistoryEvent]) -> String {
-        if events.isEmpty { return "no events" }
+    static func table(_ events: [HistoryEvent]) -> [String] {
+        if events.isEmpty { return ["no events"] }
         let formatter = ISO8601DateFormatter()
         return events.map { event in
             let time = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(event.time) / 1000))
@@ -116,7 +117,7 @@ struct History: AsyncParsableCommand {
             if !event.clientID.isEmpty { line += " client \(event.clientID.prefix(8))" }
             if !event.detail.isEmpty { line += " — \(event.detail)" }
             return line
-        }.joined(separator: "\n")
+        }
     }
 }
 
@@ -135,7 +136,7 @@ struct List: AsyncParsableCommand {
             let state = r.deleted ? "deleted" : (r.resealed != nil ? "re-sealed" : "active")
             return "\(created)  \(state.padding(toLength: 9, withPad: " ", startingAt: 0))  \(r.recordID)  \(r.size) B  \(r.fileName)"
         }
-        try output.emit(answer, text: lines.isEmpty ? "no records" : lines.joined(separator: "\n"))
+        try output.emit(answer, lines: lines.isEmpty ? ["no records"] : lines)
     }
 }
 
@@ -160,7 +161,7 @@ struct Delete: AsyncParsableCommand {
             guard isatty(STDIN_FILENO) != 0 else {
                 throw ClientError(.usage, "deleting destroys the decode key for good; confirm with --yes")
             }
-            FileHandle.standardError.write(Data("Destroy the decode key of \(container)? No copy can be opened afterwards. Type yes: ".utf8))
+            FileHandle.standardError.write(Data("Destroy the decode key of \(DisplayText.terminal(container))? No copy can be opened afterwards. Type yes: ".utf8))
             guard readLine()?.lowercased() == "yes" else { throw ClientError(.usage, "not deleted") }
         }
         let answer = try await files.delete(container: container)

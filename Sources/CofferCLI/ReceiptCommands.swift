@@ -32,13 +32,13 @@ struct Verify: AsyncParsableCommand {
         let (_, receipt) = try ReceiptCheck.read(container: container)
         let verified = try ReceiptCheck.verify(receipt, caFile: try ca.resolved())
         let when = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(verified.timestamp) / 1000))
-        try output.emit(verified, text: """
-            \(container): receipt verified
-              file      \(verified.fileName), \(verified.size) bytes
-              sha256    \(verified.sha256)
-              saved     \(when) by \(verified.owner) (client \(verified.clientID))
-              record    \(verified.recordID)
-            """)
+        try output.emit(verified, lines: [
+            "\(container): receipt verified",
+            "  file      \(verified.fileName), \(verified.size) bytes",
+            "  sha256    \(verified.sha256)",
+            "  saved     \(when) by \(verified.owner) (client \(verified.clientID))",
+            "  record    \(verified.recordID)",
+        ])
     }
 }
 
@@ -65,6 +65,6 @@ struct ExportReceipt: AsyncParsableCommand {
         let files = try ReceiptCheck.export(receipt, to: out)
         struct Result: Encodable { let files: [String]; let command: String }
         let command = "openssl ts -verify -data \(out)/receipt.dat -in \(out)/receipt.tst -token_in -CAfile CA.pem"
-        try output.emit(Result(files: files, command: command), text: "wrote \(files.joined(separator: ", "))\ncheck it with: \(command)")
+        try output.emit(Result(files: files, command: command), lines: ["wrote \(files.joined(separator: ", "))", "check it with: \(command)"])
     }
 }

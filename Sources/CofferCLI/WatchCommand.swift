@@ -1,5 +1,6 @@
 import ArgumentParser
 import CofferClient
+import CofferText
 import Foundation
 
 struct Watch: AsyncParsableCommand {
@@ -39,7 +40,7 @@ struct Watch: AsyncParsableCommand {
             directory: URL(fileURLWithPath: directory).standardizedFileURL.path,
             log: { line in
                 let time = Date().formatted(.iso8601)
-                FileHandle.standardOutput.write(Data("\(time)  \(line)\n".utf8))
+                FileHandle.standardOutput.write(Data("\(time)  \(DisplayText.terminal(line))\n".utf8))
             },
             files: { try connection.secureFiles(showProgress: false) }
         )

@@ -7,7 +7,8 @@ import Glibc
 /// when complete, so a failure or a kill never leaves a partial file at the target path.
 ///
 /// The temporary name carries the writer's process id (`.NAME.coffer-tmp-PID-XXXXXX`); the next
-/// output to the same target removes the leftovers of writers that were killed.
+/// output to the same target removes the leftovers of writers that were killed. A long NAME is
+/// shortened in the temporary name, so that any final name the file system accepts can be written.
 final class AtomicOutput {
     let target: String
     let temporaryPath: String
@@ -21,8 +22,13 @@ final class AtomicOutput {
         }
         let url = URL(fileURLWithPath: target)
         let folder = url.deletingLastPathComponent().path
-        Self.removeLeftovers(folder: folder, name: url.lastPathComponent)
-        var template = Array("\(folder)/.\(url.lastPathComponent).coffer-tmp-\(getpid())-XXXXXX".utf8CString)
+        let limit = Self.nameLimit(folder: folder)
+        guard url.lastPathComponent.utf8.count <= limit else {
+            throw ClientError(.cannotCreate, "cannot create \(target): its name is \(url.lastPathComponent.utf8.count) bytes, longer than the \(limit) the file system allows; choose a shorter one with -o")
+        }
+        let stem = Self.temporaryStem(url.lastPathComponent, limit: limit)
+        Self.removeLeftovers(folder: folder, stem: stem)
+        var template = Array("\(folder)/.\(stem).coffer-tmp-\(getpid())-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
             throw ClientError(.cannotCreate, "cannot create a file in \(folder): \(String(cString: strerror(errno)))")
@@ -60,9 +66,29 @@ final class AtomicOutput {
         }
     }
 
-    /// Removes temporary files of `name` left by writers that no longer run.
-    static func removeLeftovers(folder: String, name: String) {
-        let prefix = ".\(name).coffer-tmp-"
+    /// The longest file name in `folder`, in bytes (255 where the file system does not say).
+    static func nameLimit(folder: String) -> Int {
+        let limit = pathconf(folder, Int32(_PC_NAME_MAX))
+        return limit > 0 ? limit : 255
+    }
+
+    /// `name`, cut at a character boundary so that `.STEM.coffer-tmp-PID-XXXXXX` fits in `limit`
+    /// bytes whatever the process id.
+    static func temporaryStem(_ name: String, limit: Int) -> String {
+        let room = limit - ".".utf8.count - ".coffer-tmp-".utf8.count - 10 - "-XXXXXX".utf8.count
+        guard name.utf8.count > room else { return name }
+        var stem = ""
+        for character in name {
+            guard stem.utf8.count + character.utf8.count <= room else { break }
+            stem.append(character)
+        }
+        return stem
+    }
+
+    /// Removes temporary files of the output named `stem` (see ``temporaryStem(_:limit:)``) left by
+    /// writers that no longer run.
+    static func removeLeftovers(folder: String, stem: String) {
+        let prefix = ".\(stem).coffer-tmp-"
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
         for entry in entries where entry.hasPrefix(prefix) {
             let rest = entry.dropFirst(prefix.count)

@@ -57,7 +57,7 @@ public enum ReceiptCheck {
         }
         guard RecordID.bytes(receipt.recordID) == header.recordID,
               Hex.decode(receipt.encodeKeyID) == header.encodeKeyID,
-              Validation.isValidFileName(receipt.fileName)
+              Validation.isValidRecordedFileName(receipt.fileName)
         else {
             throw ClientError(.dataError, "\(path): the container's receipt does not match its header; the container was altered")
         }

@@ -1,5 +1,6 @@
 public import CofferAPI
 import CofferContainer
+import CofferText
 import Crypto
 import Foundation
 #if canImport(Glibc)
@@ -51,7 +52,7 @@ public struct SecureFiles: Sendable {
     public func save(input: String, output: String, force: Bool) async throws -> SaveResult {
         let fileName = URL(fileURLWithPath: input).lastPathComponent
         guard Validation.isValidFileName(fileName) else {
-            throw ClientError(.usage, "the file name \(fileName) cannot be recorded: it must be 1-255 bytes with no control characters")
+            throw ClientError(.usage, "the file name \(fileName) cannot be recorded: a name must be \(Validation.fileNameRule); rename the file or copy it under another name")
         }
         let file = try InputFile(path: input)
         let out = try AtomicOutput(target: output, force: force)
@@ -72,8 +73,13 @@ public struct SecureFiles: Sendable {
         return SaveResult(input: input, output: output, recordID: answer.recordID, sha256: receipt.sha256, size: size, time: receipt.time)
     }
 
-    /// Reads the container header, asks the key service for the decode key, and opens `input` into
-    /// `output`, re-sealing it under the fresh key pair the key service offers in the same pass.
+    /// Reads the container header, checks its receipt offline, asks the key service for the decode
+    /// key, and opens `input` into `output`, re-sealing it under the fresh key pair the key service
+    /// offers in the same pass.
+    ///
+    /// The receipt is verified (its time-stamp token against the CA, its binding to the header)
+    /// before anything is sent: a crafted container gets no request to the key service, and so no
+    /// entry of its making in the user's history.
     ///
     /// Each chunk is decrypted once, written to `output`, hashed on another core and sealed into the
     /// new container; the hash must match the receipt before either file is moved into place.
@@ -81,6 +87,7 @@ public struct SecureFiles: Sendable {
         let file = try InputFile(path: input)
         var source = FileDescriptorSource(fd: file.fd)
         let (header, receipt) = try ReceiptCheck.read(from: &source, path: input)
+        try Self.verifyBeforeAsking(receipt, path: input, caFile: service.caFile)
         let target = output ?? Self.defaultRetrieveTarget(input: input, fileName: receipt.fileName)
         if Self.isSameFile(target, input) {
             throw ClientError(.usage, "the output \(target) is the container itself; choose another with -o")
@@ -156,7 +163,7 @@ public struct SecureFiles: Sendable {
         do {
             try journal.record(recordID: recordID, index: index, kind: kind)
         } catch {
-            FileHandle.standardError.write(Data("coffer: warning: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("coffer: warning: \(DisplayText.terminal("\(error)"))\n".utf8))
         }
     }
 
@@ -197,6 +204,15 @@ public struct SecureFiles: Sendable {
         return try ContainerHeader.seal(recordID: recordID, encodeKey: key, receipt: try receipt.encoded())
     }
 
+    /// Checks a container's receipt against the CA before the key service is asked about it.
+    static func verifyBeforeAsking(_ receipt: Receipt, path: String, caFile: String) throws {
+        do {
+            _ = try ReceiptCheck.verify(receipt, caFile: caFile)
+        } catch let error as ClientError where error.code == .dataError {
+            throw ClientError(.dataError, "\(path): \(error.message); the container was not made by this deployment or was altered, so the key service was not asked")
+        }
+    }
+
     /// Whether two paths name the same existing file.
     static func isSameFile(_ a: String, _ b: String) -> Bool {
         var first = stat(), second = stat()
@@ -204,9 +220,10 @@ public struct SecureFiles: Sendable {
         return first.st_dev == second.st_dev && first.st_ino == second.st_ino
     }
 
-    /// Destroys the decode keys of a container's record.
+    /// Destroys the decode keys of a container's record, once its receipt verifies offline.
     public func delete(container: String) async throws -> RecordChangeResponse {
         let (_, receipt) = try ReceiptCheck.read(container: container)
+        try Self.verifyBeforeAsking(receipt, path: container, caFile: service.caFile)
         return try await service.delete(RecordRequest(recordID: receipt.recordID, token: receipt.token), session: session)
     }
 
@@ -235,41 +252,5 @@ public struct SecureFiles: Sendable {
         }
         let hashed = source.hasher.finalize()
         return (Array(hashed.sha256), hashed.count)
-    }
-}
-
-/// An open regular file to read.
-final class InputFile {
-    let fd: Int32
-    let size: Int64
-
-    init(path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw ClientError(.noInput, "cannot open \(path): \(String(cString: strerror(errno)))")
-        }
-        var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            close(fd)
-            throw ClientError(.noInput, "\(path) is not a regular file")
-        }
-        self.fd = fd
-        self.size = Int64(info.st_size)
-    }
-
-    deinit { close(fd) }
-}
-
-/// A source that hands what passes through it to a ``ParallelHasher``.
-struct HashingSource<Base: ByteSource>: ByteSource {
-    var base: Base
-    let hasher = ParallelHasher()
-
-    init(_ base: Base) { self.base = base }
-
-    mutating func read(upTo count: Int) throws -> [UInt8] {
-        let bytes = try base.read(upTo: count)
-        if !bytes.isEmpty { hasher.update(bytes) }
-        return bytes
     }
 }

@@ -1,3 +1,4 @@
+import CofferText
 import Foundation
 public import Logging
 #if canImport(Glibc)
@@ -45,23 +46,11 @@ public struct JSONLogHandler: LogHandler {
         return out
     }
 
-    /// Appends `text` as a JSON string (RFC 8259 escaping).
+    /// Appends `text` as a JSON string (RFC 8259 escaping), with every scalar that does not show as
+    /// itself (C1 controls, bidi overrides, zero-width characters…) escaped: a log read on a terminal
+    /// shows what an attacker sent, not what it wanted shown.
     static func appendQuoted(_ text: String, to out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = Array("0123456789abcdef")
-                out += "\\u00" + String(hex[Int(scalar.value >> 4)]) + String(hex[Int(scalar.value & 0xF)])
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        DisplayText.appendJSONString(text, to: &out)
     }
 
     /// The current UTC time as RFC 3339 with milliseconds, e.g. `2026-11-27T08:12:56.528Z`.

@@ -175,6 +175,10 @@ public final class RecordStore {
     ///
     /// The presented receipt may be the current one or the staged re-seal's; the latter confirms the
     /// re-seal first (the client replaced its container but died before confirming).
+    ///
+    /// The audit entry carries what the store knows, never what the request claims: the stored file
+    /// name for a record of the owner's, and no file name at all for a record that is not theirs (a
+    /// crafted container must not write its text into the victim's permanent history).
     public func releaseKey(
         recordID: [UInt8], owner: String, fileName: String, receiptSignature: [UInt8], timeMs: Int64, source: String,
         clientID: String = ""
@@ -201,19 +205,25 @@ public final class RecordStore {
                     outcome = .refused(reason: "the receipt does not match the record")
                 }
             } else {
-                // Another owner's record and a missing one look the same from outside.
-                outcome = .notFound(reason: stored == nil ? "no such record" : "not the owner of the record")
+                // Another owner's record and a missing one look the same from outside, and in the
+                // requester's history.
+                outcome = .notFound(reason: Self.noSuchRecordReason)
             }
+            let ownName = stored.flatMap { $0.owner == owner ? $0.fileName : nil }
             switch outcome {
             case .released(var key):
-                key.auditIndex = try appendAudit(kind: .retrieve, user: owner, recordID: recordID, fileName: fileName, timeMs: timeMs, source: source, clientID: clientID)
+                key.auditIndex = try appendAudit(kind: .retrieve, user: owner, recordID: recordID, fileName: ownName, timeMs: timeMs, source: source, clientID: clientID)
                 return .released(key)
             case .refused(let reason), .notFound(let reason):
-                try appendAudit(kind: .retrieveRefused, user: owner, recordID: recordID, fileName: fileName, timeMs: timeMs, detail: reason, source: source, clientID: clientID)
+                try appendAudit(kind: .retrieveRefused, user: owner, recordID: recordID, fileName: ownName, timeMs: timeMs, detail: reason, source: source, clientID: clientID)
                 return outcome
             }
         }
     }
+
+    /// Why a key release for a record that is not the requester's was refused: missing and another
+    /// owner's alike.
+    public static let noSuchRecordReason = "no record with this id belongs to the requester"
 
     /// The audit history of `owner`: all of it, or one record's.
     ///

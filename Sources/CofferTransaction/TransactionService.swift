@@ -177,7 +177,7 @@ public struct TransactionService: Sendable {
     public func save(_ body: SaveRequest, session: Session, replayGuard: Coffer_Wire_V1_ReplayGuard, source: String) async throws -> SaveResponse {
         let owner = session.user
         guard Validation.isValidFileName(body.fileName) else {
-            throw APIError.badRequest("the file name must be 1-255 bytes with no '/' or control characters")
+            throw APIError.badRequest("the file name must be \(Validation.fileNameRule)")
         }
         guard Validation.isSHA256Hex(body.sha256), let digest = Hex.decode(body.sha256) else {
             throw APIError.badRequest("sha256 must be 64 lowercase hex digits")
@@ -216,7 +216,7 @@ public struct TransactionService: Sendable {
     public func retrieve(_ body: RetrieveRequest, session: Session, replayGuard: Coffer_Wire_V1_ReplayGuard, source: String) async throws -> RetrieveResponse {
         let owner = session.user
         guard let recordID = RecordID.bytes(body.recordID) else { throw APIError.badRequest("recordID must be a UUID") }
-        guard Validation.isValidFileName(body.fileName) else { throw APIError.badRequest("the file name is not valid") }
+        guard Validation.isValidRecordedFileName(body.fileName) else { throw APIError.badRequest("the file name is not valid") }
         let token = try Self.receiptToken(body.token)
         try checkBudget(source: source, user: owner, strict: false)
         var failed = false

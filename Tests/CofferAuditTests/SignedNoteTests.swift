@@ -65,4 +65,14 @@ import Testing
         #expect(throws: NoteError.self) { try AuditLeaf(bytes: Array("{\"v\":2}".utf8)) }
         #expect(throws: NoteError.self) { try AuditLeaf(bytes: Array("not json".utf8)) }
     }
+
+    @Test("a leaf carries hidden scalars as \\u escapes, so an export reads safely on a terminal, and decodes to the same entry")
+    func auditLeavesEscapeHiddenScalars() throws {
+        let leaf = AuditLeaf(index: 1, timeMs: 1, kind: "admin", user: "admin", recordID: nil, fileName: "invoice\u{202E}fdp.exe",
+                             detail: "reason \u{9B}2J\u{2028}", source: "ops", clientID: "")
+        let text = String(decoding: try leaf.encoded(), as: UTF8.self)
+        #expect(text.contains("invoice\\u202efdp.exe") && text.contains("\\u009b2J\\u2028"), "\(text)")
+        #expect(text.unicodeScalars.allSatisfy { $0.value < 0x7F })
+        #expect(try AuditLeaf(bytes: try leaf.encoded()) == leaf)
+    }
 }

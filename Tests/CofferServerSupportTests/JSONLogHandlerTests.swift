@@ -21,6 +21,16 @@ import Testing
         #expect(positions == positions.sorted())
     }
 
+    @Test("hostile text (a bidi override, a C1 CSI, a line separator) reaches the log as \\u escapes, and decodes back unchanged")
+    func hiddenScalarsAreEscaped() throws {
+        let name = "invoice\u{202E}fdp.exe \u{9B}2J \u{2028} \u{200B}"
+        let line = JSONLogHandler.line(["coffer.file_name": name])
+        #expect(line.contains("\\u202e") && line.contains("\\u009b") && line.contains("\\u2028") && line.contains("\\u200b"), "\(line)")
+        #expect(!line.unicodeScalars.contains { $0.value == 0x202E || $0.value == 0x9B || $0.value == 0x2028 || $0.value == 0x200B })
+        let decoded = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String]
+        #expect(decoded == ["coffer.file_name": name])
+    }
+
     @Test("the time is RFC 3339 UTC with milliseconds and matches the clock")
     func timestamp() throws {
         let text = JSONLogHandler.timestamp()

@@ -77,9 +77,9 @@ import Testing
         #expect(try store.releaseKey(recordID: id, owner: "alice", fileName: "a.txt", receiptSignature: [6], timeMs: 4, source: "s")
             == .refused(reason: "the receipt does not match the record"))
         #expect(try store.releaseKey(recordID: id, owner: "bob", fileName: "a.txt", receiptSignature: [7, 7, 7], timeMs: 5, source: "s")
-            == .notFound(reason: "not the owner of the record"))
+            == .notFound(reason: RecordStore.noSuchRecordReason))
         #expect(try store.releaseKey(recordID: Array(repeating: 5, count: 16), owner: "alice", fileName: "a.txt", receiptSignature: [7], timeMs: 6, source: "s")
-            == .notFound(reason: "no such record"))
+            == .notFound(reason: RecordStore.noSuchRecordReason), "another owner's record and a missing one read alike, in the history too")
 
         let aliceRecord = try #require(try store.history(owner: "alice", recordID: id, limit: 100))
         #expect(aliceRecord.map(\.kind) == ["save", "retrieve", "retrieve_refused", "retrieve_refused"])
@@ -87,6 +87,23 @@ import Testing
         #expect(try store.history(owner: "bob", recordID: id, limit: 100) == nil, "bob cannot read alice's record history")
         let bobs = try #require(try store.history(owner: "bob", recordID: nil, limit: 100))
         #expect(bobs.map(\.kind) == ["register", "retrieve_refused"], "bob's attempt is in bob's own history")
+        #expect(bobs.last?.fileName == nil, "the name bob presented for a record not his is not copied into the log")
+        #expect(aliceRecord[2].fileName == "a.txt", "a refusal on the owner's record names the stored file, not the presented one")
+    }
+
+    @Test("a key release for a record that does not exist is audited with what the store knows, never the presented name", arguments: backends)
+    func releaseOfMissingRecordKeepsNoPresentedText(backend: Backend) async throws {
+        let store = try await openStore(backend)
+        _ = try store.registerUser(name: "victim", passwordHash: "h", timeMs: 1, source: "s")
+        let hostile = "invoice\u{202E}fdp.exe — call +1 555 0100 to restore your files"
+        let missing = Array(repeating: UInt8(9), count: 16)
+        #expect(try store.releaseKey(recordID: missing, owner: "victim", fileName: hostile, receiptSignature: [1], timeMs: 2, source: "10.1.2.3", clientID: "c")
+            == .notFound(reason: RecordStore.noSuchRecordReason))
+        let events = try #require(try store.history(owner: "victim", recordID: nil, limit: 10))
+        let refused = try #require(events.last)
+        #expect(refused.kind == "retrieve_refused", "the attempt is still audited")
+        #expect(refused.fileName == nil && refused.recordID == missing && refused.source == "10.1.2.3")
+        #expect(!refused.detail.contains("invoice") && !String(decoding: refused.leaf, as: UTF8.self).contains("invoice"))
     }
 
     @Test("logins, good and failed, are audited with their source", arguments: backends)
