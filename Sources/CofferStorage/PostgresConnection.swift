@@ -104,6 +104,9 @@ public final class PostgresConnection: SQLConnection {
     }
 
     /// Runs `body` in a transaction; inside another one, in a savepoint that a failure rolls back alone.
+    /// Nothing to do: PostgreSQL keeps old row versions until `VACUUM` (docs/THREAT-MODEL.md).
+    public func eraseOverwrittenOnCommit() {}
+
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         let savepoint = "coffer_sp\(depth)"
         try execute(depth == 0 ? "BEGIN" : "SAVEPOINT \(savepoint)")

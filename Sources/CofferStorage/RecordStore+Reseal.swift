@@ -86,6 +86,7 @@ extension RecordStore {
                 """,
                 [.blob(recordID)]
             )
+            db.eraseOverwrittenOnCommit()
             try appendAudit(kind: .delete, user: owner, recordID: recordID, fileName: record.fileName, timeMs: timeMs, source: source, clientID: clientID)
             try appendAudit(kind: .keyDestroyed, user: owner, recordID: recordID, fileName: record.fileName, timeMs: timeMs,
                             detail: "deleted: every decode key of the record destroyed", source: source, clientID: clientID)
@@ -154,6 +155,7 @@ extension RecordStore {
             """,
             [.blob(recordID), .blob(wrapped), .blob(keyID), .blob(receipt), .blob(signature), .int(timeMs)]
         )
+        db.eraseOverwrittenOnCommit()
         try appendAudit(kind: .reseal, user: record.owner, recordID: recordID, fileName: record.fileName, timeMs: timeMs,
                         detail: how, source: source, clientID: clientID)
         try appendAudit(kind: .keyDestroyed, user: record.owner, recordID: recordID, fileName: record.fileName, timeMs: timeMs,

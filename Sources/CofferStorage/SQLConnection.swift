@@ -54,4 +54,9 @@ public protocol SQLConnection: AnyObject {
     func execute(_ sql: String) throws
     /// Runs `body` in a transaction that commits durably before this returns.
     func transaction<T>(_ body: () throws -> T) throws -> T
+    /// Asks that, when the current transaction commits, the bytes it overwrote or deleted (a
+    /// destroyed key) leave the database's files before the commit returns, where the store can
+    /// do that: SQLite copies its write-ahead log into the main file, which `secure_delete` keeps
+    /// clean, and truncates the log. PostgreSQL cannot: old row versions stay until `VACUUM`.
+    func eraseOverwrittenOnCommit()
 }

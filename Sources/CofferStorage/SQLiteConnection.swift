@@ -7,6 +7,8 @@ import Foundation
 public final class SQLiteConnection: SQLConnection {
     /// How many transactions are open; the inner ones are savepoints.
     private var depth = 0
+    /// Whether the write-ahead log must be checkpointed and truncated after the next commit.
+    private var eraseAfterCommit = false
     /// Compiled statements by SQL text.
     private var prepared: [String: OpaquePointer] = [:]
     /// Beyond this many distinct statements, new ones are compiled for one use.
@@ -123,10 +125,29 @@ public final class SQLiteConnection: SQLConnection {
         do {
             let result = try body()
             try execute(depth == 1 ? "COMMIT" : "RELEASE SAVEPOINT \(savepoint)")
+            if depth == 1 && eraseAfterCommit { try eraseWriteAheadLog() }
             return result
         } catch {
             try? execute(depth == 1 ? "ROLLBACK" : "ROLLBACK TO SAVEPOINT \(savepoint); RELEASE SAVEPOINT \(savepoint)")
+            if depth == 1 { eraseAfterCommit = false }
             throw error
         }
+    }
+
+    public func eraseOverwrittenOnCommit() {
+        eraseAfterCommit = true
+    }
+
+    /// Copies every frame of the write-ahead log into the main file and truncates the log: the old
+    /// page images a commit replaced (a destroyed key among them) live on in the log's earlier
+    /// frames, and in the main file until the new page is copied over them; with `secure_delete`,
+    /// nothing of them is left in either file afterwards.
+    ///
+    /// Another connection reading an older snapshot holds the checkpoint up to the busy timeout; if
+    /// it is still busy then, the next commit tries again.
+    private func eraseWriteAheadLog() throws {
+        let rows = try query("PRAGMA wal_checkpoint(TRUNCATE)", [])
+        let busy = (try? rows.first?.int(0)) ?? 1
+        eraseAfterCommit = busy != 0
     }
 }
