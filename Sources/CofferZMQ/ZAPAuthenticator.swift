@@ -17,12 +17,17 @@ public final class ZAPAuthenticator: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let stopped = Mutex<Bool>(false)
     private let counts = Mutex<(admitted: Int, denied: Int)>((0, 0))
+    private let refusals: Mutex<RefusalLog>
 
     /// Creates an authenticator that admits CURVE clients whose Z85 public key is in `allowedKeys`.
-    public init(context: ZMQContext, allowedKeys: some Sequence<String>, logger: Logger) {
+    ///
+    /// - Parameter refusalInterval: Refusals from one peer address are logged once, then summarised
+    ///   once per interval.
+    public init(context: ZMQContext, allowedKeys: some Sequence<String>, refusalInterval: Duration = .seconds(60), logger: Logger) {
         self.context = context
         self.allowed = Set(allowedKeys)
         self.logger = logger
+        self.refusals = Mutex(RefusalLog(interval: refusalInterval))
     }
 
     /// How many handshakes were admitted and denied so far.
@@ -60,6 +65,7 @@ public final class ZAPAuthenticator: Sendable {
 
     private func serve(_ socket: ZMQSocket) {
         while !stopping.load(ordering: .relaxed) {
+            refusals.withLock { $0.flush(now: .now, logger: logger) }
             guard let ready = try? socket.poll(timeoutMilliseconds: 100), ready.socket,
                   let frames = try? socket.receive()
             else { continue }
@@ -80,16 +86,19 @@ public final class ZAPAuthenticator: Sendable {
         let address = String(decoding: frames[3], as: UTF8.self)
         let mechanism = String(decoding: frames[5], as: UTF8.self)
         guard mechanism == "CURVE", frames.count >= 7, let key = CurveKeyPair.z85(frames[6]) else {
-            counts.withLock { $0.denied += 1 }
-            logger.warning("refused a tier-link peer without CURVE", metadata: ["coffer.peer": "\(address)", "coffer.mechanism": "\(mechanism)"])
+            deny(peer: address, reason: "no CURVE", metadata: ["coffer.mechanism": "\(mechanism)"])
             return reply("400", "CURVE required")
         }
         guard allowed.contains(key) else {
-            counts.withLock { $0.denied += 1 }
-            logger.warning("refused a tier-link peer whose key is not on the allow list", metadata: ["coffer.peer": "\(address)", "coffer.curve_key": "\(key)"])
+            deny(peer: address, reason: "key not on the allow list", metadata: ["coffer.curve_key": "\(key)"])
             return reply("400", "key not allowed")
         }
         counts.withLock { $0.admitted += 1 }
         return reply("200", "OK", user: key)
+    }
+
+    private func deny(peer: String, reason: String, metadata: Logger.Metadata) {
+        counts.withLock { $0.denied += 1 }
+        refusals.withLock { $0.refused(peer: peer, reason: reason, metadata: metadata, now: .now, logger: logger) }
     }
 }
