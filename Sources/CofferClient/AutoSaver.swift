@@ -32,16 +32,16 @@ public struct AutoSaver: Sendable {
         let watcher = try DirectoryWatcher(directory: directory)
         defer { watcher.stop() }
         log("watching \(directory) for changes\(every.map { ", and saving on a schedule every \($0)" } ?? "")")
-        await saveStale()
+        let pending = PendingChanges()
+        await saveStale(pending)
         let events = watcher.events()
         try await withThrowingTaskGroup(of: Void.self) { group in
-            let pending = PendingChanges()
             group.addTask {
                 for await name in events {
                     if let name {
                         if Self.isCandidate(name) { await pending.touch(name) }
                     } else {
-                        await saveStale()
+                        await saveStale(pending)
                     }
                 }
                 throw ClientError(.noInput, "\(directory) went away; stopped watching")
@@ -49,14 +49,14 @@ public struct AutoSaver: Sendable {
             group.addTask {
                 while true {
                     try await Task.sleep(for: .milliseconds(100))
-                    for name in await pending.quiet(for: debounce) { await save(name) }
+                    for name in await pending.quiet(for: debounce) { await save(name, pending: pending) }
                 }
             }
             if let every {
                 group.addTask {
                     while true {
                         try await Task.sleep(for: every)
-                        await saveStale()
+                        await saveStale(pending)
                     }
                 }
             }
@@ -66,24 +66,33 @@ public struct AutoSaver: Sendable {
     }
 
     /// Saves every candidate file whose container is missing or older than the file.
-    func saveStale() async {
+    func saveStale(_ pending: PendingChanges) async {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         for name in names.sorted() where Self.isCandidate(name) {
             let path = directory + "/" + name
             guard let modified = Self.modificationTime(path) else { continue }
             if let sealed = Self.modificationTime(path + ".coffer"), sealed >= modified { continue }
-            await save(name)
+            await save(name, pending: pending)
         }
     }
 
-    func save(_ name: String) async {
+    /// Saves one file. When the key service asks to wait (a rate limit, a busy or degraded
+    /// service), the watch pauses for that long and tries the file again, so a burst of changes is
+    /// saved in the end rather than dropped.
+    func save(_ name: String, pending: PendingChanges) async {
         let path = directory + "/" + name
         guard Self.modificationTime(path) != nil else { return }
         do {
             let result = try await files().save(input: path, output: path + ".coffer", force: true)
             log("saved \(name) → \(name).coffer (record \(result.recordID), \(result.size) bytes)")
         } catch let error as ClientError {
-            log("could not save \(name): \(error.message)")
+            guard let seconds = error.retryAfter else {
+                log("could not save \(name): \(error.message)")
+                return
+            }
+            log("could not save \(name) yet: \(error.message); pausing \(seconds) s, then trying again")
+            try? await Task.sleep(for: .seconds(seconds))
+            await pending.touch(name)
         } catch {
             log("could not save \(name): \(error)")
         }

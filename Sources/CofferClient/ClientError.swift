@@ -49,10 +49,13 @@ public struct ClientError: Error, Sendable, CustomStringConvertible {
 
     public let code: Code
     public let message: String
+    /// Seconds the key service asked to wait before trying again (a 429 or 503 answer).
+    public let retryAfter: Int?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, retryAfter: Int? = nil) {
         self.code = code
         self.message = message
+        self.retryAfter = retryAfter
     }
 
     public var description: String { message }

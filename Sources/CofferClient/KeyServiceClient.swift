@@ -146,8 +146,9 @@ public struct KeyServiceClient: Sendable {
         case 409 where decoded?.error.code == "replayed": return ClientError(.notPermitted, message)
         case 409: return ClientError(.conflict, message)
         case 429, 503:
-            let retry = reply.header("Retry-After").map { " (retry after \($0) s)" } ?? ""
-            return ClientError(.unavailable, "the key service is busy or degraded: \(message)\(retry)")
+            let seconds = reply.header("Retry-After").flatMap { Int($0) }
+            let retry = seconds.map { " (retry after \($0) s)" } ?? ""
+            return ClientError(.unavailable, "the key service is busy or degraded: \(message)\(retry)", retryAfter: seconds.map { min(max($0, 1), 3_600) })
         default: return ClientError(.software, "the key service failed: \(message)")
         }
     }

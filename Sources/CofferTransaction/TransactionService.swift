@@ -21,6 +21,8 @@ public struct TransactionService: Sendable {
     let checkpointer: Checkpointer
     let limiter: FailureLimiter
     let passwordWork: PasswordWorkGate
+    let userChanges: TokenBuckets
+    let registrations: TokenBuckets
     let auditWrites = AuditWriteHealth()
     let drain = DrainState()
     let logger: Logger
@@ -35,11 +37,22 @@ public struct TransactionService: Sendable {
         }
     }
 
+    /// How much one account may change, and how many accounts one address may register.
+    public struct ChangeLimits: Sendable, Equatable {
+        /// Saves, retrievals and deletes per user (each writes records and audit entries).
+        public var perUser = TokenBuckets.Policy(burst: 200, perHour: 3_600)
+        /// Registrations per source address.
+        public var registrationsPerSource = TokenBuckets.Policy(burst: 20, perHour: 20)
+        public init() {}
+    }
+
     public init(
         database: DatabaseLink, keys: ServerKeys, timestamps: TimestampAuthority, checkpointer: Checkpointer, sessionLifetime: Duration,
         passwordRounds: Int, lockout: Lockout = .init(), failureLimits: FailureLimiter.Policy = .init(),
-        passwordWork: PasswordWorkGate.Policy = .init(), logger: Logger
+        passwordWork: PasswordWorkGate.Policy = .init(), changeLimits: ChangeLimits = .init(), logger: Logger
     ) {
+        self.userChanges = TokenBuckets(policy: changeLimits.perUser)
+        self.registrations = TokenBuckets(policy: changeLimits.registrationsPerSource)
         self.limiter = FailureLimiter(policy: failureLimits)
         self.passwordWork = PasswordWorkGate(policy: passwordWork, logger: logger)
         self.database = database
@@ -84,6 +97,9 @@ public struct TransactionService: Sendable {
         }
         if let problem = Validation.passwordProblem(body.password) { throw APIError.badRequest(problem) }
         let (device, _) = try device(clientID: body.clientID, deviceKey: body.deviceKey)
+        if let retryAfter = registrations.take("source:\(source)", nowMs: Self.nowMs()) {
+            throw APIError(.tooManyRequests, "rate_limited", "too many accounts were registered from this address; retry in \(retryAfter) s, or ask the operator", retryAfter: retryAfter)
+        }
         let hasher = self.hasher
         let password = body.password
         let hash = try await passwordWork.run { try hasher.hash(password) }
@@ -183,6 +199,7 @@ public struct TransactionService: Sendable {
             throw APIError.badRequest("sha256 must be 64 lowercase hex digits")
         }
         guard body.size >= 0 else { throw APIError.badRequest("size must not be negative") }
+        try spendChange(session)
         let recordID = RecordID.random()
         let now = Self.nowMs()
         let (decodeKey, encodeKeyID, receipt, token) = try newGeneration(
@@ -218,6 +235,7 @@ public struct TransactionService: Sendable {
         guard let recordID = RecordID.bytes(body.recordID) else { throw APIError.badRequest("recordID must be a UUID") }
         guard Validation.isValidRecordedFileName(body.fileName) else { throw APIError.badRequest("the file name is not valid") }
         let token = try Self.receiptToken(body.token)
+        try spendChange(session)
         try checkBudget(source: source, user: owner, strict: false)
         var failed = false
         defer { limiter.finished(source: source, user: owner, failed: failed, nowMs: Self.nowMs()) }
@@ -296,6 +314,7 @@ public struct TransactionService: Sendable {
     /// Destroys a record's decode keys; the history keeps the event.
     public func delete(_ body: RecordRequest, session: Session, replayGuard: Coffer_Wire_V1_ReplayGuard, source: String) async throws -> RecordChangeResponse {
         let (recordID, token) = try parse(body)
+        try spendChange(session)
         var delete = Coffer_Wire_V1_DeleteRecord()
         delete.recordID = Data(recordID)
         delete.owner = session.user
@@ -494,6 +513,16 @@ public struct TransactionService: Sendable {
         )
     }
 
+    /// Spends one of the user's change tokens (saves, retrievals, deletes), or refuses with 429 and
+    /// no audit entry of its own; the refusals are audited in one entry per user and window. A
+    /// re-seal confirmation, a logout and a password change are never refused by it: each is bounded
+    /// otherwise, and a user whose session is abused must always be able to end it.
+    private func spendChange(_ session: Session) throws {
+        if let retryAfter = userChanges.take("user:\(session.user)", nowMs: Self.nowMs()) {
+            throw APIError(.tooManyRequests, "rate_limited", "too many saves, retrievals and deletes for this account; retry in \(retryAfter) s", retryAfter: retryAfter)
+        }
+    }
+
     /// Refuses at once, with 429 and no audit entry of its own, an attempt from a source or for a user
     /// that used up its failure budget; the refusals are audited in one entry per window.
     private func checkBudget(source: String, user: String, strict: Bool) throws {
@@ -513,6 +542,18 @@ public struct TransactionService: Sendable {
             entry.source = summary.key.hasPrefix("source:") ? String(summary.key.dropFirst(7)) : ""
             entry.detail = "\(summary.refused) attempts refused after too many failures (\(summary.key), window from \(summary.windowStartMs))"
             entries.append(entry)
+        }
+        let windowMs = Int64(limiter.policy.window.components.seconds * 1000)
+        for (buckets, what) in [(userChanges, "saves, retrievals and deletes refused beyond the per-user limit"),
+                                (registrations, "registrations refused beyond the per-address limit")] {
+            for summary in buckets.drain(nowMs: Self.nowMs(), windowMs: windowMs) {
+                var entry = Coffer_Wire_V1_AppendAudit()
+                entry.kind = "rate_limited"
+                entry.user = summary.key.hasPrefix("user:") ? String(summary.key.dropFirst(5)) : "-"
+                entry.source = summary.key.hasPrefix("source:") ? String(summary.key.dropFirst(7)) : ""
+                entry.detail = "\(summary.refused) \(what) (\(summary.key), window from \(summary.windowStartMs))"
+                entries.append(entry)
+            }
         }
         let busy = passwordWork.drainRefusals()
         if busy > 0 {

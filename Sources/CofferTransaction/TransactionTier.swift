@@ -62,7 +62,8 @@ public struct TransactionTier: Sendable {
             database: link, keys: keys, timestamps: timestamps, checkpointer: checkpointer, sessionLifetime: configuration.sessionLifetime,
             passwordRounds: configuration.passwordRounds,
             lockout: .init(attempts: configuration.lockoutAttempts, duration: configuration.lockoutDuration),
-            failureLimits: configuration.failureLimits, passwordWork: configuration.passwordWork, logger: logger
+            failureLimits: configuration.failureLimits, passwordWork: configuration.passwordWork, changeLimits: configuration.changeLimits,
+            logger: logger
         )
         let rateLimitAudit = Task {
             while !Task.isCancelled {

@@ -43,6 +43,8 @@ public struct TransactionTierConfiguration: Sendable {
     public var checkpointPolicy = Checkpointer.Policy()
     /// Failed attempts per source and per user before attempts are refused at once.
     public var failureLimits = FailureLimiter.Policy()
+    /// Per-user limits on saves, retrievals and deletes, and per-address limits on registration.
+    public var changeLimits = TransactionService.ChangeLimits()
     /// How many password checks run and wait at once; more are answered 503 `busy`.
     public var passwordWork = PasswordWorkGate.Policy()
     /// How long SIGTERM waits for requests in flight before the process exits anyway.

@@ -17,7 +17,8 @@ struct TransactionCommand: AsyncParsableCommand {
             tls-key, signing-key, tsa-cert, kek, curve-secret-key, database-public-key, database (comma-separated),
             database-timeout (seconds, retries included), database-attempt-ms, database-queue, session-minutes, lockout-attempts, lockout-minutes, checkpoint-key,
             audit-origin, checkpoint-every, checkpoint-seconds, checkpoint-state, failure-limit-source,
-            failure-limit-user, failure-window-seconds, password-workers, password-queue, drain-seconds, max-connections, idle-seconds, log-level. SIGTERM or SIGINT drains and stops it.
+            failure-limit-user, failure-window-seconds, user-change-burst, user-changes-per-hour,
+            register-burst, registrations-per-hour, password-workers, password-queue, drain-seconds, max-connections, idle-seconds, log-level. SIGTERM or SIGINT drains and stops it.
             """
     )
 
@@ -71,6 +72,14 @@ struct TransactionCommand: AsyncParsableCommand {
     var failureLimitUser: Int?
     @Option(help: "The failure window in seconds (default 60).")
     var failureWindowSeconds: Int?
+    @Option(help: "Saves, retrievals and deletes one user may make at once, after a quiet spell (default 200; 0 turns the limit off).")
+    var userChangeBurst: Int?
+    @Option(help: "Saves, retrievals and deletes one user regains per hour (default 3600; 0 turns the limit off).")
+    var userChangesPerHour: Int?
+    @Option(help: "Registrations one source address may make at once (default 20; 0 turns the limit off).")
+    var registerBurst: Int?
+    @Option(help: "Registrations one source address regains per hour (default 20; 0 turns the limit off).")
+    var registrationsPerHour: Int?
     @Option(help: "Password checks (PBKDF2) run at once, which bounds the CPU a flood of logins can take (default half the cores).")
     var passwordWorkers: Int?
     @Option(help: "Password checks that may wait for a worker; beyond them logins and registrations get 503 busy (default 16).")
@@ -115,6 +124,10 @@ struct TransactionCommand: AsyncParsableCommand {
             if let limit = try s.int("failure-limit-source", flag: failureLimitSource) { c.failureLimits.perSource = max(1, limit) }
             if let limit = try s.int("failure-limit-user", flag: failureLimitUser) { c.failureLimits.perUser = max(1, limit) }
             if let seconds = try s.int("failure-window-seconds", flag: failureWindowSeconds) { c.failureLimits.window = .seconds(max(1, seconds)) }
+            if let burst = try s.int("user-change-burst", flag: userChangeBurst) { c.changeLimits.perUser.burst = max(0, burst) }
+            if let rate = try s.int("user-changes-per-hour", flag: userChangesPerHour) { c.changeLimits.perUser.perHour = max(0, rate) }
+            if let burst = try s.int("register-burst", flag: registerBurst) { c.changeLimits.registrationsPerSource.burst = max(0, burst) }
+            if let rate = try s.int("registrations-per-hour", flag: registrationsPerHour) { c.changeLimits.registrationsPerSource.perHour = max(0, rate) }
             if let workers = try s.int("password-workers", flag: passwordWorkers) { c.passwordWork.concurrent = max(1, workers) }
             if let queue = try s.int("password-queue", flag: passwordQueue) { c.passwordWork.waiting = max(0, queue) }
             if let seconds = try s.int("drain-seconds", flag: drainSeconds) { c.drainTimeout = .seconds(max(1, seconds)) }

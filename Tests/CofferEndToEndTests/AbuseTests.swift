@@ -1,4 +1,5 @@
 import CofferAPI
+import CofferAudit
 import CofferStorage
 import CofferTesting
 import Crypto
@@ -129,5 +130,57 @@ import Testing
         #expect(try await dribble.wait(timeout: .seconds(60)) == 0, "\(dribble.standardOutput)\(dribble.standardError)")
         #expect(try await active.wait(timeout: .seconds(60)) == 0, "\(active.standardOutput)\(active.standardError)")
         try await deployment.registerAndLogin("jude")
+    }
+
+    @Test("one user's saves, retrievals and deletes beyond the per-user limit get 429 with Retry-After and are audited as one summary; registrations beyond the per-address limit too")
+    func perUserAndRegistrationLimits() async throws {
+        let deployment = try await LocalDeployment.start(transactionArguments: [
+            "--user-change-burst", "4", "--user-changes-per-hour", "60", "--register-burst", "3", "--registrations-per-hour", "1",
+            "--failure-window-seconds", "2",
+        ])
+        defer { deployment.terminate() }
+        try await deployment.registerAndLogin("kai")
+        let files = (0..<6).map { deployment.directory + "/limit\($0).txt" }
+        var statuses: [Int32] = []
+        for file in files {
+            try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+            let saved = try await deployment.coffer(["save", file], user: "kai")
+            statuses.append(saved.status)
+            if saved.status != 0 {
+                #expect(saved.stderr.contains("too many saves, retrievals and deletes for this account") && saved.stderr.contains("retry after"), "\(saved.stderr)")
+            }
+        }
+        #expect(statuses == [0, 0, 0, 0, 69, 69], "the burst of 4, then refused: \(statuses)")
+        #expect(!FileManager.default.fileExists(atPath: files[4] + ".coffer"), "a refused save writes nothing")
+        let retrieve = try await deployment.coffer(["retrieve", files[0] + ".coffer", "-o", files[0] + ".out"], user: "kai")
+        #expect(retrieve.status == 69, "retrievals share the budget: \(retrieve.stderr)")
+        #expect(try await deployment.coffer(["list"], user: "kai").status == 0, "reads are not limited")
+
+        // A third registration from this address is fine, a fourth refused.
+        try await deployment.registerAndLogin("lou")
+        try await deployment.registerAndLogin("mel")
+        let refused = try await deployment.coffer(["register", "--password-stdin"], user: "ned", stdin: "correct horse battery staple\n")
+        #expect(refused.status == 69 && refused.stderr.contains("too many accounts were registered from this address"), "\(refused.stderr)")
+
+        // Both refusals are audited once, as summaries.
+        var summaries: [String] = []
+        for _ in 0..<40 {
+            let history = try await deployment.coffer(["history", "--json"], user: "kai")
+            let events = try JSONDecoder().decode(EndToEndTests.History.self, from: Data(history.stdout.utf8)).events
+            summaries = events.filter { $0.kind == "rate_limited" }.map(\.detail)
+            if !summaries.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        #expect(summaries.count == 1 && summaries.first?.hasPrefix("3 saves, retrievals and deletes refused beyond the per-user limit") == true, "\(summaries)")
+        let export = deployment.directory + "/export"
+        for _ in 0..<40 {
+            try? FileManager.default.removeItem(atPath: export)
+            #expect(try await deployment.admin(["audit", "export", export]).status == 0)
+            if try String(contentsOfFile: export + "/entries.jsonl", encoding: .utf8).contains("registrations refused beyond the per-address limit") { break }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        let leaves = try String(contentsOfFile: export + "/entries.jsonl", encoding: .utf8).split(separator: "\n").map { try AuditLeaf(bytes: Array($0.utf8)) }
+        #expect(leaves.filter { $0.kind == "rate_limited" && $0.detail.contains("registrations refused") }.count == 1)
+        #expect(leaves.filter { $0.kind == "save" }.count == 4)
     }
 }
