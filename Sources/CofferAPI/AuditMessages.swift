@@ -32,6 +32,16 @@ public struct AuditProofsRequest: Codable, Sendable {
         self.fromSize = fromSize
         self.indexes = indexes
     }
+
+    private enum CodingKeys: String, CodingKey { case treeSize, fromSize, indexes }
+
+    /// `fromSize` may be absent but not `null`, as docs/api/openapi.yaml says.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        treeSize = try container.decode(Int64.self, forKey: .treeSize)
+        fromSize = container.contains(.fromSize) ? try container.decode(Int64.self, forKey: .fromSize) : nil
+        indexes = try container.decode([Int64].self, forKey: .indexes)
+    }
 }
 
 /// One entry's inclusion proof.
@@ -77,5 +87,17 @@ public enum AuditKeyStatement {
               let signature = try? P256.Signing.ECDSASignature(derRepresentation: der)
         else { return false }
         return identityKey.isValidSignature(signature, for: message(verifierKey: answer.verifierKey))
+    }
+}
+
+/// `POST /v1/audit/checkpoint` request: an empty JSON object (the request is signed like any other).
+public struct AuditCheckpointRequest: Codable, Sendable {
+    public init() {}
+
+    private enum CodingKeys: CodingKey {}
+
+    /// Refuses anything but a JSON object (the synthesized decoder of an empty type accepts any value).
+    public init(from decoder: any Decoder) throws {
+        _ = try decoder.container(keyedBy: CodingKeys.self)
     }
 }

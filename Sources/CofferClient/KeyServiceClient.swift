@@ -94,7 +94,7 @@ public struct KeyServiceClient: Sendable {
 
     /// The newest signed checkpoint of the audit log.
     public func auditCheckpoint(session: SessionCredentials) async throws -> AuditCheckpointResponse {
-        try await call(.POST, "/v1/audit/checkpoint", session: session, body: [String: String]())
+        try await call(.POST, "/v1/audit/checkpoint", session: session, body: AuditCheckpointRequest())
     }
 
     /// Inclusion proofs of the caller's entries and a consistency proof, at a checkpoint's size.

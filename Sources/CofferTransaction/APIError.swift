@@ -7,14 +7,17 @@ public struct APIError: HTTPResponseError, Sendable {
     public let status: HTTPResponse.Status
     public let code: String
     public let message: String
-    /// Seconds after which to retry, for 503 answers.
+    /// Seconds after which to retry, for 429 and 503 answers.
     public let retryAfter: Int?
+    /// The methods a path takes, for 405 answers.
+    public let allow: String?
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, retryAfter: Int? = nil) {
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, retryAfter: Int? = nil, allow: String? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.retryAfter = retryAfter
+        self.allow = allow
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -24,6 +27,7 @@ public struct APIError: HTTPResponseError, Sendable {
         let body = try encoder.encode(ErrorResponse(code: code, message: message))
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        if let allow { headers[.allow] = allow }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 

@@ -12,20 +12,20 @@ public enum APIRoutes {
     /// Builds the router.
     public static func router(service: TransactionService) -> Router<CofferRequestContext> {
         let router = Router(context: CofferRequestContext.self)
+        let routes = RouteTable()
         router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: ErrorAnswerMiddleware(routes: routes))
         let v1 = router.group("v1")
 
-        v1.post("identity") { request, context -> IdentityResponse in
-            let body = try await request.decode(as: IdentityRequest.self, context: context)
-            return try service.identity(body)
+        v1.post("identity") { request, _ -> IdentityResponse in
+            try service.identity(try await RequestBody.decode(IdentityRequest.self, from: request))
         }
         v1.post("register") { request, context -> EditedResponse<RegisterResponse> in
-            let body = try await request.decode(as: RegisterRequest.self, context: context)
+            let body = try await RequestBody.decode(RegisterRequest.self, from: request)
             return EditedResponse(status: .created, response: try await service.register(body, source: context.source))
         }
         v1.post("login") { request, context -> LoginResponse in
-            let body = try await request.decode(as: LoginRequest.self, context: context)
-            return try await service.login(body, source: context.source)
+            try await service.login(try await RequestBody.decode(LoginRequest.self, from: request), source: context.source)
         }
         v1.post("save") { request, context -> SaveResponse in
             let signed = try await SignedRequest(request, service: service)
@@ -65,6 +65,7 @@ public enum APIRoutes {
         }
         v1.post("audit/checkpoint") { request, _ -> AuditCheckpointResponse in
             let signed = try await SignedRequest(request, service: service)
+            _ = try signed.decode(AuditCheckpointRequest.self)
             return try await service.auditCheckpoint(replayGuard: signed.replayGuard)
         }
         v1.post("audit/proofs") { request, _ -> AuditProofsResponse in
@@ -98,6 +99,7 @@ public enum APIRoutes {
                 body: .init(byteBuffer: ByteBuffer(string: service.keys.signingPublicKeyPEM + "\n"))
             )
         }
+        routes.load(router.routes.map { ($0.path, $0.method.rawValue) })
         return router
     }
 }
@@ -119,9 +121,7 @@ struct SignedRequest {
     let body: [UInt8]
 
     init(_ request: Request, service: TransactionService) async throws {
-        var request = request
-        let buffer = try await request.collectBody(upTo: APIRoutes.maxBody)
-        let body = Array(buffer.readableBytesView)
+        let body = try await RequestBody.collect(request)
         let header = { (name: String) in HTTPField.Name(name).flatMap { request.headers[$0] } }
         var bearer: String?
         if let value = request.headers[.authorization], value.hasPrefix("Bearer ") { bearer = String(value.dropFirst(7)) }
@@ -134,11 +134,7 @@ struct SignedRequest {
     }
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        do {
-            return try JSONDecoder().decode(type, from: Data(body))
-        } catch {
-            throw APIError.badRequest("the request body is not valid JSON for this endpoint")
-        }
+        try RequestBody.decode(type, from: body)
     }
 }
 

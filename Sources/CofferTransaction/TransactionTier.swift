@@ -125,7 +125,7 @@ public struct TransactionTier: Sendable {
     /// also ends a request whose head arrives byte by byte), and request heads are kept small.
     static func httpConfiguration(_ configuration: TransactionTierConfiguration, connections: ConnectionLimit) -> HTTP1Channel.Configuration {
         .init(
-            additionalChannelHandlers: [connections.handler()], idleTimeout: TimeAmount(configuration.idleTimeout),
+            additionalChannelHandlers: [connections.handler(), HostHeaderCheck.installer()], idleTimeout: TimeAmount(configuration.idleTimeout),
             httpDecoderConfiguration: .init(maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 16 * 1024, maxHeaderFieldCount: 64)
         )
     }
