@@ -107,10 +107,14 @@ public struct SaveRequest: Codable, Sendable {
     /// Lowercase hex SHA-256 of the plaintext.
     public var sha256: String
     public var size: Int64
-    public init(fileName: String, sha256: String, size: Int64) {
+    /// The client's id for this save (UUID text): the same save sent again, after its answer was
+    /// lost, gets the record the first one made instead of a second record.
+    public var requestID: String?
+    public init(fileName: String, sha256: String, size: Int64, requestID: String? = nil) {
         self.fileName = fileName
         self.sha256 = sha256
         self.size = size
+        self.requestID = requestID
     }
 }
 

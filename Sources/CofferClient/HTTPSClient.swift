@@ -3,9 +3,15 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import NIOTLS
 
 /// A small HTTPS/1.1 client for the key service: one request per connection, TLS 1.2+ verified
 /// against the deployment's CA, bounded in time.
+///
+/// It fails over to the deployment's next address whenever nothing was sent: the connection was
+/// refused, or the TLS handshake failed (the request goes out only once the handshake completed).
+/// Once the request was sent, a lost answer is ``NoAnswer``: the caller decides whether sending it
+/// again is safe.
 struct HTTPSClient: Sendable {
     struct Reply: Sendable {
         let status: Int
@@ -17,18 +23,27 @@ struct HTTPSClient: Sendable {
         }
     }
 
+    /// The request went out to `server` but no complete answer came back: it may or may not have
+    /// been applied.
+    struct NoAnswer: Error, Sendable {
+        /// The index in ``HTTPSClient/servers`` of the server that took the request.
+        let serverIndex: Int
+        /// What happened, in words.
+        let message: String
+    }
+
     /// The deployment's name: sessions, pins and the audit journal are kept under it.
     let server: ServerAddress
     /// Every address of the deployment, `server` first; connecting fails over in this order.
     let servers: [ServerAddress]
     let sslContext: NIOSSLContext
+    let caFile: String
     let connectTimeout: TimeAmount
     let requestTimeout: Duration
     static let maxReplySize = 8 << 20
 
     /// - Parameter alternates: Other transaction processes of the same deployment, tried in order when
-    ///   connecting to `server` fails. Only a failed connection fails over: once a request was sent,
-    ///   it is never sent elsewhere, so nothing runs twice.
+    ///   `server` cannot take the request.
     init(server: ServerAddress, alternates: [ServerAddress] = [], caFile: String, connectTimeout: TimeAmount = .seconds(5), requestTimeout: Duration = .seconds(9)) throws {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
@@ -36,17 +51,23 @@ struct HTTPSClient: Sendable {
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
             self.sslContext = try NIOSSLContext(configuration: tls)
         } catch {
-            throw ClientError(.configuration, "cannot read the CA certificate \(caFile): \(error); set --ca or COFFER_CA")
+            throw ClientError(.configuration, "cannot read the CA certificate \(caFile): it is not a PEM certificate; set --ca or COFFER_CA")
         }
         self.server = server
         self.servers = [server] + alternates.filter { $0 != server }
+        self.caFile = caFile
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout
     }
 
-    func send(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> Reply {
+    /// Sends one request, trying the servers in order from `first` (wrapping around) until one
+    /// completes a TLS handshake; returns its answer.
+    ///
+    /// - Throws: ``NoAnswer`` once the request was sent and no answer came; a ``ClientError`` when
+    ///   no server took it, or the whole exchange took longer than the request timeout.
+    func send(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil, first: Int = 0) async throws -> Reply {
         try await withThrowingTaskGroup(of: Reply.self) { group in
-            group.addTask { try await self.exchange(method, path, headers: headers, body: body) }
+            group.addTask { try await self.exchange(method, path, headers: headers, body: body, first: first) }
             group.addTask {
                 try await Task.sleep(for: requestTimeout)
                 throw ClientError(.unavailable, "the key service at \(server) did not answer within \(requestTimeout); try again later")
@@ -56,20 +77,26 @@ struct HTTPSClient: Sendable {
         }
     }
 
-    private func exchange(_ method: HTTPMethod, _ path: String, headers extraHeaders: [(String, String)], body: [UInt8]?) async throws -> Reply {
+    private func exchange(_ method: HTTPMethod, _ path: String, headers extraHeaders: [(String, String)], body: [UInt8]?, first: Int) async throws -> Reply {
         var failures: [String] = []
-        var connected: (channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>, address: ServerAddress)?
-        for address in servers {
+        var certificateProblem = false
+        var connected: (channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>, index: Int)?
+        for offset in 0..<servers.count {
+            let index = (first + offset) % servers.count
             do {
-                connected = (try await connect(address), address)
+                connected = (try await connect(servers[index]), index)
                 break
             } catch {
-                failures.append("\(address): \(Self.describe(error))")
+                let (words, certificate) = Self.describe(error, caFile: caFile)
+                certificateProblem = certificateProblem || certificate
+                failures.append("\(servers[index]): \(words)")
             }
         }
-        guard let (channel, server) = connected else {
-            throw ClientError(.unavailable, "cannot reach the key service at \(failures.joined(separator: "; ")); check --server and that the service is running")
+        guard let (channel, index) = connected else {
+            let hint = certificateProblem ? "check that --ca is the deployment's CA certificate" : "check --server and that the service is running"
+            throw ClientError(.unavailable, "cannot reach the key service (\(failures.joined(separator: "; "))); nothing was sent; \(hint)")
         }
+        let server = servers[index]
         do {
             return try await channel.executeThenClose { inbound, outbound in
                 var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
@@ -102,35 +129,120 @@ struct HTTPSClient: Sendable {
                         return Reply(status: status, headers: headers, body: collected)
                     }
                 }
-                throw ClientError(.unavailable, "the key service at \(server) closed the connection before answering")
+                throw NoAnswer(serverIndex: index, message: "the key service at \(server) closed the connection after the request was sent, before answering")
             }
         } catch let error as ClientError {
             throw error
-        } catch let error as NIOSSLError {
-            throw ClientError(.unavailable, "TLS with \(server) failed: \(error); check that --ca is the deployment's CA certificate")
+        } catch let error as NoAnswer {
+            throw error
         } catch {
-            throw ClientError(.unavailable, "the exchange with the key service at \(server) failed: \(Self.describe(error))")
+            throw NoAnswer(serverIndex: index, message: "the key service at \(server) \(Self.describe(error, caFile: caFile).words) after the request was sent, before answering")
         }
     }
 
-    /// Opens a TLS connection to one address; the certificate must name it.
+    /// Opens a TLS connection to one address and completes the handshake; the certificate must name
+    /// the address. Nothing is sent before this returns.
     private func connect(_ address: ServerAddress) async throws -> NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart> {
         let sslContext = self.sslContext
         let isIP = (try? SocketAddress(ipAddress: address.host, port: 0)) != nil
         let hostname: String? = isIP ? nil : address.host
-        return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let (channel, handshake) = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(connectTimeout)
             .connect(host: address.host, port: address.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let waiter = HandshakeWaiter(promise: channel.eventLoop.makePromise())
                     try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: hostname))
+                    try channel.pipeline.syncOperations.addHandler(waiter)
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                    let async = try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                    return (async, waiter.promise.futureResult)
                 }
             }
+        do {
+            try await handshake.get()
+        } catch {
+            try? await channel.executeThenClose { _, _ in }
+            throw error
+        }
+        return channel
     }
 
-    private static func describe(_ error: any Error) -> String {
-        if let e = error as? IOError { return e.description }
-        return "\(error)"
+    /// What went wrong, in words, and whether it was the server's certificate.
+    static func describe(_ error: any Error, caFile: String) -> (words: String, certificate: Bool) {
+        switch error {
+        case let error as IOError:
+            switch error.errnoCode {
+            case ECONNREFUSED: return ("refused the connection", false)
+            case ECONNRESET, EPIPE: return ("reset the connection", false)
+            case ETIMEDOUT: return ("did not answer in time", false)
+            case EHOSTUNREACH, ENETUNREACH: return ("is unreachable", false)
+            default: return ("failed: \(String(cString: strerror(error.errnoCode)))", false)
+            }
+        case ChannelError.connectTimeout:
+            return ("did not accept a connection in time", false)
+        case is HandshakeWaiter.Closed, ChannelError.eof, ChannelError.ioOnClosedChannel, ChannelError.outputClosed, ChannelError.alreadyClosed:
+            return ("closed the connection", false)
+        case NIOSSLError.uncleanShutdown:
+            return ("closed the connection", false)
+        case NIOSSLError.handshakeFailed(let reason):
+            if "\(reason)".contains("CERTIFICATE_VERIFY_FAILED") {
+                return ("its certificate does not verify against the CA certificate \(caFile)", true)
+            }
+            return ("closed the connection during the TLS handshake", false)
+        case let error as NIOSSLExtraError where error == .failedToValidateHostname:
+            return ("its certificate is not for this host name", true)
+        case let error as NIOConnectionError:
+            // Every address the name resolved to failed: say why the first did.
+            if let first = error.connectionErrors.first { return describe(first.error, caFile: caFile) }
+            if error.dnsAAAAError != nil || error.dnsAError != nil { return ("is a host name that does not resolve", false) }
+            return ("cannot be connected to", false)
+        case is SocketAddressError:
+            return ("is a host name that does not resolve", false)
+        case let error as ClientError:
+            return (error.message, false)
+        default:
+            return ("failed (\(type(of: error)))", false)
+        }
+    }
+}
+
+/// Completes its promise when the TLS handshake has completed, or fails it when the handshake
+/// fails or the connection closes first.
+final class HandshakeWaiter: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    /// The connection closed before the handshake completed.
+    struct Closed: Error {}
+
+    let promise: EventLoopPromise<Void>
+    private var done = false
+
+    init(promise: EventLoopPromise<Void>) { self.promise = promise }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted = event as? TLSUserEvent { finish(nil) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        finish(error)
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish(Closed())
+        context.fireChannelInactive()
+    }
+
+    /// A connection attempt that never became active (happy eyeballs tries several) ends here.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        finish(Closed())
+    }
+
+    private func finish(_ error: (any Error)?) {
+        guard !done else { return }
+        done = true
+        if let error { promise.fail(error) } else { promise.succeed(()) }
     }
 }

@@ -46,15 +46,21 @@ public struct KeyServiceClient: Sendable {
     }
 
     public func register(user: String, password: String, device: DeviceKey) async throws -> RegisterResponse {
-        try await call(.POST, "/v1/register", body: RegisterRequest(user: user, password: password, clientID: device.clientID, deviceKey: device.publicKeyBase64))
+        try await call(.POST, "/v1/register", body: RegisterRequest(user: user, password: password, clientID: device.clientID, deviceKey: device.publicKeyBase64),
+                       resend: .never(advice: "run `coffer login` to find out: if it logs in, the account exists; if it says wrong user name or password, register again"))
     }
 
     public func login(user: String, password: String, device: DeviceKey) async throws -> LoginResponse {
-        try await call(.POST, "/v1/login", body: LoginRequest(user: user, password: password, clientID: device.clientID, deviceKey: device.publicKeyBase64))
+        try await call(.POST, "/v1/login", body: LoginRequest(user: user, password: password, clientID: device.clientID, deviceKey: device.publicKeyBase64),
+                       resend: .never(advice: "logging in again is safe"))
     }
 
+    /// Starts a save. The request carries its own id, so that sending it again after a lost answer
+    /// gets the same record, never a second one.
     public func save(_ request: SaveRequest, session: SessionCredentials) async throws -> SaveResponse {
-        try await call(.POST, "/v1/save", session: session, body: request)
+        var request = request
+        if request.requestID == nil { request.requestID = UUID().uuidString.lowercased() }
+        return try await call(.POST, "/v1/save", session: session, body: request)
     }
 
     public func retrieve(_ request: RetrieveRequest, session: SessionCredentials) async throws -> RetrieveResponse {
@@ -78,7 +84,8 @@ public struct KeyServiceClient: Sendable {
 
     /// Changes the password; the sessions of the user's other installations end.
     public func changePassword(current: String, new: String, session: SessionCredentials) async throws -> PasswordChangeResponse {
-        try await call(.POST, "/v1/password", session: session, body: PasswordChangeRequest(password: current, newPassword: new))
+        try await call(.POST, "/v1/password", session: session, body: PasswordChangeRequest(password: current, newPassword: new),
+                       resend: .never(advice: "log in with the new password to find out whether it was changed"))
     }
 
     /// The caller's records.
@@ -109,30 +116,61 @@ public struct KeyServiceClient: Sendable {
 
     /// An unauthenticated GET of `path` (`/v1/health`, `/v1/live`, `/v1/ready`): status and body.
     public func probe(_ path: String) async throws -> (status: Int, body: String) {
-        let reply = try await http.send(.GET, path)
+        let reply = try await send(.GET, path, session: nil, body: nil, resend: .safe)
         return (Int(reply.status), String(decoding: reply.body, as: UTF8.self))
     }
 
+    /// Whether a request whose answer was lost may be sent again.
+    enum Resend {
+        /// Sending it again changes nothing more than sending it once (reads, idempotent changes, a
+        /// save with its own request id): it is sent again, once, to the next server, freshly signed.
+        case safe
+        /// It is not sent again; the error says what to do to find out whether it was applied.
+        case never(advice: String)
+    }
+
     private func call<Body: Encodable, Answer: Decodable>(
-        _ method: HTTPMethod, _ path: String, session: SessionCredentials? = nil, body: Body?
+        _ method: HTTPMethod, _ path: String, session: SessionCredentials? = nil, body: Body?, resend: Resend = .safe
     ) async throws -> Answer {
         let bytes = try body.map { Array(try JSONEncoder().encode($0)) }
-        var headers: [(String, String)] = []
-        if let session {
-            let signed = try RequestSignature.sign(method: method.rawValue, path: path, body: bytes ?? [], key: session.device.privateKey)
-            headers = [
-                ("Authorization", "Bearer \(session.token)"),
-                (RequestSignature.timeHeader, signed.time),
-                (RequestSignature.nonceHeader, signed.nonce),
-                (RequestSignature.signatureHeader, signed.signature),
-            ]
-        }
-        let reply = try await http.send(method, path, headers: headers, body: bytes)
+        let reply = try await send(method, path, session: session, body: bytes, resend: resend)
         guard (200..<300).contains(reply.status) else { throw Self.error(for: reply) }
         do {
             return try JSONDecoder().decode(Answer.self, from: Data(reply.body))
         } catch {
             throw ClientError(.software, "the key service sent an answer this coffer cannot read (HTTP \(reply.status))")
+        }
+    }
+
+    /// Sends a request, signed afresh for each attempt; after a lost answer, sends it again to the
+    /// next server when that is safe, and otherwise says what may have happened.
+    private func send(_ method: HTTPMethod, _ path: String, session: SessionCredentials?, body: [UInt8]?, resend: Resend) async throws -> HTTPSClient.Reply {
+        var first = 0
+        var lost: [String] = []
+        while true {
+            var headers: [(String, String)] = []
+            if let session {
+                let signed = try RequestSignature.sign(method: method.rawValue, path: path, body: body ?? [], key: session.device.privateKey)
+                headers = [
+                    ("Authorization", "Bearer \(session.token)"),
+                    (RequestSignature.timeHeader, signed.time),
+                    (RequestSignature.nonceHeader, signed.nonce),
+                    (RequestSignature.signatureHeader, signed.signature),
+                ]
+            }
+            do {
+                return try await http.send(method, path, headers: headers, body: body, first: first)
+            } catch let error as HTTPSClient.NoAnswer {
+                lost.append(error.message)
+                switch resend {
+                case .safe where lost.count == 1:
+                    first = error.serverIndex + 1
+                case .safe:
+                    throw ClientError(.unavailable, "\(lost.joined(separator: "; then ")); the request may or may not have been applied, and sending it again is safe: run the same command again")
+                case .never(let advice):
+                    throw ClientError(.unavailable, "\(error.message); the request may or may not have been applied; \(advice)")
+                }
+            }
         }
     }
 

@@ -217,15 +217,26 @@ public final class DatabaseRequestHandler {
             }
 
         case .createRecord(let m):
-            guard m.recordID.count == 16, m.sha256.count == 32, !m.wrappedDecodeKey.isEmpty, !m.owner.isEmpty else {
-                return WireProtocol.error(to: request, .badRequest, "a record needs a 16-byte id, a SHA-256, an owner and a wrapped key")
+            guard m.recordID.count == 16, m.sha256.count == 32, !m.wrappedDecodeKey.isEmpty, !m.owner.isEmpty,
+                  m.clientRequestID.isEmpty || (m.clientRequestID.count == 16 && m.encodeKey.count == 65)
+            else {
+                return WireProtocol.error(to: request, .badRequest, "a record needs a 16-byte id, a SHA-256, an owner and a wrapped key, and a client request id 16 bytes with a 65-byte encode key")
+            }
+            let clientRequestID = m.clientRequestID.isEmpty ? nil : Array(m.clientRequestID)
+            if let clientRequestID, let earlier = try store.earlierSave(owner: m.owner, clientRequestID: clientRequestID) {
+                return Self.earlierSave(request, earlier, m)
             }
             let record = StoredRecord(
                 id: Array(m.recordID), owner: m.owner, fileName: m.fileName, sha256: Array(m.sha256), size: m.size,
                 createdAtMs: m.timeUnixMs, encodeKeyID: Array(m.encodeKeyID), wrappedDecodeKey: Array(m.wrappedDecodeKey),
-                receipt: Array(m.receipt), receiptSignature: Array(m.receiptSignature)
+                receipt: Array(m.receipt), receiptSignature: Array(m.receiptSignature),
+                clientRequestID: clientRequestID, encodeKey: clientRequestID == nil ? nil : Array(m.encodeKey)
             )
             guard let index = try store.createRecord(record, source: m.source, clientID: m.clientID) else {
+                // Another database process may have stored the same save a moment ago.
+                if let clientRequestID, let earlier = try store.earlierSave(owner: m.owner, clientRequestID: clientRequestID) {
+                    return Self.earlierSave(request, earlier, m)
+                }
                 return WireProtocol.error(to: request, .conflict, "the record id is taken or the owner does not exist")
             }
             var ack = Coffer_Wire_V1_Ack()
@@ -382,6 +393,23 @@ public final class DatabaseRequestHandler {
         }
         let index = try store.changePassword(user: m.user, passwordHash: m.passwordHash, clientID: m.clientID, timeMs: m.timeUnixMs, source: m.source)
         return Self.audited(request, index, missing: "no such user")
+    }
+
+    /// The answer to a save sent again: the record the first one made, if it was the same file.
+    private static func earlierSave(_ request: WireRequest, _ earlier: RecordStore.EarlierSave, _ m: Coffer_Wire_V1_CreateRecord) -> WireResponse {
+        guard earlier.fileName == m.fileName, earlier.sha256 == Array(m.sha256), earlier.size == m.size else {
+            return WireProtocol.error(to: request, .conflict, "this save's request id was used for another file")
+        }
+        guard !earlier.deleted else {
+            return WireProtocol.error(to: request, .conflict, "the record this save made was deleted since")
+        }
+        var created = Coffer_Wire_V1_RecordCreated()
+        created.auditIndex = earlier.auditIndex
+        created.recordID = Data(earlier.recordID)
+        created.receipt = Data(earlier.receipt)
+        created.encodeKey = Data(earlier.encodeKey)
+        created.encodeKeyID = Data(earlier.encodeKeyID)
+        return WireProtocol.response(to: request, .recordCreated(created))
     }
 
     /// An Ack carrying the audit index of what was done, or NOT_FOUND saying what was missing.

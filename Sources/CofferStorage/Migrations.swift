@@ -266,6 +266,21 @@ public enum Migrations {
             sqlite: "ALTER TABLE devices ADD COLUMN sessions_ended_ms INTEGER NOT NULL DEFAULT 0;",
             postgres: "ALTER TABLE devices ADD COLUMN sessions_ended_ms BIGINT NOT NULL DEFAULT 0;"
         ),
+        Migration(
+            version: 7,
+            // A save's own id, chosen by the client, and its encode key: the same save sent again
+            // after a lost answer finds the record the first one made (NULLs do not collide).
+            sqlite: """
+                ALTER TABLE records ADD COLUMN client_request_id BLOB;
+                ALTER TABLE records ADD COLUMN encode_key BLOB;
+                CREATE UNIQUE INDEX records_client_request ON records(owner, client_request_id);
+                """,
+            postgres: """
+                ALTER TABLE records ADD COLUMN client_request_id BYTEA;
+                ALTER TABLE records ADD COLUMN encode_key BYTEA;
+                CREATE UNIQUE INDEX records_client_request ON records(owner, client_request_id);
+                """
+        ),
     ]
 
     /// Triggers that refuse UPDATE and DELETE on an audit table of SQLite.

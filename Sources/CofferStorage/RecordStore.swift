@@ -60,11 +60,18 @@ public struct StoredRecord: Sendable, Hashable {
     public var wrappedDecodeKey: [UInt8]
     public var receipt: [UInt8]
     public var receiptSignature: [UInt8]
+    /// The client's own id for the save that made the record, if it sent one (16 bytes).
+    public var clientRequestID: [UInt8]?
+    /// The encode key, kept with a client request id (X9.63).
+    public var encodeKey: [UInt8]?
 
     public init(
         id: [UInt8], owner: String, fileName: String, sha256: [UInt8], size: Int64, createdAtMs: Int64,
-        encodeKeyID: [UInt8], wrappedDecodeKey: [UInt8], receipt: [UInt8], receiptSignature: [UInt8]
+        encodeKeyID: [UInt8], wrappedDecodeKey: [UInt8], receipt: [UInt8], receiptSignature: [UInt8],
+        clientRequestID: [UInt8]? = nil, encodeKey: [UInt8]? = nil
     ) {
+        self.clientRequestID = clientRequestID
+        self.encodeKey = encodeKey
         self.id = id
         self.owner = owner
         self.fileName = fileName
@@ -145,6 +152,7 @@ public final class RecordStore {
                         .blob(record.id), .text(record.owner), .text(record.fileName), .blob(record.sha256),
                         .int(record.size), .int(record.createdAtMs), .blob(record.encodeKeyID),
                         .blob(record.wrappedDecodeKey), .blob(record.receipt), .blob(record.receiptSignature),
+                        record.clientRequestID.map(SQLValue.blob) ?? .null, record.encodeKey.map(SQLValue.blob) ?? .null,
                     ]
                 )
                 guard !inserted.isEmpty else { throw StorageError(.locked, Self.accountLockedReason) }
@@ -159,16 +167,50 @@ public final class RecordStore {
     }
 
     private static let insertRecordSQLite = """
-        INSERT INTO records (id, owner, file_name, sha256, size, created_at_ms, encode_key_id, wrapped_decode_key, receipt, receipt_signature)
-        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 WHERE NOT EXISTS (SELECT 1 FROM users WHERE name = $2 AND locked)
+        INSERT INTO records (id, owner, file_name, sha256, size, created_at_ms, encode_key_id, wrapped_decode_key, receipt, receipt_signature,
+                             client_request_id, encode_key)
+        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 WHERE NOT EXISTS (SELECT 1 FROM users WHERE name = $2 AND locked)
         RETURNING 1
         """
     private static let insertRecordPostgres = """
-        INSERT INTO records (id, owner, file_name, sha256, size, created_at_ms, encode_key_id, wrapped_decode_key, receipt, receipt_signature)
-        SELECT $1::bytea, $2::text, $3::text, $4::bytea, $5::bigint, $6::bigint, $7::bytea, $8::bytea, $9::bytea, $10::bytea
+        INSERT INTO records (id, owner, file_name, sha256, size, created_at_ms, encode_key_id, wrapped_decode_key, receipt, receipt_signature,
+                             client_request_id, encode_key)
+        SELECT $1::bytea, $2::text, $3::text, $4::bytea, $5::bigint, $6::bigint, $7::bytea, $8::bytea, $9::bytea, $10::bytea, $11::bytea, $12::bytea
         WHERE NOT EXISTS (SELECT 1 FROM users WHERE name = $2::text AND locked)
         RETURNING 1
         """
+
+    /// What an earlier save of `owner` with the client request id `clientRequestID` made.
+    public struct EarlierSave: Sendable, Hashable {
+        public var recordID: [UInt8]
+        public var fileName: String
+        public var sha256: [UInt8]
+        public var size: Int64
+        public var receipt: [UInt8]
+        public var encodeKey: [UInt8]
+        public var encodeKeyID: [UInt8]
+        /// Whether its decode keys were destroyed since.
+        public var deleted: Bool
+        /// The index of its `save` entry.
+        public var auditIndex: Int64
+    }
+
+    /// The record an earlier save of `owner` made under `clientRequestID`, if any.
+    public func earlierSave(owner: String, clientRequestID: [UInt8]) throws -> EarlierSave? {
+        let rows = try db.query(
+            """
+            SELECT id, file_name, sha256, size, receipt, encode_key, encode_key_id, wrapped_decode_key IS NULL,
+                   (SELECT MIN(idx) FROM audit_log WHERE audit_log.record_id = records.id AND kind = 'save')
+            FROM records WHERE owner = $1 AND client_request_id = $2
+            """,
+            [.text(owner), .blob(clientRequestID)]
+        )
+        guard let r = rows.first else { return nil }
+        return EarlierSave(
+            recordID: try r.blob(0), fileName: try r.text(1), sha256: try r.blob(2), size: try r.int(3), receipt: try r.blob(4),
+            encodeKey: try r.optionalBlob(5) ?? [], encodeKeyID: try r.blob(6), deleted: try r.int(7) != 0, auditIndex: try r.int(8)
+        )
+    }
 
     /// Checks a retrieve request against the stored record and audits the outcome durably before
     /// returning: the wrapped decode key leaves only after its `retrieve` entry is committed.

@@ -15,6 +15,7 @@ public enum APIRoutes {
         let routes = RouteTable()
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: ErrorAnswerMiddleware(routes: routes))
+        if let fault = FaultInjectionMiddleware<CofferRequestContext>.fromEnvironment() { router.add(middleware: fault) }
         let v1 = router.group("v1")
 
         v1.post("identity") { request, _ -> IdentityResponse in

@@ -17,6 +17,10 @@ public final class DatabaseLink: Sendable {
     private let attemptTimeout: Duration
     private let logger: Logger
     private let context: ZMQContext
+    /// When the link was made: its first CURVE handshakes take a moment, so "no database process
+    /// is connected" is expected, not worth a warning, in its first ``handshakeGrace``.
+    private let started = ContinuousClock.now
+    static let handshakeGrace = Duration.seconds(2)
 
     /// Connects to every endpoint in `endpoints`.
     ///
@@ -51,7 +55,8 @@ public final class DatabaseLink: Sendable {
             do {
                 reply = try await client.request(payload, timeout: min(attemptTimeout, deadline - ContinuousClock.now))
             } catch let error as ZMQError where error.code == .timeout || error.code == .unavailable || error.code == .library {
-                try await retry.wait(after: error.message, logger: logger)
+                let connecting = error.code == .unavailable && ContinuousClock.now - started < Self.handshakeGrace
+                try await retry.wait(after: error.message, logger: logger, level: connecting ? .debug : .warning)
                 continue
             } catch let error as ZMQError {
                 throw DatabaseLinkError.unavailable(error.message)
@@ -82,9 +87,9 @@ public final class DatabaseLink: Sendable {
         var backoff = Duration.milliseconds(25)
         var attempt = 1
 
-        mutating func wait(after why: String, logger: Logger) async throws {
+        mutating func wait(after why: String, logger: Logger, level: Logger.Level = .warning) async throws {
             guard ContinuousClock.now + backoff < deadline else { throw DatabaseLinkError.unavailable(why) }
-            logger.warning("retrying a database-tier request", metadata: ["coffer.attempt": "\(attempt)", "coffer.error": "\(why)"])
+            logger.log(level: level, "retrying a database-tier request", metadata: ["coffer.attempt": "\(attempt)", "coffer.error": "\(why)"])
             try? await Task.sleep(for: backoff)
             backoff = min(backoff * 2, .milliseconds(500))
             attempt += 1

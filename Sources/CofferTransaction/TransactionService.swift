@@ -190,6 +190,10 @@ public struct TransactionService: Sendable {
     }
 
     /// Makes the key pair, receipt and record for a new save; answers after the record is committed.
+    ///
+    /// A save that carries the client's request id is made once: sent again after a lost answer,
+    /// it is answered with the record the first one made (checked here like any answer from the
+    /// other tier), and no second record or audit entry is written.
     public func save(_ body: SaveRequest, session: Session, replayGuard: Coffer_Wire_V1_ReplayGuard, source: String) async throws -> SaveResponse {
         let owner = session.user
         guard Validation.isValidFileName(body.fileName) else {
@@ -199,6 +203,10 @@ public struct TransactionService: Sendable {
             throw APIError.badRequest("sha256 must be 64 lowercase hex digits")
         }
         guard body.size >= 0 else { throw APIError.badRequest("size must not be negative") }
+        let clientRequestID = try body.requestID.map { text in
+            guard let bytes = RecordID.bytes(text) else { throw APIError.badRequest("requestID must be a UUID") }
+            return bytes
+        }
         try spendChange(session)
         let recordID = RecordID.random()
         let now = Self.nowMs()
@@ -218,7 +226,20 @@ public struct TransactionService: Sendable {
         record.receiptSignature = Data(token)
         record.source = source
         record.clientID = session.clientID
-        guard case .ack(let ack) = try await call(.createRecord(record), replayGuard: replayGuard) else { throw APIError.internalError }
+        if let clientRequestID {
+            record.clientRequestID = Data(clientRequestID)
+            record.encodeKey = decodeKey.publicKey.x963Representation
+        }
+        let answer: WireResponse.OneOf_Body
+        do {
+            answer = try await call(.createRecord(record), replayGuard: replayGuard)
+        } catch DatabaseLinkError.refused(.conflict, let reason) where clientRequestID != nil {
+            throw APIError(.conflict, "request_reused", "\(reason); save the file again")
+        }
+        if case .recordCreated(let earlier) = answer {
+            return try earlierSave(earlier, body: body, owner: owner)
+        }
+        guard case .ack(let ack) = answer else { throw APIError.internalError }
         await checkpointer.appended(index: ack.auditIndex)
         logger.info("saved a record", metadata: ["coffer.user": "\(owner)", "coffer.record_id": "\(receipt.recordID)"])
         return SaveResponse(
@@ -227,6 +248,22 @@ public struct TransactionService: Sendable {
             receipt: receipt,
             auditIndex: ack.auditIndex
         )
+    }
+
+    /// The answer to a save sent again: the record its first sending made, once the database tier's
+    /// reply checks out against the request (a reply from the other tier is hostile until checked).
+    private func earlierSave(_ earlier: Coffer_Wire_V1_RecordCreated, body: SaveRequest, owner: String) throws -> SaveResponse {
+        guard earlier.recordID.count == 16, let receipt = try? Receipt.decode(Array(earlier.receipt)),
+              receipt.recordID == RecordID.text(Array(earlier.recordID)), receipt.owner == owner, receipt.fileName == body.fileName,
+              receipt.sha256 == body.sha256, receipt.size == body.size,
+              let key = try? P256.KeyAgreement.PublicKey(x963Representation: earlier.encodeKey),
+              KeyWrapper.keyID(key) == Array(earlier.encodeKeyID), receipt.encodeKeyID == Hex.encode(Array(earlier.encodeKeyID))
+        else {
+            logger.error("the database tier answered a repeated save with a record that does not match it")
+            throw APIError(.conflict, "request_reused", "the record this save made was re-sealed or changed since; save the file again")
+        }
+        logger.info("answered a repeated save with the record it made", metadata: ["coffer.user": "\(owner)", "coffer.record_id": "\(receipt.recordID)"])
+        return SaveResponse(recordID: receipt.recordID, encodeKey: key.x963Representation.base64EncodedString(), receipt: receipt, auditIndex: earlier.auditIndex)
     }
 
     /// Releases a decode key after the database tier has checked the request and audited it.

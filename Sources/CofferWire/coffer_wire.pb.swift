@@ -351,6 +351,14 @@ public nonisolated struct Coffer_Wire_V1_Response: Sendable {
     set {body = .users(newValue)}
   }
 
+  public var recordCreated: Coffer_Wire_V1_RecordCreated {
+    get {
+      if case .recordCreated(let v)? = body {return v}
+      return Coffer_Wire_V1_RecordCreated()
+    }
+    set {body = .recordCreated(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
@@ -365,6 +373,7 @@ public nonisolated struct Coffer_Wire_V1_Response: Sendable {
     case auditEntries(Coffer_Wire_V1_AuditEntries)
     case checkpoints(Coffer_Wire_V1_Checkpoints)
     case users(Coffer_Wire_V1_Users)
+    case recordCreated(Coffer_Wire_V1_RecordCreated)
 
   }
 
@@ -564,6 +573,37 @@ public nonisolated struct Coffer_Wire_V1_CreateRecord: Sendable {
   public var source: String = String()
 
   public var clientID: String = String()
+
+  /// The client's own id for this save (16 bytes), or empty. A second CreateRecord of the same owner
+  /// with the same id makes no record: it is answered RecordCreated with the record the first made,
+  /// so that a client that lost the first answer and sends the save again gets that record.
+  public var clientRequestID: Data = Data()
+
+  /// The encode key (X9.63 P-256 public key), kept with a client request id so that the answer to
+  /// a repeated save can carry it.
+  public var encodeKey: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The answer to a CreateRecord whose client request id an earlier save of the same owner used: the
+/// record that save made. A fresh record is answered Ack.
+public nonisolated struct Coffer_Wire_V1_RecordCreated: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var auditIndex: Int64 = 0
+
+  public var recordID: Data = Data()
+
+  public var receipt: Data = Data()
+
+  public var encodeKey: Data = Data()
+
+  public var encodeKeyID: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1663,7 +1703,7 @@ nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Coffer_Wire_V1_Response: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Response"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{2}\u{8}error\0\u{1}pong\0\u{1}ack\0\u{1}credentials\0\u{3}key_released\0\u{1}history\0\u{1}records\0\u{3}audit_proofs\0\u{3}audit_entries\0\u{1}checkpoints\0\u{1}users\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{2}\u{8}error\0\u{1}pong\0\u{1}ack\0\u{1}credentials\0\u{3}key_released\0\u{1}history\0\u{1}records\0\u{3}audit_proofs\0\u{3}audit_entries\0\u{1}checkpoints\0\u{1}users\0\u{3}record_created\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1816,6 +1856,19 @@ nonisolated extension Coffer_Wire_V1_Response: SwiftProtobuf.Message, SwiftProto
           self.body = .users(v)
         }
       }()
+      case 21: try {
+        var v: Coffer_Wire_V1_RecordCreated?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .recordCreated(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .recordCreated(v)
+        }
+      }()
       default: break
       }
     }
@@ -1876,6 +1929,10 @@ nonisolated extension Coffer_Wire_V1_Response: SwiftProtobuf.Message, SwiftProto
     case .users?: try {
       guard case .users(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
+    }()
+    case .recordCreated?: try {
+      guard case .recordCreated(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 21)
     }()
     case nil: break
     }
@@ -2230,7 +2287,7 @@ nonisolated extension Coffer_Wire_V1_RecordLogin: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Coffer_Wire_V1_CreateRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CreateRecord"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}record_id\0\u{1}owner\0\u{3}file_name\0\u{1}sha256\0\u{1}size\0\u{3}time_unix_ms\0\u{3}encode_key_id\0\u{3}wrapped_decode_key\0\u{1}receipt\0\u{3}receipt_signature\0\u{1}source\0\u{3}client_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}record_id\0\u{1}owner\0\u{3}file_name\0\u{1}sha256\0\u{1}size\0\u{3}time_unix_ms\0\u{3}encode_key_id\0\u{3}wrapped_decode_key\0\u{1}receipt\0\u{3}receipt_signature\0\u{1}source\0\u{3}client_id\0\u{3}client_request_id\0\u{3}encode_key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2250,6 +2307,8 @@ nonisolated extension Coffer_Wire_V1_CreateRecord: SwiftProtobuf.Message, SwiftP
       case 10: try { try decoder.decodeSingularBytesField(value: &self.receiptSignature) }()
       case 11: try { try decoder.decodeSingularStringField(value: &self.source) }()
       case 12: try { try decoder.decodeSingularStringField(value: &self.clientID) }()
+      case 13: try { try decoder.decodeSingularBytesField(value: &self.clientRequestID) }()
+      case 14: try { try decoder.decodeSingularBytesField(value: &self.encodeKey) }()
       default: break
       }
     }
@@ -2292,6 +2351,12 @@ nonisolated extension Coffer_Wire_V1_CreateRecord: SwiftProtobuf.Message, SwiftP
     if !self.clientID.isEmpty {
       try visitor.visitSingularStringField(value: self.clientID, fieldNumber: 12)
     }
+    if !self.clientRequestID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.clientRequestID, fieldNumber: 13)
+    }
+    if !self.encodeKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.encodeKey, fieldNumber: 14)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2308,6 +2373,58 @@ nonisolated extension Coffer_Wire_V1_CreateRecord: SwiftProtobuf.Message, SwiftP
     if lhs.receiptSignature != rhs.receiptSignature {return false}
     if lhs.source != rhs.source {return false}
     if lhs.clientID != rhs.clientID {return false}
+    if lhs.clientRequestID != rhs.clientRequestID {return false}
+    if lhs.encodeKey != rhs.encodeKey {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_RecordCreated: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RecordCreated"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}audit_index\0\u{3}record_id\0\u{1}receipt\0\u{3}encode_key\0\u{3}encode_key_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.auditIndex) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.recordID) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.receipt) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.encodeKey) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.encodeKeyID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.auditIndex != 0 {
+      try visitor.visitSingularInt64Field(value: self.auditIndex, fieldNumber: 1)
+    }
+    if !self.recordID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.recordID, fieldNumber: 2)
+    }
+    if !self.receipt.isEmpty {
+      try visitor.visitSingularBytesField(value: self.receipt, fieldNumber: 3)
+    }
+    if !self.encodeKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.encodeKey, fieldNumber: 4)
+    }
+    if !self.encodeKeyID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.encodeKeyID, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_RecordCreated, rhs: Coffer_Wire_V1_RecordCreated) -> Bool {
+    if lhs.auditIndex != rhs.auditIndex {return false}
+    if lhs.recordID != rhs.recordID {return false}
+    if lhs.receipt != rhs.receipt {return false}
+    if lhs.encodeKey != rhs.encodeKey {return false}
+    if lhs.encodeKeyID != rhs.encodeKeyID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -67,4 +67,16 @@ import Testing
         #expect(entries.contains("locked by an operator: laptop reported stolen"))
         #expect(entries.contains("unlocked by an operator"))
     }
+
+    @Test("a healthy audit export and users list write no retry warning while the tier link's first handshake completes")
+    func noWarningWhenHealthy() async throws {
+        let deployment = try await LocalDeployment.start()
+        defer { deployment.terminate() }
+        try await deployment.registerAndLogin("mia")
+        for arguments in [["audit", "export", deployment.directory + "/export"], ["users", "list"]] {
+            let result = try await deployment.admin(arguments)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(!result.stderr.contains("retrying") && !result.stdout.contains("retrying"), "\(arguments[0]): \(result.stderr)")
+        }
+    }
 }

@@ -119,9 +119,11 @@ public final class LocalDeployment: @unchecked Sendable {
 
     /// Starts one more transaction process of the same deployment on a free port; returns its
     /// `localhost:PORT` address.
-    public func startAnotherTransaction() async throws -> String {
+    ///
+    /// - Parameter environment: More environment variables for it (`COFFER_FAULT`, say).
+    public func startAnotherTransaction(environment: [String: String] = [:]) async throws -> String {
         let (first, firstURL) = (transaction, serverURL)
-        try await startTransaction(checkpointState: directory + "/checkpoint-\(moreTransactions.count + 2).state")
+        try await startTransaction(checkpointState: directory + "/checkpoint-\(moreTransactions.count + 2).state", environment: environment)
         moreTransactions.append((transaction!, serverURL))
         (transaction, serverURL) = (first, firstURL)
         return moreTransactions.last!.url.replacingOccurrences(of: "https://127.0.0.1", with: "localhost")
@@ -136,7 +138,7 @@ public final class LocalDeployment: @unchecked Sendable {
         try await startTransaction(port: port, checkpointState: checkpointState)
     }
 
-    private func startTransaction(port: String = "0", checkpointState: String? = nil) async throws {
+    private func startTransaction(port: String = "0", checkpointState: String? = nil, environment: [String: String] = [:]) async throws {
         let ready = directory + "/transaction-\(UUID().uuidString.prefix(8)).ready"
         let keys = directory + "/keys/transaction"
         transaction = try TestProcess(
@@ -146,7 +148,7 @@ public final class LocalDeployment: @unchecked Sendable {
              "--database-public-key", keys + "/database-curve.public"] + (databaseEndpoints.isEmpty ? [databaseEndpoint] : databaseEndpoints).flatMap { ["--database", $0] } + [
              "--ready-file", ready] + (transactionArguments.contains("--database-timeout") ? [] : ["--database-timeout", "3"]) + [
              "--checkpoint-key", keys + "/checkpoint.key", "--checkpoint-state", checkpointState ?? directory + "/checkpoint.state"] + transactionArguments,
-            environment: ["PATH": "/usr/bin:/bin"], logDirectory: logs
+            environment: ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }, logDirectory: logs
         )
         serverURL = try await waitForFile(ready, process: transaction!)
     }
