@@ -146,20 +146,32 @@ struct HTTPSClient: Sendable {
         let sslContext = self.sslContext
         let isIP = (try? SocketAddress(ipAddress: address.host, port: 0)) != nil
         let hostname: String? = isIP ? nil : address.host
+        let handshakeTimeout = connectTimeout
         let (channel, handshake) = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(connectTimeout)
             .connect(host: address.host, port: address.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let waiter = HandshakeWaiter(promise: channel.eventLoop.makePromise())
                     try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: hostname))
+                    let waiter = HandshakeWaiter(promise: channel.eventLoop.makePromise())
                     try channel.pipeline.syncOperations.addHandler(waiter)
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     let async = try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                    // A server that accepts but never answers the handshake is given up on, like one
+                    // that does not accept: nothing was sent yet.
+                    let timeout = channel.eventLoop.scheduleTask(in: handshakeTimeout) {
+                        waiter.give(up: HandshakeWaiter.TimedOut())
+                        channel.close(promise: nil)
+                    }
+                    waiter.promise.futureResult.whenComplete { _ in timeout.cancel() }
                     return (async, waiter.promise.futureResult)
                 }
             }
         do {
-            try await handshake.get()
+            try await withTaskCancellationHandler {
+                try await handshake.get()
+            } onCancel: {
+                channel.channel.close(promise: nil)
+            }
         } catch {
             try? await channel.executeThenClose { _, _ in }
             throw error
@@ -180,6 +192,8 @@ struct HTTPSClient: Sendable {
             }
         case ChannelError.connectTimeout:
             return ("did not accept a connection in time", false)
+        case is HandshakeWaiter.TimedOut:
+            return ("did not answer the TLS handshake in time", false)
         case is HandshakeWaiter.Closed, ChannelError.eof, ChannelError.ioOnClosedChannel, ChannelError.outputClosed, ChannelError.alreadyClosed:
             return ("closed the connection", false)
         case NIOSSLError.uncleanShutdown:
@@ -214,6 +228,8 @@ final class HandshakeWaiter: ChannelInboundHandler, RemovableChannelHandler, @un
 
     /// The connection closed before the handshake completed.
     struct Closed: Error {}
+    /// The server did not complete the handshake in time.
+    struct TimedOut: Error {}
 
     let promise: EventLoopPromise<Void>
     private var done = false
@@ -239,6 +255,9 @@ final class HandshakeWaiter: ChannelInboundHandler, RemovableChannelHandler, @un
     func handlerRemoved(context: ChannelHandlerContext) {
         finish(Closed())
     }
+
+    /// Fails the wait, on the channel's event loop.
+    func give(up error: any Error) { finish(error) }
 
     private func finish(_ error: (any Error)?) {
         guard !done else { return }
