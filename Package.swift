@@ -85,6 +85,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .target(
+            name: "CofferFiles",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Keys and the tier link, shared by the transaction tier and the operators' tool
+        .target(
+            name: "CofferKeys",
+            dependencies: ["CofferAudit", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CofferTierLink",
+            dependencies: ["CofferKeys", "CofferWire", "CofferZMQ", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Database tier
         .target(
             name: "CofferStorage",
@@ -100,10 +117,14 @@ let package = Package(
             name: "CofferDatabase",
             dependencies: [
                 "CofferAudit",
-                "CofferWire",
+                "CofferFiles",
+                "CofferServerSupport",
                 "CofferStorage",
+                "CofferWire",
                 "CofferZMQ",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -114,9 +135,13 @@ let package = Package(
             dependencies: [
                 "CofferAPI",
                 "CofferAudit",
+                "CofferFiles",
+                "CofferKeys",
+                "CofferServerSupport",
+                "CofferText",
+                "CofferTierLink",
                 "CofferTimestamp",
                 "CofferWire",
-                "CofferZMQ",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -141,9 +166,9 @@ let package = Package(
             name: "CofferAdmin",
             dependencies: [
                 "CofferAudit",
-                "CofferTransaction",
+                "CofferKeys",
+                "CofferTierLink",
                 "CofferWire",
-                "CofferZMQ",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -154,6 +179,7 @@ let package = Package(
             name: "CofferClient",
             dependencies: [
                 "CofferAPI",
+                "CofferFiles",
                 "CofferText",
                 "CofferAudit",
                 "CofferTimestamp",
@@ -186,7 +212,6 @@ let package = Package(
             dependencies: [
                 "CofferTransaction",
                 "CofferServerSupport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -196,8 +221,9 @@ let package = Package(
             dependencies: [
                 "CofferDatabase",
                 "CofferServerSupport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -231,7 +257,7 @@ let package = Package(
                 "CofferAdmin",
                 "CofferText",
                 "CofferAudit",
-                "CofferTransaction",
+                "CofferKeys",
                 "CofferWire",
                 "CofferZMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -245,6 +271,11 @@ let package = Package(
             name: "CofferTesting",
             dependencies: [],
             path: "Tests/CofferTesting",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CofferKeysTests",
+            dependencies: ["CofferKeys", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -305,7 +336,12 @@ let package = Package(
         ),
         .testTarget(
             name: "CofferTransactionTests",
-            dependencies: ["CofferTransaction", "CofferAudit", "CofferZMQ", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CofferTransaction", "CofferAPI", "CofferAudit", "CofferKeys", "CofferTesting", "CofferTierLink", "CofferTimestamp", "CofferWire",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -116,6 +116,17 @@ public struct SaveRequest: Codable, Sendable {
         self.size = size
         self.requestID = requestID
     }
+
+    private enum CodingKeys: String, CodingKey { case fileName, sha256, size, requestID }
+
+    /// `requestID` may be absent but not `null`, as docs/api/openapi.yaml says.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        fileName = try container.decode(String.self, forKey: .fileName)
+        sha256 = try container.decode(String.self, forKey: .sha256)
+        size = try container.decode(Int64.self, forKey: .size)
+        requestID = container.contains(.requestID) ? try container.decode(String.self, forKey: .requestID) : nil
+    }
 }
 
 /// `POST /v1/save` answer: the encode key and the signed receipt.

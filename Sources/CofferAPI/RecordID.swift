@@ -8,9 +8,10 @@ public enum RecordID {
         return withUnsafeBytes(of: uuid) { Array($0) }
     }
 
-    /// The lowercase UUID text of a 16-byte id.
-    public static func text(_ bytes: [UInt8]) -> String {
-        precondition(bytes.count == 16)
+    /// The lowercase UUID text of a 16-byte id; `nil` for any other length (an id from another tier
+    /// is checked here, never trusted to be 16 bytes).
+    public static func text(_ bytes: [UInt8]) -> String? {
+        guard bytes.count == 16 else { return nil }
         let uuid = bytes.withUnsafeBytes { $0.loadUnaligned(as: uuid_t.self) }
         return UUID(uuid: uuid).uuidString.lowercased()
     }

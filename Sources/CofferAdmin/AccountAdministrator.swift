@@ -1,5 +1,5 @@
 public import CofferWire
-import CofferTransaction
+import CofferTierLink
 import Foundation
 public import Logging
 

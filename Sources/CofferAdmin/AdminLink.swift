@@ -1,18 +1,16 @@
-import CofferTransaction
-import CofferZMQ
+import CofferTierLink
 public import Logging
 
 /// The operator's connection to the database tier: ZeroMQ with the operator's own CURVE key
 /// (`KEYS/admin/curve.secret`, which `coffer-admin init` makes and adds to the allow list).
 enum AdminLink {
     static func connect(keysDirectory: String, endpoint: String, timeout: Duration, logger: Logger) throws -> DatabaseLink {
-        let secret = "\(keysDirectory)/admin/curve.secret"
-        _ = try SecretFile.read(secret, what: "the operator's CURVE key")
-        let keys = try CurveKeyFile.readKeyPair(at: secret)
-        guard let serverKey = try CurveKeyFile.readPublicKeys(at: "\(keysDirectory)/admin/database-curve.public").first else {
-            throw AdminError("\(keysDirectory)/admin/database-curve.public holds no CURVE key")
-        }
-        return try DatabaseLink(endpoints: [endpoint], keys: keys, serverKey: serverKey, timeout: timeout, logger: logger)
+        let keys = try TierLinkKeys.load(secretKeyFile: "\(keysDirectory)/admin/curve.secret",
+                                         serverPublicKeyFile: "\(keysDirectory)/admin/database-curve.public", what: "the operator's CURVE key")
+        var configuration = DatabaseLink.Configuration(endpoints: [endpoint])
+        configuration.timeout = timeout
+        configuration.attemptTimeout = timeout
+        return try DatabaseLink(configuration: configuration, keys: keys, logger: logger)
     }
 }
 

@@ -1,7 +1,6 @@
 public import CofferAudit
-import CofferTransaction
+import CofferTierLink
 import CofferWire
-import CofferZMQ
 import Foundation
 public import Logging
 
@@ -32,7 +31,7 @@ public struct AuditExporter: Sendable {
     public func export(to directory: String, operatorName: String) async throws -> Summary {
         defer { link.shutdown() }
         var action = Coffer_Wire_V1_AppendAudit()
-        action.kind = "admin"
+        action.kind = AuditKind.admin.rawValue
         action.user = "admin"
         action.detail = "audit export"
         action.source = operatorName

@@ -2,7 +2,7 @@ import ArgumentParser
 import CofferText
 import CofferAdmin
 import CofferAudit
-import CofferTransaction
+import CofferKeys
 import CofferZMQ
 import Foundation
 import Logging
@@ -58,7 +58,7 @@ struct Init: ParsableCommand {
                 _ = try ServerKeys.generate(signingKeyFile: signing, kekFile: kek)
                 made += [signing, kek]
             case (true, true): break
-            default: throw TransactionTierError("only one of \(signing) and \(kek) exists; restore the other from backup")
+            default: throw KeyFileError("only one of \(signing) and \(kek) exists; restore the other from backup")
             }
             if !exists(transaction + "/checkpoint.key") {
                 try CheckpointKey.generate(transaction + "/checkpoint.key", vkeyPath: transaction + "/checkpoint.vkey", origin: auditOrigin)
@@ -99,7 +99,7 @@ struct Init: ParsableCommand {
     private func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 
     private func write(_ path: String, _ text: String) throws {
-        guard !exists(path) else { throw TransactionTierError("\(path) exists; refusing to overwrite it") }
+        guard !exists(path) else { throw KeyFileError("\(path) exists; refusing to overwrite it") }
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
     }
 }

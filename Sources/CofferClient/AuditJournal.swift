@@ -1,3 +1,4 @@
+import CofferFiles
 import Foundation
 
 /// The audit entries this client saw acknowledged, and the last checkpoint it verified, per server.
@@ -60,10 +61,11 @@ public struct AuditJournal: Sendable {
 
     private func replace(_ path: String, _ text: String) throws {
         try ensureDirectory()
-        let temporary = path + ".tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]),
-              rename(temporary, path) == 0
-        else { throw ClientError(.cannotCreate, "cannot write \(path)") }
+        do {
+            try AtomicFile.write(Array(text.utf8), to: path, mode: 0o600)
+        } catch let error as FileWriteError {
+            throw ClientError(error)
+        }
     }
 
     private func ensureDirectory() throws {

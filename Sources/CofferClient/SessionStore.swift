@@ -1,3 +1,4 @@
+import CofferFiles
 public import Foundation
 
 /// Keeps the client's login session per server and user in its state folder, mode 0600.
@@ -40,10 +41,7 @@ public struct SessionStore: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let data = try JSONEncoder().encode(session)
-            let target = path(server: server, user: session.user)
-            let temporary = target + ".tmp"
-            FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600])
-            guard rename(temporary, target) == 0 else { throw CocoaError(.fileWriteUnknown) }
+            try AtomicFile.write(Array(data), to: path(server: server, user: session.user), mode: 0o600)
         } catch {
             throw ClientError(.cannotCreate, "cannot store the session in \(folder): \(error)")
         }

@@ -1,17 +1,26 @@
-import CofferStorage
+import CofferFiles
+import CofferServerSupport
+public import CofferStorage
 import CofferWire
 public import CofferZMQ
 import Foundation
 public import Logging
+public import ServiceLifecycle
 import Synchronization
 
-/// The database tier: a CURVE-protected ZeroMQ endpoint in front of the store.
-public final class DatabaseTier: Sendable {
+/// The database tier: a CURVE-protected ZeroMQ endpoint in front of the store, run as a service.
+///
+/// `run()` opens the store (running migrations), binds, checks that an unknown CURVE key is refused,
+/// starts the health probes and writes the ready file, then serves until a graceful shutdown
+/// (SIGTERM, SIGINT) begins: it stops taking requests, finishes the one in progress, and exits the
+/// process with 75 if that takes longer than the drain timeout.
+public final class DatabaseTier: Service, Sendable {
     private let configuration: DatabaseTierConfiguration
     private let logger: Logger
     private let context: ZMQContext
     private let server: RequestServer
     private let keys: CurveKeyPair
+    private let probe: StoreProbe
     private let stopping = Mutex(false)
 
     /// Reads keys and the allow list, but binds and opens nothing yet.
@@ -21,12 +30,8 @@ public final class DatabaseTier: Sendable {
         guard ZMQContext.hasCurve else {
             throw DatabaseTierError("this libzmq was built without CURVE; install libzmq with libsodium support")
         }
-        self.keys = try Self.load("the CURVE secret key", configuration.curveSecretKeyFile) {
-            try CurveKeyFile.readKeyPair(at: $0)
-        }
-        let allowed = try Self.load("the allow list", configuration.allowListFile) {
-            try CurveKeyFile.readPublicKeys(at: $0)
-        }
+        self.keys = try Self.load("the CURVE secret key", configuration.curveSecretKeyFile) { try CurveKeyFile.readKeyPair(at: $0) }
+        let allowed = try Self.load("the allow list", configuration.allowListFile) { try CurveKeyFile.readPublicKeys(at: $0) }
         if allowed.isEmpty {
             logger.warning("the allow list is empty: no transaction process can connect", metadata: ["coffer.file": "\(configuration.allowListFile)"])
         }
@@ -35,42 +40,73 @@ public final class DatabaseTier: Sendable {
         serverConfiguration.maxMessageSize = WireProtocol.maxMessageSize
         serverConfiguration.maxBatch = configuration.maxBatch
         self.server = RequestServer(configuration: serverConfiguration, context: context, logger: logger)
+        self.probe = StoreProbe(location: configuration.store)
     }
 
     /// The endpoint bound, with the port chosen when the configuration asked for `*`.
     public var boundEndpoint: String { server.boundEndpoint }
 
-    /// Opens the store (running migrations), binds, and checks that an unknown CURVE key is refused.
-    public func start() throws {
-        let configuration = self.configuration
-        let openStore: () throws -> RecordStore = {
-            let connection: any SQLConnection = configuration.usesPostgres
-                ? try PostgresConnection(url: configuration.store)
-                : try SQLiteConnection(path: configuration.store)
-            return try RecordStore(connection: connection)
+    public func run() async throws {
+        try start()
+        var probes: HealthListener?
+        if let endpoint = configuration.healthEndpoint {
+            guard let colon = endpoint.lastIndex(of: ":"), let port = Int(endpoint[endpoint.index(after: colon)...]) else {
+                throw DatabaseTierError("the health address must be HOST:PORT, not \(endpoint)")
+            }
+            probes = try HealthListener(host: String(endpoint[..<colon]), port: port) { [self] in readiness() }
         }
-        let handler = try DatabaseRequestHandler(logger: logger, openStore: openStore)
-        let box = HandlerBox(handler)
-        try server.start(batchHandler: { batch in box.handler.handleBatch(batch) })
+        if let path = configuration.readyFile {
+            // Line 1: the bound endpoint; line 2, with health probes: their address (port 0 picks one).
+            let health = probes.map { "health=127.0.0.1:\($0.port)\n" } ?? ""
+            try AtomicFile.write(Array((boundEndpoint + "\n" + health).utf8), to: path)
+        }
+        try? await gracefulShutdown()
+        logger.info("shutting down")
+        await drain()
+        probes?.stop()
+        logger.info("database tier stopped")
+    }
+
+    /// Opens the store (running migrations), binds, and checks that an unknown CURVE key is refused.
+    func start() throws {
+        let location = configuration.store
+        let dispatcher = try RequestDispatcher(logger: logger) { try location.open() }
+        let box = DispatcherBox(dispatcher)
+        try server.start(batchHandler: { batch in box.dispatcher.handleBatch(batch) })
         try checkUnknownKeyIsRefused()
         logger.info("database tier ready", metadata: [
-            "coffer.endpoint": "\(server.boundEndpoint)",
-            "coffer.store": "\(configuration.usesPostgres ? "postgresql" : "sqlite")",
-            "coffer.schema_version": "\(Migrations.latestVersion)",
-            "coffer.batch": "\(configuration.maxBatch)",
+            "coffer.endpoint": "\(server.boundEndpoint)", "coffer.store": "\(location.kind)",
+            "coffer.schema_version": "\(Migrations.latestVersion)", "coffer.batch": "\(configuration.maxBatch)",
         ])
+    }
+
+    /// Stops serving after the request in progress (the server's thread is joined off the pool);
+    /// exits the process with 75 if that takes longer than the drain timeout.
+    private func drain() async {
+        stopping.withLock { $0 = true }
+        let server = self.server
+        let finished = Task.detached { await withCheckedContinuation { continuation in
+            Thread { server.stop(); continuation.resume() }.start()
+        } }
+        let limit = configuration.drainTimeout
+        let logger = self.logger
+        let watchdog = Task.detached {
+            try await Task.sleep(for: limit)
+            logger.error("the request in progress did not finish within the drain timeout; exiting")
+            exit(75)
+        }
+        await finished.value
+        watchdog.cancel()
     }
 
     /// Brings the store's schema up to date and, on PostgreSQL, grants `role` the tier's rights.
     ///
     /// - Returns: The schema version now in force.
     public static func migrate(configuration: DatabaseTierConfiguration, grantTo role: String?) throws -> Int {
-        let connection: any SQLConnection = configuration.usesPostgres
-            ? try PostgresConnection(url: configuration.store)
-            : try SQLiteConnection(path: configuration.store)
+        let connection = try configuration.store.connect()
         let version = try Migrations.run(on: connection)
         if let role {
-            guard configuration.usesPostgres else { throw DatabaseTierError("--grant-to applies to PostgreSQL only") }
+            guard configuration.store.isPostgres else { throw DatabaseTierError("--grant-to applies to PostgreSQL only") }
             try Migrations.grantTierRights(to: role, on: connection)
         }
         return version
@@ -79,31 +115,7 @@ public final class DatabaseTier: Sendable {
     /// Whether this process should receive requests: it serves, is not stopping, and reaches its store.
     public func readiness() -> (ok: Bool, detail: String) {
         if stopping.withLock({ $0 }) { return (false, "stopping") }
-        do {
-            let connection: any SQLConnection = configuration.usesPostgres
-                ? try PostgresConnection(url: configuration.store)
-                : try SQLiteConnection(path: configuration.store)
-            try connection.query("SELECT 1", [])
-            return (true, configuration.usesPostgres ? "postgresql" : "sqlite")
-        } catch {
-            return (false, "the store is unreachable")
-        }
-    }
-
-    /// Stops serving after the request in progress; exits the process if that takes longer than
-    /// ``DatabaseTierConfiguration/drainTimeout``.
-    public func stop() {
-        stopping.withLock { $0 = true }
-        let logger = self.logger
-        let limit = configuration.drainTimeout
-        let watchdog = Thread {
-            Thread.sleep(forTimeInterval: Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18)
-            logger.error("the request in progress did not finish within the drain timeout; exiting")
-            exit(75)
-        }
-        watchdog.start()
-        server.stop()
-        logger.info("database tier stopped")
+        return probe.isReachable() ? (true, configuration.store.kind) : (false, "the store is unreachable")
     }
 
     /// Connects to ourselves with a random CURVE key and confirms that the ZAP handler refuses it.
@@ -134,10 +146,10 @@ public final class DatabaseTier: Sendable {
     }
 }
 
-/// Hands the non-Sendable handler to the server thread, which is the only thread that uses it.
-private final class HandlerBox: @unchecked Sendable {
-    let handler: DatabaseRequestHandler
-    init(_ handler: DatabaseRequestHandler) { self.handler = handler }
+/// Hands the non-Sendable dispatcher to the server thread, which is the only thread that uses it.
+private final class DispatcherBox: @unchecked Sendable {
+    let dispatcher: RequestDispatcher
+    init(_ dispatcher: RequestDispatcher) { self.dispatcher = dispatcher }
 }
 
 /// A start-up failure of the database tier, with a sentence for the operator.

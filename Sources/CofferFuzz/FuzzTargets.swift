@@ -67,11 +67,11 @@ enum FuzzTargets {
     // MARK: inter-tier messages, answered by a real handler over a SQLite store
     // (libFuzzer calls the target from one thread only.)
 
-    nonisolated(unsafe) static let handler: DatabaseRequestHandler = {
+    nonisolated(unsafe) static let handler: RequestDispatcher = {
         let path = NSTemporaryDirectory() + "coffer-fuzz-\(getpid()).sqlite"
         var logger = Logger(label: "fuzz")
         logger.logLevel = .critical
-        return try! DatabaseRequestHandler(logger: logger) { try RecordStore(connection: SQLiteConnection(path: path)) }
+        return try! RequestDispatcher(logger: logger) { try RecordStore(connection: SQLiteConnection(path: path)) }
     }()
 
     static func wire(_ bytes: [UInt8]) {

@@ -31,6 +31,9 @@ public struct SettingsFile: Sendable {
         }
     }
 
+    /// Every key the file and the environment name.
+    public var keys: [String] { values.keys.sorted() }
+
     /// The value of `key`, with a flag's value taking precedence.
     public func string(_ key: String, flag: String?) -> String? { flag ?? values[key] }
 

@@ -81,7 +81,10 @@ public final class PostgresConnection: SQLConnection {
                 let text = String(cString: PQgetvalue(result, r, c))
                 switch PQftype(result, c) {
                 case 16: values.append(.int(text == "t" ? 1 : 0))
-                case 20, 21, 23: values.append(.int(Int64(text) ?? 0))
+                case 20, 21, 23:
+                    // A number the server sent that does not parse is a damaged answer, never 0.
+                    guard let value = Int64(text) else { throw StorageError(.corrupt, "PostgreSQL sent '\(text.prefix(40))' for an integer column") }
+                    values.append(.int(value))
                 case 17: values.append(.blob(try unhex(text)))
                 default: values.append(.text(text))
                 }

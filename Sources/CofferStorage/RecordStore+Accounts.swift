@@ -1,3 +1,4 @@
+import CofferAudit
 /// The outcome of auditing a login.
 public enum LoginOutcome: Sendable, Hashable {
     /// Audited at `auditIndex`; `locked` when this failure locked the account.

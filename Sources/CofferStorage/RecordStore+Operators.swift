@@ -1,3 +1,4 @@
+import CofferAudit
 /// An account as an operator sees it (`coffer-admin users list`).
 public struct UserSummary: Sendable, Hashable {
     public var name: String
@@ -12,9 +13,6 @@ public struct UserSummary: Sendable, Hashable {
 }
 
 extension RecordStore {
-    /// The reason a request for a locked account is refused (audited, and sent as ACCOUNT_LOCKED).
-    public static let accountLockedReason = "the account is locked by an operator"
-
     /// Locks or unlocks `user` for an operator and audits it as `admin`, with `operatorName` as the
     /// source. Unlocking also clears a lockout after failed logins, and ends every session of the
     /// account issued before it, so those open when the lock came do not come back.

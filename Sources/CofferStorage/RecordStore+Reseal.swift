@@ -1,3 +1,4 @@
+import CofferAudit
 /// A record's key generations as stored.
 struct RecordRow {
     var id: [UInt8]
@@ -25,7 +26,7 @@ public enum RecordChange: Sendable, Hashable {
     /// No record of this owner has this id.
     case notFound
     /// The request does not match the record.
-    case refused(reason: String)
+    case refused(Refusal)
 }
 
 /// One of the owner's records, for `coffer list`.
@@ -63,7 +64,7 @@ extension RecordStore {
             guard let record = try loadRecord(recordID), record.owner == owner else { return .notFound }
             if record.signature == receiptSignature, record.wrappedKey != nil { return .alreadyDone }
             guard record.pendingSignature == receiptSignature else {
-                return .refused(reason: "no re-seal with this receipt is waiting for confirmation")
+                return .refused(.noResealWaiting)
             }
             try promotePending(record, timeMs: timeMs, source: source, clientID: clientID, how: "confirmed by the client")
             return .done
@@ -74,10 +75,10 @@ extension RecordStore {
     public func deleteRecord(recordID: [UInt8], owner: String, receiptSignature: [UInt8], timeMs: Int64, source: String, clientID: String) throws -> RecordChange {
         try db.transaction {
             guard let record = try loadRecord(recordID), record.owner == owner else { return .notFound }
-            guard !record.ownerLocked else { return .refused(reason: Self.accountLockedReason) }
+            guard !record.ownerLocked else { return .refused(.accountLocked) }
             guard record.wrappedKey != nil else { return .alreadyDone }
             guard record.signature == receiptSignature || record.pendingSignature == receiptSignature else {
-                return .refused(reason: "the receipt is not this record's current one")
+                return .refused(.notCurrentReceipt)
             }
             try db.query(
                 """

@@ -1,3 +1,4 @@
+import CofferAudit
 extension RecordStore {
     /// The reason a request under a session ended by a logout or a password change is refused (sent as SESSION_ENDED).
     public static let sessionEndedReason = "the session was ended by a logout or a password change; log in again"
@@ -24,7 +25,7 @@ extension RecordStore {
     public func changePassword(user: String, passwordHash: String, clientID: String, timeMs: Int64, source: String) throws -> Int64? {
         try db.transaction {
             guard let account = try credentials(user: user) else { return nil }
-            guard !account.locked else { throw StorageError(.locked, Self.accountLockedReason) }
+            guard !account.locked else { throw StorageError(.locked, Refusal.accountLocked.reason) }
             try db.query("UPDATE users SET password_hash = $2, failed_logins = 0, locked_until_ms = 0 WHERE name = $1",
                          [.text(user), .text(passwordHash)])
             let ended = try endDeviceSessions(user: user, .allBut(clientID), until: timeMs)

@@ -1,27 +1,5 @@
+import CofferAudit
 import Foundation
-
-/// The kinds of audit event.
-public enum AuditKind: String, Sendable, CaseIterable {
-    case register
-    case login
-    case loginFailed = "login_failed"
-    case save
-    case retrieve
-    case retrieveRefused = "retrieve_refused"
-    case deviceEnrolled = "device_enrolled"
-    case locked
-    case reseal
-    case keyDestroyed = "key_destroyed"
-    case delete
-    /// An operator's action, made with `coffer-admin`.
-    case admin
-    /// Refusals that a rate limit absorbed, counted in one entry instead of one each.
-    case rateLimited = "rate_limited"
-    /// Sessions ended by their user (`coffer logout`).
-    case logout
-    /// A user changed their password (`coffer password`); the other devices' sessions ended.
-    case passwordChanged = "password_changed"
-}
 
 /// One row of the audit history.
 public struct AuditEntry: Sendable, Hashable {
@@ -98,10 +76,11 @@ public struct ReleasedKey: Sendable, Hashable {
 public enum KeyRelease: Sendable, Hashable {
     /// The checks passed; the retrieval is audited.
     case released(ReleasedKey)
-    /// No record of this owner has this id; the attempt is audited.
-    case notFound(reason: String)
+    /// No record of this owner has this id (another owner's and a missing one alike); the attempt
+    /// is audited with ``RecordStore/noSuchRecordReason``.
+    case notFound
     /// The record exists but the request does not match it; the attempt is audited.
-    case refused(reason: String)
+    case refused(Refusal)
 }
 
 /// Everything the database tier stores, over SQLite or PostgreSQL.
@@ -155,7 +134,7 @@ public final class RecordStore {
                         record.clientRequestID.map(SQLValue.blob) ?? .null, record.encodeKey.map(SQLValue.blob) ?? .null,
                     ]
                 )
-                guard !inserted.isEmpty else { throw StorageError(.locked, Self.accountLockedReason) }
+                guard !inserted.isEmpty else { throw StorageError(.locked, Refusal.accountLocked.reason) }
                 return try appendAudit(
                     kind: .save, user: record.owner, recordID: record.id, fileName: record.fileName,
                     timeMs: record.createdAtMs, source: source, clientID: clientID
@@ -229,35 +208,38 @@ public final class RecordStore {
             let outcome: KeyRelease
             let stored = try loadRecord(recordID)
             if let record = stored, record.owner == owner, record.ownerLocked {
-                outcome = .refused(reason: Self.accountLockedReason)
+                outcome = .refused(.accountLocked)
             } else if let record = stored, record.owner == owner {
                 var current = record
                 if let pending = record.pendingSignature, pending == receiptSignature {
                     current = try promotePending(record, timeMs: timeMs, source: source, clientID: clientID, how: "confirmed by a retrieve of the re-sealed container")
                 }
                 if current.fileName != fileName {
-                    outcome = .refused(reason: "the file name does not match the record")
+                    outcome = .refused(.fileNameMismatch)
                 } else if current.signature == receiptSignature, let wrapped = current.wrappedKey {
                     outcome = .released(ReleasedKey(wrappedDecodeKey: wrapped, encodeKeyID: current.encodeKeyID, sha256: current.sha256, size: current.size, auditIndex: 0))
                 } else if current.signature == receiptSignature || current.wrappedKey == nil {
-                    outcome = .refused(reason: "the decode key was destroyed (the record was deleted)")
+                    outcome = .refused(.keyDestroyed)
                 } else if try isRetired(recordID, receiptSignature) {
-                    outcome = .refused(reason: "this is an old copy of a container that was re-sealed later; its decode key was destroyed, so use the newest copy")
+                    outcome = .refused(.oldCopy)
                 } else {
-                    outcome = .refused(reason: "the receipt does not match the record")
+                    outcome = .refused(.receiptMismatch)
                 }
             } else {
                 // Another owner's record and a missing one look the same from outside, and in the
                 // requester's history.
-                outcome = .notFound(reason: Self.noSuchRecordReason)
+                outcome = .notFound
             }
             let ownName = stored.flatMap { $0.owner == owner ? $0.fileName : nil }
             switch outcome {
             case .released(var key):
                 key.auditIndex = try appendAudit(kind: .retrieve, user: owner, recordID: recordID, fileName: ownName, timeMs: timeMs, source: source, clientID: clientID)
                 return .released(key)
-            case .refused(let reason), .notFound(let reason):
-                try appendAudit(kind: .retrieveRefused, user: owner, recordID: recordID, fileName: ownName, timeMs: timeMs, detail: reason, source: source, clientID: clientID)
+            case .refused(let refusal):
+                try appendAudit(kind: .retrieveRefused, user: owner, recordID: recordID, fileName: ownName, timeMs: timeMs, detail: refusal.reason, source: source, clientID: clientID)
+                return outcome
+            case .notFound:
+                try appendAudit(kind: .retrieveRefused, user: owner, recordID: recordID, timeMs: timeMs, detail: Self.noSuchRecordReason, source: source, clientID: clientID)
                 return outcome
             }
         }

@@ -1,5 +1,7 @@
+import CofferFiles
+import CofferKeys
+import CofferTierLink
 import CofferTimestamp
-import CofferZMQ
 import Crypto
 import Foundation
 import Hummingbird
@@ -24,72 +26,54 @@ public struct TransactionTier: Sendable {
     /// Loads keys, connects to the database tier and serves until SIGTERM or SIGINT, then drains.
     public func run() async throws {
         let configuration = self.configuration
-        let keys = try ServerKeys.load(signingKeyFile: configuration.signingKeyFile, kekFile: configuration.kekFile)
-        let curveKeys: CurveKeyPair
-        let databaseKey: String
-        do {
-            _ = try SecretFile.read(configuration.curveSecretKeyFile, what: "the CURVE secret key")
-            curveKeys = try CurveKeyFile.readKeyPair(at: configuration.curveSecretKeyFile)
-            guard let key = try CurveKeyFile.readPublicKeys(at: configuration.databasePublicKeyFile).first else {
-                throw TransactionTierError("\(configuration.databasePublicKeyFile) holds no CURVE public key")
-            }
-            databaseKey = key
-        } catch let error as TransactionTierError {
-            throw error
-        } catch {
-            throw TransactionTierError("cannot read the tier-link keys: \(error); run `coffer-admin init` first")
-        }
-        let tls = try Self.tlsConfiguration(configuration)
+        let keys = try ServerKeys.load(signingKeyFile: configuration.keys.signingKeyFile, kekFile: configuration.keys.kekFile)
+        let linkKeys = try TierLinkKeys.load(secretKeyFile: configuration.tierLink.curveSecretKeyFile,
+                                             serverPublicKeyFile: configuration.tierLink.databasePublicKeyFile, what: "the CURVE secret key")
+        let tls = try Self.tlsConfiguration(configuration.tls)
         let timestamps: TimestampAuthority
         do {
-            let chain = try String(contentsOfFile: configuration.tsaCertificateFile, encoding: .utf8)
+            let chain = try String(contentsOfFile: configuration.keys.tsaCertificateFile, encoding: .utf8)
             timestamps = try TimestampAuthority(certificateChainPEM: chain, keyPEM: keys.signingKey.pemRepresentation)
         } catch {
-            throw TransactionTierError("cannot use the time-stamping certificate \(configuration.tsaCertificateFile): \(error); it must be issued for the signing key with extendedKeyUsage=critical,timeStamping")
+            throw TransactionTierError("cannot use the time-stamping certificate \(configuration.keys.tsaCertificateFile): \(error); it must be issued for the signing key with extendedKeyUsage=critical,timeStamping")
         }
-        let checkpointSigner = try CheckpointKey.load(configuration.checkpointKeyFile, origin: configuration.auditOrigin)
-        let link = try DatabaseLink(
-            endpoints: configuration.databaseEndpoints, keys: curveKeys, serverKey: databaseKey,
-            timeout: configuration.databaseTimeout, attemptTimeout: configuration.databaseAttemptTimeout,
-            queueLimit: configuration.databaseQueueLimit, logger: logger
-        )
+        let checkpointSigner = try CheckpointKey.load(configuration.keys.checkpointKeyFile, origin: configuration.audit.origin)
+        let link = try DatabaseLink(configuration: configuration.tierLink.link, keys: linkKeys, logger: logger)
         defer { link.shutdown() }
-        let checkpointer = Checkpointer(signer: checkpointSigner, database: link, policy: configuration.checkpointPolicy, logger: logger)
+        let checkpointer = Checkpointer(signer: checkpointSigner, database: link, policy: configuration.audit.checkpoints, logger: logger)
         try await checkpointer.loadState()
         let signing = Task { await checkpointer.run() }
         defer { signing.cancel() }
-        let service = TransactionService(
-            database: link, keys: keys, timestamps: timestamps, checkpointer: checkpointer, sessionLifetime: configuration.sessionLifetime,
-            passwordRounds: configuration.passwordRounds,
-            lockout: .init(attempts: configuration.lockoutAttempts, duration: configuration.lockoutDuration),
-            failureLimits: configuration.failureLimits, passwordWork: configuration.passwordWork, changeLimits: configuration.changeLimits,
-            logger: logger
-        )
+        let services = TransactionServices(database: link, keys: keys, timestamps: timestamps, checkpointer: checkpointer, settings: configuration, logger: logger)
         let rateLimitAudit = Task {
             while !Task.isCancelled {
-                try? await Task.sleep(for: min(configuration.failureLimits.window, .seconds(5)))
-                await service.auditRateLimits()
+                try? await Task.sleep(for: min(configuration.limits.failures.window, .seconds(5)))
+                await services.auditRateLimits()
             }
         }
         defer { rateLimitAudit.cancel() }
         let logger = self.logger
-        let connections = ConnectionLimit(maximum: configuration.maxConnections)
+        let connections = ConnectionLimit(maximum: configuration.http.maxConnections)
         let openFiles = ConnectionLimit.raiseOpenFileLimit()
-        if openFiles > 0 && openFiles < configuration.maxConnections + 256 {
+        if openFiles > 0 && openFiles < configuration.http.maxConnections + 256 {
             logger.warning("the open-file limit is below max-connections; connections beyond it are refused by the kernel, not answered busy", metadata: [
-                "coffer.open_file_limit": "\(openFiles)", "coffer.max_connections": "\(configuration.maxConnections)",
+                "coffer.open_file_limit": "\(openFiles)", "coffer.max_connections": "\(configuration.http.maxConnections)",
             ])
         }
         let app = Application(
-            router: APIRoutes.router(service: service),
-            server: try .tls(.http1(configuration: Self.httpConfiguration(configuration, connections: connections)), tlsConfiguration: tls),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "coffer"),
+            router: APIRoutes.router(services),
+            server: try .tls(.http1(configuration: Self.httpConfiguration(configuration.http, connections: connections)), tlsConfiguration: tls),
+            configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "coffer"),
             onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? configuration.port
-                let url = "https://\(configuration.host):\(port)"
-                logger.info("transaction tier ready", metadata: ["coffer.url": "\(url)", "coffer.database": "\(configuration.databaseEndpoints.joined(separator: ","))"])
+                let port = channel.localAddress?.port ?? configuration.http.port
+                let url = "https://\(configuration.http.host):\(port)"
+                logger.info("transaction tier ready", metadata: ["coffer.url": "\(url)", "coffer.database": "\(configuration.tierLink.link.endpoints.joined(separator: ","))"])
                 if let readyFile = configuration.readyFile {
-                    Self.writeReadyFile(readyFile, url)
+                    do {
+                        try AtomicFile.write(Array((url + "\n").utf8), to: readyFile)
+                    } catch {
+                        logger.error("cannot write the ready file", metadata: ["coffer.file": "\(readyFile)", "coffer.error": "\(error)"])
+                    }
                 }
             },
             logger: logger
@@ -97,21 +81,21 @@ public struct TransactionTier: Sendable {
         // SIGTERM or SIGINT: readiness fails at once, the listener closes, requests in flight finish,
         // and the process exits within the drain timeout even if one does not.
         var group = ServiceGroupConfiguration(
-            services: [.init(service: app), .init(service: DrainWatcher(service: service, logger: logger), successTerminationBehavior: .ignore)],
+            services: [.init(service: app), .init(service: DrainWatcher(services: services, logger: logger), successTerminationBehavior: .ignore)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         )
-        group.maximumGracefulShutdownDuration = configuration.drainTimeout
+        group.maximumGracefulShutdownDuration = configuration.http.drainTimeout
         try await ServiceGroup(configuration: group).run()
         logger.info("transaction tier stopped")
     }
 
     /// Flags the service as draining when a graceful shutdown begins.
     struct DrainWatcher: Service {
-        let service: TransactionService
+        let services: TransactionServices
         let logger: Logger
         func run() async throws {
             try? await gracefulShutdown()
-            service.beginDrain()
+            services.beginDrain()
             logger.info("draining: finishing requests in flight")
         }
     }
@@ -123,29 +107,23 @@ public struct TransactionTier: Sendable {
 
     /// HTTP/1.1 limits: a connection that completes no request part for `idleTimeout` is closed (this
     /// also ends a request whose head arrives byte by byte), and request heads are kept small.
-    static func httpConfiguration(_ configuration: TransactionTierConfiguration, connections: ConnectionLimit) -> HTTP1Channel.Configuration {
+    static func httpConfiguration(_ configuration: TransactionTierConfiguration.HTTP, connections: ConnectionLimit) -> HTTP1Channel.Configuration {
         .init(
             additionalChannelHandlers: [connections.handler(), HostHeaderCheck.installer()], idleTimeout: TimeAmount(configuration.idleTimeout),
             httpDecoderConfiguration: .init(maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 16 * 1024, maxHeaderFieldCount: 64)
         )
     }
 
-    static func tlsConfiguration(_ configuration: TransactionTierConfiguration) throws -> TLSConfiguration {
+    static func tlsConfiguration(_ configuration: TransactionTierConfiguration.TLS) throws -> TLSConfiguration {
         do {
-            let chain = try NIOSSLCertificate.fromPEMFile(configuration.tlsCertificateFile).map { NIOSSLCertificateSource.certificate($0) }
-            let key = try NIOSSLPrivateKey(file: configuration.tlsKeyFile, format: .pem)
+            let chain = try NIOSSLCertificate.fromPEMFile(configuration.certificateFile).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(file: configuration.keyFile, format: .pem)
             var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
             tls.minimumTLSVersion = .tlsv12
             tls.cipherSuites = Self.cipherSuites
             return tls
         } catch {
-            throw TransactionTierError("cannot load the TLS certificate \(configuration.tlsCertificateFile) and key \(configuration.tlsKeyFile): \(error)")
+            throw TransactionTierError("cannot load the TLS certificate \(configuration.certificateFile) and key \(configuration.keyFile): \(error)")
         }
-    }
-
-    private static func writeReadyFile(_ path: String, _ contents: String) {
-        let temporary = path + ".tmp"
-        FileManager.default.createFile(atPath: temporary, contents: Data((contents + "\n").utf8))
-        _ = rename(temporary, path)
     }
 }

@@ -9,7 +9,7 @@ import Testing
 /// The database tier answers every request for an account an operator locked with ACCOUNT_LOCKED,
 /// which the transaction tier turns into 403 `account_locked`.
 @Suite struct AccountLockTests {
-    func answer(_ handler: DatabaseRequestHandler, _ body: WireRequest.OneOf_Body) throws -> WireResponse {
+    func answer(_ handler: RequestDispatcher, _ body: WireRequest.OneOf_Body) throws -> WireResponse {
         try WireProtocol.decode(WireResponse.self, from: try #require(handler.handle(try WireProtocol.encode(WireProtocol.request(body)))))
     }
 
@@ -21,7 +21,7 @@ import Testing
     @Test("a locked account's saves, key releases, deletes, lists, histories and proofs are refused ACCOUNT_LOCKED; others are served")
     func lockedAccountRequests() throws {
         let path = try TestEnvironment.makeTemporaryDirectory("lock") + "/store.sqlite"
-        let handler = try DatabaseRequestHandler(logger: Logger(label: "test")) { try RecordStore(connection: SQLiteConnection(path: path)) }
+        let handler = try RequestDispatcher(logger: Logger(label: "test")) { try RecordStore(connection: SQLiteConnection(path: path)) }
         for user in ["alice", "bob"] {
             var register = Coffer_Wire_V1_RegisterUser()
             register.user = user

@@ -16,15 +16,15 @@ import Testing
     }
 
     /// A handler and a second connection to its store, for checking what was committed.
-    func open(_ backend: Backend) async throws -> (DatabaseRequestHandler, any SQLConnection) {
+    func open(_ backend: Backend) async throws -> (RequestDispatcher, any SQLConnection) {
         switch backend {
         case .sqlite:
             let path = try TestEnvironment.makeTemporaryDirectory("batch") + "/store.sqlite"
-            let handler = try DatabaseRequestHandler(logger: Logger(label: "test")) { try RecordStore(connection: SQLiteConnection(path: path)) }
+            let handler = try RequestDispatcher(logger: Logger(label: "test")) { try RecordStore(connection: SQLiteConnection(path: path)) }
             return (handler, try SQLiteConnection(path: path))
         case .postgres:
             let url = try await TestEnvironment.makePostgresDatabase()
-            let handler = try DatabaseRequestHandler(logger: Logger(label: "test")) { try RecordStore(connection: PostgresConnection(url: url)) }
+            let handler = try RequestDispatcher(logger: Logger(label: "test")) { try RecordStore(connection: PostgresConnection(url: url)) }
             return (handler, try PostgresConnection(url: url))
         }
     }

@@ -9,7 +9,7 @@ import Testing
 /// A destroyed decode key leaves the SQLite file and its write-ahead log before the answer: after a
 /// re-seal and after a delete, the wrapped key's bytes are in neither.
 @Suite struct KeyErasureTests {
-    func send(_ handler: DatabaseRequestHandler, _ body: WireRequest.OneOf_Body, nonce: UInt8? = nil) throws -> WireResponse {
+    func send(_ handler: RequestDispatcher, _ body: WireRequest.OneOf_Body, nonce: UInt8? = nil) throws -> WireResponse {
         var request = WireProtocol.request(body)
         if let nonce {
             var replayGuard = Coffer_Wire_V1_ReplayGuard()
@@ -34,7 +34,7 @@ import Testing
     @Test("a wrapped key destroyed by a re-seal or a delete is in neither the SQLite file nor its WAL when the answer comes")
     func destroyedKeysLeaveTheFiles() throws {
         let path = try TestEnvironment.makeTemporaryDirectory("erasure") + "/store.sqlite"
-        let handler = try DatabaseRequestHandler(logger: Logger(label: "test")) { try RecordStore(connection: SQLiteConnection(path: path)) }
+        let handler = try RequestDispatcher(logger: Logger(label: "test")) { try RecordStore(connection: SQLiteConnection(path: path)) }
         var register = Coffer_Wire_V1_RegisterUser()
         register.user = "alice"
         register.passwordHash = "h"

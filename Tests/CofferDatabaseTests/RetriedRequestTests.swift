@@ -8,13 +8,13 @@ import Testing
 
 /// The database tier answers a retried request (same request id) from the reply stored with its effect.
 @Suite struct RetriedRequestTests {
-    func handler() throws -> (DatabaseRequestHandler, String) {
+    func handler() throws -> (RequestDispatcher, String) {
         let path = try TestEnvironment.makeTemporaryDirectory("handler") + "/store.sqlite"
-        let handler = try DatabaseRequestHandler(logger: Logger(label: "test")) { try RecordStore(connection: SQLiteConnection(path: path)) }
+        let handler = try RequestDispatcher(logger: Logger(label: "test")) { try RecordStore(connection: SQLiteConnection(path: path)) }
         return (handler, path)
     }
 
-    func send(_ handler: DatabaseRequestHandler, _ request: WireRequest) throws -> WireResponse {
+    func send(_ handler: RequestDispatcher, _ request: WireRequest) throws -> WireResponse {
         let reply = try #require(handler.handle(try WireProtocol.encode(request)))
         return try WireProtocol.decode(WireResponse.self, from: reply)
     }

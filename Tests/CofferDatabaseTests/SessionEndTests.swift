@@ -11,12 +11,12 @@ import Testing
 /// password changes are refused.
 @Suite struct SessionEndTests {
     /// A database-tier handler over a fresh SQLite store.
-    func makeHandler() throws -> DatabaseRequestHandler {
+    func makeHandler() throws -> RequestDispatcher {
         let path = try TestEnvironment.makeTemporaryDirectory("sessions") + "/store.sqlite"
-        return try DatabaseRequestHandler(logger: Logger(label: "test")) { try RecordStore(connection: SQLiteConnection(path: path)) }
+        return try RequestDispatcher(logger: Logger(label: "test")) { try RecordStore(connection: SQLiteConnection(path: path)) }
     }
 
-    func answer(_ handler: DatabaseRequestHandler, _ request: WireRequest) throws -> WireResponse {
+    func answer(_ handler: RequestDispatcher, _ request: WireRequest) throws -> WireResponse {
         try WireProtocol.decode(WireResponse.self, from: try #require(handler.handle(try WireProtocol.encode(request))))
     }
 

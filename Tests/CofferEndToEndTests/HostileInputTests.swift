@@ -97,7 +97,7 @@ import Glibc
         let hostile = "invoice\u{202E}fdp.exe — your files are locked, call +1 555 0100"
         let recordID = RecordID.random()
         let encodeKey = P256.KeyAgreement.PrivateKey().publicKey
-        let receipt = Receipt(recordID: RecordID.text(recordID), owner: "pia", clientID: UUID().uuidString.lowercased(), fileName: hostile,
+        let receipt = Receipt(recordID: RecordID.text(recordID)!, owner: "pia", clientID: UUID().uuidString.lowercased(), fileName: hostile,
                               sha256: String(repeating: "00", count: 32), size: 1, time: 1, encodeKeyID: Hex.encode(ContainerHeader.keyID(of: encodeKey)),
                               token: Data((0..<300).map { _ in UInt8.random(in: 0...255) }).base64EncodedString())
         let (header, fileKey) = try ContainerHeader.seal(recordID: recordID, encodeKey: encodeKey, receipt: try receipt.encoded())

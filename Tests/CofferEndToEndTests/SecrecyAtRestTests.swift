@@ -4,6 +4,9 @@ import CofferTransaction
 import Crypto
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// After a full run, nothing at rest outside the transaction tier's keys and the client's own state
 /// holds a decode key, the KEK, a password, a session token or plaintext; key files are 0600; and

@@ -73,13 +73,13 @@ import Testing
         #expect(key.encodeKeyID == Array(repeating: 8, count: 32))
         #expect(key.size == 5)
         #expect(try store.releaseKey(recordID: id, owner: "alice", fileName: "b.txt", receiptSignature: [7, 7, 7], timeMs: 3, source: "s")
-            == .refused(reason: "the file name does not match the record"))
+            == .refused(.fileNameMismatch))
         #expect(try store.releaseKey(recordID: id, owner: "alice", fileName: "a.txt", receiptSignature: [6], timeMs: 4, source: "s")
-            == .refused(reason: "the receipt does not match the record"))
+            == .refused(.receiptMismatch))
         #expect(try store.releaseKey(recordID: id, owner: "bob", fileName: "a.txt", receiptSignature: [7, 7, 7], timeMs: 5, source: "s")
-            == .notFound(reason: RecordStore.noSuchRecordReason))
+            == .notFound)
         #expect(try store.releaseKey(recordID: Array(repeating: 5, count: 16), owner: "alice", fileName: "a.txt", receiptSignature: [7], timeMs: 6, source: "s")
-            == .notFound(reason: RecordStore.noSuchRecordReason), "another owner's record and a missing one read alike, in the history too")
+            == .notFound, "another owner's record and a missing one read alike, in the history too")
 
         let aliceRecord = try #require(try store.history(owner: "alice", recordID: id, limit: 100))
         #expect(aliceRecord.map(\.kind) == ["save", "retrieve", "retrieve_refused", "retrieve_refused"])
@@ -98,7 +98,7 @@ import Testing
         let hostile = "invoice\u{202E}fdp.exe — call +1 555 0100 to restore your files"
         let missing = Array(repeating: UInt8(9), count: 16)
         #expect(try store.releaseKey(recordID: missing, owner: "victim", fileName: hostile, receiptSignature: [1], timeMs: 2, source: "10.1.2.3", clientID: "c")
-            == .notFound(reason: RecordStore.noSuchRecordReason))
+            == .notFound)
         let events = try #require(try store.history(owner: "victim", recordID: nil, limit: 10))
         let refused = try #require(events.last)
         #expect(refused.kind == "retrieve_refused", "the attempt is still audited")
@@ -229,7 +229,7 @@ import Testing
         let id = record("alice").id
         #expect(try store.stageReseal(recordID: id, owner: "alice", wrappedDecodeKey: [4, 4], encodeKeyID: [5], receipt: [6], receiptSignature: [8, 8]))
         #expect(try !store.stageReseal(recordID: id, owner: "bob", wrappedDecodeKey: [4], encodeKeyID: [5], receipt: [6], receiptSignature: [9]))
-        #expect(try store.confirmReseal(recordID: id, owner: "alice", receiptSignature: [1], timeMs: 5, source: "s", clientID: "c") == .refused(reason: "no re-seal with this receipt is waiting for confirmation"))
+        #expect(try store.confirmReseal(recordID: id, owner: "alice", receiptSignature: [1], timeMs: 5, source: "s", clientID: "c") == .refused(.noResealWaiting))
         #expect(try store.confirmReseal(recordID: id, owner: "alice", receiptSignature: [8, 8], timeMs: 5, source: "s", clientID: "c") == .done)
         #expect(try store.confirmReseal(recordID: id, owner: "alice", receiptSignature: [8, 8], timeMs: 6, source: "s", clientID: "c") == .alreadyDone)
 
@@ -243,7 +243,7 @@ import Testing
             Issue.record("the old copy was not refused: \(old)")
             return
         }
-        #expect(reason.contains("old copy"))
+        #expect(reason == .oldCopy && reason.reason.contains("old copy"))
         let kinds = try #require(try store.history(owner: "alice", recordID: id, limit: 100)).map(\.kind)
         #expect(kinds == ["save", "reseal", "key_destroyed", "retrieve", "retrieve_refused"])
     }
@@ -270,10 +270,10 @@ import Testing
         _ = try store.createRecord(record("alice"), source: "s")
         let id = record("alice").id
         #expect(try store.deleteRecord(recordID: id, owner: "bob", receiptSignature: [7, 7, 7], timeMs: 2, source: "s", clientID: "c") == .notFound)
-        #expect(try store.deleteRecord(recordID: id, owner: "alice", receiptSignature: [1], timeMs: 2, source: "s", clientID: "c") == .refused(reason: "the receipt is not this record's current one"))
+        #expect(try store.deleteRecord(recordID: id, owner: "alice", receiptSignature: [1], timeMs: 2, source: "s", clientID: "c") == .refused(.notCurrentReceipt))
         #expect(try store.deleteRecord(recordID: id, owner: "alice", receiptSignature: [7, 7, 7], timeMs: 3, source: "s", clientID: "c") == .done)
         let after = try store.releaseKey(recordID: id, owner: "alice", fileName: "a.txt", receiptSignature: [7, 7, 7], timeMs: 4, source: "s")
-        #expect(after == .refused(reason: "the decode key was destroyed (the record was deleted)"))
+        #expect(after == .refused(.keyDestroyed))
         #expect(try store.listRecords(owner: "alice", limit: 10).map(\.deleted) == [true])
         #expect(try store.listRecords(owner: "bob", limit: 10).isEmpty)
     }
@@ -294,12 +294,12 @@ import Testing
         #expect(try store.createRecord(record("bob", id: 3), source: "s") != nil, "another account is not affected")
         let id = record("alice").id
         let refused = try store.releaseKey(recordID: id, owner: "alice", fileName: "a.txt", receiptSignature: [7, 7, 7], timeMs: 3, source: "s")
-        #expect(refused == .refused(reason: RecordStore.accountLockedReason))
+        #expect(refused == .refused(.accountLocked))
         #expect(try store.deleteRecord(recordID: id, owner: "alice", receiptSignature: [7, 7, 7], timeMs: 3, source: "s", clientID: "c")
-                == .refused(reason: RecordStore.accountLockedReason))
+                == .refused(.accountLocked))
         let history = try #require(try store.history(owner: "alice", recordID: nil, limit: 20))
         #expect(history.contains { $0.kind == "admin" && $0.detail == "locked by an operator: laptop stolen" && $0.source == "op@host" })
-        #expect(history.contains { $0.kind == "retrieve_refused" && $0.detail == RecordStore.accountLockedReason })
+        #expect(history.contains { $0.kind == "retrieve_refused" && $0.detail == Refusal.accountLocked.reason })
         #expect(try store.listUsers(after: "", limit: 10).map { "\($0.name) \($0.locked) \($0.records)" } == ["alice true 1", "bob false 1"])
 
         #expect(try store.setLocked(user: "alice", locked: false, reason: "", operatorName: "op", timeMs: 4) != nil)

@@ -1,6 +1,5 @@
 import CofferAudit
 import CofferTransaction
-import CofferZMQ
 import Crypto
 import Foundation
 import Logging
@@ -9,8 +8,7 @@ import Testing
 /// The checkpoint state file: a restarted transaction process trusts only checkpoints its own key signed.
 @Suite struct CheckpointerStateTests {
     func checkpointer(signer: NoteSigner, stateFile: String) throws -> Checkpointer {
-        let link = try DatabaseLink(endpoints: ["tcp://127.0.0.1:1"], keys: try CurveKeyPair.generate(),
-                                    serverKey: try CurveKeyPair.generate().publicKey, timeout: .seconds(1), logger: Logger(label: "test"))
+        let link = ScriptedDatabase()
         var policy = Checkpointer.Policy()
         policy.stateFile = stateFile
         return Checkpointer(signer: signer, database: link, policy: policy, logger: Logger(label: "test"))

@@ -1,0 +1,24 @@
+/// The kinds of audit entry: the vocabulary of docs/AUDIT.md, shared by every writer and reader of
+/// the log (the database tier that appends, the transaction tier and operators that ask it to, and
+/// the clients and auditors that read it).
+public enum AuditKind: String, Sendable, CaseIterable {
+    case register
+    case login
+    case loginFailed = "login_failed"
+    case save
+    case retrieve
+    case retrieveRefused = "retrieve_refused"
+    case deviceEnrolled = "device_enrolled"
+    case locked
+    case reseal
+    case keyDestroyed = "key_destroyed"
+    case delete
+    /// An operator's action, made with `coffer-admin`.
+    case admin
+    /// Refusals that a rate limit absorbed, counted in one entry instead of one each.
+    case rateLimited = "rate_limited"
+    /// Sessions ended by their user (`coffer logout`).
+    case logout
+    /// A user changed their password (`coffer password`); the other devices' sessions ended.
+    case passwordChanged = "password_changed"
+}

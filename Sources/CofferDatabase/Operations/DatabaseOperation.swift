@@ -1,0 +1,47 @@
+import CofferStorage
+import CofferWire
+import Logging
+import SwiftProtobuf
+
+/// One request kind of the tier protocol, answered from the store.
+///
+/// Each kind says what it reads and writes, and, through the classification both tiers share
+/// (``WireOperation``), whether it changes state (then it runs once per request id, its reply
+/// stored with its effect) and whether it audits. ``OperationDispatch`` maps every request body to
+/// its operation in one exhaustive switch: a new request kind does not compile until it has one.
+protocol DatabaseOperation {
+    associatedtype Message: SwiftProtobuf.Message
+    /// The tables it reads and writes, for people (docs/PROTOCOL.md).
+    static var touches: String { get }
+    /// The record whose wrapped key the reply may carry: the stored reply is forgotten when that
+    /// key is destroyed.
+    static func carriedRecord(_ message: Message) -> [UInt8]?
+    /// The answer to `message`, from the store.
+    static func answer(_ message: Message, to request: WireRequest, in context: OperationContext) throws -> WireResponse
+}
+
+extension DatabaseOperation {
+    static func carriedRecord(_ message: Message) -> [UInt8]? { nil }
+
+    /// The operation, bound to its message.
+    static func bind(_ message: Message, _ body: WireRequest.OneOf_Body) -> BoundOperation {
+        BoundOperation(kind: WireOperation.of(body), carriedRecord: carriedRecord(message)) { request, context in
+            try answer(message, to: request, in: context)
+        }
+    }
+}
+
+/// What an operation's answer has at hand.
+struct OperationContext {
+    let store: RecordStore
+    let logger: Logger
+    /// The most entries one answer carries (history, records, users).
+    static let maxItems = 1_000
+}
+
+/// An operation with its message: ready to answer, and saying what it is.
+struct BoundOperation {
+    let kind: WireOperation
+    let carriedRecord: [UInt8]?
+    let answer: (WireRequest, OperationContext) throws -> WireResponse
+}

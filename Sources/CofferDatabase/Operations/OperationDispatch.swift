@@ -1,0 +1,29 @@
+import CofferWire
+
+/// The operation that answers each request body: the one place a request kind is routed.
+enum OperationDispatch {
+    static func operation(for body: WireRequest.OneOf_Body) -> BoundOperation {
+        switch body {
+        case .ping(let m): Ping.bind(m, body)
+        case .registerUser(let m): RegisterUser.bind(m, body)
+        case .getCredentials(let m): GetCredentials.bind(m, body)
+        case .recordLogin(let m): RecordLogin.bind(m, body)
+        case .setPassword(let m): SetPassword.bind(m, body)
+        case .endSessions(let m): EndSessions.bind(m, body)
+        case .createRecord(let m): CreateRecord.bind(m, body)
+        case .releaseKey(let m): ReleaseKey.bind(m, body)
+        case .stageReseal(let m): StageReseal.bind(m, body)
+        case .confirmReseal(let m): ConfirmReseal.bind(m, body)
+        case .deleteRecord(let m): DeleteRecord.bind(m, body)
+        case .listRecords(let m): ListRecords.bind(m, body)
+        case .listHistory(let m): ListHistory.bind(m, body)
+        case .getAuditProofs(let m): GetAuditProofs.bind(m, body)
+        case .storeCheckpoint(let m): StoreCheckpoint.bind(m, body)
+        case .listAuditEntries(let m): ListAuditEntries.bind(m, body)
+        case .listCheckpoints(let m): ListCheckpoints.bind(m, body)
+        case .appendAudit(let m): AppendAudit.bind(m, body)
+        case .setUserLock(let m): SetUserLock.bind(m, body)
+        case .listUsers(let m): ListUsers.bind(m, body)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import CofferStorage
+import CofferWire
+import Foundation
+
+/// `CreateRecord`: a save — the record with its wrapped decode key and receipt, audited as `save` —
+/// or, for a save sent again under the client's request id, the record the first one made.
+enum CreateRecord: DatabaseOperation {
+    static let touches = "records, users (the lock), the audit log"
+
+    static func answer(_ m: Coffer_Wire_V1_CreateRecord, to request: WireRequest, in context: OperationContext) throws -> WireResponse {
+        guard m.recordID.count == 16, m.sha256.count == 32, !m.wrappedDecodeKey.isEmpty, !m.owner.isEmpty,
+              m.clientRequestID.isEmpty || (m.clientRequestID.count == 16 && m.encodeKey.count == 65)
+        else {
+            return WireProtocol.error(to: request, .badRequest, "a record needs a 16-byte id, a SHA-256, an owner and a wrapped key, and a client request id 16 bytes with a 65-byte encode key")
+        }
+        let store = context.store
+        let clientRequestID = m.clientRequestID.isEmpty ? nil : Array(m.clientRequestID)
+        if let clientRequestID, let earlier = try store.earlierSave(owner: m.owner, clientRequestID: clientRequestID) {
+            return Self.earlierSave(request, earlier, m)
+        }
+        let record = StoredRecord(
+            id: Array(m.recordID), owner: m.owner, fileName: m.fileName, sha256: Array(m.sha256), size: m.size,
+            createdAtMs: m.timeUnixMs, encodeKeyID: Array(m.encodeKeyID), wrappedDecodeKey: Array(m.wrappedDecodeKey),
+            receipt: Array(m.receipt), receiptSignature: Array(m.receiptSignature),
+            clientRequestID: clientRequestID, encodeKey: clientRequestID == nil ? nil : Array(m.encodeKey)
+        )
+        guard let index = try store.createRecord(record, source: m.source, clientID: m.clientID) else {
+            // Another database process may have stored the same save a moment ago.
+            if let clientRequestID, let earlier = try store.earlierSave(owner: m.owner, clientRequestID: clientRequestID) {
+                return Self.earlierSave(request, earlier, m)
+            }
+            return WireProtocol.error(to: request, .conflict, "the record id is taken or the owner does not exist")
+        }
+        return Answers.audited(request, index, missing: "")
+    }
+
+    /// The answer to a save sent again: the record the first one made, if it was the same file.
+    private static func earlierSave(_ request: WireRequest, _ earlier: RecordStore.EarlierSave, _ m: Coffer_Wire_V1_CreateRecord) -> WireResponse {
+        guard earlier.fileName == m.fileName, earlier.sha256 == Array(m.sha256), earlier.size == m.size else {
+            return WireProtocol.error(to: request, .conflict, "this save's request id was used for another file")
+        }
+        guard !earlier.deleted else {
+            return WireProtocol.error(to: request, .conflict, "the record this save made was deleted since")
+        }
+        var created = Coffer_Wire_V1_RecordCreated()
+        created.auditIndex = earlier.auditIndex
+        created.recordID = Data(earlier.recordID)
+        created.receipt = Data(earlier.receipt)
+        created.encodeKey = Data(earlier.encodeKey)
+        created.encodeKeyID = Data(earlier.encodeKeyID)
+        return WireProtocol.response(to: request, .recordCreated(created))
+    }
+}

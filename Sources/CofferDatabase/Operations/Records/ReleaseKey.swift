@@ -1,0 +1,35 @@
+import CofferStorage
+import CofferWire
+import Foundation
+
+/// `ReleaseKey`: checks owner, name and receipt against the stored record, audits the outcome
+/// (`retrieve` or `retrieve_refused`), and only then returns the wrapped decode key.
+enum ReleaseKey: DatabaseOperation {
+    static let touches = "records, users (the lock), retired receipts, the audit log"
+
+    static func carriedRecord(_ m: Coffer_Wire_V1_ReleaseKey) -> [UInt8]? { Array(m.recordID) }
+
+    static func answer(_ m: Coffer_Wire_V1_ReleaseKey, to request: WireRequest, in context: OperationContext) throws -> WireResponse {
+        guard m.recordID.count == 16, !m.owner.isEmpty else {
+            return WireProtocol.error(to: request, .badRequest, "a key release needs a 16-byte record id and an owner")
+        }
+        let outcome = try context.store.releaseKey(
+            recordID: Array(m.recordID), owner: m.owner, fileName: m.fileName,
+            receiptSignature: Array(m.receiptSignature), timeMs: m.timeUnixMs, source: m.source, clientID: m.clientID
+        )
+        switch outcome {
+        case .released(let key):
+            var released = Coffer_Wire_V1_KeyReleased()
+            released.wrappedDecodeKey = Data(key.wrappedDecodeKey)
+            released.auditIndex = key.auditIndex
+            released.encodeKeyID = Data(key.encodeKeyID)
+            released.sha256 = Data(key.sha256)
+            released.size = key.size
+            return WireProtocol.response(to: request, .keyReleased(released))
+        case .notFound:
+            return WireProtocol.error(to: request, .notFound, "no such record")
+        case .refused(let refusal):
+            return Answers.refusal(request, refusal)
+        }
+    }
+}

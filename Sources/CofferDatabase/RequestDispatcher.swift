@@ -1,0 +1,164 @@
+import CofferAudit
+public import CofferStorage
+import CofferWire
+import Foundation
+public import Logging
+
+/// Answers tier-protocol requests from the store: decodes them, checks the version and the replay
+/// guard, runs a changing request once per request id, commits a batch together, and maps what
+/// went wrong to the error answer. Each request kind is answered by its own ``DatabaseOperation``.
+///
+/// Runs on the database tier's server thread; owns the store connection and reopens it after the
+/// connection is lost.
+public final class RequestDispatcher {
+    private let openStore: () throws -> RecordStore
+    private var store: RecordStore?
+    private let logger: Logger
+    private var lastForget: Int64 = 0
+    /// How long request nonces are remembered; the transaction tier refuses requests older than half of this.
+    static let nonceRetentionMs: Int64 = 10 * 60 * 1000
+
+    /// Creates a dispatcher that opens its store with `openStore` (now and after a lost connection).
+    public init(logger: Logger, openStore: @escaping () throws -> RecordStore) throws {
+        self.openStore = openStore
+        self.logger = logger
+        self.store = try openStore()
+    }
+
+    /// Decodes, answers and encodes one request; `nil` when the bytes are not a request at all.
+    public func handle(_ bytes: [UInt8]) -> [UInt8]? {
+        handleBatch([bytes])[0]
+    }
+
+    /// Decodes, answers and encodes waiting requests, one reply for each (`nil` for bytes that are
+    /// not a request at all).
+    ///
+    /// Several requests run in one transaction, each in its own savepoint, and commit together:
+    /// one durable commit for the batch (group commit). No reply is given before that commit; if it
+    /// fails, every request of the batch is answered `UNAVAILABLE` and nothing of it was stored, so
+    /// the transaction tier's retry runs it again.
+    public func handleBatch(_ batch: [[UInt8]]) -> [[UInt8]?] {
+        var requests: [WireRequest?] = []
+        for bytes in batch {
+            do {
+                requests.append(try WireProtocol.decode(WireRequest.self, from: bytes))
+            } catch {
+                logger.warning("dropped an undecodable tier request", metadata: ["coffer.bytes": "\(bytes.count)"])
+                requests.append(nil)
+            }
+        }
+        let valid = requests.compactMap { $0 }
+        guard !valid.isEmpty else { return requests.map { _ in nil } }
+        let answered: [[UInt8]]
+        do {
+            let store = try currentStore()
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            try forgetOldReplies(store, now: now)
+            if valid.count == 1 {
+                answered = [try respondOrFail(valid[0], store, now: now)]
+            } else {
+                let changes = valid.contains { $0.body.map { WireOperation.of($0).changesState } ?? false }
+                answered = try store.transaction(holdingAuditLock: changes) {
+                    try valid.map { try respondOrFail($0, store, now: now, inBatch: true) }
+                }
+            }
+        } catch {
+            answered = valid.map { (try? WireProtocol.encode(failure($0, error))) ?? [] }
+        }
+        var replies = answered.makeIterator()
+        return requests.map { request in request == nil ? nil : replies.next() }
+    }
+
+    /// One request's reply: its answer, or the error answer for a failure that touched only this
+    /// request. A lost connection is rethrown, since it ends the whole batch.
+    private func respondOrFail(_ request: WireRequest, _ store: RecordStore, now: Int64, inBatch: Bool = false) throws -> [UInt8] {
+        do {
+            return try respond(request, store: store, now: now, inBatch: inBatch)
+        } catch let error as StorageError where error.code == .connection && inBatch {
+            throw error
+        } catch {
+            return try WireProtocol.encode(failure(request, error))
+        }
+    }
+
+    /// Answers one decoded request, encoded. A request that changes anything runs at most once per
+    /// request id: a retry gets the reply stored with the first run's effect.
+    ///
+    /// In a batch, a request that changes nothing runs in a savepoint of its own too, so that its
+    /// failure cannot abort the batch's transaction.
+    func respond(_ request: WireRequest, store: RecordStore, now: Int64, inBatch: Bool = false) throws -> [UInt8] {
+        guard request.protocolVersion == WireProtocol.version else {
+            return try WireProtocol.encode(WireProtocol.error(to: request, .unsupportedVersion, "tier protocol version \(request.protocolVersion) is not supported; this database tier speaks \(WireProtocol.version)"))
+        }
+        guard request.requestID.count == WireProtocol.requestIDSize, let body = request.body else {
+            return try WireProtocol.encode(WireProtocol.error(to: request, .badRequest, "a request needs a 16-byte request id and a body"))
+        }
+        let operation = OperationDispatch.operation(for: body)
+        let context = OperationContext(store: store, logger: logger)
+        let run = { try WireProtocol.encode(try self.guarded(request, store) ?? operation.answer(request, context)) }
+        guard operation.kind.changesState else {
+            return inBatch ? try store.transaction(run) : try run()
+        }
+        let (reply, repeated) = try store.once(requestID: Array(request.requestID), recordID: operation.carriedRecord, nowMs: now, run)
+        if repeated {
+            logger.info("answered a retried request from its stored reply", metadata: ["coffer.request_id": "\(AuditLeaf.hex(Array(request.requestID)))"])
+        }
+        return reply
+    }
+
+    /// The refusal of a request whose replay guard does not hold, or `nil` once its nonce is taken.
+    private func guarded(_ request: WireRequest, _ store: RecordStore) throws -> WireResponse? {
+        guard request.hasReplayGuard else { return nil }
+        let guardInfo = request.replayGuard
+        guard !guardInfo.clientID.isEmpty, guardInfo.nonce.count >= 16 else {
+            return WireProtocol.error(to: request, .badRequest, "a replay guard needs a client id and a 16-byte nonce")
+        }
+        let session = guardInfo.user.isEmpty ? nil : (user: guardInfo.user, issuedMs: guardInfo.sessionIssuedUnixMs)
+        guard try store.consumeNonce(clientID: guardInfo.clientID, nonce: Array(guardInfo.nonce), timeMs: guardInfo.timeUnixMs,
+                                     retentionMs: Self.nonceRetentionMs, requestID: Array(request.requestID), session: session) else {
+            logger.warning("refused a replayed request", metadata: ["coffer.client_id": "\(guardInfo.clientID)"])
+            return WireProtocol.error(to: request, .replayed, "this request was already received; it is a replay")
+        }
+        return nil
+    }
+
+    /// The error answer for a request that failed.
+    private func failure(_ request: WireRequest, _ error: any Error) -> WireResponse {
+        switch error {
+        case let error as StorageError where error.code == .audit:
+            logger.critical("an audit entry could not be written; the change was not made", metadata: ["coffer.error": "\(error.message)"])
+            return WireProtocol.error(to: request, .auditFailed, "the audit history could not be written, so nothing was changed")
+        case let error as StorageError where error.code == .locked:
+            return Answers.refusal(request, .accountLocked)
+        case let error as StorageError where error.code == .sessionEnded:
+            return WireProtocol.error(to: request, .sessionEnded, RecordStore.sessionEndedReason)
+        case let error as StorageError where error.code == .contended:
+            logger.warning("the store was busy; the transaction tier will retry", metadata: ["coffer.error": "\(error.message)"])
+            return WireProtocol.error(to: request, .unavailable, "the database is busy; retry")
+        case let error as StorageError where error.code == .connection:
+            self.store = nil
+            logger.error("lost the store connection", metadata: ["coffer.error": "\(error.message)"])
+            return WireProtocol.error(to: request, .unavailable, "the database is unavailable")
+        default:
+            logger.error("request failed", metadata: ["coffer.error": "\(error)"])
+            return WireProtocol.error(to: request, .internal, "the database tier could not complete the request")
+        }
+    }
+
+    /// Stored replies and nonces are kept for `nonceRetentionMs`, far beyond any retry budget and
+    /// twice the clock skew the transaction tier accepts; older ones are swept once a minute.
+    private func forgetOldReplies(_ store: RecordStore, now: Int64) throws {
+        guard now - lastForget > 60_000 else { return }
+        lastForget = now
+        try store.forgetReplies(olderThanMs: now - Self.nonceRetentionMs)
+        try store.forgetNonces(olderThanMs: now - Self.nonceRetentionMs)
+    }
+
+    private func currentStore() throws -> RecordStore {
+        if let store { return store }
+        let opened = try openStore()
+        store = opened
+        logger.info("reconnected to the store")
+        return opened
+    }
+}

@@ -1,0 +1,31 @@
+/// Why the store refused a request on a record or an account: typed, so that callers decide on the
+/// case, and with the sentence the requester's history and answer carry.
+public enum Refusal: Sendable, Hashable {
+    /// An operator locked the account.
+    case accountLocked
+    /// The presented file name is not the record's.
+    case fileNameMismatch
+    /// The presented receipt is neither the record's current one nor its staged re-seal's.
+    case receiptMismatch
+    /// The record was deleted: its decode keys are destroyed.
+    case keyDestroyed
+    /// The receipt is an older copy's, re-sealed since.
+    case oldCopy
+    /// No re-seal with this receipt waits for confirmation.
+    case noResealWaiting
+    /// The receipt is not the record's current one (for a delete).
+    case notCurrentReceipt
+
+    /// The sentence for the requester.
+    public var reason: String {
+        switch self {
+        case .accountLocked: "the account is locked by an operator"
+        case .fileNameMismatch: "the file name does not match the record"
+        case .receiptMismatch: "the receipt does not match the record"
+        case .keyDestroyed: "the decode key was destroyed (the record was deleted)"
+        case .oldCopy: "this is an old copy of a container that was re-sealed later; its decode key was destroyed, so use the newest copy"
+        case .noResealWaiting: "no re-seal with this receipt is waiting for confirmation"
+        case .notCurrentReceipt: "the receipt is not this record's current one"
+        }
+    }
+}

@@ -1,0 +1,29 @@
+/// Where the database tier stores: a SQLite file path, or PostgreSQL (a `postgresql://` URL, or any
+/// libpq connection string). Opening a store is written here, once.
+public struct StoreLocation: Sendable, Hashable, CustomStringConvertible {
+    /// The path or the connection string, as configured.
+    public let text: String
+
+    public init(_ text: String) { self.text = text }
+
+    /// Whether it names PostgreSQL rather than a SQLite file.
+    public var isPostgres: Bool {
+        text.hasPrefix("postgresql://") || text.hasPrefix("postgres://") || text.contains("host=") || text.contains("dbname=")
+    }
+
+    /// `sqlite` or `postgresql`.
+    public var kind: String { isPostgres ? "postgresql" : "sqlite" }
+
+    /// A new connection (SQLite creates the file, mode 0600).
+    public func connect() throws -> any SQLConnection {
+        isPostgres ? try PostgresConnection(url: text) : try SQLiteConnection(path: text)
+    }
+
+    /// A store over a new connection, its schema brought up to date.
+    public func open() throws -> RecordStore {
+        try RecordStore(connection: connect())
+    }
+
+    /// The kind only: a connection string may carry a password.
+    public var description: String { kind }
+}

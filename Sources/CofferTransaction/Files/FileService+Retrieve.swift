@@ -1,0 +1,65 @@
+import CofferAPI
+import CofferTierLink
+import CofferWire
+import Crypto
+import Foundation
+import HTTPTypes
+import Logging
+
+extension FileService {
+    /// Releases a decode key after the database tier has checked the request and audited it, and
+    /// stages the record's next key generation for the re-seal.
+    func retrieve(_ body: RetrieveRequest, _ request: SignedRequestContext) async throws -> RetrieveResponse {
+        let (session, source) = (request.session, request.source)
+        guard let recordID = RecordID.bytes(body.recordID) else { throw APIError.badRequest("recordID must be a UUID") }
+        guard Validation.isValidRecordedFileName(body.fileName) else { throw APIError.badRequest("the file name is not valid") }
+        let token = try Self.receiptToken(body.token)
+        try userChanges.spendChange(of: session)
+        try failures.check(source: source, user: session.user, strict: false)
+        var failed = false
+        defer { failures.finished(source: source, user: session.user, failed: failed, nowMs: Clock.nowMs()) }
+        let release = WireMessages.releaseKey(recordID, fileName: body.fileName, token: token, session: session, source: source, timeMs: Clock.nowMs())
+        let answer: Coffer_Wire_V1_KeyReleased
+        do {
+            let reply = try await database.call(release, replayGuard: request.replayGuard)
+            guard case .keyReleased(let released) = reply else { throw database.unexpected(reply, to: release) }
+            answer = released
+        } catch DatabaseLinkError.refused(.notFound, _) {
+            failed = true
+            throw APIError(.notFound, "not_found", "no record \(body.recordID) belongs to you; the container may be another user's")
+        } catch DatabaseLinkError.refused(.forbidden, let reason) {
+            failed = true
+            throw APIError(.forbidden, "refused", "the retrieval was refused: \(reason); the attempt is in your history")
+        }
+        let decodeKey: P256.KeyAgreement.PrivateKey
+        do {
+            decodeKey = try wrapper.unwrap(Array(answer.wrappedDecodeKey), recordID: recordID, owner: session.user, encodeKeyID: Array(answer.encodeKeyID))
+        } catch {
+            logger.critical("a stored decode key does not unwrap under the KEK", metadata: ["coffer.record_id": "\(body.recordID)"])
+            throw APIError.internalError
+        }
+        logger.info("released a decode key", metadata: ["coffer.user": "\(session.user)", "coffer.record_id": "\(body.recordID)"])
+        await checkpointer.appended(index: answer.auditIndex)
+        return RetrieveResponse(
+            decodeKey: decodeKey.rawRepresentation.base64EncodedString(),
+            reseal: await stageReseal(recordID: recordID, session: session, fileName: body.fileName, released: answer),
+            auditIndex: answer.auditIndex
+        )
+    }
+
+    /// Makes and stages the record's next key generation; `nil` (and a warning) when that fails,
+    /// in which case the client keeps its container and the current key stays valid.
+    private func stageReseal(recordID: [UInt8], session: Session, fileName: String, released: Coffer_Wire_V1_KeyReleased) async -> ResealOffer? {
+        do {
+            guard released.sha256.count == 32 else { throw APIError.internalError }
+            let next = try generations.make(recordID: recordID, session: session, fileName: fileName,
+                                            sha256: Hex.encode(released.sha256), size: released.size, now: Clock.nowMs())
+            let wrapped = try wrapper.wrap(next.decodeKey, recordID: recordID, owner: session.user)
+            _ = try await database.call(try WireMessages.stageReseal(next, wrappedDecodeKey: wrapped, owner: session.user))
+            return ResealOffer(encodeKey: next.encodeKey, receipt: next.receipt)
+        } catch {
+            logger.warning("could not stage a re-seal", metadata: ["coffer.record_id": "\(RecordID.text(recordID) ?? "?")", "coffer.error": "\(error)"])
+            return nil
+        }
+    }
+}

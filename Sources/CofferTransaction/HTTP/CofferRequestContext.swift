@@ -1,0 +1,26 @@
+public import Hummingbird
+public import NIOCore
+
+/// The request context of the HTTPS API: Hummingbird's core storage plus the peer address, and
+/// once ``AuthenticationMiddleware`` checked it, the request's session.
+public struct CofferRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The peer's IP address, for the audit history.
+    public let source: String
+    /// The checked session, replay guard and body of a signed request.
+    var authenticated: Authenticated?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.source = source.channel.remoteAddress?.ipAddress ?? "unknown"
+    }
+
+    /// A context for a test that sends requests to the router in process, from `source`.
+    init(coreContext: CoreRequestContextStorage, source: String) {
+        self.coreContext = coreContext
+        self.source = source
+    }
+
+    /// Request bodies are small JSON documents.
+    public var maxUploadSize: Int { 64 * 1024 }
+}

@@ -1,0 +1,53 @@
+public import CofferKeys
+public import CofferTierLink
+public import CofferTimestamp
+public import Logging
+
+/// The transaction tier's services, wired once from what they share: the way to the database tier,
+/// the keys, the time-stamping authority, the checkpointer and the limits. The process builds them
+/// over the tier link; a test builds them over an in-memory double of it.
+public struct TransactionServices: Sendable {
+    let accounts: AccountService
+    let files: FileService
+    let audit: AuditService
+    let health: HealthService
+    let rateLimits: RateLimitAuditor
+    let authenticator: RequestAuthenticator
+    let keys: ServerKeys
+    let drain: DrainState
+
+    /// - Parameters:
+    ///   - database: The link to the database tier, or a double of it.
+    ///   - settings: The sessions, lockout and limits settings of the process.
+    public init(database: any DatabaseCalling, keys: ServerKeys, timestamps: TimestampAuthority, checkpointer: Checkpointer,
+                settings: TransactionTierConfiguration, logger: Logger) {
+        let gateway = DatabaseGateway(link: database, logger: logger)
+        let drain = DrainState()
+        self.drain = drain
+        let tokens = SessionTokens(kek: keys.kek, lifetime: settings.sessions.lifetime)
+        let failures = FailureLimiter(policy: settings.limits.failures)
+        let userChanges = TokenBuckets(policy: settings.limits.perUser)
+        let registrations = TokenBuckets(policy: settings.limits.registrationsPerSource)
+        let passwordWork = PasswordWorkGate(policy: settings.limits.passwordWork, logger: logger)
+        self.keys = keys
+        self.authenticator = RequestAuthenticator(tokens: tokens)
+        self.accounts = AccountService(
+            database: gateway, keys: keys, tokens: tokens, hasher: PasswordHasher(rounds: settings.sessions.passwordRounds), passwordWork: passwordWork,
+            failures: failures, registrations: registrations, lockout: settings.lockout, logger: logger
+        )
+        self.files = FileService(
+            database: gateway, wrapper: KeyWrapper(kek: keys.kek), generations: KeyGenerator(timestamps: timestamps), checkpointer: checkpointer,
+            failures: failures, userChanges: userChanges, logger: logger
+        )
+        self.audit = AuditService(database: gateway, keys: keys, checkpointer: checkpointer)
+        self.health = HealthService(database: gateway, checkpointer: checkpointer, drain: drain)
+        self.rateLimits = RateLimitAuditor(database: gateway, failures: failures, userChanges: userChanges, registrations: registrations,
+                                           passwordWork: passwordWork, logger: logger)
+    }
+
+    /// Marks the start of a graceful shutdown: readiness fails from now on.
+    public func beginDrain() { drain.begin() }
+
+    /// Audits the limits' refusals of the windows that ended (see ``RateLimitAuditor``).
+    public func auditRateLimits() async { await rateLimits.auditRound() }
+}
