@@ -7,9 +7,10 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+// Coffer builds and runs on Linux only (Debian 12 is the reference): its C libraries, inotify,
+// /proc and the Glibc calls it makes are Linux's. No Apple platform is declared.
 let package = Package(
     name: "Coffer",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "coffer", targets: ["CofferCLI"]),
         .executable(name: "coffer-transaction", targets: ["CofferTransactionMain"]),
@@ -326,12 +327,12 @@ let package = Package(
         ),
         .testTarget(
             name: "CofferStorageTests",
-            dependencies: ["CofferStorage", "CofferTesting"],
+            dependencies: ["CofferStorage", "CofferAudit", "CofferTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CofferZMQTests",
-            dependencies: ["CofferZMQ"],
+            dependencies: ["CofferZMQ", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -348,6 +349,7 @@ let package = Package(
             name: "CofferEndToEndTests",
             dependencies: [
                 "CofferTesting",
+                "CofferAPI",
                 "CofferClient",
                 "CofferContainer",
                 "CofferTransaction",

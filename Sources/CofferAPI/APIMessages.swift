@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 // The JSON bodies of the transaction tier's HTTPS API (`docs/api/openapi.yaml`).
 // Binary values travel as standard base64; digests as lowercase hex.

@@ -1,5 +1,5 @@
 public import Crypto
-public import Foundation
+import Foundation
 
 // The JSON bodies of the audit endpoints (docs/AUDIT.md, docs/api/openapi.yaml).
 

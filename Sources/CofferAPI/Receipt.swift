@@ -1,5 +1,5 @@
-public import Crypto
-public import Foundation
+import Crypto
+import Foundation
 
 /// The key service's statement that a file with this hash was saved at this time by this owner
 /// from this client installation.

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Record ids: 16 random bytes, shown as lowercase UUID text.
 public enum RecordID {

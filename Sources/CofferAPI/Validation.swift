@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import CofferText
 
 /// Checks on values that come from outside, shared by the client and the transaction tier.

@@ -1,5 +1,5 @@
 import CofferTierLink
-public import Logging
+import Logging
 
 /// The operator's connection to the database tier: ZeroMQ with the operator's own CURVE key
 /// (`KEYS/admin/curve.secret`, which `coffer-admin init` makes and adds to the allow list).

@@ -1,4 +1,4 @@
-public import CofferAudit
+import CofferAudit
 import CofferTierLink
 import CofferWire
 import Foundation

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import CofferText
 
 /// One audit entry as a Merkle leaf: a JSON object whose exact bytes are hashed.

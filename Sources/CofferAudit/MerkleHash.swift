@@ -1,4 +1,4 @@
-public import Crypto
+import Crypto
 
 /// RFC 9162 §2.1.1 hashing with SHA-256: leaves are prefixed with 0x00, interior nodes with 0x01.
 public enum MerkleHash {

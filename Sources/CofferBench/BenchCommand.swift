@@ -93,7 +93,9 @@ struct Load: AsyncParsableCommand {
         let endpoints = try service.endpoints()
         let ssl = try service.sslContext()
         let accounts = try await service.accounts(users, at: endpoints[0], ssl: ssl)
-        if let readyFile { FileManager.default.createFile(atPath: readyFile, contents: nil) }
+        if let readyFile, !FileManager.default.createFile(atPath: readyFile, contents: nil) {
+            throw ValidationError("cannot create the ready file \(readyFile)")
+        }
         for level in levels {
             let run = LoadRun(
                 endpoints: endpoints, sslContext: ssl, accounts: accounts, operation: operation, clients: level,

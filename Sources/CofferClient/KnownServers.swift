@@ -33,8 +33,7 @@ public struct KnownServers: Sendable {
         }
         let line = "\(server.description) \(fingerprint)\n"
         guard let handle = FileHandle(forWritingAtPath: path) ?? {
-            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o644])
-            return FileHandle(forWritingAtPath: path)
+            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o644]) ? FileHandle(forWritingAtPath: path) : nil
         }() else {
             throw ClientError(.cannotCreate, "cannot write \(path)")
         }

@@ -1,9 +1,5 @@
 public import Foundation
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A source of bytes read in order, such as an open file.
 public protocol ByteSource {

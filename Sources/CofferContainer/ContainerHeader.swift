@@ -1,5 +1,5 @@
 public import Crypto
-public import Foundation
+import Foundation
 
 /// The header of a Coffer container: everything before the first payload chunk.
 ///

@@ -1,5 +1,5 @@
 import Dispatch
-public import Foundation
+import Foundation
 
 /// A sink that writes on a thread of its own, so that writing (a kernel copy per byte) runs on one
 /// core while the caller reads, encrypts or hashes on another.
@@ -7,7 +7,7 @@ public import Foundation
 /// Each write is copied and queued; at most `depth` wait, beyond that ``write(_:)-(UnsafeRawBufferPointer)``
 /// blocks the caller, so memory stays bounded. The first error is kept: later writes are dropped,
 /// and ``finish()`` throws it.
-public final class ParallelSink<Base: ByteSink>: ByteSink, @unchecked Sendable {
+public final class ParallelSink<Base: ByteSink & SendableMetatype>: ByteSink, @unchecked Sendable {
     // `base` and `failure` are touched only on `queue`.
     private let queue = DispatchQueue(label: "coffer.parallel-sink")
     private let slots: DispatchSemaphore
@@ -21,18 +21,21 @@ public final class ParallelSink<Base: ByteSink>: ByteSink, @unchecked Sendable {
         self.slots = DispatchSemaphore(value: depth)
     }
 
+    /// On `queue`: writes one queued copy, unless an earlier write failed.
+    private func writeQueued(_ bytes: Data) {
+        defer { slots.signal() }
+        guard failure == nil else { return }
+        do {
+            try bytes.withUnsafeBytes { try base.write($0) }
+        } catch {
+            failure = error
+        }
+    }
+
     public func write(_ buffer: UnsafeRawBufferPointer) throws {
         let bytes = Data(buffer)
         slots.wait()
-        queue.async { [self] in
-            defer { slots.signal() }
-            guard failure == nil else { return }
-            do {
-                try bytes.withUnsafeBytes { try base.write($0) }
-            } catch {
-                failure = error
-            }
-        }
+        queue.async { [self] in writeQueued(bytes) }
     }
 
     /// Waits until everything queued is written; throws the first write error.

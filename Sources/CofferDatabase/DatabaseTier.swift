@@ -1,8 +1,8 @@
 import CofferFiles
 import CofferServerSupport
-public import CofferStorage
+import CofferStorage
 import CofferWire
-public import CofferZMQ
+import CofferZMQ
 import Foundation
 public import Logging
 public import ServiceLifecycle

@@ -1,5 +1,5 @@
 public import CofferAudit
-public import Crypto
+import Crypto
 import Foundation
 
 /// The Ed25519 key that signs the audit log's checkpoints, held only by the transaction tier.

@@ -1,4 +1,4 @@
-public import CofferAudit
+import CofferAudit
 import Foundation
 
 /// An event to append to the audit log.

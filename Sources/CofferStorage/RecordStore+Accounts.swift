@@ -35,6 +35,7 @@ extension RecordStore {
 
     /// Audits a login attempt and keeps the failure count: `maxFailures` failures in a row lock the
     /// account for `lockMs`. A success resets the count and enrolls `device` if it is new.
+    @discardableResult
     public func recordLogin(
         user: String, success: Bool, reason: String, timeMs: Int64, source: String,
         device: DeviceIdentity? = nil, maxFailures: Int = 5, lockMs: Int64 = 15 * 60 * 1000

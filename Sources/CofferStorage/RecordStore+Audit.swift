@@ -1,4 +1,4 @@
-public import CofferAudit
+import CofferAudit
 import Foundation
 
 /// One entry's inclusion proof.

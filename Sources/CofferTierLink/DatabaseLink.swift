@@ -1,5 +1,5 @@
 public import CofferWire
-public import CofferZMQ
+import CofferZMQ
 import Foundation
 public import Logging
 

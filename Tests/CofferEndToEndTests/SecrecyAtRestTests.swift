@@ -4,9 +4,6 @@ import CofferTransaction
 import Crypto
 import Foundation
 import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// After a full run, nothing at rest outside the transaction tier's keys and the client's own state
 /// holds a decode key, the KEK, a password, a session token or plaintext; key files are 0600; and
@@ -94,8 +91,8 @@ import Glibc
         // Private key files are readable by their owner only.
         for path in try files(under: deployment.directory + "/keys") + files(under: sessionFolder)
         where path.hasSuffix(".key") || path.hasSuffix(".secret") || path.hasSuffix(".pem") || path.hasSuffix("kek.b64") {
-            var info = stat()
-            #expect(stat(path, &info) == 0 && info.st_mode & 0o077 == 0, "\(path) is readable by others: \(String(info.st_mode & 0o777, radix: 8))")
+            let mode = (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? 0o777
+            #expect(mode & 0o077 == 0, "\(path) is readable by others: \(String(mode & 0o777, radix: 8))")
         }
 
         // The database tier is given no KEK, and its memory holds neither the KEK nor a decode key.

@@ -1,5 +1,5 @@
 public import Hummingbird
-public import NIOCore
+import NIOCore
 
 /// The request context of the HTTPS API: Hummingbird's core storage plus the peer address, and
 /// once ``AuthenticationMiddleware`` checked it, the request's session.

@@ -1,5 +1,5 @@
 import CofferAPI
-public import Hummingbird
+import Hummingbird
 import Logging
 import Synchronization
 

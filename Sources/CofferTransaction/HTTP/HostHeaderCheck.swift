@@ -35,7 +35,8 @@ final class HostHeaderCheck: ChannelInboundHandler, RemovableChannelHandler {
         head.headers.add(name: "X-Content-Type-Options", value: "nosniff")
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
     }
 
     /// A handler for the server's additional handlers that moves a ``HostHeaderCheck`` in front of
