@@ -9,18 +9,9 @@ import UnixSignals
 @main
 enum DatabaseCommand {
     static func main() async {
-        let configuration: DatabaseTierConfiguration
-        do {
-            switch try DatabaseSettings.reader.read(arguments: Array(CommandLine.arguments.dropFirst()), defaults: DatabaseTierConfiguration()) {
-            case .help(let text):
-                print(text)
-                return
-            case .configuration(let read):
-                configuration = read
-            }
-            guard configuration.grantTo == nil || configuration.migrateOnly else { throw SettingsError("--grant-to goes with --migrate-only") }
-        } catch {
-            FileHandle.standardError.write(Data("coffer-database: \(error)\n".utf8))
+        let configuration = DatabaseSettings.reader.configurationOrExit(defaults: DatabaseTierConfiguration())
+        guard configuration.grantTo == nil || configuration.migrateOnly else {
+            FileHandle.standardError.write(Data("coffer-database: --grant-to goes with --migrate-only\n".utf8))
             exit(64)
         }
         JSONLogHandler.bootstrap(level: Logger.Level(rawValue: configuration.logLevel) ?? .info)

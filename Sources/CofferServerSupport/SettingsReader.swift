@@ -48,6 +48,23 @@ public struct SettingsReader<Configuration>: Sendable {
         return .configuration(configuration)
     }
 
+    /// The configuration of this process: `--help` prints the settings and exits 0; a setting that
+    /// cannot be read prints one line and exits 64.
+    public func configurationOrExit(defaults: Configuration) -> Configuration {
+        do {
+            switch try read(arguments: Array(CommandLine.arguments.dropFirst()), defaults: defaults) {
+            case .help(let text):
+                print(text)
+                exit(0)
+            case .configuration(let configuration):
+                return configuration
+            }
+        } catch {
+            FileHandle.standardError.write(Data("\(command): \(error)\n".utf8))
+            exit(64)
+        }
+    }
+
     /// `--key value`, `--key=value` and switches, by key; the config file; whether help was asked.
     private func parseFlags(_ arguments: [String]) throws -> (String?, [String: [String]], Bool) {
         var flags: [String: [String]] = [:]

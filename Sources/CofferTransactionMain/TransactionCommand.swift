@@ -7,19 +7,7 @@ import Logging
 @main
 enum TransactionCommand {
     static func main() async {
-        let configuration: TransactionTierConfiguration
-        do {
-            switch try TransactionSettings.reader.read(arguments: Array(CommandLine.arguments.dropFirst()), defaults: TransactionTierConfiguration()) {
-            case .help(let text):
-                print(text)
-                return
-            case .configuration(let read):
-                configuration = read
-            }
-        } catch {
-            FileHandle.standardError.write(Data("coffer-transaction: \(error)\n".utf8))
-            exit(64)
-        }
+        let configuration = TransactionSettings.reader.configurationOrExit(defaults: TransactionTierConfiguration())
         JSONLogHandler.bootstrap(level: Logger.Level(rawValue: configuration.logLevel) ?? .info)
         let logger = Logger(label: "coffer-transaction")
         do {

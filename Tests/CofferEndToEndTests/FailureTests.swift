@@ -26,17 +26,9 @@ import Glibc
     func transactionSilent() async throws {
         let deployment = try await LocalDeployment.start()
         defer { deployment.terminate() }
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(listener) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &len) } }
-        listen(listener, 16)
+        let listener = try LoopbackSocket(listen: true)
         var environment = deployment.clientEnvironment(user: "dave")
-        environment["COFFER_SERVER"] = "127.0.0.1:\(UInt16(bigEndian: addr.sin_port))"
+        environment["COFFER_SERVER"] = "127.0.0.1:\(listener.port)"
         let process = try TestProcess(TestEnvironment.binary("coffer"), ["login", "--password-stdin"], environment: environment,
                                       stdin: Array("whatever password\n".utf8), logDirectory: deployment.directory)
         #expect(try await process.wait(timeout: .seconds(12)) == 69)

@@ -1,9 +1,6 @@
 import CofferTesting
 import Foundation
 import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The client fails over whenever nothing was sent, says in plain words what happened, and after
 /// a lost answer sends a request again only where that is safe.
@@ -33,14 +30,8 @@ import Glibc
         #expect(!alone.stderr.contains("--ca") && !alone.stderr.contains("uncleanShutdown") && !alone.stderr.contains("handshakeFailed"), "\(alone.stderr)")
 
         // A port bound by no listener refuses connections (a freed port might be taken by another test).
-        let bound = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(bound) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(bound, $0, length) == 0 && getsockname(bound, $0, &length) == 0 } }
-        deployment.clientServers = "localhost:\(vanishing.port),localhost:\(UInt16(bigEndian: address.sin_port))"
+        let bound = try LoopbackSocket(listen: false)
+        deployment.clientServers = "localhost:\(vanishing.port),localhost:\(bound.port)"
         let nobody = try await deployment.coffer(["list"], user: "uma")
         #expect(nobody.status == 69 && nobody.stderr.contains("refused the connection") && nobody.stderr.contains("closed the connection"), "\(nobody.stderr)")
         #expect(!nobody.stderr.contains("errno"), "\(nobody.stderr)")
