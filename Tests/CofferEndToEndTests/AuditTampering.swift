@@ -8,7 +8,7 @@ import Testing
 /// Plays the malicious database administrator: rewrites the audit rows behind the database tier.
 enum AuditTampering {
     static func connect(_ store: String) throws -> any SQLConnection {
-        store.hasPrefix("postgresql://") ? try PostgresConnection(url: store) : try SQLiteConnection(path: store)
+        try StoreLocation(store).connect()
     }
 
     /// Switches the append-only triggers off for this connection, as a superuser or file owner can.

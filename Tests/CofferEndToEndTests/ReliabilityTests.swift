@@ -15,7 +15,7 @@ import Testing
     }
 
     static func count(_ sql: String, in store: String) throws -> Int64 {
-        let db: any SQLConnection = store.hasPrefix("postgresql://") ? try PostgresConnection(url: store) : try SQLiteConnection(path: store)
+        let db = try StoreLocation(store).connect()
         return try db.query(sql, []).first?.int(0) ?? -1
     }
 

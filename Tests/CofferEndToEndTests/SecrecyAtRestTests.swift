@@ -130,8 +130,7 @@ import Testing
     func decodeKeys(_ deployment: LocalDeployment) throws -> [[UInt8]] {
         let kekText = try String(contentsOfFile: deployment.directory + "/keys/transaction/kek.b64", encoding: .utf8)
         let kek = SymmetricKey(data: try #require(Data(base64Encoded: kekText.trimmingCharacters(in: .whitespacesAndNewlines))))
-        let connection: any SQLConnection = deployment.store.hasPrefix("postgresql://")
-            ? try PostgresConnection(url: deployment.store) : try SQLiteConnection(path: deployment.store)
+        let connection = try StoreLocation(deployment.store).connect()
         let wrapper = KeyWrapper(kek: kek)
         return try connection.query("SELECT id, owner, encode_key_id, wrapped_decode_key FROM records", []).map { row in
             try wrapper.unwrap(try row.blob(3), recordID: try row.blob(0), owner: try row.text(1), encodeKeyID: try row.blob(2)).rawRepresentation.map { $0 }
