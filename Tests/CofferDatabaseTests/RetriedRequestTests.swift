@@ -65,7 +65,7 @@ import Testing
         register.user = "alice"
         register.passwordHash = "h"
         _ = try send(handler, WireProtocol.request(.registerUser(register)))
-        func create(_ id: UInt8, name: String = "a.txt", key: [UInt8] = Array(repeating: 4, count: 65)) -> WireRequest {
+        func create(_ id: UInt8, name: String = "a.txt", key: [UInt8] = Array(repeating: 4, count: 65), requestID: UInt8 = 9) -> WireRequest {
             var create = Coffer_Wire_V1_CreateRecord()
             create.recordID = Data(repeating: id, count: 16)
             create.owner = "alice"
@@ -76,7 +76,7 @@ import Testing
             create.wrappedDecodeKey = Data([1, 2, 3])
             create.receipt = Data("receipt \(id)".utf8)
             create.receiptSignature = Data([id])
-            create.clientRequestID = Data(repeating: 9, count: 16)
+            create.clientRequestID = Data(repeating: requestID, count: 16)
             create.encodeKey = Data(key)
             return WireProtocol.request(.createRecord(create))
         }
@@ -93,6 +93,20 @@ import Testing
         #expect(other.code == .conflict)
         guard case .error(let malformed) = try send(handler, create(4, key: [1])).body else { Issue.record("a short encode key was accepted"); return }
         #expect(malformed.code == .badRequest)
+
+        func lock(_ locked: Bool) throws {
+            var lock = Coffer_Wire_V1_SetUserLock()
+            lock.user = "alice"
+            lock.locked = locked
+            lock.operator = "ops"
+            _ = try send(handler, WireProtocol.request(.setUserLock(lock)))
+        }
+        try lock(true)
+        guard case .recordCreated(let afterLock) = try send(handler, create(6)).body else { Issue.record("a save sent again after a lock lost its record"); return }
+        #expect(afterLock.recordID == Data(repeating: 1, count: 16))
+        guard case .error(let refused) = try send(handler, create(7, requestID: 8)).body else { Issue.record("a locked owner saved a new file"); return }
+        #expect(refused.code == .accountLocked)
+        try lock(false)
 
         var delete = Coffer_Wire_V1_DeleteRecord()
         delete.recordID = Data(repeating: 1, count: 16)

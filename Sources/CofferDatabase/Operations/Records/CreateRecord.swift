@@ -15,21 +15,28 @@ enum CreateRecord: DatabaseOperation {
         }
         let store = context.store
         let clientRequestID = m.clientRequestID.isEmpty ? nil : Array(m.clientRequestID)
-        if let clientRequestID, let earlier = try store.earlierSave(owner: m.owner, clientRequestID: clientRequestID) {
-            return Self.earlierSave(request, earlier, m)
-        }
         let record = StoredRecord(
             id: Array(m.recordID), owner: m.owner, fileName: m.fileName, sha256: Array(m.sha256), size: m.size,
             createdAtMs: m.timeUnixMs, encodeKeyID: Array(m.encodeKeyID), wrappedDecodeKey: Array(m.wrappedDecodeKey),
             receipt: Array(m.receipt), receiptSignature: Array(m.receiptSignature),
             clientRequestID: clientRequestID, encodeKey: clientRequestID == nil ? nil : Array(m.encodeKey)
         )
-        guard let index = try store.createRecord(record, source: m.source, clientID: m.clientID) else {
-            // Another database process may have stored the same save a moment ago.
-            if let clientRequestID, let earlier = try store.earlierSave(owner: m.owner, clientRequestID: clientRequestID) {
-                return Self.earlierSave(request, earlier, m)
-            }
-            return WireProtocol.error(to: request, .conflict, "the record id is taken or the owner does not exist")
+        // The insert comes first, so that a save costs no lookup: only a save the unique (owner,
+        // client request id) refuses is looked up, made before by this database process or by
+        // another one a moment ago, or sent again after an operator locked the owner.
+        func madeBefore() throws -> WireResponse? {
+            guard let clientRequestID, let earlier = try store.earlierSave(owner: m.owner, clientRequestID: clientRequestID) else { return nil }
+            return Self.earlierSave(request, earlier, m)
+        }
+        let created: Int64?
+        do {
+            created = try store.createRecord(record, source: m.source, clientID: m.clientID)
+        } catch let error as StorageError where error.code == .locked {
+            if let answer = try madeBefore() { return answer }
+            throw error
+        }
+        guard let index = created else {
+            return try madeBefore() ?? WireProtocol.error(to: request, .conflict, "the record id is taken or the owner does not exist")
         }
         return Answers.audited(request, index, missing: "")
     }
