@@ -61,7 +61,10 @@ public struct AuditLeaf: Codable, Sendable, Equatable {
     public func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(DisplayText.escapingJSON(String(decoding: try encoder.encode(self), as: UTF8.self)).utf8)
+        let json = try encoder.encode(self)
+        // Only a scalar outside printable ASCII can need an escape; most leaves have none.
+        guard json.contains(where: { $0 >= 0x7F }) else { return Array(json) }
+        return Array(DisplayText.escapingJSON(String(decoding: json, as: UTF8.self)).utf8)
     }
 
     /// Reads a leaf from its bytes, refusing an unknown version or an oversized leaf.
