@@ -39,4 +39,19 @@ import Testing
         let off = TokenBuckets(policy: .off)
         for _ in 0..<1_000 { #expect(off.take("user:a", nowMs: 0) == nil) }
     }
+
+    @Test("a full table is swept of refilled buckets at most once a second")
+    func sweepOncePerSecond() {
+        var policy = TokenBuckets.Policy(burst: 1, perHour: 6_000)  // a token every 600 ms
+        policy.maxKeys = 2
+        let buckets = TokenBuckets(policy: policy)
+        #expect(buckets.take("source:1", nowMs: 0) == nil)
+        #expect(buckets.take("source:2", nowMs: 0) == nil)
+        #expect(buckets.take("source:3", nowMs: 0) == nil, "swept at 0; nothing refilled, so the overflow bucket")
+        #expect(buckets.take("source:4", nowMs: 700) == nil, "every bucket refilled, the overflow one too")
+        #expect(buckets.take("source:5", nowMs: 700) != nil, "not swept again within the second: the overflow bucket is spent")
+        #expect(buckets.drain(nowMs: 700, windowMs: 0).map(\.key) == [TokenBuckets.overflowKey])
+        #expect(buckets.take("source:6", nowMs: 1_000) == nil, "swept again a second later")
+        #expect(buckets.drain(nowMs: 1_000, windowMs: 0).isEmpty)
+    }
 }

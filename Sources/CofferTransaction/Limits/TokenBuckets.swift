@@ -43,6 +43,8 @@ public final class TokenBuckets: Sendable {
     private struct State {
         var buckets: [String: Bucket] = [:]
         var refused: [String: Refused] = [:]
+        /// When the full table was last swept of refilled buckets.
+        var sweptMs: Int64?
     }
 
     public static let overflowKey = "overflow:*"
@@ -87,10 +89,18 @@ public final class TokenBuckets: Sendable {
     }
 
     /// `key`, or the overflow key when the table is full of buckets still in use.
+    ///
+    /// The full table is swept at most once a second, so that a flood of new keys costs one pass
+    /// over it a second rather than one per request.
     private func slot(for key: String, _ state: inout State, nowMs: Int64, msPerToken: Double) -> String {
         guard state.buckets[key] == nil, state.buckets.count >= policy.maxKeys else { return key }
-        let full = Double(policy.burst)
-        state.buckets = state.buckets.filter { $0.value.tokens + Double(nowMs - $0.value.updatedMs) / msPerToken < full }
+        // A clock set back sweeps again.
+        let sweptLately = state.sweptMs.map { nowMs >= $0 && nowMs - $0 < 1_000 } ?? false
+        if !sweptLately {
+            let full = Double(policy.burst)
+            state.buckets = state.buckets.filter { $0.value.tokens + Double(nowMs - $0.value.updatedMs) / msPerToken < full }
+            state.sweptMs = nowMs
+        }
         return state.buckets.count >= policy.maxKeys ? Self.overflowKey : key
     }
 }
