@@ -21,7 +21,7 @@ struct RateLimitAuditor: Sendable {
             entries.append((user, source, "\(summary.refused) \(what) (\(summary.key), window from \(summary.windowStartMs))"))
         }
         for summary in failures.drain(nowMs: now) { add(summary, "attempts refused after too many failures") }
-        let windowMs = Int64(failures.policy.window.components.seconds * 1000)
+        let windowMs = failures.windowMs
         for summary in userChanges.drain(nowMs: now, windowMs: windowMs) { add(summary, "saves, retrievals and deletes refused beyond the per-user limit") }
         for summary in registrations.drain(nowMs: now, windowMs: windowMs) { add(summary, "registrations refused beyond the per-address limit") }
         let busy = passwordWork.drainRefusals()

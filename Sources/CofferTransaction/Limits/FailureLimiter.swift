@@ -65,7 +65,8 @@ public final class FailureLimiter: Sendable {
         self.policy = policy
     }
 
-    private var windowMs: Int64 { Int64(policy.window.components.seconds * 1000) + Int64(policy.window.components.attoseconds / 1_000_000_000_000_000) }
+    /// The window in milliseconds.
+    var windowMs: Int64 { Int64(policy.window.components.seconds * 1000) + Int64(policy.window.components.attoseconds / 1_000_000_000_000_000) }
 
     /// Admits an attempt by `user` from `source`, or refuses it when a key spent its budget; an
     /// admitted attempt must be ended with ``finished(source:user:failed:nowMs:)``.
