@@ -15,12 +15,6 @@ public struct CofferRequestContext: RequestContext {
         self.source = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 
-    /// A context for a test that sends requests to the router in process, from `source`.
-    init(coreContext: CoreRequestContextStorage, source: String) {
-        self.coreContext = coreContext
-        self.source = source
-    }
-
     /// Request bodies are small JSON documents.
-    public var maxUploadSize: Int { 64 * 1024 }
+    public var maxUploadSize: Int { APIRoutes.maxBody }
 }
