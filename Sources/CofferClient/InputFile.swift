@@ -13,6 +13,8 @@ import Glibc
 final class InputFile {
     let fd: Int32
     let size: Int64
+    /// The modification time when it was opened, to tell whether it changed while it was read.
+    private let modified: timespec
 
     init(path: String) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
@@ -38,6 +40,15 @@ final class InputFile {
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         self.fd = fd
         self.size = Int64(info.st_size)
+        self.modified = info.st_mtim
+    }
+
+    /// Whether the file's size or modification time differs from when it was opened: it was
+    /// written to while it was read, so what was read may be a mix of its old and new content.
+    func changedSinceOpened() -> Bool {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return true }
+        return Int64(info.st_size) != size || info.st_mtim.tv_sec != modified.tv_sec || info.st_mtim.tv_nsec != modified.tv_nsec
     }
 
     deinit { close(fd) }

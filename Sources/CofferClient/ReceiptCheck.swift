@@ -44,7 +44,7 @@ public enum ReceiptCheck {
     }
 
     /// Reads the header and receipt from `source`, leaving it at the first payload chunk.
-    static func read(from source: inout some ByteSource, path: String) throws -> (ContainerHeader, Receipt) {
+    static func read(from source: inout some RandomAccessByteSource, path: String) throws -> (ContainerHeader, Receipt) {
         let header: ContainerHeader
         let receipt: Receipt
         do {

@@ -1,5 +1,6 @@
 import CofferAPI
 import CofferContainer
+import Crypto
 import Foundation
 
 /// Writes the re-sealed copy of a container while it is being opened, then moves it into place and
@@ -14,6 +15,9 @@ struct Resealer {
     private var sink: ParallelSink<FileDescriptorSink>
     private var writer: ContainerWriter
     private let receipt: Receipt
+    private let receiptBytes: [UInt8]
+    private let recordID: [UInt8]
+    private let encodeKey: P256.KeyAgreement.PublicKey
 
     /// Checks the offer against the record being opened and starts the new container beside `container`.
     init(container: String, old: Receipt, offer: ResealOffer, user: String, caFile: String) throws {
@@ -23,10 +27,11 @@ struct Resealer {
         else {
             throw ClientError(.software, "the key service's re-seal receipt does not match the record; the container was not re-sealed")
         }
-        let (header, fileKey) = try SecureFiles.sealingHeader(receipt: next, encodeKey: offer.encodeKey, caFile: caFile)
+        (recordID, encodeKey) = try SecureFiles.sealingKey(receipt: next, encodeKey: offer.encodeKey, caFile: caFile)
+        receiptBytes = try next.encoded()
         output = try AtomicOutput(target: container, force: true)
         sink = ParallelSink(FileDescriptorSink(fd: output.fd))
-        writer = try ContainerWriter(header: header, fileKey: fileKey, to: &sink)
+        writer = try ContainerWriter(to: &sink)
         receipt = next
     }
 
@@ -37,8 +42,9 @@ struct Resealer {
 
     /// Replaces the container with the new one and confirms the re-seal to the key service. Call
     /// only once the opened plaintext has matched its receipt.
-    func finish(service: KeyServiceClient, session: SessionCredentials) async throws {
+    mutating func finish(service: KeyServiceClient, session: SessionCredentials) async throws {
         do {
+            try writer.finish(recordID: recordID, encodeKey: encodeKey, receipt: receiptBytes, to: &sink)
             try sink.finish()
         } catch {
             throw ClientError(.ioError, "writing the re-sealed container failed (\(error)); the container keeps its current key")

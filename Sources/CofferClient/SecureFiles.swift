@@ -48,7 +48,9 @@ public struct SecureFiles: Sendable {
         public var resealProblem: String?
     }
 
-    /// Hashes `input`, asks the key service for a save, and seals the file into `output`.
+    /// Seals `input` into `output` in one pass — each byte read once, encrypted under a fresh file
+    /// key on this core while another hashes it — then asks the key service for a save with the
+    /// hash, and completes the container with the file key wrapped to the encode key and the receipt.
     public func save(input: String, output: String, force: Bool) async throws -> SaveResult {
         let fileName = URL(fileURLWithPath: input).lastPathComponent
         guard Validation.isValidFileName(fileName) else {
@@ -56,21 +58,44 @@ public struct SecureFiles: Sendable {
         }
         let file = try InputFile(path: input)
         let out = try AtomicOutput(target: output, force: force)
-
-        let (digest, size) = try hash(file, label: "hashing")
-        let answer = try await service.save(SaveRequest(fileName: fileName, sha256: Hex.encode(digest), size: size), session: session)
+        // Three threads: this one reads and encrypts, one hashes, one writes.
+        var source = HashingSource(FileDescriptorSource(fd: file.fd))
+        var sink = ParallelSink(FileDescriptorSink(fd: out.fd))
+        var writer: ContainerWriter
+        let bar = ProgressBar(label: "sealing", total: file.size, enabled: showProgress)
+        do {
+            writer = try ContainerWriter(to: &sink)
+            try ContainerStream.sealPayload(from: &source, into: &writer, to: &sink, progress: bar.update)
+            // Every byte is on its way to disk before the key service is asked: a full disk fails here,
+            // before a record exists.
+            try sink.finish()
+        } catch let error as ContainerError {
+            bar.finish()
+            throw ClientError(.ioError, "sealing \(input) failed: \(error.message); nothing was written")
+        }
+        bar.finish()
+        guard !file.changedSinceOpened() else {
+            throw ClientError(.ioError, "\(input) changed while it was being saved; nothing was written; save it again")
+        }
+        let hashed = source.hasher.finalize()
+        let digest = Hex.encode(hashed.sha256)
+        let answer = try await service.save(SaveRequest(fileName: fileName, sha256: digest, size: hashed.count), session: session)
         let receipt = answer.receipt
-        guard receipt.owner == user, receipt.fileName == fileName, receipt.sha256 == Hex.encode(digest),
-              receipt.size == size, receipt.recordID == answer.recordID
+        guard receipt.owner == user, receipt.fileName == fileName, receipt.sha256 == digest,
+              receipt.size == hashed.count, receipt.recordID == answer.recordID
         else {
             throw ClientError(.software, "the key service's receipt does not match the file that was sent; nothing was written")
         }
-        guard lseek(file.fd, 0, SEEK_SET) == 0 else { throw ClientError(.ioError, "cannot rewind \(input)") }
-        try seal(file, into: out, receipt: receipt, encodeKey: answer.encodeKey, label: "sealing",
-                 changed: "\(input) changed while it was being saved; nothing was written; save it again")
+        let (recordID, encodeKey) = try Self.sealingKey(receipt: receipt, encodeKey: answer.encodeKey, caFile: service.caFile)
+        do {
+            try writer.finish(recordID: recordID, encodeKey: encodeKey, receipt: try receipt.encoded(), to: &sink)
+            try sink.finish()
+        } catch let error as ContainerError {
+            throw ClientError(.ioError, "writing \(output) failed: \(error.message); nothing was written")
+        }
         try out.commit(force: force)
         note(recordID: answer.recordID, index: answer.auditIndex, kind: "save")
-        return SaveResult(input: input, output: output, recordID: answer.recordID, sha256: receipt.sha256, size: size, time: receipt.time)
+        return SaveResult(input: input, output: output, recordID: answer.recordID, sha256: receipt.sha256, size: hashed.count, time: receipt.time)
     }
 
     /// Reads the container header, checks its receipt offline, asks the key service for the decode
@@ -144,7 +169,7 @@ public struct SecureFiles: Sendable {
         }
         try out.commit(force: force)
         var result = RetrieveResult(input: input, output: target, recordID: receipt.recordID, sha256: receipt.sha256, size: size, resealed: false)
-        guard let resealer else {
+        guard var resealer else {
             result.resealProblem = resealProblem
             return result
         }
@@ -167,32 +192,9 @@ public struct SecureFiles: Sendable {
         }
     }
 
-    /// Seals `file` into `out` under the key service's `encodeKey`, with `receipt` in the header, after
-    /// checking that the receipt names that key and verifies against the CA. The file is hashed again
-    /// and the container written on other threads while it is sealed; fails with `changed` when its
-    /// content is not what the receipt says.
-    private func seal(_ file: InputFile, into out: AtomicOutput, receipt: Receipt, encodeKey: String, label: String, changed: String) throws {
-        let (header, fileKey) = try Self.sealingHeader(receipt: receipt, encodeKey: encodeKey, caFile: service.caFile)
-        var source = HashingSource(FileDescriptorSource(fd: file.fd))
-        // Three threads: this one reads and encrypts, one hashes, one writes.
-        var sink = ParallelSink(FileDescriptorSink(fd: out.fd))
-        let bar = ProgressBar(label: label, total: receipt.size, enabled: showProgress)
-        defer { bar.finish() }
-        do {
-            try ContainerStream.seal(from: &source, to: &sink, header: header, fileKey: fileKey, progress: bar.update)
-            try sink.finish()
-        } catch let error as ContainerError {
-            throw ClientError(.ioError, "\(label) failed: \(error.message); nothing was written")
-        }
-        let hashed = source.hasher.finalize()
-        guard Hex.encode(hashed.sha256) == receipt.sha256, hashed.count == receipt.size else {
-            throw ClientError(.ioError, changed)
-        }
-    }
-
-    /// A new container header for `receipt` under the key service's `encodeKey`, once the receipt
+    /// The record id and encode key a new container for `receipt` is sealed to, once the receipt
     /// names that key and verifies against the CA.
-    static func sealingHeader(receipt: Receipt, encodeKey: String, caFile: String) throws -> (ContainerHeader, SymmetricKey) {
+    static func sealingKey(receipt: Receipt, encodeKey: String, caFile: String) throws -> (recordID: [UInt8], key: P256.KeyAgreement.PublicKey) {
         guard let recordID = RecordID.bytes(receipt.recordID),
               let keyBytes = Data(base64Encoded: encodeKey),
               let key = try? P256.KeyAgreement.PublicKey(x963Representation: keyBytes),
@@ -201,7 +203,7 @@ public struct SecureFiles: Sendable {
             throw ClientError(.software, "the key service's receipt does not name the encode key it sent; nothing was written")
         }
         _ = try ReceiptCheck.verify(receipt, caFile: caFile)
-        return try ContainerHeader.seal(recordID: recordID, encodeKey: key, receipt: try receipt.encoded())
+        return (recordID, key)
     }
 
     /// Checks a container's receipt against the CA before the key service is asked about it.
@@ -236,21 +238,5 @@ public struct SecureFiles: Sendable {
     static func defaultRetrieveTarget(input: String, fileName: String) -> String {
         if input.hasSuffix(".coffer"), input.count > ".coffer".count { return String(input.dropLast(".coffer".count)) }
         return URL(fileURLWithPath: input).deletingLastPathComponent().appendingPathComponent(fileName).path
-    }
-
-    /// Hashes `file` on another core while this one reads it.
-    private func hash(_ file: InputFile, label: String) throws -> ([UInt8], Int64) {
-        var source = HashingSource(FileDescriptorSource(fd: file.fd))
-        let bar = ProgressBar(label: label, total: file.size, enabled: showProgress)
-        defer { bar.finish() }
-        var read: Int64 = 0
-        while true {
-            let chunk = try source.read(upTo: 1 << 18)
-            if chunk.isEmpty { break }
-            read += Int64(chunk.count)
-            bar.update(read)
-        }
-        let hashed = source.hasher.finalize()
-        return (Array(hashed.sha256), hashed.count)
     }
 }

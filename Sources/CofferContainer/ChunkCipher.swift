@@ -4,8 +4,8 @@ public import Foundation
 /// Seals and opens the payload chunks of one container, in order.
 ///
 /// Chunk *i* is AES-256-GCM under the payload key with nonce = 11-byte big-endian *i* ‖ last-flag,
-/// and the header MAC as associated data. Reordering, dropping, duplicating or truncating chunks
-/// makes a chunk fail to open.
+/// and the header MAC (version 1) or the payload prefix (version 2) as associated data. Reordering,
+/// dropping, duplicating or truncating chunks makes a chunk fail to open.
 public struct ChunkCipher: Sendable {
     private let key: SymmetricKey
     private let associatedData: Data
@@ -14,8 +14,14 @@ public struct ChunkCipher: Sendable {
 
     /// Creates the cipher for a container whose header is `header` and whose file key is `fileKey`.
     public init(header: ContainerHeader, fileKey: SymmetricKey) {
-        self.key = header.payloadKey(fileKey: fileKey)
-        self.associatedData = Data(header.mac)
+        self.init(key: ContainerHeader.payloadKey(fileKey: fileKey, salt: header.salt, version: header.version),
+                  associatedData: header.payloadAssociatedData)
+    }
+
+    /// Creates the cipher from the payload key and the chunks' associated data.
+    init(key: SymmetricKey, associatedData: [UInt8]) {
+        self.key = key
+        self.associatedData = Data(associatedData)
     }
 
     /// The index of the next chunk.
@@ -53,6 +59,11 @@ public struct ChunkCipher: Sendable {
             throw ContainerError(.truncated, "the container is truncated: chunk \(counter) is too short")
         }
         let split = sealed.count - ContainerFormat.tagSize
+        guard split > 0 || counter == 0 else {
+            // Only an empty file has an empty chunk, as its only one: a full chunk is the last one
+            // itself, so that every plaintext has exactly one encoding.
+            throw ContainerError(.trailingData, "the container has an empty chunk after chunk \(counter - 1)")
+        }
         do {
             let box = try AES.GCM.SealedBox(
                 nonce: nonce(isLast: isLast),

@@ -1,9 +1,13 @@
-/// Constants of the Coffer container format, version 1. `docs/FORMAT.md` is the normative text.
+/// Constants of the Coffer container format, versions 1 and 2. `docs/FORMAT.md` is the normative text.
 public enum ContainerFormat {
-    /// The eight bytes every container starts with: `COFFER`, a zero byte, the format version.
-    public static let magic: [UInt8] = Array("COFFER".utf8) + [0x00, version]
-    /// The format version this build writes and reads.
-    public static let version: UInt8 = 1
+    /// The seven bytes every container starts with: `COFFER` and a zero byte; the format version follows.
+    static let magicPrefix: [UInt8] = Array("COFFER".utf8) + [0x00]
+    /// The eight bytes a container of `version` starts with.
+    static func magic(_ version: UInt8) -> [UInt8] { magicPrefix + [version] }
+    /// The format version this build writes.
+    public static let version: UInt8 = 2
+    /// The format versions this build reads.
+    public static let readableVersions: ClosedRange<UInt8> = 1...2
     /// HPKE P-256 / HKDF-SHA256 / AES-256-GCM key wrap; AES-256-GCM chunked payload.
     public static let suiteP256AES256GCM: UInt16 = 1
     /// Plaintext bytes per payload chunk.
@@ -24,11 +28,28 @@ public enum ContainerFormat {
     public static let maxReceiptSize = 65_536
     /// Bytes of the header MAC.
     public static let macSize = 32
-    /// Bytes of the fixed part of the header, up to and including the receipt length.
+    /// Version 1: bytes of the header up to and including the receipt length (the receipt and MAC follow).
     public static let fixedHeaderSize = 8 + 2 + 4 + recordIDSize + keyIDSize + saltSize + encapsulatedKeySize + 2
         + wrappedKeySize + 4
+    /// Version 2: bytes of the payload prefix (magic, suite, chunk size, salt), known before the
+    /// payload is sealed and its chunks' associated data.
+    public static let payloadPrefixSize = 8 + 2 + 4 + saltSize
+    /// Version 2: bytes of the fixed header region the payload follows (MAC included); the
+    /// receipt comes after the payload.
+    public static let headerSizeV2 = payloadPrefixSize + 8 + recordIDSize + keyIDSize + encapsulatedKeySize + 2
+        + wrappedKeySize + 4 + macSize
+    /// The largest plaintext a version 2 container may declare (2^53 bytes, so that sizes stay exact
+    /// in every language's numbers).
+    public static let maxPlaintextSizeV2: Int64 = 1 << 53
 
-    static let hpkeInfo = Array("coffer v1 file key".utf8)
-    static let headerKeyInfo = Array("coffer v1 header".utf8)
-    static let payloadKeyInfo = Array("coffer v1 payload".utf8)
+    /// Bytes of sealed payload for `size` bytes of plaintext: every chunk's tag, at least one chunk.
+    public static func sealedPayloadSize(plaintextSize size: Int64) -> Int64 {
+        let chunks = max(1, (size + Int64(chunkSize) - 1) / Int64(chunkSize))
+        return size + chunks * Int64(tagSize)
+    }
+
+    /// The HPKE info label, header-key and payload-key HKDF labels of `version`.
+    static func hpkeInfo(_ version: UInt8) -> [UInt8] { Array("coffer v\(version) file key".utf8) }
+    static func headerKeyInfo(_ version: UInt8) -> [UInt8] { Array("coffer v\(version) header".utf8) }
+    static func payloadKeyInfo(_ version: UInt8) -> [UInt8] { Array("coffer v\(version) payload".utf8) }
 }

@@ -1,36 +1,51 @@
 extension ContainerHeader {
-    /// Parses a header from the start of `bytes`.
+    /// Parses the header of a whole container held in memory.
     ///
-    /// - Returns: The header and how many bytes it took.
-    /// - Throws: ``ContainerError`` `.notAContainer`, `.unsupportedVersion`, `.malformedHeader`
-    ///   or `.truncated` when `bytes` ends inside the header.
-    public static func parse(_ bytes: [UInt8]) throws -> (header: ContainerHeader, length: Int) {
-        let remainder = try parseFixed(bytes)
-        let total = ContainerFormat.fixedHeaderSize + remainder.receiptLength + ContainerFormat.macSize
-        guard bytes.count >= total else {
+    /// - Returns: The header and where its sealed payload lies in `bytes`.
+    /// - Throws: ``ContainerError`` `.notAContainer`, `.unsupportedVersion`, `.malformedHeader`,
+    ///   `.truncated` when `bytes` ends inside the header (or, in version 2, before its receipt ends)
+    ///   or `.trailingData` when a version 2 container has bytes after its receipt.
+    public static func parse(_ bytes: [UInt8]) throws -> (header: ContainerHeader, payload: Range<Int>) {
+        let version = try leadingSize(of: bytes)
+        guard bytes.count >= version.size else {
             throw ContainerError(.truncated, "the container is truncated inside its header")
         }
-        var header = remainder.header
-        var cursor = ContainerFormat.fixedHeaderSize
-        header.receipt = Array(bytes[cursor..<(cursor + remainder.receiptLength)])
-        cursor += remainder.receiptLength
-        header.mac = Array(bytes[cursor..<(cursor + ContainerFormat.macSize)])
-        return (header, total)
+        var (header, receiptLength) = try parseLeading(Array(bytes.prefix(version.size)))
+        if header.version == 1 {
+            let end = version.size + receiptLength + ContainerFormat.macSize
+            guard bytes.count >= end else { throw ContainerError(.truncated, "the container is truncated inside its header") }
+            header.receipt = Array(bytes[version.size..<(version.size + receiptLength)])
+            header.mac = Array(bytes[(version.size + receiptLength)..<end])
+            return (header, end..<bytes.count)
+        }
+        let payloadEnd = try header.checkTotalSize(Int64(bytes.count), receiptLength: receiptLength)
+        header.receipt = Array(bytes[Int(payloadEnd)...])
+        return (header, version.size..<Int(payloadEnd))
     }
 
-    /// Parses the fixed-size part of the header and returns how many bytes of receipt follow.
-    static func parseFixed(_ bytes: [UInt8]) throws -> (header: ContainerHeader, receiptLength: Int) {
-        let magicPrefix = Array(ContainerFormat.magic.prefix(7))
-        guard bytes.count >= 7, Array(bytes.prefix(7)) == magicPrefix else {
+    /// Reads the magic and version at the start of `bytes` and says how many bytes the part of the
+    /// header before the receipt (version 1) or before the payload (version 2) takes.
+    static func leadingSize(of bytes: [UInt8]) throws -> (version: UInt8, size: Int) {
+        guard bytes.count >= 7, Array(bytes.prefix(7)) == ContainerFormat.magicPrefix else {
             throw ContainerError(.notAContainer, "this is not a Coffer container (no COFFER magic at the start)")
         }
         guard bytes.count >= 8 else {
             throw ContainerError(.truncated, "the container is truncated inside its header")
         }
-        guard bytes[7] == ContainerFormat.version else {
-            throw ContainerError(.unsupportedVersion, "container format version \(bytes[7]) is not supported by this coffer (it reads version \(ContainerFormat.version)); upgrade coffer")
+        switch bytes[7] {
+        case 1: return (1, ContainerFormat.fixedHeaderSize)
+        case 2: return (2, ContainerFormat.headerSizeV2)
+        default:
+            throw ContainerError(.unsupportedVersion, "container format version \(bytes[7]) is not supported by this coffer (it reads versions \(ContainerFormat.readableVersions.lowerBound) to \(ContainerFormat.readableVersions.upperBound)); upgrade coffer")
         }
-        guard bytes.count >= ContainerFormat.fixedHeaderSize else {
+    }
+
+    /// Parses the part of the header whose size ``leadingSize(of:)`` gave and returns how many
+    /// bytes of receipt there are: they follow at once in version 1, with the MAC after them; they
+    /// end the container in version 2, whose MAC is in this part.
+    static func parseLeading(_ bytes: [UInt8]) throws -> (header: ContainerHeader, receiptLength: Int) {
+        let (version, size) = try leadingSize(of: bytes)
+        guard bytes.count >= size else {
             throw ContainerError(.truncated, "the container is truncated inside its header")
         }
         var reader = ByteReader(bytes: bytes, offset: 8)
@@ -42,29 +57,49 @@ extension ContainerHeader {
         guard chunkSize == ContainerFormat.chunkSize else {
             throw ContainerError(.malformedHeader, "chunk size \(chunkSize) in the container header is not \(ContainerFormat.chunkSize)")
         }
-        let recordID = reader.read(ContainerFormat.recordIDSize)
-        let keyID = reader.read(ContainerFormat.keyIDSize)
-        let salt = reader.read(ContainerFormat.saltSize)
-        let enc = reader.read(ContainerFormat.encapsulatedKeySize)
+        var header = ContainerHeader(version: version, recordID: [], encodeKeyID: [], salt: [], plaintextSize: nil,
+                                     encapsulatedKey: [], wrappedFileKey: [], receipt: [], mac: [])
+        if version == 1 {
+            header.recordID = reader.read(ContainerFormat.recordIDSize)
+            header.encodeKeyID = reader.read(ContainerFormat.keyIDSize)
+            header.salt = reader.read(ContainerFormat.saltSize)
+        } else {
+            header.salt = reader.read(ContainerFormat.saltSize)
+            let plaintextSize = reader.readUInt64()
+            guard plaintextSize <= UInt64(ContainerFormat.maxPlaintextSizeV2) else {
+                throw ContainerError(.malformedHeader, "plaintext size \(plaintextSize) in the container header exceeds \(ContainerFormat.maxPlaintextSizeV2)")
+            }
+            header.plaintextSize = Int64(plaintextSize)
+            header.recordID = reader.read(ContainerFormat.recordIDSize)
+            header.encodeKeyID = reader.read(ContainerFormat.keyIDSize)
+        }
+        header.encapsulatedKey = reader.read(ContainerFormat.encapsulatedKeySize)
         let wrappedLength = Int(reader.readUInt16())
         guard wrappedLength == ContainerFormat.wrappedKeySize else {
             throw ContainerError(.malformedHeader, "wrapped key length \(wrappedLength) in the container header is not \(ContainerFormat.wrappedKeySize)")
         }
-        let wrapped = reader.read(ContainerFormat.wrappedKeySize)
+        header.wrappedFileKey = reader.read(ContainerFormat.wrappedKeySize)
         let receiptLength = Int(reader.readUInt32())
         guard receiptLength <= ContainerFormat.maxReceiptSize else {
             throw ContainerError(.malformedHeader, "receipt length \(receiptLength) in the container header exceeds \(ContainerFormat.maxReceiptSize)")
         }
-        let header = ContainerHeader(
-            recordID: recordID,
-            encodeKeyID: keyID,
-            salt: salt,
-            encapsulatedKey: enc,
-            wrappedFileKey: wrapped,
-            receipt: [],
-            mac: []
-        )
+        if version == 2 { header.mac = reader.read(ContainerFormat.macSize) }
         return (header, receiptLength)
+    }
+
+    /// Version 2: checks that a container of `total` bytes is exactly header, payload and receipt,
+    /// and returns where the payload ends (the receipt starts).
+    func checkTotalSize(_ total: Int64, receiptLength: Int) throws -> Int64 {
+        guard let payload = sealedPayloadSize else { return total }
+        let payloadEnd = Int64(ContainerFormat.headerSizeV2) + payload
+        let expected = payloadEnd + Int64(receiptLength)
+        if total < expected {
+            throw ContainerError(.truncated, "the container is truncated: its header promises \(expected) bytes and it holds \(total)")
+        }
+        if total > expected {
+            throw ContainerError(.trailingData, "the container has \(total - expected) bytes after its receipt")
+        }
+        return payloadEnd
     }
 }
 
@@ -84,5 +119,9 @@ struct ByteReader {
 
     mutating func readUInt32() -> UInt32 {
         read(4).reduce(0) { $0 << 8 | UInt32($1) }
+    }
+
+    mutating func readUInt64() -> UInt64 {
+        read(8).reduce(0) { $0 << 8 | UInt64($1) }
     }
 }

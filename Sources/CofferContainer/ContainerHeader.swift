@@ -1,74 +1,66 @@
 public import Crypto
 import Foundation
 
-/// The header of a Coffer container: everything before the first payload chunk.
+/// The header of a Coffer container: what says which record it belongs to and carries the sealed
+/// file key and the receipt. In version 1 it precedes the payload whole; in version 2 a fixed region
+/// precedes the payload and the receipt follows it (``leadingBytes``, ``trailer``).
 ///
 /// A parsed header is *not yet authenticated*: ``authenticate(fileKey:)`` checks its MAC once the
 /// file key has been unwrapped with the decode key.
 public struct ContainerHeader: Sendable, Hashable {
+    /// The format version: 1 (read only) or 2 (written).
+    public var version: UInt8
     /// The record this container belongs to, as the key service knows it.
     public var recordID: [UInt8]
     /// SHA-256 of the encode key's X9.63 representation.
     public var encodeKeyID: [UInt8]
     /// Random salt for the header and payload keys.
     public var salt: [UInt8]
+    /// Version 2: the plaintext's length, which fixes the payload's length. `nil` in version 1.
+    public var plaintextSize: Int64?
     /// HPKE encapsulated key.
     public var encapsulatedKey: [UInt8]
     /// The file key, sealed to the encode key with HPKE.
     public var wrappedFileKey: [UInt8]
     /// The server's receipt for this save (opaque to the container format).
     public var receipt: [UInt8]
-    /// HMAC-SHA256 over all preceding header bytes.
+    /// HMAC-SHA256 over the header bytes before it (and, in version 2, the receipt).
     public var mac: [UInt8]
 
-    /// The header bytes bound into the HPKE key schedule (after the info label): magic through salt.
-    var boundPrefix: [UInt8] {
-        var out = ContainerFormat.magic
-        out.appendBigEndian(ContainerFormat.suiteP256AES256GCM)
-        out.appendBigEndian(UInt32(ContainerFormat.chunkSize))
-        out += recordID
-        out += encodeKeyID
-        out += salt
-        return out
-    }
+    /// The full serialized header of a version 1 container (in version 2, ``leadingBytes`` and
+    /// ``trailer`` surround the payload).
+    public var serialized: [UInt8] { leadingBytes + trailer }
 
-    /// The header bytes covered by the MAC.
-    var authenticatedBytes: [UInt8] {
-        var out = boundPrefix
-        out += encapsulatedKey
-        out.appendBigEndian(UInt16(wrappedFileKey.count))
-        out += wrappedFileKey
-        out.appendBigEndian(UInt32(receipt.count))
-        out += receipt
-        return out
-    }
-
-    /// The full serialized header.
-    public var serialized: [UInt8] { authenticatedBytes + mac }
-
-    /// Creates a header for a new container, wrapping a fresh file key to `encodeKey`.
+    /// Completes a header for a payload already sealed under `fileKey` with `salt`, wrapping the
+    /// file key to `encodeKey` and authenticating the header and receipt.
     ///
     /// - Parameters:
+    ///   - version: 2 for everything this build writes; 1 only for test vectors and compatibility tests.
     ///   - recordID: The 16-byte record id from the save receipt.
     ///   - encodeKey: The per-file public key the key service returned.
     ///   - receipt: The receipt bytes to carry.
-    /// - Returns: The header and the file key that the payload is encrypted under.
-    public static func seal(
+    ///   - plaintextSize: Version 2: the payload's plaintext length.
+    static func seal(
+        version: UInt8,
+        fileKey: SymmetricKey,
+        salt: [UInt8],
         recordID: [UInt8],
         encodeKey: P256.KeyAgreement.PublicKey,
-        receipt: [UInt8]
-    ) throws -> (header: ContainerHeader, fileKey: SymmetricKey) {
+        receipt: [UInt8],
+        plaintextSize: Int64?
+    ) throws -> ContainerHeader {
         guard recordID.count == ContainerFormat.recordIDSize else {
             throw ContainerError(.malformedHeader, "record id must be \(ContainerFormat.recordIDSize) bytes")
         }
         guard receipt.count <= ContainerFormat.maxReceiptSize else {
             throw ContainerError(.malformedHeader, "receipt is larger than \(ContainerFormat.maxReceiptSize) bytes")
         }
-        let fileKey = SymmetricKey(size: .bits256)
         var header = ContainerHeader(
+            version: version,
             recordID: recordID,
             encodeKeyID: Self.keyID(of: encodeKey),
-            salt: randomBytes(ContainerFormat.saltSize),
+            salt: salt,
+            plaintextSize: plaintextSize,
             encapsulatedKey: [],
             wrappedFileKey: [],
             receipt: receipt,
@@ -77,7 +69,7 @@ public struct ContainerHeader: Sendable, Hashable {
         var sender = try HPKE.Sender(
             recipientKey: encodeKey,
             ciphersuite: .P256_SHA256_AES_GCM_256,
-            info: Data(ContainerFormat.hpkeInfo + header.boundPrefix)
+            info: Data(ContainerFormat.hpkeInfo(version) + header.boundPrefix)
         )
         let wrapped = try fileKey.withUnsafeBytes { keyBytes in
             try sender.seal(Data(keyBytes))
@@ -85,6 +77,19 @@ public struct ContainerHeader: Sendable, Hashable {
         header.encapsulatedKey = Array(sender.encapsulatedKey)
         header.wrappedFileKey = Array(wrapped)
         header.mac = header.computeMAC(fileKey: fileKey)
+        return header
+    }
+
+    /// A version 1 header under a fresh file key, for test vectors and compatibility tests: this
+    /// build writes version 2 (``ContainerWriter``).
+    static func sealVersion1(
+        recordID: [UInt8],
+        encodeKey: P256.KeyAgreement.PublicKey,
+        receipt: [UInt8]
+    ) throws -> (header: ContainerHeader, fileKey: SymmetricKey) {
+        let fileKey = SymmetricKey(size: .bits256)
+        let header = try seal(version: 1, fileKey: fileKey, salt: randomBytes(ContainerFormat.saltSize), recordID: recordID,
+                              encodeKey: encodeKey, receipt: receipt, plaintextSize: nil)
         return (header, fileKey)
     }
 
@@ -107,7 +112,7 @@ public struct ContainerHeader: Sendable, Hashable {
             var recipient = try HPKE.Recipient(
                 privateKey: decodeKey,
                 ciphersuite: .P256_SHA256_AES_GCM_256,
-                info: Data(ContainerFormat.hpkeInfo + boundPrefix),
+                info: Data(ContainerFormat.hpkeInfo(version) + boundPrefix),
                 encapsulatedKey: Data(encapsulatedKey)
             )
             keyBytes = try recipient.open(Data(wrappedFileKey))
@@ -131,23 +136,18 @@ public struct ContainerHeader: Sendable, Hashable {
     }
 
     func computeMAC(fileKey: SymmetricKey) -> [UInt8] {
-        let key = HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: fileKey,
-            salt: salt,
-            info: ContainerFormat.headerKeyInfo,
-            outputByteCount: 32
-        )
+        let key = Self.headerKey(fileKey: fileKey, salt: salt, version: version)
         return Array(HMAC<SHA256>.authenticationCode(for: authenticatedBytes, using: key))
     }
 
+    /// The key the header MAC is computed under.
+    static func headerKey(fileKey: SymmetricKey, salt: [UInt8], version: UInt8) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: fileKey, salt: salt, info: ContainerFormat.headerKeyInfo(version), outputByteCount: 32)
+    }
+
     /// The key that the payload chunks are sealed under.
-    func payloadKey(fileKey: SymmetricKey) -> SymmetricKey {
-        HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: fileKey,
-            salt: salt,
-            info: ContainerFormat.payloadKeyInfo,
-            outputByteCount: 32
-        )
+    static func payloadKey(fileKey: SymmetricKey, salt: [UInt8], version: UInt8) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: fileKey, salt: salt, info: ContainerFormat.payloadKeyInfo(version), outputByteCount: 32)
     }
 }
 

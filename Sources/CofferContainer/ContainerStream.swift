@@ -6,25 +6,69 @@ public enum ContainerStream {
     /// Progress reports: bytes of plaintext processed so far.
     public typealias Progress = (Int64) -> Void
 
-    /// Writes `header` and the sealed payload read from `source` to `sink`.
+    /// Seals everything `source` holds through `writer` into `sink`, chunk by chunk; the caller then
+    /// finishes the writer.
     ///
     /// - Returns: The number of plaintext bytes.
     @discardableResult
+    public static func sealPayload(
+        from source: inout some ByteSource,
+        into writer: inout ContainerWriter,
+        to sink: inout some ByteSink,
+        progress: Progress? = nil
+    ) throws -> Int64 {
+        try forEachChunk(of: &source, progress: progress) { chunk, isLast in
+            try writer.append(chunk, isLast: isLast, to: &sink)
+        }
+    }
+
+    /// Writes a whole version 2 container of what `source` holds to `sink`, when the record id,
+    /// encode key and receipt are known before the payload is sealed.
+    ///
+    /// - Returns: The header written.
+    @discardableResult
     public static func seal(
+        from source: inout some ByteSource,
+        to sink: inout some PositionalByteSink,
+        recordID: [UInt8],
+        encodeKey: P256.KeyAgreement.PublicKey,
+        receipt: [UInt8],
+        progress: Progress? = nil
+    ) throws -> ContainerHeader {
+        var writer = try ContainerWriter(to: &sink)
+        try sealPayload(from: &source, into: &writer, to: &sink, progress: progress)
+        return try writer.finish(recordID: recordID, encodeKey: encodeKey, receipt: receipt, to: &sink)
+    }
+
+    /// Writes a version 1 container, for test vectors and compatibility tests only.
+    static func sealVersion1(
         from source: inout some ByteSource,
         to sink: inout some ByteSink,
         header: ContainerHeader,
-        fileKey: SymmetricKey,
-        progress: Progress? = nil
+        fileKey: SymmetricKey
+    ) throws {
+        var cipher = ChunkCipher(header: header, fileKey: fileKey)
+        try sink.write(header.serialized)
+        try forEachChunk(of: &source, progress: nil) { chunk, isLast in
+            try sink.write(try cipher.seal(chunk, isLast: isLast))
+        }
+    }
+
+    /// Cuts `source` into chunks: every one but the last full, the last marked; one empty chunk for
+    /// an empty input.
+    @discardableResult
+    private static func forEachChunk(
+        of source: inout some ByteSource,
+        progress: Progress?,
+        _ body: (_ chunk: [UInt8], _ isLast: Bool) throws -> Void
     ) throws -> Int64 {
-        var writer = try ContainerWriter(header: header, fileKey: fileKey, to: &sink)
         var current = try source.read(upTo: ContainerFormat.chunkSize)
         var total: Int64 = 0
         while true {
             // A full chunk is the last one only when nothing follows it.
             let next = current.count == ContainerFormat.chunkSize ? try source.read(upTo: ContainerFormat.chunkSize) : []
             let isLast = next.isEmpty
-            try writer.append(current, isLast: isLast, to: &sink)
+            try body(current, isLast)
             total += Int64(current.count)
             progress?(total)
             if isLast { return total }
@@ -32,12 +76,25 @@ public enum ContainerStream {
         }
     }
 
-    /// Reads a container header from `source`.
-    public static func readHeader(from source: inout some ByteSource) throws -> ContainerHeader {
-        let fixed = try source.read(upTo: ContainerFormat.fixedHeaderSize)
-        let (_, receiptLength) = try ContainerHeader.parseFixed(fixed)
-        let rest = try source.read(upTo: receiptLength + ContainerFormat.macSize)
-        return try ContainerHeader.parse(fixed + rest).header
+    /// Reads a container's header from `source` and leaves it at the first payload chunk.
+    ///
+    /// A version 2 container's receipt is read from its end, and its size is checked against the
+    /// size its header declares, before any chunk is read.
+    public static func readHeader(from source: inout some RandomAccessByteSource) throws -> ContainerHeader {
+        let start = try source.read(upTo: 8)
+        let (_, leadingSize) = try ContainerHeader.leadingSize(of: start)
+        let leading = start + (try source.read(upTo: leadingSize - start.count))
+        var (header, receiptLength) = try ContainerHeader.parseLeading(leading)
+        if header.version == 1 {
+            let rest = try source.read(upTo: receiptLength + ContainerFormat.macSize)
+            return try ContainerHeader.parse(leading + rest).header
+        }
+        let payloadEnd = try header.checkTotalSize(try source.size(), receiptLength: receiptLength)
+        header.receipt = try source.read(at: payloadEnd, count: receiptLength)
+        guard header.receipt.count == receiptLength else {
+            throw ContainerError(.truncated, "the container is truncated inside its receipt")
+        }
+        return header
     }
 
     /// Opens the payload that follows an already read and authenticated header, handing each chunk
@@ -45,7 +102,8 @@ public enum ContainerStream {
     ///
     /// Chunk boundaries are those of the container: every chunk but the last holds exactly
     /// ``ContainerFormat/chunkSize`` bytes, so the chunks can be sealed straight into another
-    /// container. On any error the caller must discard what it was given.
+    /// container. A version 2 payload ends where its header says; the receipt after it is not read.
+    /// On any error the caller must discard what it was given.
     ///
     /// - Returns: The number of plaintext bytes.
     @discardableResult
@@ -58,23 +116,33 @@ public enum ContainerStream {
     ) throws -> Int64 {
         let sealedChunk = ContainerFormat.chunkSize + ContainerFormat.tagSize
         var cipher = ChunkCipher(header: header, fileKey: fileKey)
+        var remaining = header.sealedPayloadSize ?? .max
+        func readChunk() throws -> [UInt8] {
+            let bytes = try source.read(upTo: Int(min(Int64(sealedChunk), remaining)))
+            remaining -= Int64(bytes.count)
+            return bytes
+        }
         var total: Int64 = 0
         // Two buffers, so that whether a chunk is the last one is known without joining reads: it
         // is when nothing follows it.
-        var current = try source.read(upTo: sealedChunk)
+        var current = try readChunk()
         if current.isEmpty {
             throw ContainerError(.truncated, "the container is truncated: it has no payload")
         }
         while true {
-            let next = current.count == sealedChunk ? try source.read(upTo: sealedChunk) : []
+            let next = current.count == sealedChunk ? try readChunk() : []
             let isLast = next.isEmpty
             let plaintext = try cipher.open(current, isLast: isLast)
             try chunk(plaintext, isLast)
             total += Int64(plaintext.count)
             progress?(total)
-            if isLast { return total }
+            if isLast { break }
             current = next
         }
+        if let declared = header.plaintextSize, declared != total {
+            throw ContainerError(.truncated, "the container's payload holds \(total) bytes and its header says \(declared)")
+        }
+        return total
     }
 
     /// Opens the payload that follows an already read and authenticated header into `sink`,

@@ -1,23 +1,55 @@
 public import Crypto
 public import Foundation
 
-/// Writes one container: its header first, then its payload chunk by chunk.
+/// Writes one version 2 container in a single pass: the payload first, under a fresh file key,
+/// then — once the key service has answered — the receipt after it and the header in the region
+/// reserved for it at the start.
 ///
 /// Every chunk but the last must hold exactly ``ContainerFormat/chunkSize`` bytes of plaintext; the
-/// last holds at most that many and is marked `isLast`.
+/// last holds at most that many and is marked `isLast`. Nothing the writer produces is a container
+/// until ``finish(recordID:encodeKey:receipt:to:)`` has run: the caller writes to a temporary file.
 public struct ContainerWriter {
+    private let fileKey: SymmetricKey
+    private let salt: [UInt8]
     private var cipher: ChunkCipher
+    private var plaintextSize: Int64 = 0
+    private var sealedLast = false
 
-    /// Writes `header` to `sink`; the payload that follows is sealed under `fileKey`.
-    public init(header: ContainerHeader, fileKey: SymmetricKey, to sink: inout some ByteSink) throws {
-        self.cipher = ChunkCipher(header: header, fileKey: fileKey)
-        try sink.write(header.serialized)
+    /// Reserves the header region at the start of `sink` (zeros until ``finish(recordID:encodeKey:receipt:to:)``)
+    /// and makes the file key and salt the payload is sealed under.
+    public init(to sink: inout some ByteSink) throws {
+        fileKey = SymmetricKey(size: .bits256)
+        salt = randomBytes(ContainerFormat.saltSize)
+        cipher = ChunkCipher(key: ContainerHeader.payloadKey(fileKey: fileKey, salt: salt, version: 2),
+                             associatedData: ContainerHeader.payloadPrefix(salt: salt))
+        try sink.write([UInt8](repeating: 0, count: ContainerFormat.headerSizeV2))
     }
 
     /// Seals the next chunk of plaintext and writes it to `sink`.
     public mutating func append(_ plaintext: some DataProtocol, isLast: Bool, to sink: inout some ByteSink) throws {
         let (ciphertext, tag) = try cipher.sealParts(plaintext, isLast: isLast)
+        plaintextSize += Int64(plaintext.count)
+        sealedLast = isLast
         try sink.write(ciphertext)
         try sink.write(tag)
+    }
+
+    /// Completes the container once its last chunk is written: wraps the file key to `encodeKey`,
+    /// appends `receipt` after the payload and writes the header at the start of `sink`.
+    ///
+    /// - Returns: The header written.
+    @discardableResult
+    public func finish(
+        recordID: [UInt8],
+        encodeKey: P256.KeyAgreement.PublicKey,
+        receipt: [UInt8],
+        to sink: inout some PositionalByteSink
+    ) throws -> ContainerHeader {
+        precondition(sealedLast, "finishing a container before its last chunk")
+        let header = try ContainerHeader.seal(version: 2, fileKey: fileKey, salt: salt, recordID: recordID,
+                                              encodeKey: encodeKey, receipt: receipt, plaintextSize: plaintextSize)
+        try sink.write(header.trailer)
+        try sink.write(header.leadingBytes, at: 0)
+        return header
     }
 }

@@ -21,25 +21,37 @@ public final class ParallelSink<Base: ByteSink & SendableMetatype>: ByteSink, @u
         self.slots = DispatchSemaphore(value: depth)
     }
 
-    /// On `queue`: writes one queued copy, unless an earlier write failed.
-    private func writeQueued(_ bytes: Data) {
+    /// On `queue`: runs one queued write, unless an earlier write failed.
+    private func runQueued(_ write: (inout Base) throws -> Void) {
         defer { slots.signal() }
         guard failure == nil else { return }
         do {
-            try bytes.withUnsafeBytes { try base.write($0) }
+            try write(&base)
         } catch {
             failure = error
         }
     }
 
+    /// Queues `write` after every write queued before it.
+    fileprivate func enqueue(_ write: @escaping @Sendable (inout Base) throws -> Void) {
+        slots.wait()
+        queue.async { [self] in runQueued(write) }
+    }
+
     public func write(_ buffer: UnsafeRawBufferPointer) throws {
         let bytes = Data(buffer)
-        slots.wait()
-        queue.async { [self] in writeQueued(bytes) }
+        enqueue { base in try bytes.withUnsafeBytes { try base.write($0) } }
     }
 
     /// Waits until everything queued is written; throws the first write error.
     public func finish() throws {
         if let error = queue.sync(execute: { failure }) { throw error }
+    }
+}
+
+extension ParallelSink: PositionalByteSink where Base: PositionalByteSink {
+    /// Queues a write at `offset` after every write queued before it.
+    public func write(_ bytes: [UInt8], at offset: Int64) throws {
+        enqueue { base in try base.write(bytes, at: offset) }
     }
 }

@@ -12,15 +12,12 @@ enum FuzzSeeds {
         ["container": try containers(), "api-json": try apiBodies(), "wire": try wireRequests(), "tokens": tokens(), "audit": try auditTexts()]
     }
 
+    /// Version 2 containers of sizes around the chunk boundary, and the published version 1 vectors.
     static func containers() throws -> [[UInt8]] {
-        try [0, 1, 100, 65_536, 70_000].map { size in
-            let key = P256.KeyAgreement.PrivateKey()
-            let (header, fileKey) = try ContainerHeader.seal(recordID: Array(repeating: 3, count: 16), encodeKey: key.publicKey, receipt: Array(#"{"receipt":"seed"}"#.utf8))
-            var source = MemorySource((0..<size).map { UInt8(truncatingIfNeeded: $0) })
-            var sink = MemorySink()
-            try ContainerStream.seal(from: &source, to: &sink, header: header, fileKey: fileKey)
-            return sink.bytes
+        let written = try [0, 1, 100, 65_536, 70_000].map { size in
+            try FuzzTargets.container(size: size, key: P256.KeyAgreement.PrivateKey())
         }
+        return written + FuzzTargets.versionOneVectors().map(\.container)
     }
 
     static func apiBodies() throws -> [[UInt8]] {

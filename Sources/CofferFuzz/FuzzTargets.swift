@@ -29,10 +29,44 @@ enum FuzzTargets {
 
     // MARK: container header and chunks
 
-    /// A valid header and its file key, so that fuzzed payloads reach the chunk decoder.
-    static let sealed: (header: ContainerHeader, fileKey: SymmetricKey) = {
+    /// A version 2 container of `size` patterned bytes sealed to `key`.
+    static func container(size: Int, key: P256.KeyAgreement.PrivateKey) throws -> [UInt8] {
+        var source = MemorySource((0..<size).map { UInt8(truncatingIfNeeded: $0) })
+        var sink = MemorySink()
+        try ContainerStream.seal(from: &source, to: &sink, recordID: Array(repeating: 3, count: 16), encodeKey: key.publicKey,
+                                 receipt: Array(#"{"receipt":"seed"}"#.utf8))
+        return sink.bytes
+    }
+
+    /// The published version 1 vectors (Tests/CofferContainerTests/Vectors): this build writes
+    /// only version 2, so version 1 containers come from there.
+    static func versionOneVectors() -> [(container: [UInt8], decodeKey: [UInt8])] {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Tests/CofferContainerTests/Vectors")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.filter { $0.hasPrefix("v1-") && $0.hasSuffix(".json") }.sorted().compactMap { name in
+            guard let data = try? Data(contentsOf: folder.appendingPathComponent(name)),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let file = object["containerFile"] as? String, let key = object["decodeKey"] as? String,
+                  let container = try? Data(contentsOf: folder.appendingPathComponent(file))
+            else { return nil }
+            return (Array(container), Hex.decode(key) ?? [])
+        }
+    }
+
+    /// Valid headers of both versions with their file keys, so that fuzzed payloads reach the
+    /// chunk decoder: a version 2 header that declares 200,000 bytes, and a version 1 vector's.
+    static let sealed: [(header: ContainerHeader, fileKey: SymmetricKey)] = {
         let key = P256.KeyAgreement.PrivateKey()
-        return try! ContainerHeader.seal(recordID: Array(repeating: 7, count: 16), encodeKey: key.publicKey, receipt: Array("{}".utf8))
+        var inputs = [(try! container(size: 200_000, key: key), key.rawRepresentation.map { $0 })]
+        inputs += versionOneVectors().prefix(1).map { ($0.container, $0.decodeKey) }
+        return inputs.compactMap { container, rawKey in
+            guard let key = try? P256.KeyAgreement.PrivateKey(rawRepresentation: rawKey),
+                  let header = try? ContainerHeader.parse(container).header,
+                  let fileKey = try? header.unwrapFileKey(decodeKey: key)
+            else { return nil }
+            return (header, fileKey)
+        }
     }()
 
     static func container(_ bytes: [UInt8]) {
@@ -40,10 +74,12 @@ enum FuzzTargets {
         var source = MemorySource(bytes)
         _ = try? ContainerStream.readHeader(from: &source)
         _ = try? ContainerHeader.parse(bytes)
-        // The input as the payload after a valid header.
-        var payload = MemorySource(bytes)
-        var sink = MemorySink()
-        _ = try? ContainerStream.open(from: &payload, to: &sink, header: sealed.header, fileKey: sealed.fileKey)
+        // The input as the payload after a valid header of each version.
+        for (header, fileKey) in sealed {
+            var payload = MemorySource(bytes)
+            var sink = MemorySink()
+            _ = try? ContainerStream.open(from: &payload, to: &sink, header: header, fileKey: fileKey)
+        }
     }
 
     // MARK: HTTPS JSON bodies

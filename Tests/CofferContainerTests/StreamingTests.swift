@@ -23,19 +23,18 @@ import Testing
         #expect(Array(ParallelHasher().finalize().sha256) == Array(SHA256.hash(data: [UInt8]())))
     }
 
-    @Test("chunks opened from one container seal straight into another that opens to the same bytes",
-          arguments: [0, 1, 65_536, 65_537, 200_000])
-    func resealWhileOpening(size: Int) throws {
+    @Test("chunks opened from a container of either version seal straight into a version 2 one that opens to the same bytes",
+          arguments: [UInt8(1), 2], [0, 1, 65_536, 65_537, 200_000])
+    func resealWhileOpening(version: UInt8, size: Int) throws {
         let plaintext = randomBytes(size)
-        let (container, oldKey) = try makeContainer(plaintext)
+        let (container, oldKey) = try makeContainer(plaintext, version: version)
         var source = MemorySource(container)
         let header = try ContainerStream.readHeader(from: &source)
         let fileKey = try header.unwrapFileKey(decodeKey: oldKey)
 
         let newKey = P256.KeyAgreement.PrivateKey()
-        let (newHeader, newFileKey) = try ContainerHeader.seal(recordID: header.recordID, encodeKey: newKey.publicKey, receipt: Array("next".utf8))
         var resealed = MemorySink()
-        var writer = try ContainerWriter(header: newHeader, fileKey: newFileKey, to: &resealed)
+        var writer = try ContainerWriter(to: &resealed)
         var opened: [UInt8] = []
         var lastFlags: [Bool] = []
         let total = try ContainerStream.open(from: &source, header: header, fileKey: fileKey) { chunk, isLast in
@@ -46,6 +45,8 @@ import Testing
         #expect(total == Int64(size))
         #expect(opened == plaintext)
         #expect(lastFlags.filter { $0 }.count == 1 && lastFlags.last == true)
+        try writer.finish(recordID: header.recordID, encodeKey: newKey.publicKey, receipt: Array("next".utf8), to: &resealed)
+        #expect(resealed.bytes[7] == 2)
         #expect(try openContainer(resealed.bytes, newKey) == plaintext)
         #expect(throws: ContainerError.self) { try openContainer(resealed.bytes, oldKey) }
     }
@@ -67,12 +68,27 @@ import Testing
         for _ in 0..<10 { try [UInt8](repeating: 1, count: 300).withUnsafeBytes { try failing.write($0) } }
         #expect(throws: DiskFull.self) { try failing.finish() }
     }
+
+    @Test("the parallel sink's positional writes land after every write queued before them")
+    func parallelSinkPositional() throws {
+        let counter = ByteCounter()
+        let sink = ParallelSink(counter, depth: 2)
+        for n in 0..<50 { try [UInt8](repeating: UInt8(n), count: 1_000).withUnsafeBytes { try sink.write($0) } }
+        try sink.write([9, 9, 9], at: 0)
+        try sink.write([7], at: 49_999)
+        try sink.finish()
+        var expected = (0..<50).flatMap { [UInt8](repeating: UInt8($0), count: 1_000) }
+        expected.replaceSubrange(0..<3, with: [9, 9, 9])
+        expected[49_999] = 7
+        #expect(counter.bytes == expected)
+    }
 }
 
 /// Collects what is written (a class, so that the test can read it after the sink wrote on its thread).
-final class ByteCounter: ByteSink, @unchecked Sendable {
+final class ByteCounter: PositionalByteSink, @unchecked Sendable {
     var bytes: [UInt8] = []
     func write(_ buffer: UnsafeRawBufferPointer) throws { bytes += buffer }
+    func write(_ bytes: [UInt8], at offset: Int64) throws { self.bytes.replaceSubrange(Int(offset)..<(Int(offset) + bytes.count), with: bytes) }
 }
 
 /// Fails once more than `after` bytes were written, like a full disk.

@@ -100,10 +100,9 @@ import Glibc
         let receipt = Receipt(recordID: RecordID.text(recordID)!, owner: "pia", clientID: UUID().uuidString.lowercased(), fileName: hostile,
                               sha256: String(repeating: "00", count: 32), size: 1, time: 1, encodeKeyID: Hex.encode(ContainerHeader.keyID(of: encodeKey)),
                               token: Data((0..<300).map { _ in UInt8.random(in: 0...255) }).base64EncodedString())
-        let (header, fileKey) = try ContainerHeader.seal(recordID: recordID, encodeKey: encodeKey, receipt: try receipt.encoded())
         var source = MemorySource(Array("x".utf8))
         var sink = MemorySink()
-        try ContainerStream.seal(from: &source, to: &sink, header: header, fileKey: fileKey)
+        try ContainerStream.seal(from: &source, to: &sink, recordID: recordID, encodeKey: encodeKey, receipt: try receipt.encoded())
         try Data(sink.bytes).write(to: URL(fileURLWithPath: work + "/invoice.pdf.coffer"))
 
         for command in [["retrieve", work + "/invoice.pdf.coffer"], ["delete", work + "/invoice.pdf.coffer", "--yes"]] {
