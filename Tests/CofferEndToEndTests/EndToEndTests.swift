@@ -1,3 +1,4 @@
+import CofferContainer
 import CofferTesting
 import Foundation
 import Testing
@@ -112,9 +113,13 @@ import Testing
         try Data((0..<(200_000)).map { _ in UInt8.random(in: 0...255) }).write(to: URL(fileURLWithPath: file))
         #expect(try await deployment.coffer(["save", file], user: "carol").status == 0)
         let container = try Data(contentsOf: URL(fileURLWithPath: file + ".coffer"))
-        let headerEnd = container.count - (200_000 + 4 * 16)
-        // magic, version, suite, record id, key id, salt, HPKE enc, wrapped key, receipt, MAC, each chunk, the last byte.
-        let positions = [0, 7, 9, 20, 40, 90, 150, 240, 300, headerEnd - 40, headerEnd - 1, headerEnd, headerEnd + 65_551, headerEnd + 65_552, headerEnd + 150_000, container.count - 1]
+        #expect(container[7] == ContainerFormat.version)
+        let payload = try ContainerHeader.parse(Array(container)).payload
+        // Format 2: magic, version, suite, salt, size, record id, key id, HPKE enc, wrapped key, receipt
+        // length, MAC, each chunk, the receipt after the payload, the last byte.
+        let headerFields = [0, 7, 9, 20, 46, 53, 60, 90, 150, 168, 200, 219, 230, 252]
+        let positions = headerFields + [payload.lowerBound, payload.lowerBound + 65_551, payload.lowerBound + 65_552, payload.lowerBound + 150_000,
+                                        payload.upperBound - 1, payload.upperBound, payload.upperBound + 40, container.count - 1]
         for position in positions {
             var altered = container
             altered[position] ^= 0x04
@@ -127,7 +132,7 @@ import Testing
             #expect(result.stderr.hasPrefix("coffer: "), "flip at \(position): \(result.stderr)")
             #expect(!FileManager.default.fileExists(atPath: out), "flip at \(position) left an output file")
         }
-        for length in [0, 5, 100, headerEnd, headerEnd + 65_552, container.count - 1] {
+        for length in [0, 5, 100, 252, payload.lowerBound, payload.lowerBound + 65_552, payload.upperBound, container.count - 1] {
             let path = deployment.directory + "/short.coffer"
             try container.prefix(length).write(to: URL(fileURLWithPath: path))
             let out = deployment.directory + "/short.out"

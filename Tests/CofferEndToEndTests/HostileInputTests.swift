@@ -12,7 +12,6 @@ import Glibc
 /// What an outside attacker tried with names, crafted containers and special files: refused,
 /// escaped, and never copied into anyone's permanent history.
 @Suite(.serialized) struct HostileInputTests {
-    let matrix = AuthorizationMatrixTests()
 
     struct History: Decodable {
         struct Event: Decodable { let kind: String; let detail: String; let fileName: String?; let recordID: String? }
@@ -45,10 +44,10 @@ import Glibc
             #expect(!FileManager.default.fileExists(atPath: work + "/" + name + ".coffer"))
         }
         // The key service refuses them too, whatever the client.
-        let nora = try matrix.identity(deployment, "nora")
-        let call = AuthorizationMatrixTests.Call(method: "POST", path: "/v1/save", body: try matrix.json(
+        let nora = try identity(deployment, "nora")
+        let call = Call(method: "POST", path: "/v1/save", body: try json(
             SaveRequest(fileName: "invoice\u{202E}fdp.exe", sha256: String(repeating: "ab", count: 32), size: 1)))
-        let reply = try await matrix.send(deployment, call, headers: try matrix.signed(call, token: nora.token, signer: nora.key))
+        let reply = try await send(deployment, call, headers: try signed(call, token: nora.token, signer: nora.key))
         #expect(reply.status == 400 && reply.body.contains(#""code":"bad_request""#), "\(reply.status) \(reply.body)")
         #expect(try await history(deployment, "nora").map(\.kind) == ["register", "login"], "nothing was recorded")
     }
@@ -114,10 +113,10 @@ import Glibc
         #expect(try await history(deployment, "pia").map(\.kind) == ["register", "login"], "no request, no entry")
 
         // A client that asks anyway gets a refusal audited with what the service knows, not the text it sent.
-        let pia = try matrix.identity(deployment, "pia")
-        let call = AuthorizationMatrixTests.Call(method: "POST", path: "/v1/retrieve", body: try matrix.json(
+        let pia = try identity(deployment, "pia")
+        let call = Call(method: "POST", path: "/v1/retrieve", body: try json(
             RetrieveRequest(recordID: receipt.recordID, fileName: hostile, token: receipt.token)))
-        let reply = try await matrix.send(deployment, call, headers: try matrix.signed(call, token: pia.token, signer: pia.key))
+        let reply = try await send(deployment, call, headers: try signed(call, token: pia.token, signer: pia.key))
         #expect(reply.status == 404, "\(reply.body)")
         let events = try await history(deployment, "pia")
         let refused = try #require(events.last)

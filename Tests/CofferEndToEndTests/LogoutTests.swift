@@ -7,7 +7,6 @@ import Testing
 /// refused afterwards even with a valid device signature. `--everywhere` ends every installation's.
 @Suite(.serialized) struct LogoutTests {
     /// Reads installations' identities and sends hand-signed requests.
-    let matrix = AuthorizationMatrixTests()
 
     /// Runs `coffer` as `user` from a second installation (its own state folder and device key).
     func fromDesktop(_ deployment: LocalDeployment, _ arguments: [String], user: String, stdin: String? = nil) async throws -> CommandResult {
@@ -26,17 +25,17 @@ import Testing
         let password = "correct horse battery staple\n"
         try await deployment.registerAndLogin("max")
         #expect(try await fromDesktop(deployment, ["login", "--password-stdin"], user: "max", stdin: password).status == 0)
-        let laptop = try matrix.identity(deployment, "max")
+        let laptop = try identity(deployment, "max")
         let sessionFolder = deployment.directory + "/client-max/sessions"
-        let records = AuthorizationMatrixTests.Call(method: "GET", path: "/v1/records", body: [])
-        #expect(try await matrix.send(deployment, records, headers: try matrix.signed(records, token: laptop.token, signer: laptop.key)).status == 200)
+        let records = Call(method: "GET", path: "/v1/records", body: [])
+        #expect(try await send(deployment, records, headers: try signed(records, token: laptop.token, signer: laptop.key)).status == 200)
 
         let out = try await deployment.coffer(["logout"], user: "max")
         #expect(out.status == 0, "\(out.stderr)")
         #expect(out.stdout.contains("ended the session of max"), "\(out.stdout)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: sessionFolder).isEmpty, "the session file is removed")
         // The token the laptop held, signed anew by its own device key: refused by the key service.
-        let reused = try await matrix.send(deployment, records, headers: try matrix.signed(records, token: laptop.token, signer: laptop.key))
+        let reused = try await send(deployment, records, headers: try signed(records, token: laptop.token, signer: laptop.key))
         #expect(reused.status == 401 && reused.body.contains("session_ended"), "\(reused.status) \(reused.body)")
         let list = try await deployment.coffer(["list"], user: "max")
         #expect(list.status == 77 && list.stderr.contains("not logged in"), "\(list.stderr)")

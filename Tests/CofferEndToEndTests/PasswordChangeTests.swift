@@ -7,7 +7,6 @@ import Testing
 /// working, the user's other installations are logged out, and a wrong current password is a
 /// failed login.
 @Suite(.serialized) struct PasswordChangeTests {
-    let matrix = AuthorizationMatrixTests()
 
     @Test("coffer password changes the password, ends the other installations' sessions, and treats a wrong current password as a failed login", arguments: EndToEndTests.stores)
     func change(store: EndToEndTests.Store) async throws {
@@ -23,10 +22,10 @@ import Testing
         let weak = try await deployment.coffer(["password", "--password-stdin"], user: "ida", stdin: "\(old)\nshort\n")
         #expect(weak.status == 64, "\(weak.stderr)")
         // The key service checks the new password's strength itself, whatever the client does.
-        let laptop = try matrix.identity(deployment, "ida")
-        let weakCall = AuthorizationMatrixTests.Call(method: "POST", path: "/v1/password",
+        let laptop = try identity(deployment, "ida")
+        let weakCall = Call(method: "POST", path: "/v1/password",
                                                      body: Array(try JSONEncoder().encode(PasswordChangeRequest(password: old, newPassword: "short"))))
-        let weakReply = try await matrix.send(deployment, weakCall, headers: try matrix.signed(weakCall, token: laptop.token, signer: laptop.key))
+        let weakReply = try await send(deployment, weakCall, headers: try signed(weakCall, token: laptop.token, signer: laptop.key))
         #expect(weakReply.status == 400, "\(weakReply.status) \(weakReply.body)")
 
         let changed = try await deployment.coffer(["password", "--password-stdin"], user: "ida", stdin: "\(old)\n\(new)\n")

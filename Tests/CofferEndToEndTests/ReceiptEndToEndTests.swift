@@ -1,3 +1,4 @@
+import CofferContainer
 import CofferTesting
 import Foundation
 import Testing
@@ -71,18 +72,10 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: deployment.directory + "/out"))
     }
 
-    /// Container A with container B's receipt (and receipt length) in its header.
+    /// Container A with container B's receipt (and receipt length) in place of its own.
     static func swapReceipt(of a: Data, with b: Data) throws -> Data {
-        let fixed = 213
-        func receiptRange(_ c: Data) -> Range<Int> {
-            let length = c[(fixed - 4)..<fixed].reduce(0) { $0 << 8 | Int($1) }
-            return fixed..<(fixed + length)
-        }
-        var out = Data(a[0..<(fixed - 4)])
-        let bReceipt = b[receiptRange(b)]
-        withUnsafeBytes(of: UInt32(bReceipt.count).bigEndian) { out.append(contentsOf: $0) }
-        out.append(bReceipt)
-        out.append(a[receiptRange(a).upperBound...])
-        return out
+        var (header, payload) = try ContainerHeader.parse(Array(a))
+        header.receipt = try ContainerHeader.parse(Array(b)).header.receipt
+        return Data(header.leadingBytes + Array(a)[payload] + header.trailer)
     }
 }
