@@ -12,7 +12,6 @@ import Glibc
 /// What an outside attacker tried with names, crafted containers and special files: refused,
 /// escaped, and never copied into anyone's permanent history.
 @Suite(.serialized) struct HostileInputTests {
-
     struct History: Decodable {
         struct Event: Decodable { let kind: String; let detail: String; let fileName: String?; let recordID: String? }
         let events: [Event]

@@ -6,8 +6,6 @@ import Testing
 /// `coffer logout` ends a session on the key service, not only on the laptop: the token it held is
 /// refused afterwards even with a valid device signature. `--everywhere` ends every installation's.
 @Suite(.serialized) struct LogoutTests {
-    /// Reads installations' identities and sends hand-signed requests.
-
     /// Runs `coffer` as `user` from a second installation (its own state folder and device key).
     func fromDesktop(_ deployment: LocalDeployment, _ arguments: [String], user: String, stdin: String? = nil) async throws -> CommandResult {
         var environment = deployment.clientEnvironment(user: user)

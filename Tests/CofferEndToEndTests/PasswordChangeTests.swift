@@ -7,7 +7,6 @@ import Testing
 /// working, the user's other installations are logged out, and a wrong current password is a
 /// failed login.
 @Suite(.serialized) struct PasswordChangeTests {
-
     @Test("coffer password changes the password, ends the other installations' sessions, and treats a wrong current password as a failed login", arguments: EndToEndTests.stores)
     func change(store: EndToEndTests.Store) async throws {
         let deployment = try await EndToEndTests.deploy(store)
