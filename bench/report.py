@@ -43,8 +43,10 @@ for c in section("client"):
     ]
     for name, r, vs_age, rss in rows:
         print(f"{name:<28}{mb(r):>8.0f}{r / limit:>9.0%}{vs_age:>8.2f}x{rss / 1024:>8.0f} MiB")
-    check(both >= 0.8 * limit, f"client: save + retrieve at {both / limit:.0%} of the openssl limit (needs 80%)")
-    check(both > both_age, f"client: save + retrieve {both / both_age:.2f}x age's encrypt + decrypt (needs > 1)")
+    # DESIGN.md as revised: a one-pass save is bound by hashing, so it is held to SHA-256 alone.
+    check(save >= 0.8 * c["sha"], f"client: save at {save / c['sha']:.0%} of openssl's SHA-256 (needs 80%)")
+    check(save > age_e, f"client: save {save / age_e:.2f}x age encrypt (needs > 1)")
+    check(ret > age_d, f"client: retrieve, re-seal included, {ret / age_d:.2f}x age decrypt (needs > 1)")
     check(max(c["save_rss"], c["retrieve_rss"]) < 128 * 1024,
           f"client: peak RSS {max(c['save_rss'], c['retrieve_rss']) / 1024:.0f} MiB for a {size / 2**20:.0f} MiB file (flat: chunked, bounded queues)")
 

@@ -141,7 +141,9 @@ public struct SecureFiles: Sendable {
             resealProblem = "the key service offered no re-seal; the container keeps its current key"
         }
 
-        var sink = FileDescriptorSink(fd: out.fd)
+        // Four threads: this one reads and decrypts (and encrypts the re-seal), one hashes, one
+        // writes the plaintext and one the new container; the two files are written side by side.
+        var sink = ParallelSink(FileDescriptorSink(fd: out.fd))
         let hasher = ParallelHasher()
         let bar = ProgressBar(label: "opening", total: receipt.size, enabled: showProgress)
         let size: Int64
@@ -159,6 +161,7 @@ public struct SecureFiles: Sendable {
                     resealer = nil
                 }
             }
+            try sink.finish()
         } catch let error as ContainerError {
             bar.finish()
             throw ClientError(error.code == .io ? .ioError : .dataError, "\(input): \(error.message); nothing was written")

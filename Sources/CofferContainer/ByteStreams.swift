@@ -20,9 +20,16 @@ public protocol RandomAccessByteSource: ByteSource {
 public protocol ByteSink {
     /// Writes all of `bytes`.
     mutating func write(_ bytes: UnsafeRawBufferPointer) throws
+    /// Writes all of `bytes`, which the caller hands over and will not change: a sink that keeps
+    /// them for later (``ParallelSink``) needs no copy.
+    mutating func write(owned bytes: [UInt8]) throws
 }
 
 extension ByteSink {
+    public mutating func write(owned bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
     /// Writes all of `bytes` (an array, `Data` or a slice of either) without copying them first.
     public mutating func write(_ bytes: some ContiguousBytes) throws {
         try bytes.withUnsafeBytes { try write($0) }
@@ -44,9 +51,10 @@ public struct FileDescriptorSource: RandomAccessByteSource {
     public init(fd: Int32) { self.fd = fd }
 
     public mutating func read(upTo count: Int) throws -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        try out.withUnsafeMutableBytes { buffer in
+        // Uninitialized: the kernel fills what is kept, and the rest is cut off.
+        try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var filled = 0
+            defer { initialized = filled }
             while filled < count {
                 let n = Glibc.read(fd, buffer.baseAddress! + filled, count - filled)
                 if n == 0 { break }
@@ -57,8 +65,6 @@ public struct FileDescriptorSource: RandomAccessByteSource {
                 filled += n
             }
         }
-        out.removeSubrange(filled...)
-        return out
     }
 
     public func size() throws -> Int64 {

@@ -6,8 +6,11 @@ public enum ContainerStream {
     /// Progress reports: bytes of plaintext processed so far.
     public typealias Progress = (Int64) -> Void
 
-    /// Seals everything `source` holds through `writer` into `sink`, chunk by chunk; the caller then
-    /// finishes the writer.
+    /// Chunks read, sealed and handed on together by ``sealPayload(from:into:to:progress:)``.
+    static let chunksPerBatch = 16
+
+    /// Seals everything `source` holds through `writer` into `sink`, reading and writing 16 chunks
+    /// (1 MiB) at a time; the caller then finishes the writer.
     ///
     /// - Returns: The number of plaintext bytes.
     @discardableResult
@@ -17,8 +20,18 @@ public enum ContainerStream {
         to sink: inout some ByteSink,
         progress: Progress? = nil
     ) throws -> Int64 {
-        try forEachChunk(of: &source, progress: progress) { chunk, isLast in
-            try writer.append(chunk, isLast: isLast, to: &sink)
+        let batchSize = chunksPerBatch * ContainerFormat.chunkSize
+        var current = try source.read(upTo: batchSize)
+        var total: Int64 = 0
+        while true {
+            // A full batch is the last one only when nothing follows it.
+            let next = current.count == batchSize ? try source.read(upTo: batchSize) : []
+            let isLast = next.isEmpty
+            try writer.append(batch: current, isLastBatch: isLast, to: &sink)
+            total += Int64(current.count)
+            progress?(total)
+            if isLast { return total }
+            current = next
         }
     }
 

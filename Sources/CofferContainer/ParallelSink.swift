@@ -1,5 +1,4 @@
 import Dispatch
-import Foundation
 
 /// A sink that writes on a thread of its own, so that writing (a kernel copy per byte) runs on one
 /// core while the caller reads, encrypts or hashes on another.
@@ -39,8 +38,12 @@ public final class ParallelSink<Base: ByteSink & SendableMetatype>: ByteSink, @u
     }
 
     public func write(_ buffer: UnsafeRawBufferPointer) throws {
-        let bytes = Data(buffer)
-        enqueue { base in try bytes.withUnsafeBytes { try base.write($0) } }
+        try write(owned: [UInt8](buffer))
+    }
+
+    /// Queues `bytes` without copying them.
+    public func write(owned bytes: [UInt8]) throws {
+        enqueue { base in try base.write(owned: bytes) }
     }
 
     /// Waits until everything queued is written; throws the first write error.
