@@ -30,7 +30,7 @@ struct Resealer {
         (recordID, encodeKey) = try SecureFiles.sealingKey(receipt: next, encodeKey: offer.encodeKey, caFile: caFile)
         receiptBytes = try next.encoded()
         output = try AtomicOutput(target: container, force: true)
-        sink = ParallelSink(FileDescriptorSink(fd: output.fd))
+        sink = ParallelSink(FileDescriptorSink(fd: output.fd), keepingAlive: output)
         writer = try ContainerWriter(to: &sink)
         receipt = next
     }

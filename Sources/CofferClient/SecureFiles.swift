@@ -60,7 +60,7 @@ public struct SecureFiles: Sendable {
         let out = try AtomicOutput(target: output, force: force)
         // Three threads: this one reads and encrypts, one hashes, one writes.
         var source = HashingSource(FileDescriptorSource(fd: file.fd))
-        var sink = ParallelSink(FileDescriptorSink(fd: out.fd))
+        var sink = ParallelSink(FileDescriptorSink(fd: out.fd), keepingAlive: out)
         var writer: ContainerWriter
         let bar = ProgressBar(label: "sealing", total: file.size, enabled: showProgress)
         do {
@@ -143,7 +143,7 @@ public struct SecureFiles: Sendable {
 
         // Four threads: this one reads and decrypts (and encrypts the re-seal), one hashes, one
         // writes the plaintext and one the new container; the two files are written side by side.
-        var sink = ParallelSink(FileDescriptorSink(fd: out.fd))
+        var sink = ParallelSink(FileDescriptorSink(fd: out.fd), keepingAlive: out)
         let hasher = ParallelHasher()
         let bar = ProgressBar(label: "opening", total: receipt.size, enabled: showProgress)
         let size: Int64

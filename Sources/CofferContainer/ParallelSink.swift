@@ -3,7 +3,7 @@ import Dispatch
 /// A sink that writes on a thread of its own, so that writing (a kernel copy per byte) runs on one
 /// core while the caller reads, encrypts or hashes on another.
 ///
-/// Each write is copied and queued; at most `depth` wait, beyond that ``write(_:)-(UnsafeRawBufferPointer)``
+/// Each write is queued (copied first, unless handed over with ``write(owned:)``); at most `depth` wait, beyond that ``write(_:)-(UnsafeRawBufferPointer)``
 /// blocks the caller, so memory stays bounded. The first error is kept: later writes are dropped,
 /// and ``finish()`` throws it.
 public final class ParallelSink<Base: ByteSink & SendableMetatype>: ByteSink, @unchecked Sendable {
@@ -13,11 +13,18 @@ public final class ParallelSink<Base: ByteSink & SendableMetatype>: ByteSink, @u
     private var base: Base
     private var failure: (any Error)?
 
-    /// - Parameter depth: How many writes may wait.
-    public init(_ base: Base, depth: Int = 16) {
+    /// What owns the descriptor `base` writes to (an output file), kept alive until every queued
+    /// write has run: a caller that gives up midway must not close it under a pending write.
+    private let owner: AnyObject?
+
+    /// - Parameters:
+    ///   - depth: How many writes may wait.
+    ///   - owner: What must outlive the queued writes, such as the file `base` writes to.
+    public init(_ base: Base, depth: Int = 16, keepingAlive owner: AnyObject? = nil) {
         precondition(depth > 0)
         self.base = base
         self.slots = DispatchSemaphore(value: depth)
+        self.owner = owner
     }
 
     /// On `queue`: runs one queued write, unless an earlier write failed.

@@ -69,6 +69,22 @@ import Testing
         #expect(throws: DiskFull.self) { try failing.finish() }
     }
 
+    @Test("the parallel sink keeps what owns its descriptor alive until every queued write has run")
+    func keepsOwnerAlive() throws {
+        final class Owner {}
+        var owner: Owner? = Owner()
+        weak let watched = owner
+        let gate = DispatchSemaphore(value: 0)
+        var sink: ParallelSink<GatedSink>? = ParallelSink(GatedSink(gate: gate), keepingAlive: owner)
+        try [UInt8](repeating: 1, count: 10).withUnsafeBytes { try sink?.write($0) }
+        owner = nil
+        sink = nil
+        #expect(watched != nil, "a write is still queued: the owner must stay")
+        gate.signal()
+        for _ in 0..<500 where watched != nil { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(watched == nil, "once the queue ran, the owner goes")
+    }
+
     @Test("the parallel sink's positional writes land after every write queued before them")
     func parallelSinkPositional() throws {
         let counter = ByteCounter()
@@ -102,3 +118,9 @@ struct FailingSink: ByteSink {
 }
 
 struct DiskFull: Error {}
+
+/// Blocks each write until the test opens the gate.
+struct GatedSink: ByteSink {
+    let gate: DispatchSemaphore
+    func write(_ buffer: UnsafeRawBufferPointer) throws { gate.wait() }
+}
