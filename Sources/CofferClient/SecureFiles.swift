@@ -151,7 +151,7 @@ public struct SecureFiles: Sendable {
             let fileKey = try header.unwrapFileKey(decodeKey: decodeKey)
             size = try ContainerStream.open(from: &source, header: header, fileKey: fileKey, progress: bar.update) { plaintext, isLast in
                 hasher.update(plaintext)
-                try sink.write(plaintext)
+                try sink.write(owned: [plaintext])
                 guard resealer != nil else { return }
                 do {
                     try resealer!.append(plaintext, isLast: isLast)

@@ -27,22 +27,16 @@ public struct ChunkCipher: Sendable {
     /// The index of the next chunk.
     public var nextIndex: UInt64 { counter }
 
-    /// Seals the next chunk of plaintext (at most ``ContainerFormat/chunkSize`` bytes).
+    /// Seals the next chunk of plaintext (at most ``ContainerFormat/chunkSize`` bytes) and returns
+    /// its ciphertext followed by its tag: a view of the sealed box's own bytes, not a copy.
     public mutating func seal(_ plaintext: some DataProtocol, isLast: Bool) throws -> Data {
-        let (ciphertext, tag) = try sealParts(plaintext, isLast: isLast)
-        var out = ciphertext
-        out.append(tag)
-        return out
-    }
-
-    /// Seals the next chunk of plaintext; returns its ciphertext and tag apart, so that a writer can
-    /// write both without joining them.
-    public mutating func sealParts(_ plaintext: some DataProtocol, isLast: Bool) throws -> (ciphertext: Data, tag: Data) {
         precondition(!finished, "sealing after the last chunk")
         precondition(plaintext.count <= ContainerFormat.chunkSize, "chunk larger than the chunk size")
         let box = try AES.GCM.seal(plaintext, using: key, nonce: nonce(isLast: isLast), authenticating: associatedData)
         advance(isLast: isLast)
-        return (box.ciphertext, box.tag)
+        // A 12-byte nonce always gives the combined form: nonce ‖ ciphertext ‖ tag.
+        guard let combined = box.combined else { return box.ciphertext + box.tag }
+        return combined.dropFirst(12)
     }
 
     /// Opens the next chunk (ciphertext followed by its 16-byte tag).

@@ -27,10 +27,7 @@ public struct ContainerWriter {
 
     /// Seals the next chunk of plaintext and writes it to `sink`.
     public mutating func append(_ plaintext: some DataProtocol, isLast: Bool, to sink: inout some ByteSink) throws {
-        var out: [UInt8] = []
-        out.reserveCapacity(plaintext.count + ContainerFormat.tagSize)
-        try seal(plaintext, isLast: isLast, into: &out)
-        try sink.write(owned: out)
+        try sink.write(owned: [try seal(plaintext, isLast: isLast)])
     }
 
     /// Seals the next chunks of plaintext — every one full but, in the last batch, the last — and
@@ -39,23 +36,22 @@ public struct ContainerWriter {
     public mutating func append(batch plaintext: [UInt8], isLastBatch: Bool, to sink: inout some ByteSink) throws {
         let chunk = ContainerFormat.chunkSize
         let chunks = max(1, (plaintext.count + chunk - 1) / chunk)
-        var out: [UInt8] = []
-        out.reserveCapacity(plaintext.count + chunks * ContainerFormat.tagSize)
+        var sealed: [Data] = []
+        sealed.reserveCapacity(chunks)
         try plaintext.withUnsafeBytes { bytes in
             for index in 0..<chunks {
                 let range = (index * chunk)..<min(plaintext.count, (index + 1) * chunk)
-                try seal(UnsafeRawBufferPointer(rebasing: bytes[range]), isLast: isLastBatch && index == chunks - 1, into: &out)
+                sealed.append(try seal(UnsafeRawBufferPointer(rebasing: bytes[range]), isLast: isLastBatch && index == chunks - 1))
             }
         }
-        try sink.write(owned: out)
+        try sink.write(owned: sealed)
     }
 
-    private mutating func seal(_ plaintext: some DataProtocol, isLast: Bool, into out: inout [UInt8]) throws {
-        let (ciphertext, tag) = try cipher.sealParts(plaintext, isLast: isLast)
+    private mutating func seal(_ plaintext: some DataProtocol, isLast: Bool) throws -> Data {
+        let sealed = try cipher.seal(plaintext, isLast: isLast)
         plaintextSize += Int64(plaintext.count)
         sealedLast = isLast
-        out += ciphertext
-        out += tag
+        return sealed
     }
 
     /// Completes the container once its last chunk is written: wraps the file key to `encodeKey`,

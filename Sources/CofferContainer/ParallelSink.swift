@@ -1,4 +1,5 @@
 import Dispatch
+public import Foundation
 
 /// A sink that writes on a thread of its own, so that writing (a kernel copy per byte) runs on one
 /// core while the caller reads, encrypts or hashes on another.
@@ -45,12 +46,12 @@ public final class ParallelSink<Base: ByteSink & SendableMetatype>: ByteSink, @u
     }
 
     public func write(_ buffer: UnsafeRawBufferPointer) throws {
-        try write(owned: [UInt8](buffer))
+        try write(owned: [Data(buffer)])
     }
 
-    /// Queues `bytes` without copying them.
-    public func write(owned bytes: [UInt8]) throws {
-        enqueue { base in try base.write(owned: bytes) }
+    /// Queues `pieces` without copying them.
+    public func write(owned pieces: [Data]) throws {
+        enqueue { base in try base.write(owned: pieces) }
     }
 
     /// Waits until everything queued is written; throws the first write error.

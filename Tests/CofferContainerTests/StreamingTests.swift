@@ -69,6 +69,22 @@ import Testing
         #expect(throws: DiskFull.self) { try failing.finish() }
     }
 
+    @Test("a file sink writes handed-over pieces in order, empty ones and more than one call takes included")
+    func fileSinkWritesPieces() throws {
+        let path = NSTemporaryDirectory() + "coffer-pieces-\(UUID().uuidString)"
+        let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o600)
+        #expect(fd >= 0)
+        defer { close(fd); unlink(path) }
+        let pieces = (0..<150).map { Data(randomBytes($0 % 7 == 0 ? 0 : $0 * 37)) }
+        var sink = FileDescriptorSink(fd: fd)
+        try sink.write(owned: pieces)
+        try sink.write(owned: [Data(randomBytes(70_000)).dropFirst(12)])
+        let expected = pieces.reduce(Data(), +)
+        let written = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(written.prefix(expected.count) == expected)
+        #expect(written.count == expected.count + 70_000 - 12)
+    }
+
     @Test("the parallel sink keeps what owns its descriptor alive until every queued write has run")
     func keepsOwnerAlive() throws {
         final class Owner {}
