@@ -143,7 +143,7 @@ public struct SecureFiles: Sendable {
 
         // Four threads: this one reads and decrypts (and encrypts the re-seal), one hashes, one
         // writes the plaintext and one the new container; the two files are written side by side.
-        var sink = ParallelSink(FileDescriptorSink(fd: out.fd), keepingAlive: out)
+        let sink = ParallelSink(FileDescriptorSink(fd: out.fd), keepingAlive: out)
         let hasher = ParallelHasher()
         let bar = ProgressBar(label: "opening", total: receipt.size, enabled: showProgress)
         let size: Int64
