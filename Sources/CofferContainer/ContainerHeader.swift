@@ -55,6 +55,9 @@ public struct ContainerHeader: Sendable, Hashable {
         guard receipt.count <= ContainerFormat.maxReceiptSize else {
             throw ContainerError(.malformedHeader, "receipt is larger than \(ContainerFormat.maxReceiptSize) bytes")
         }
+        if let plaintextSize, !(0...ContainerFormat.maxPlaintextSizeV2).contains(plaintextSize) {
+            throw ContainerError(.malformedHeader, "a container holds at most \(ContainerFormat.maxPlaintextSizeV2) bytes")
+        }
         var header = ContainerHeader(
             version: version,
             recordID: recordID,

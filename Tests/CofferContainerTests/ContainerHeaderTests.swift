@@ -53,6 +53,15 @@ import Testing
         #expect(error?.code == .malformedHeader)
     }
 
+    @Test("sealing refuses a plaintext size a reader would refuse")
+    func sealingRefusesOversizedPlaintext() {
+        let error = #expect(throws: ContainerError.self) {
+            try ContainerHeader.seal(version: 2, fileKey: SymmetricKey(size: .bits256), salt: randomBytes(32), recordID: Array(repeating: 1, count: 16),
+                                     encodeKey: P256.KeyAgreement.PrivateKey().publicKey, receipt: [], plaintextSize: ContainerFormat.maxPlaintextSizeV2 + 1)
+        }
+        #expect(error?.code == .malformedHeader)
+    }
+
     @Test("sealing refuses a record id of the wrong size")
     func badRecordID() {
         #expect(throws: ContainerError.self) {
