@@ -145,7 +145,9 @@ import Testing
 @Suite(.serialized) struct BackpressureTests {
     @Test("with the database tier frozen, requests beyond the queue limit get 503 busy at once, the others 503 after the timeout, and service resumes when it thaws")
     func boundedQueue() async throws {
-        let deployment = try await LocalDeployment.start(transactionArguments: ["--database-queue", "2", "--database-timeout", "4"])
+        // The timeout is long enough that all six clients are waiting at once even when starting
+        // their processes is slow on a busy machine: only then are some refused at once.
+        let deployment = try await LocalDeployment.start(transactionArguments: ["--database-queue", "2", "--database-timeout", "8"])
         defer { deployment.terminate() }
         try await deployment.registerAndLogin("sam")
         let database = try #require(deployment.database)
