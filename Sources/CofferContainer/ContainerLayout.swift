@@ -6,32 +6,34 @@ extension ContainerHeader {
     /// Version 1: magic through salt. Version 2: magic through encode key id (the payload prefix,
     /// the plaintext size, the record id and the key id).
     var boundPrefix: [UInt8] {
+        if version == 1 {
+            return Self.formatPrefix(version: 1) + recordID + encodeKeyID + salt
+        }
+        var out = Self.payloadPrefix(salt: salt)
+        out.appendBigEndian(UInt64(plaintextSize ?? 0))
+        return out + recordID + encodeKeyID
+    }
+
+    /// Magic, version, suite and chunk size: the first 14 bytes of every container.
+    static func formatPrefix(version: UInt8) -> [UInt8] {
         var out = ContainerFormat.magic(version)
         out.appendBigEndian(ContainerFormat.suiteP256AES256GCM)
         out.appendBigEndian(UInt32(ContainerFormat.chunkSize))
-        if version == 1 {
-            out += recordID
-            out += encodeKeyID
-            out += salt
-        } else {
-            out += salt
-            out.appendBigEndian(UInt64(plaintextSize ?? 0))
-            out += recordID
-            out += encodeKeyID
-        }
         return out
     }
 
-    /// The header bytes covered by the MAC: every header byte before it, then (version 2) the receipt.
-    var authenticatedBytes: [UInt8] {
+    /// The fields after the bound prefix up to the receipt: the HPKE wrap and the receipt length.
+    private var keyFields: [UInt8] {
         var out = boundPrefix
         out += encapsulatedKey
         out.appendBigEndian(UInt16(wrappedFileKey.count))
         out += wrappedFileKey
         out.appendBigEndian(UInt32(receipt.count))
-        out += receipt
         return out
     }
+
+    /// The header bytes covered by the MAC: every header byte before it, then (version 2) the receipt.
+    var authenticatedBytes: [UInt8] { keyFields + receipt }
 
     /// The associated data of every payload chunk.
     ///
@@ -42,25 +44,12 @@ extension ContainerHeader {
     }
 
     /// Version 2: the first 46 bytes of a container whose salt is `salt`.
-    static func payloadPrefix(salt: [UInt8]) -> [UInt8] {
-        var out = ContainerFormat.magic(2)
-        out.appendBigEndian(ContainerFormat.suiteP256AES256GCM)
-        out.appendBigEndian(UInt32(ContainerFormat.chunkSize))
-        out += salt
-        return out
-    }
+    static func payloadPrefix(salt: [UInt8]) -> [UInt8] { formatPrefix(version: 2) + salt }
 
     /// The bytes that precede the payload: version 1's whole header; version 2's fixed region
     /// (its receipt follows the payload, see ``trailer``).
     public var leadingBytes: [UInt8] {
-        if version == 1 { return authenticatedBytes + mac }
-        var out = boundPrefix
-        out += encapsulatedKey
-        out.appendBigEndian(UInt16(wrappedFileKey.count))
-        out += wrappedFileKey
-        out.appendBigEndian(UInt32(receipt.count))
-        out += mac
-        return out
+        version == 1 ? keyFields + receipt + mac : keyFields + mac
     }
 
     /// The bytes that follow the payload: version 2's receipt; nothing in version 1.
