@@ -6,21 +6,12 @@ extension ContainerHeader {
     ///   `.truncated` when `bytes` ends inside the header (or, in version 2, before its receipt ends)
     ///   or `.trailingData` when a version 2 container has bytes after its receipt.
     public static func parse(_ bytes: [UInt8]) throws -> (header: ContainerHeader, payload: Range<Int>) {
-        let version = try leadingSize(of: bytes)
-        guard bytes.count >= version.size else {
-            throw ContainerError(.truncated, "the container is truncated inside its header")
+        var source = MemorySource(bytes)
+        let header = try ContainerStream.readHeader(from: &source)
+        guard let payload = header.sealedPayloadSize else {
+            return (header, (ContainerFormat.fixedHeaderSize + header.receipt.count + ContainerFormat.macSize)..<bytes.count)
         }
-        var (header, receiptLength) = try parseLeading(Array(bytes.prefix(version.size)))
-        if header.version == 1 {
-            let end = version.size + receiptLength + ContainerFormat.macSize
-            guard bytes.count >= end else { throw ContainerError(.truncated, "the container is truncated inside its header") }
-            header.receipt = Array(bytes[version.size..<(version.size + receiptLength)])
-            header.mac = Array(bytes[(version.size + receiptLength)..<end])
-            return (header, end..<bytes.count)
-        }
-        let payloadEnd = try header.checkTotalSize(Int64(bytes.count), receiptLength: receiptLength)
-        header.receipt = Array(bytes[Int(payloadEnd)...])
-        return (header, version.size..<Int(payloadEnd))
+        return (header, ContainerFormat.headerSizeV2..<(ContainerFormat.headerSizeV2 + Int(payload)))
     }
 
     /// Reads the magic and version at the start of `bytes` and says how many bytes the part of the

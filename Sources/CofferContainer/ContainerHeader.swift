@@ -27,9 +27,9 @@ public struct ContainerHeader: Sendable, Hashable {
     /// HMAC-SHA256 over the header bytes before it (and, in version 2, the receipt).
     public var mac: [UInt8]
 
-    /// The full serialized header of a version 1 container (in version 2, ``leadingBytes`` and
-    /// ``trailer`` surround the payload).
-    public var serialized: [UInt8] { leadingBytes + trailer }
+    /// The whole header of a version 1 container, for the test-only version 1 writer (in version 2,
+    /// ``leadingBytes`` and ``trailer`` surround the payload).
+    var serialized: [UInt8] { leadingBytes + trailer }
 
     /// Completes a header for a payload already sealed under `fileKey` with `salt`, wrapping the
     /// file key to `encodeKey` and authenticating the header and receipt.

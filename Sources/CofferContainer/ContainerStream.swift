@@ -20,18 +20,8 @@ public enum ContainerStream {
         to sink: inout some ByteSink,
         progress: Progress? = nil
     ) throws -> Int64 {
-        let batchSize = chunksPerBatch * ContainerFormat.chunkSize
-        var current = try source.read(upTo: batchSize)
-        var total: Int64 = 0
-        while true {
-            // A full batch is the last one only when nothing follows it.
-            let next = current.count == batchSize ? try source.read(upTo: batchSize) : []
-            let isLast = next.isEmpty
-            try writer.append(batch: current, isLastBatch: isLast, to: &sink)
-            total += Int64(current.count)
-            progress?(total)
-            if isLast { return total }
-            current = next
+        try forEachBlock(of: &source, size: chunksPerBatch * ContainerFormat.chunkSize, progress: progress) { batch, isLast in
+            try writer.append(batch: batch, isLastBatch: isLast, to: &sink)
         }
     }
 
@@ -62,24 +52,25 @@ public enum ContainerStream {
     ) throws {
         var cipher = ChunkCipher(header: header, fileKey: fileKey)
         try sink.write(header.serialized)
-        try forEachChunk(of: &source, progress: nil) { chunk, isLast in
+        try forEachBlock(of: &source, size: ContainerFormat.chunkSize, progress: nil) { chunk, isLast in
             try sink.write(try cipher.seal(chunk, isLast: isLast))
         }
     }
 
-    /// Cuts `source` into chunks: every one but the last full, the last marked; one empty chunk for
-    /// an empty input.
+    /// Cuts `source` into blocks of `size` bytes, every one but the last full and the last marked
+    /// (it is the last when nothing follows it, so a full block can be the last); one empty block
+    /// for an empty input. `size` is a multiple of the chunk size, so chunk boundaries fall alike.
     @discardableResult
-    private static func forEachChunk(
+    private static func forEachBlock(
         of source: inout some ByteSource,
+        size: Int,
         progress: Progress?,
-        _ body: (_ chunk: [UInt8], _ isLast: Bool) throws -> Void
+        _ body: (_ block: [UInt8], _ isLast: Bool) throws -> Void
     ) throws -> Int64 {
-        var current = try source.read(upTo: ContainerFormat.chunkSize)
+        var current = try source.read(upTo: size)
         var total: Int64 = 0
         while true {
-            // A full chunk is the last one only when nothing follows it.
-            let next = current.count == ContainerFormat.chunkSize ? try source.read(upTo: ContainerFormat.chunkSize) : []
+            let next = current.count == size ? try source.read(upTo: size) : []
             let isLast = next.isEmpty
             try body(current, isLast)
             total += Int64(current.count)
@@ -100,7 +91,12 @@ public enum ContainerStream {
         var (header, receiptLength) = try ContainerHeader.parseLeading(leading)
         if header.version == 1 {
             let rest = try source.read(upTo: receiptLength + ContainerFormat.macSize)
-            return try ContainerHeader.parse(leading + rest).header
+            guard rest.count == receiptLength + ContainerFormat.macSize else {
+                throw ContainerError(.truncated, "the container is truncated inside its header")
+            }
+            header.receipt = Array(rest.prefix(receiptLength))
+            header.mac = Array(rest.suffix(ContainerFormat.macSize))
+            return header
         }
         let payloadEnd = try header.checkTotalSize(try source.size(), receiptLength: receiptLength)
         header.receipt = try source.read(at: payloadEnd, count: receiptLength)
