@@ -21,8 +21,7 @@ public protocol ByteSink {
     /// Writes all of `bytes`.
     mutating func write(_ bytes: UnsafeRawBufferPointer) throws
     /// Writes all of `pieces`, in order, which the caller hands over and will not change: a sink
-    /// that keeps them for later (``ParallelSink``) needs no copy, and a file takes them in one
-    /// `writev(2)`.
+    /// that keeps them for later (``ParallelSink``) needs no copy.
     mutating func write(owned pieces: [Data]) throws
 }
 
@@ -112,43 +111,6 @@ public struct FileDescriptorSink: PositionalByteSink {
             }
             done += n
         }
-    }
-
-    public mutating func write(owned pieces: [Data]) throws {
-        var pending = pieces.filter { !$0.isEmpty }
-        while !pending.isEmpty {
-            // At most 64 pieces a call (Linux takes 1,024): one nested pin per piece below.
-            let batch = Array(pending.prefix(64))
-            let written = try Self.writev(fd, batch)
-            // Drop what was written: whole pieces, then the front of a piece cut short.
-            var left = written
-            while let first = pending.first, left >= first.count {
-                left -= first.count
-                pending.removeFirst()
-            }
-            if left > 0 { pending[0] = pending[0].dropFirst(left) }
-        }
-    }
-
-    /// One `writev(2)` of `pieces`, retried on `EINTR`; how many bytes it took.
-    private static func writev(_ fd: Int32, _ pieces: [Data]) throws -> Int {
-        // Data pins its bytes only inside withUnsafeBytes: nest one call per piece.
-        func gather(_ index: Int, _ vectors: inout [iovec]) throws -> Int {
-            guard index < pieces.count else {
-                while true {
-                    let n = Glibc.writev(fd, vectors, Int32(vectors.count))
-                    if n >= 0 { return n }
-                    if errno != EINTR { throw ContainerError(.io, "writing failed: \(String(cString: strerror(errno)))") }
-                }
-            }
-            return try pieces[index].withUnsafeBytes { buffer in
-                vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: buffer.baseAddress), iov_len: buffer.count))
-                return try gather(index + 1, &vectors)
-            }
-        }
-        var vectors: [iovec] = []
-        vectors.reserveCapacity(pieces.count)
-        return try gather(0, &vectors)
     }
 
     public mutating func write(_ bytes: [UInt8], at offset: Int64) throws {

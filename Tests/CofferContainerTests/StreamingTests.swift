@@ -69,7 +69,7 @@ import Testing
         #expect(throws: DiskFull.self) { try failing.finish() }
     }
 
-    @Test("a file sink writes handed-over pieces in order, empty ones and more than one call takes included")
+    @Test("a file sink writes handed-over pieces in order, empty ones and slices included")
     func fileSinkWritesPieces() throws {
         let path = NSTemporaryDirectory() + "coffer-pieces-\(UUID().uuidString)"
         let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o600)
