@@ -152,10 +152,18 @@ public struct RetrieveRequest: Codable, Sendable {
     public var fileName: String
     /// The receipt's base64 time-stamp token, as carried in the container.
     public var token: String
-    public init(recordID: String, fileName: String, token: String) {
+    /// The SHA-256 (64 hex digits) the container's receipt states, sent with ``size`` so that the
+    /// key service can stage the re-seal's key generation with the release: one round trip less.
+    /// Optional, and never trusted: it is used only when it is the record's own.
+    public var sha256: String?
+    /// The plaintext size in bytes the container's receipt states; sent with ``sha256``.
+    public var size: Int64?
+    public init(recordID: String, fileName: String, token: String, sha256: String? = nil, size: Int64? = nil) {
         self.recordID = recordID
         self.fileName = fileName
         self.token = token
+        self.sha256 = sha256
+        self.size = size
     }
 }
 

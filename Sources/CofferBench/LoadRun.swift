@@ -79,10 +79,10 @@ struct LoadRun {
         let account = accounts[index % accounts.count]
         return try await channel.executeThenClose { inbound, outbound in
             var connection = KeepAliveConnection(inbound: inbound, outbound: outbound, host: endpoint.description)
-            var record: (id: String, fileName: String, token: String)?
+            var record: (id: String, receipt: Receipt)?
             if operation == .retrieve {
                 let saved: SaveResponse = try await account.call("/v1/save", body: Self.saveRequest(index: index, serial: -1), over: &connection)
-                record = (saved.recordID, saved.receipt.fileName, saved.receipt.token)
+                record = (saved.recordID, saved.receipt)
             }
             let start = await barrier.arrive()
             let measureFrom = start + warmup
@@ -100,13 +100,14 @@ struct LoadRun {
                     case .retrieve:
                         let current = record!
                         let opened: RetrieveResponse = try await account.call(
-                            "/v1/retrieve", body: RetrieveRequest(recordID: current.id, fileName: current.fileName, token: current.token), over: &connection
+                            "/v1/retrieve", body: RetrieveRequest(recordID: current.id, fileName: current.receipt.fileName, token: current.receipt.token,
+                                                                  sha256: current.receipt.sha256, size: current.receipt.size), over: &connection
                         )
                         guard let offer = opened.reseal else { throw BenchError("the service offered no re-seal") }
                         let _: RecordChangeResponse = try await account.call(
                             "/v1/reseal", body: RecordRequest(recordID: current.id, token: offer.receipt.token), over: &connection
                         )
-                        record = (current.id, current.fileName, offer.receipt.token)
+                        record = (current.id, offer.receipt)
                     }
                     let ended = ContinuousClock.now
                     if began >= measureFrom && ended <= deadline {

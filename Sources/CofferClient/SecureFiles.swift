@@ -120,7 +120,9 @@ public struct SecureFiles: Sendable {
         let out = try AtomicOutput(target: target, force: force)
 
         let answer = try await service.retrieve(
-            RetrieveRequest(recordID: receipt.recordID, fileName: receipt.fileName, token: receipt.token), session: session
+            RetrieveRequest(recordID: receipt.recordID, fileName: receipt.fileName, token: receipt.token,
+                            sha256: receipt.sha256, size: receipt.size),
+            session: session
         )
         guard let raw = Data(base64Encoded: answer.decodeKey),
               let decodeKey = try? P256.KeyAgreement.PrivateKey(rawRepresentation: raw)

@@ -99,11 +99,30 @@ public final class RequestDispatcher {
         guard operation.kind.changesState else {
             return inBatch ? try store.transaction(run) : try run()
         }
+        if Self.replayGuardIsWellFormed(request), let reply = try operation.answerInOneCall(request, OneCallContext(
+            store: store, nonce: Self.nonce(of: request), nowMs: now, nonceRetentionMs: Self.nonceRetentionMs
+        )) {
+            return reply
+        }
         let (reply, repeated) = try store.once(requestID: Array(request.requestID), recordID: operation.carriedRecord, nowMs: now, run)
         if repeated {
             logger.info("answered a retried request from its stored reply", metadata: ["coffer.request_id": "\(AuditLeaf.hex(Array(request.requestID)))"])
         }
         return reply
+    }
+
+    /// The replay guard of `request` for an answer in one call, or `nil` when it has none.
+    private static func nonce(of request: WireRequest) -> RecordStore.OneCallSave.Nonce? {
+        guard request.hasReplayGuard else { return nil }
+        let g = request.replayGuard
+        return RecordStore.OneCallSave.Nonce(clientID: g.clientID, nonce: Array(g.nonce), timeMs: g.timeUnixMs,
+                                             session: g.user.isEmpty ? nil : (user: g.user, issuedMs: g.sessionIssuedUnixMs))
+    }
+
+    /// Whether `request` has no replay guard or one of the right shape; a malformed one is refused
+    /// by ``guarded(_:_:)`` on the general path.
+    private static func replayGuardIsWellFormed(_ request: WireRequest) -> Bool {
+        !request.hasReplayGuard || (!request.replayGuard.clientID.isEmpty && request.replayGuard.nonce.count >= 16)
     }
 
     /// The refusal of a request whose replay guard does not hold, or `nil` once its nonce is taken.

@@ -32,6 +32,15 @@ public struct StoredCheckpoint: Sendable, Hashable {
     public var note: String
 }
 
+/// An audit entry ready to be written: its index, its leaf bytes and the complete-subtree hashes
+/// it closes, the leaf's own first.
+struct PreparedAppend {
+    let index: Int64
+    let event: AuditEvent
+    let leaf: [UInt8]
+    let nodes: [(MerkleNodeID, [UInt8])]
+}
+
 /// The append-only Merkle log of audit entries inside the store (RFC 9162 hashing).
 ///
 /// Each append writes the entry's row, its leaf bytes and the complete-subtree hashes it closes,
@@ -41,10 +50,13 @@ struct AuditLog {
     let db: any SQLConnection
     /// Whether the caller already holds the append lock for this whole transaction.
     let lockHeld: Bool
+    /// The log's size and right edge as this process last saw them; a fresh one reads both.
+    let frontier: AuditFrontier
 
-    init(_ db: any SQLConnection, lockHeld: Bool = false) {
+    init(_ db: any SQLConnection, lockHeld: Bool = false, frontier: AuditFrontier = AuditFrontier()) {
         self.db = db
         self.lockHeld = lockHeld
+        self.frontier = frontier
     }
 
     /// Serializes appends across processes until the transaction ends.
@@ -56,8 +68,17 @@ struct AuditLog {
     ///   it), `.connection` when the store is gone, `.contended` when another writer held the log too long.
     @discardableResult
     func append(_ event: AuditEvent) throws -> Int64 {
+        try Self.auditFailure {
+            let entry = try prepare(event)
+            try write(entry)
+            return entry.index
+        }
+    }
+
+    /// Runs `body`, reporting any failure but a lost connection or a busy store as an audit failure.
+    static func auditFailure<T>(_ body: () throws -> T) throws -> T {
         do {
-            return try appendUnchecked(event)
+            return try body()
         } catch let error as StorageError where error.code == .connection || error.code == .contended {
             throw error
         } catch {
@@ -65,65 +86,66 @@ struct AuditLog {
         }
     }
 
-    private func appendUnchecked(_ event: AuditEvent) throws -> Int64 {
+    /// Takes the append lock (unless held) and computes `event`'s leaf and subtree hashes as the
+    /// next entry, without writing it. The caller writes it in this transaction and then calls
+    /// ``written(_:)``, or writes nothing.
+    func prepare(_ event: AuditEvent) throws -> PreparedAppend {
         if db.dialect == .postgres && !lockHeld {
             try db.query("SELECT pg_advisory_xact_lock($1)", [.int(Self.appendLock)])
         }
-        let index = try size()
+        let (index, siblings) = try frontier.next(on: db)
         let leaf = try AuditLeaf(
             index: index, timeMs: event.timeMs, kind: event.kind, user: event.user,
             recordID: event.recordID.map(AuditLeaf.hex), fileName: event.fileName,
             detail: event.detail, source: event.source, clientID: event.clientID
         ).encoded()
-        let siblings = try readSiblings(MerkleTree.siblingsForAppend(index: index))
         let nodes = try MerkleTree { node in
             guard let hash = siblings[node] else { throw MerkleError.missingNode(node) }
             return hash
         }.nodesForAppend(index: index, leafHash: MerkleHash.leaf(leaf))
+        return PreparedAppend(index: index, event: event, leaf: leaf, nodes: nodes)
+    }
 
+    /// Records that `entry` was written in the current transaction.
+    func written(_ entry: PreparedAppend) {
+        frontier.advance(past: entry.index, nodes: entry.nodes, on: db)
+    }
+
+    /// Writes a prepared entry and its subtree hashes.
+    private func write(_ entry: PreparedAppend) throws {
+        let event = entry.event
         let entryColumns = "INSERT INTO audit_log (idx, at_ms, kind, user_name, record_id, file_name, detail, source, client_id, leaf) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         let entryValues: [SQLValue] = [
-            .int(index), .int(event.timeMs), .text(event.kind), .text(event.user), event.recordID.map(SQLValue.blob) ?? .null,
-            event.fileName.map(SQLValue.text) ?? .null, .text(event.detail), .text(event.source), .text(event.clientID), .blob(leaf),
+            .int(entry.index), .int(event.timeMs), .text(event.kind), .text(event.user), event.recordID.map(SQLValue.blob) ?? .null,
+            event.fileName.map(SQLValue.text) ?? .null, .text(event.detail), .text(event.source), .text(event.clientID), .blob(entry.leaf),
         ]
         var nodeValues: [SQLValue] = []
         var rows: [String] = []
-        for (node, hash) in nodes {
+        for (node, hash) in entry.nodes {
             let first = (db.dialect == .postgres ? entryValues.count : 0) + nodeValues.count + 1
             rows.append("($\(first), $\(first + 1), $\(first + 2))")
             nodeValues += [.int(Int64(node.level)), .int(node.index), .blob(hash)]
         }
         let nodeInsert = "INSERT INTO audit_tree (level, idx, hash) VALUES " + rows.joined(separator: ", ")
-        if db.dialect == .postgres {
-            // One round trip for the entry and its subtree hashes.
-            try db.query("WITH entry AS (\(entryColumns)) \(nodeInsert)", entryValues + nodeValues)
-        } else {
-            // SQLite has no data-modifying WITH; it runs in process, so two statements cost little.
-            try db.query(entryColumns, entryValues)
-            try db.query(nodeInsert, nodeValues)
+        do {
+            if db.dialect == .postgres {
+                // One round trip for the entry and its subtree hashes.
+                try db.query("WITH entry AS (\(entryColumns)) \(nodeInsert)", entryValues + nodeValues)
+            } else {
+                // SQLite has no data-modifying WITH; it runs in process, so two statements cost little.
+                try db.query(entryColumns, entryValues)
+                try db.query(nodeInsert, nodeValues)
+            }
+        } catch {
+            frontier.forget()
+            throw error
         }
-        return index
-    }
-
-    /// The stored hashes of `nodes`, read in one query.
-    private func readSiblings(_ nodes: [MerkleNodeID]) throws -> [MerkleNodeID: [UInt8]] {
-        guard !nodes.isEmpty else { return [:] }
-        var conditions: [String] = []
-        var values: [SQLValue] = []
-        for node in nodes {
-            conditions.append("(level = $\(values.count + 1) AND idx = $\(values.count + 2))")
-            values += [.int(Int64(node.level)), .int(node.index)]
-        }
-        var found: [MerkleNodeID: [UInt8]] = [:]
-        for row in try db.query("SELECT level, idx, hash FROM audit_tree WHERE " + conditions.joined(separator: " OR "), values) {
-            found[MerkleNodeID(level: Int(try row.int(0)), index: try row.int(1))] = try row.blob(2)
-        }
-        return found
+        written(entry)
     }
 
     /// The number of leaves.
     func size() throws -> Int64 {
-        try db.query("SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_log", []).first?.int(0) ?? 0
+        try AuditFrontier.size(db)
     }
 
     /// The tree algorithms over the stored subtree hashes.

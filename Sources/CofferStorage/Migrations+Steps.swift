@@ -269,5 +269,12 @@ extension Migrations {
                 CREATE UNIQUE INDEX records_client_request ON records(owner, client_request_id);
                 """
         ),
+        Migration(
+            version: 8,
+            // PostgreSQL only: a save in one call (RecordStore+OneCallSave.swift), and the large
+            // values compressed with LZ4 rather than pglz where the server has it.
+            sqlite: "SELECT 1;",
+            postgres: OneCallSaveFunction.sql
+        ),
     ]
 }

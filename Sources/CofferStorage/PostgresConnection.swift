@@ -110,20 +110,39 @@ public final class PostgresConnection: SQLConnection {
     /// Nothing to do: PostgreSQL keeps old row versions until `VACUUM` (docs/THREAT-MODEL.md).
     public func eraseOverwrittenOnCommit() {}
 
+    private var counts = TransactionCounts()
+    public var transactionCounts: TransactionCounts {
+        TransactionCounts(begun: counts.begun, rolledBack: counts.rolledBack, open: depth > 0)
+    }
+
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         let savepoint = "coffer_sp\(depth)"
         try execute(depth == 0 ? "BEGIN" : "SAVEPOINT \(savepoint)")
+        if depth == 0 { counts.begun += 1 }
         depth += 1
         defer { depth -= 1 }
         do {
             let result = try body()
             // A savepoint that succeeded is left in place rather than released: the commit releases
             // it, and a later savepoint of the same name shadows it. One round trip less per level.
-            if depth == 1 { try execute("COMMIT") }
+            if depth == 1 { try commit() }
             return result
         } catch {
+            counts.rolledBack += 1
             try? execute(depth == 1 ? "ROLLBACK" : "ROLLBACK TO SAVEPOINT \(savepoint); RELEASE SAVEPOINT \(savepoint)")
             throw error
+        }
+    }
+
+    /// Commits the open transaction, and fails when PostgreSQL rolled it back instead: a transaction
+    /// an error aborted answers `COMMIT` with `ROLLBACK`, and nothing of it may be acknowledged.
+    private func commit() throws {
+        let result = PQexec(conn, "COMMIT")
+        defer { PQclear(result) }
+        try check(result)
+        let tag = String(cString: PQcmdStatus(result))
+        guard tag == "COMMIT" else {
+            throw StorageError(.query, "PostgreSQL did not commit the transaction (it answered \(tag)): an earlier statement had failed")
         }
     }
 

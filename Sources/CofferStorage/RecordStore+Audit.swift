@@ -105,7 +105,7 @@ extension RecordStore {
     /// Appends one event in a transaction of its own (refusals, operators' actions, rate-limit summaries).
     @discardableResult
     public func audit(_ event: AuditEvent) throws -> Int64 {
-        try db.transaction { try AuditLog(db, lockHeld: auditLockHeld).append(event) }
+        try db.transaction { try auditLog.append(event) }
     }
 
     private static func checkpoint(_ row: SQLRow) throws -> StoredCheckpoint {

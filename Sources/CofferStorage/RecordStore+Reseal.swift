@@ -40,22 +40,51 @@ public struct RecordSummary: Sendable, Hashable {
     public var deleted: Bool
 }
 
+/// A record's next key generation as the transaction tier made it: the wrapped decode key, the
+/// encode key id and the receipt, for the SHA-256 and size the receipt states.
+public struct KeyGeneration: Sendable, Hashable {
+    public var wrappedDecodeKey: [UInt8]
+    public var encodeKeyID: [UInt8]
+    public var receipt: [UInt8]
+    public var receiptSignature: [UInt8]
+    public var sha256: [UInt8]
+    public var size: Int64
+
+    public init(wrappedDecodeKey: [UInt8], encodeKeyID: [UInt8], receipt: [UInt8], receiptSignature: [UInt8], sha256: [UInt8], size: Int64) {
+        self.wrappedDecodeKey = wrappedDecodeKey
+        self.encodeKeyID = encodeKeyID
+        self.receipt = receipt
+        self.receiptSignature = receiptSignature
+        self.sha256 = sha256
+        self.size = size
+    }
+}
+
 extension RecordStore {
     /// Stages the next key generation after a release; it becomes current when the client confirms.
     /// Returns `false` when the record is gone, not the owner's, or deleted.
     public func stageReseal(recordID: [UInt8], owner: String, wrappedDecodeKey: [UInt8], encodeKeyID: [UInt8], receipt: [UInt8], receiptSignature: [UInt8]) throws -> Bool {
         try db.transaction {
             try db.query(
-                """
-                UPDATE records SET pending_wrapped_decode_key = $3, pending_encode_key_id = $4, pending_receipt = $5,
-                    pending_receipt_signature = $6
-                WHERE id = $1 AND owner = $2 AND wrapped_decode_key IS NOT NULL
-                """,
-                [.blob(recordID), .text(owner), .blob(wrappedDecodeKey), .blob(encodeKeyID), .blob(receipt), .blob(receiptSignature)]
+                Self.stageNext + " AND owner = $6",
+                [.blob(recordID), .blob(wrappedDecodeKey), .blob(encodeKeyID), .blob(receipt), .blob(receiptSignature), .text(owner)]
             )
             return try loadRecord(recordID)?.pendingSignature == receiptSignature
         }
     }
+
+    /// Inside a release's transaction: stages `next` as the record's pending generation.
+    func stage(_ next: KeyGeneration, recordID: [UInt8]) throws {
+        try db.query(Self.stageNext, [
+            .blob(recordID), .blob(next.wrappedDecodeKey), .blob(next.encodeKeyID), .blob(next.receipt), .blob(next.receiptSignature),
+        ])
+    }
+
+    private static let stageNext = """
+        UPDATE records SET pending_wrapped_decode_key = $2, pending_encode_key_id = $3, pending_receipt = $4,
+            pending_receipt_signature = $5
+        WHERE id = $1 AND wrapped_decode_key IS NOT NULL
+        """
 
     /// Makes the staged generation current and destroys the old decode key, once the client has
     /// replaced its container. Idempotent: confirming the current receipt again changes nothing.

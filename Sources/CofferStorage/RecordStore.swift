@@ -1,88 +1,6 @@
 import CofferAudit
 import Foundation
 
-/// One row of the audit history.
-public struct AuditEntry: Sendable, Hashable {
-    public var index: Int64
-    public var timeMs: Int64
-    public var kind: String
-    public var user: String
-    public var recordID: [UInt8]?
-    public var fileName: String?
-    public var detail: String
-    public var source: String
-    public var clientID: String
-    /// The exact leaf bytes hashed into the Merkle log.
-    public var leaf: [UInt8]
-}
-
-/// A client installation's identity: its id and P-256 public key.
-public struct DeviceIdentity: Sendable, Hashable {
-    public var clientID: String
-    public var publicKey: [UInt8]
-    public init(clientID: String, publicKey: [UInt8]) {
-        self.clientID = clientID
-        self.publicKey = publicKey
-    }
-}
-
-/// A saved file's record as stored: receipt and wrapped decode key, never plaintext keys.
-public struct StoredRecord: Sendable, Hashable {
-    public var id: [UInt8]
-    public var owner: String
-    public var fileName: String
-    public var sha256: [UInt8]
-    public var size: Int64
-    public var createdAtMs: Int64
-    public var encodeKeyID: [UInt8]
-    public var wrappedDecodeKey: [UInt8]
-    public var receipt: [UInt8]
-    public var receiptSignature: [UInt8]
-    /// The client's own id for the save that made the record, if it sent one (16 bytes).
-    public var clientRequestID: [UInt8]?
-    /// The encode key, kept with a client request id (X9.63).
-    public var encodeKey: [UInt8]?
-
-    public init(
-        id: [UInt8], owner: String, fileName: String, sha256: [UInt8], size: Int64, createdAtMs: Int64,
-        encodeKeyID: [UInt8], wrappedDecodeKey: [UInt8], receipt: [UInt8], receiptSignature: [UInt8],
-        clientRequestID: [UInt8]? = nil, encodeKey: [UInt8]? = nil
-    ) {
-        self.clientRequestID = clientRequestID
-        self.encodeKey = encodeKey
-        self.id = id
-        self.owner = owner
-        self.fileName = fileName
-        self.sha256 = sha256
-        self.size = size
-        self.createdAtMs = createdAtMs
-        self.encodeKeyID = encodeKeyID
-        self.wrappedDecodeKey = wrappedDecodeKey
-        self.receipt = receipt
-        self.receiptSignature = receiptSignature
-    }
-}
-
-/// What a released key belongs to.
-public struct ReleasedKey: Sendable, Hashable {
-    public var wrappedDecodeKey: [UInt8]
-    public var encodeKeyID: [UInt8]
-    public var sha256: [UInt8]
-    public var size: Int64
-    public var auditIndex: Int64
-}
-
-/// The outcome of a key release request.
-public enum KeyRelease: Sendable, Hashable {
-    /// The checks passed; the retrieval is audited.
-    case released(ReleasedKey)
-    /// No record of this owner has this id (another owner's and a missing one alike); the attempt
-    /// is audited with ``RecordStore/noSuchRecordReason``.
-    case notFound
-    /// The record exists but the request does not match it; the attempt is audited.
-    case refused(Refusal)
-}
-
 /// Everything the database tier stores, over SQLite or PostgreSQL.
 ///
 /// Each operation is one transaction, and every change commits together with its audit entry.
@@ -92,6 +10,11 @@ public final class RecordStore {
     var auditLockHeld = false
     /// The schema version in force.
     public let schemaVersion: Int
+    /// The audit log's size and right edge as this store last wrote them.
+    let auditFrontier = AuditFrontier()
+    /// Whether a plain save on PostgreSQL is made in one call (``saveInOneCall(_:reply:)``); off,
+    /// every save takes the general path (for tests of that path, and for measuring one against the other).
+    public var oneCallSaves = true
 
     /// Wraps an open connection and brings its schema up to date.
     public init(connection: any SQLConnection) throws {
@@ -200,9 +123,12 @@ public final class RecordStore {
     /// The audit entry carries what the store knows, never what the request claims: the stored file
     /// name for a record of the owner's, and no file name at all for a record that is not theirs (a
     /// crafted container must not write its text into the victim's permanent history).
+    ///
+    /// A `next` generation made for the record's SHA-256 and size is staged in the same transaction
+    /// as the release (``ReleasedKey/nextStaged``); one made for other values is not.
     public func releaseKey(
         recordID: [UInt8], owner: String, fileName: String, receiptSignature: [UInt8], timeMs: Int64, source: String,
-        clientID: String = ""
+        clientID: String = "", next: KeyGeneration? = nil
     ) throws -> KeyRelease {
         try db.transaction {
             let outcome: KeyRelease
@@ -234,6 +160,10 @@ public final class RecordStore {
             switch outcome {
             case .released(var key):
                 key.auditIndex = try appendAudit(kind: .retrieve, user: owner, recordID: recordID, fileName: ownName, timeMs: timeMs, source: source, clientID: clientID)
+                if let next, next.sha256 == key.sha256, next.size == key.size {
+                    try stage(next, recordID: recordID)
+                    key.nextStaged = true
+                }
                 return .released(key)
             case .refused(let refusal):
                 try appendAudit(kind: .retrieveRefused, user: owner, recordID: recordID, fileName: ownName, timeMs: timeMs, detail: refusal.reason, source: source, clientID: clientID)
@@ -276,12 +206,15 @@ public final class RecordStore {
         return try rows.reversed().map(AuditLog.entry)
     }
 
+    /// The audit log inside the current transaction.
+    var auditLog: AuditLog { AuditLog(db, lockHeld: auditLockHeld, frontier: auditFrontier) }
+
     @discardableResult
     func appendAudit(
         kind: AuditKind, user: String, recordID: [UInt8]? = nil, fileName: String? = nil,
         timeMs: Int64, detail: String = "", source: String, clientID: String = ""
     ) throws -> Int64 {
-        try AuditLog(db, lockHeld: auditLockHeld).append(AuditEvent(
+        try auditLog.append(AuditEvent(
             kind: kind.rawValue, user: user, recordID: recordID, fileName: fileName, timeMs: timeMs, detail: detail, source: source, clientID: clientID
         ))
     }

@@ -36,6 +36,22 @@ public struct SQLRow: Sendable {
     }
 }
 
+/// How many transactions a connection has begun and how many it has rolled back, savepoints
+/// included: what the store remembers of the audit log between statements holds only while no
+/// rollback undid part of it (``AuditFrontier``).
+public struct TransactionCounts: Sendable, Equatable {
+    public var begun = 0
+    public var rolledBack = 0
+    /// Whether a transaction is open now.
+    public var open = false
+
+    public init(begun: Int = 0, rolledBack: Int = 0, open: Bool = false) {
+        self.begun = begun
+        self.rolledBack = rolledBack
+        self.open = open
+    }
+}
+
 /// The SQL dialects the store speaks.
 public enum SQLDialect: Sendable {
     case sqlite, postgres
@@ -54,6 +70,8 @@ public protocol SQLConnection: AnyObject {
     func execute(_ sql: String) throws
     /// Runs `body` in a transaction that commits durably before this returns.
     func transaction<T>(_ body: () throws -> T) throws -> T
+    /// The transactions begun and rolled back on this connection so far.
+    var transactionCounts: TransactionCounts { get }
     /// Asks that, when the current transaction commits, the bytes it overwrote or deleted (a
     /// destroyed key) leave the database's files before the commit returns, where the store can
     /// do that: SQLite copies its write-ahead log into the main file, which `secure_delete` keeps

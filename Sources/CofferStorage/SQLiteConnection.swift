@@ -117,9 +117,15 @@ public final class SQLiteConnection: SQLConnection {
     }
 
     /// Runs `body` in a transaction; inside another one, in a savepoint that a failure rolls back alone.
+    private var counts = TransactionCounts()
+    public var transactionCounts: TransactionCounts {
+        TransactionCounts(begun: counts.begun, rolledBack: counts.rolledBack, open: depth > 0)
+    }
+
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         let savepoint = "coffer_sp\(depth)"
         try execute(depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT \(savepoint)")
+        if depth == 0 { counts.begun += 1 }
         depth += 1
         defer { depth -= 1 }
         do {
@@ -128,6 +134,7 @@ public final class SQLiteConnection: SQLConnection {
             if depth == 1 && eraseAfterCommit { try eraseWriteAheadLog() }
             return result
         } catch {
+            counts.rolledBack += 1
             try? execute(depth == 1 ? "ROLLBACK" : "ROLLBACK TO SAVEPOINT \(savepoint); RELEASE SAVEPOINT \(savepoint)")
             if depth == 1 { eraseAfterCommit = false }
             throw error

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where the database tier stores: a SQLite file path, or PostgreSQL (a `postgresql://` URL, or any
 /// libpq connection string). Opening a store is written here, once.
 public struct StoreLocation: Sendable, Hashable, CustomStringConvertible {
@@ -20,8 +22,14 @@ public struct StoreLocation: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// A store over a new connection, its schema brought up to date.
+    ///
+    /// `COFFER_DATABASE_ONE_CALL_SAVES=0` in the environment sends every save down the general path
+    /// (``RecordStore/oneCallSaves``): a switch for measuring one path against the other
+    /// (docs/PERFORMANCE.md), not a setting.
     public func open() throws -> RecordStore {
-        try RecordStore(connection: connect())
+        let store = try RecordStore(connection: connect())
+        store.oneCallSaves = ProcessInfo.processInfo.environment["COFFER_DATABASE_ONE_CALL_SAVES"] != "0"
+        return store
     }
 
     /// The kind only: a connection string may carry a password.

@@ -631,9 +631,23 @@ public nonisolated struct Coffer_Wire_V1_ReleaseKey: Sendable {
 
   public var clientID: String = String()
 
+  /// The record's next key generation, made by the transaction tier from the SHA-256 and size the
+  /// client's receipt states; staged in the release's own transaction when they are the record's,
+  /// so that a retrieve needs no StageReseal. Absent: nothing is staged.
+  public var next: Coffer_Wire_V1_KeyGeneration {
+    get {_next ?? Coffer_Wire_V1_KeyGeneration()}
+    set {_next = newValue}
+  }
+  /// Returns true if `next` has been explicitly set.
+  public var hasNext: Bool {self._next != nil}
+  /// Clears the value of `next`. Subsequent reads from it will return its default value.
+  public mutating func clearNext() {self._next = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _next: Coffer_Wire_V1_KeyGeneration? = nil
 }
 
 /// The presented receipt may be the record's current one, or its staged re-seal (which confirms
@@ -648,6 +662,32 @@ public nonisolated struct Coffer_Wire_V1_KeyReleased: Sendable {
   public var auditIndex: Int64 = 0
 
   public var encodeKeyID: Data = Data()
+
+  public var sha256: Data = Data()
+
+  public var size: Int64 = 0
+
+  /// Whether the request's next key generation was staged with the release.
+  public var nextStaged: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A record's next key generation, for the SHA-256 and size it was made for.
+public nonisolated struct Coffer_Wire_V1_KeyGeneration: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var wrappedDecodeKey: Data = Data()
+
+  public var encodeKeyID: Data = Data()
+
+  public var receipt: Data = Data()
+
+  public var receiptSignature: Data = Data()
 
   public var sha256: Data = Data()
 
@@ -2432,7 +2472,7 @@ nonisolated extension Coffer_Wire_V1_RecordCreated: SwiftProtobuf.Message, Swift
 
 nonisolated extension Coffer_Wire_V1_ReleaseKey: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReleaseKey"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}record_id\0\u{1}owner\0\u{3}file_name\0\u{3}receipt_signature\0\u{1}source\0\u{3}time_unix_ms\0\u{3}client_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}record_id\0\u{1}owner\0\u{3}file_name\0\u{3}receipt_signature\0\u{1}source\0\u{3}time_unix_ms\0\u{3}client_id\0\u{1}next\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2447,12 +2487,17 @@ nonisolated extension Coffer_Wire_V1_ReleaseKey: SwiftProtobuf.Message, SwiftPro
       case 5: try { try decoder.decodeSingularStringField(value: &self.source) }()
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.clientID) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._next) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.recordID.isEmpty {
       try visitor.visitSingularBytesField(value: self.recordID, fieldNumber: 1)
     }
@@ -2474,6 +2519,9 @@ nonisolated extension Coffer_Wire_V1_ReleaseKey: SwiftProtobuf.Message, SwiftPro
     if !self.clientID.isEmpty {
       try visitor.visitSingularStringField(value: self.clientID, fieldNumber: 7)
     }
+    try { if let v = self._next {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2485,6 +2533,7 @@ nonisolated extension Coffer_Wire_V1_ReleaseKey: SwiftProtobuf.Message, SwiftPro
     if lhs.source != rhs.source {return false}
     if lhs.timeUnixMs != rhs.timeUnixMs {return false}
     if lhs.clientID != rhs.clientID {return false}
+    if lhs._next != rhs._next {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2492,7 +2541,7 @@ nonisolated extension Coffer_Wire_V1_ReleaseKey: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Coffer_Wire_V1_KeyReleased: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".KeyReleased"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}wrapped_decode_key\0\u{3}audit_index\0\u{3}encode_key_id\0\u{1}sha256\0\u{1}size\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}wrapped_decode_key\0\u{3}audit_index\0\u{3}encode_key_id\0\u{1}sha256\0\u{1}size\0\u{3}next_staged\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2505,6 +2554,7 @@ nonisolated extension Coffer_Wire_V1_KeyReleased: SwiftProtobuf.Message, SwiftPr
       case 3: try { try decoder.decodeSingularBytesField(value: &self.encodeKeyID) }()
       case 4: try { try decoder.decodeSingularBytesField(value: &self.sha256) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.size) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.nextStaged) }()
       default: break
       }
     }
@@ -2526,6 +2576,9 @@ nonisolated extension Coffer_Wire_V1_KeyReleased: SwiftProtobuf.Message, SwiftPr
     if self.size != 0 {
       try visitor.visitSingularInt64Field(value: self.size, fieldNumber: 5)
     }
+    if self.nextStaged != false {
+      try visitor.visitSingularBoolField(value: self.nextStaged, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2533,6 +2586,62 @@ nonisolated extension Coffer_Wire_V1_KeyReleased: SwiftProtobuf.Message, SwiftPr
     if lhs.wrappedDecodeKey != rhs.wrappedDecodeKey {return false}
     if lhs.auditIndex != rhs.auditIndex {return false}
     if lhs.encodeKeyID != rhs.encodeKeyID {return false}
+    if lhs.sha256 != rhs.sha256 {return false}
+    if lhs.size != rhs.size {return false}
+    if lhs.nextStaged != rhs.nextStaged {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_KeyGeneration: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".KeyGeneration"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}wrapped_decode_key\0\u{3}encode_key_id\0\u{1}receipt\0\u{3}receipt_signature\0\u{1}sha256\0\u{1}size\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.wrappedDecodeKey) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.encodeKeyID) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.receipt) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.receiptSignature) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.sha256) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.size) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.wrappedDecodeKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.wrappedDecodeKey, fieldNumber: 1)
+    }
+    if !self.encodeKeyID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.encodeKeyID, fieldNumber: 2)
+    }
+    if !self.receipt.isEmpty {
+      try visitor.visitSingularBytesField(value: self.receipt, fieldNumber: 3)
+    }
+    if !self.receiptSignature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.receiptSignature, fieldNumber: 4)
+    }
+    if !self.sha256.isEmpty {
+      try visitor.visitSingularBytesField(value: self.sha256, fieldNumber: 5)
+    }
+    if self.size != 0 {
+      try visitor.visitSingularInt64Field(value: self.size, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_KeyGeneration, rhs: Coffer_Wire_V1_KeyGeneration) -> Bool {
+    if lhs.wrappedDecodeKey != rhs.wrappedDecodeKey {return false}
+    if lhs.encodeKeyID != rhs.encodeKeyID {return false}
+    if lhs.receipt != rhs.receipt {return false}
+    if lhs.receiptSignature != rhs.receiptSignature {return false}
     if lhs.sha256 != rhs.sha256 {return false}
     if lhs.size != rhs.size {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}

@@ -18,16 +18,23 @@ protocol DatabaseOperation {
     static func carriedRecord(_ message: Message) -> [UInt8]?
     /// The answer to `message`, from the store.
     static func answer(_ message: Message, to request: WireRequest, in context: OperationContext) throws -> WireResponse
+    /// The encoded answer to `message` made in one round trip to the store, the request's claim,
+    /// replay guard and stored reply included; `nil` when this operation or this case has no such
+    /// path, and nothing was written. Only operations that change state have one.
+    static func answerInOneCall(_ message: Message, to request: WireRequest, _ call: OneCallContext) throws -> [UInt8]?
 }
 
 extension DatabaseOperation {
     static func carriedRecord(_ message: Message) -> [UInt8]? { nil }
+    static func answerInOneCall(_ message: Message, to request: WireRequest, _ call: OneCallContext) throws -> [UInt8]? { nil }
 
     /// The operation, bound to its message.
     static func bind(_ message: Message, _ body: WireRequest.OneOf_Body) -> BoundOperation {
-        BoundOperation(kind: WireOperation.of(body), carriedRecord: carriedRecord(message)) { request, context in
-            try answer(message, to: request, in: context)
-        }
+        BoundOperation(
+            kind: WireOperation.of(body), carriedRecord: carriedRecord(message),
+            answer: { request, context in try answer(message, to: request, in: context) },
+            answerInOneCall: { request, call in try answerInOneCall(message, to: request, call) }
+        )
     }
 }
 
@@ -39,9 +46,19 @@ struct OperationContext {
     static let maxItems = 1_000
 }
 
+/// What an answer in one round trip needs besides the store: the request's checked replay guard
+/// and the dispatcher's clock and nonce retention.
+struct OneCallContext {
+    let store: RecordStore
+    let nonce: RecordStore.OneCallSave.Nonce?
+    let nowMs: Int64
+    let nonceRetentionMs: Int64
+}
+
 /// An operation with its message: ready to answer, and saying what it is.
 struct BoundOperation {
     let kind: WireOperation
     let carriedRecord: [UInt8]?
     let answer: (WireRequest, OperationContext) throws -> WireResponse
+    let answerInOneCall: (WireRequest, OneCallContext) throws -> [UInt8]?
 }

@@ -18,7 +18,9 @@ extension FileService {
         try failures.check(source: source, user: session.user, strict: false)
         var failed = false
         defer { failures.finished(source: source, user: session.user, failed: failed, nowMs: Clock.nowMs()) }
-        let release = WireMessages.releaseKey(recordID, fileName: body.fileName, token: token, session: session, source: source, timeMs: Clock.nowMs())
+        let next = try makeNext(body, recordID: recordID, session: session)
+        let release = try WireMessages.releaseKey(recordID, fileName: body.fileName, token: token, session: session, source: source,
+                                                  timeMs: Clock.nowMs(), next: next)
         let answer: Coffer_Wire_V1_KeyReleased
         do {
             let reply = try await database.call(release, replayGuard: request.replayGuard)
@@ -40,11 +42,32 @@ extension FileService {
         }
         logger.info("released a decode key", metadata: ["coffer.user": "\(session.user)", "coffer.record_id": "\(body.recordID)"])
         await checkpointer.appended(index: answer.auditIndex)
+        let reseal: ResealOffer?
+        if let next, answer.nextStaged {
+            reseal = ResealOffer(encodeKey: next.generation.encodeKey, receipt: next.generation.receipt)
+        } else {
+            reseal = await stageReseal(recordID: recordID, session: session, fileName: body.fileName, released: answer)
+        }
         return RetrieveResponse(
             decodeKey: decodeKey.rawRepresentation.base64EncodedString(),
-            reseal: await stageReseal(recordID: recordID, session: session, fileName: body.fileName, released: answer),
+            reseal: reseal,
             auditIndex: answer.auditIndex
         )
+    }
+
+    /// The record's next key generation, made before the release from the SHA-256 and size the
+    /// client's receipt states, when it sent them; the database tier stages it only if they are the
+    /// record's. `nil` when the client sent neither, and then the re-seal is staged after the release.
+    ///
+    /// - Throws: 400 when only one of them is sent, or either is malformed.
+    private func makeNext(_ body: RetrieveRequest, recordID: [UInt8], session: Session) throws -> (generation: KeyGeneration, wrappedDecodeKey: [UInt8])? {
+        guard body.sha256 != nil || body.size != nil else { return nil }
+        guard let sha256 = body.sha256, Validation.isSHA256Hex(sha256), let size = body.size, size >= 0 else {
+            throw APIError.badRequest("sha256 (64 lowercase hex digits) and a size that is not negative go together, or neither is sent")
+        }
+        let next = try generations.make(recordID: recordID, session: session, fileName: body.fileName,
+                                        sha256: sha256, size: size, now: Clock.nowMs())
+        return (next, try wrapper.wrap(next.decodeKey, recordID: recordID, owner: session.user))
     }
 
     /// Makes and stages the record's next key generation; `nil` (and a warning) when that fails,

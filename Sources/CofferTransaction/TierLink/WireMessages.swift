@@ -100,8 +100,22 @@ enum WireMessages {
         return .createRecord(message)
     }
 
-    static func releaseKey(_ recordID: [UInt8], fileName: String, token: Data, session: Session, source: String, timeMs: Int64) -> WireRequest.OneOf_Body {
+    /// A key release; with `next`, the record's next key generation to stage with it.
+    static func releaseKey(
+        _ recordID: [UInt8], fileName: String, token: Data, session: Session, source: String, timeMs: Int64,
+        next: (generation: KeyGeneration, wrappedDecodeKey: [UInt8])? = nil
+    ) throws -> WireRequest.OneOf_Body {
         var message = Coffer_Wire_V1_ReleaseKey()
+        if let next {
+            var staged = Coffer_Wire_V1_KeyGeneration()
+            staged.wrappedDecodeKey = Data(next.wrappedDecodeKey)
+            staged.encodeKeyID = Data(next.generation.encodeKeyID)
+            staged.receipt = Data(try next.generation.receipt.encoded())
+            staged.receiptSignature = Data(next.generation.token)
+            staged.sha256 = Data(Hex.decode(next.generation.receipt.sha256) ?? [])
+            staged.size = next.generation.receipt.size
+            message.next = staged
+        }
         message.recordID = Data(recordID)
         message.owner = session.user
         message.fileName = fileName

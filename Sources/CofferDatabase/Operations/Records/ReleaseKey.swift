@@ -3,7 +3,9 @@ import CofferWire
 import Foundation
 
 /// `ReleaseKey`: checks owner, name and receipt against the stored record, audits the outcome
-/// (`retrieve` or `retrieve_refused`), and only then returns the wrapped decode key.
+/// (`retrieve` or `retrieve_refused`), and only then returns the wrapped decode key; stages the
+/// record's next key generation in the same transaction when the request brings one made for the
+/// record's SHA-256 and size.
 enum ReleaseKey: DatabaseOperation {
     static let touches = "records, users (the lock), retired receipts, the audit log"
 
@@ -13,9 +15,17 @@ enum ReleaseKey: DatabaseOperation {
         guard m.recordID.count == 16, !m.owner.isEmpty else {
             return WireProtocol.error(to: request, .badRequest, "a key release needs a 16-byte record id and an owner")
         }
+        let n = m.next
+        guard !m.hasNext || (!n.wrappedDecodeKey.isEmpty && !n.receiptSignature.isEmpty && n.sha256.count == 32 && n.size >= 0) else {
+            return WireProtocol.error(to: request, .badRequest, "a next key generation needs a wrapped key, a receipt, a SHA-256 and a size")
+        }
+        let next = m.hasNext ? KeyGeneration(
+            wrappedDecodeKey: Array(n.wrappedDecodeKey), encodeKeyID: Array(n.encodeKeyID), receipt: Array(n.receipt),
+            receiptSignature: Array(n.receiptSignature), sha256: Array(n.sha256), size: n.size
+        ) : nil
         let outcome = try context.store.releaseKey(
             recordID: Array(m.recordID), owner: m.owner, fileName: m.fileName,
-            receiptSignature: Array(m.receiptSignature), timeMs: m.timeUnixMs, source: m.source, clientID: m.clientID
+            receiptSignature: Array(m.receiptSignature), timeMs: m.timeUnixMs, source: m.source, clientID: m.clientID, next: next
         )
         switch outcome {
         case .released(let key):
@@ -25,6 +35,7 @@ enum ReleaseKey: DatabaseOperation {
             released.encodeKeyID = Data(key.encodeKeyID)
             released.sha256 = Data(key.sha256)
             released.size = key.size
+            released.nextStaged = key.nextStaged
             return WireProtocol.response(to: request, .keyReleased(released))
         case .notFound:
             return WireProtocol.error(to: request, .notFound, "no such record")
