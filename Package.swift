@@ -297,7 +297,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CofferClientTests",
-            dependencies: ["CofferClient", "CofferAPI", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CofferClient", "CofferAPI", "CofferFiles", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

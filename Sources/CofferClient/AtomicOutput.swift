@@ -16,6 +16,16 @@ final class AtomicOutput {
         }
     }
 
+    /// Allocates the file's first `bytes` before it is written (``AtomicFile/reserve(_:)``): no room
+    /// fails here, before anything was read or asked.
+    func reserve(_ bytes: Int64) throws {
+        do {
+            try file.reserve(bytes)
+        } catch let error as FileWriteError {
+            throw ClientError(error)
+        }
+    }
+
     /// Flushes to disk and moves the file into place.
     func commit(force: Bool) throws {
         do {

@@ -118,6 +118,9 @@ public struct SecureFiles: Sendable {
             throw ClientError(.usage, "the output \(target) is the container itself; choose another with -o")
         }
         let out = try AtomicOutput(target: target, force: force)
+        // A full disk fails here, before the key service releases (and audits) anything, rather than
+        // midway through the opened file.
+        try out.reserve(receipt.size)
 
         let answer = try await service.retrieve(
             RetrieveRequest(recordID: receipt.recordID, fileName: receipt.fileName, token: receipt.token,
