@@ -38,7 +38,9 @@ public enum Migrations {
     static let auditTables = ["audit_log", "audit_tree", "audit_checkpoints"]
 
     /// Gives `role` what a database tier needs and no more: SELECT and INSERT on the audit tables,
-    /// SELECT, INSERT, UPDATE and DELETE on the others. Run as the schema's owner, after ``run(on:)``.
+    /// SELECT, INSERT, UPDATE and DELETE on the others, and EXECUTE on the schema's functions (the
+    /// one-call save runs with its caller's rights, so this grants nothing the tables do not), so
+    /// that a database whose PUBLIC lost EXECUTE still serves saves. Run as the schema's owner, after ``run(on:)``.
     public static func grantTierRights(to role: String, on db: any SQLConnection) throws {
         guard db.dialect == .postgres else { return }
         guard !role.isEmpty, role.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
@@ -51,6 +53,7 @@ public enum Migrations {
                 GRANT SELECT, INSERT ON \(auditTables.joined(separator: ", ")) TO \(role);
                 REVOKE UPDATE, DELETE, TRUNCATE ON \(auditTables.joined(separator: ", ")) FROM \(role);
                 GRANT SELECT, INSERT, UPDATE, DELETE ON \(mutableTables.joined(separator: ", ")) TO \(role);
+                GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO \(role);
                 """)
         }
     }

@@ -93,11 +93,14 @@ import Testing
         let url = try #require(fixture.url)
         let role = "coffer_tier_" + UUID().uuidString.prefix(8).lowercased()
         try fixture.raw.execute("CREATE ROLE \(role) LOGIN")
+        // A hardened database: no function is executable by everyone.
+        try fixture.raw.execute("REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC")
         try Migrations.grantTierRights(to: role, on: fixture.raw)
         let tierURL = url.replacingOccurrences(of: "://coffer@", with: "://\(role)@")
         #expect(tierURL != url)
         let tier = try RecordStore(connection: PostgresConnection(url: tierURL))
         try populate(tier)
+        #expect(try tier.saveInOneCall(OneCallSaveTests().save(id: 9)) { _ in [1] } != nil, "the tier role runs the one-call save")
         let asTier = try PostgresConnection(url: tierURL)
         #expect(throws: StorageError.self, "only a superuser may switch triggers off") { try asTier.execute("SET session_replication_role = replica") }
         for sql in ["UPDATE audit_log SET detail = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log", "DELETE FROM audit_tree", "TRUNCATE audit_checkpoints"] {
