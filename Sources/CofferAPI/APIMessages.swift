@@ -152,7 +152,7 @@ public struct RetrieveRequest: Codable, Sendable {
     public var fileName: String
     /// The receipt's base64 time-stamp token, as carried in the container.
     public var token: String
-    /// The SHA-256 (64 hex digits) the container's receipt states, sent with ``size`` so that the
+    /// The SHA-256 (64 lowercase hex digits) the container's receipt states, sent with ``size`` so that the
     /// key service can stage the re-seal's key generation with the release: one round trip less.
     /// Optional, and never trusted: it is used only when it is the record's own.
     public var sha256: String?

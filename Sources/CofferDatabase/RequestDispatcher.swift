@@ -119,8 +119,8 @@ public final class RequestDispatcher {
                                              session: g.user.isEmpty ? nil : (user: g.user, issuedMs: g.sessionIssuedUnixMs))
     }
 
-    /// Whether `request` has no replay guard or one of the right shape; a malformed one is refused
-    /// by ``guarded(_:_:)`` on the general path.
+    /// Whether `request` has no replay guard or one of the right shape (a client id and a nonce of
+    /// at least 16 bytes); ``guarded(_:_:)`` refuses a malformed one, on the general path.
     private static func replayGuardIsWellFormed(_ request: WireRequest) -> Bool {
         !request.hasReplayGuard || (!request.replayGuard.clientID.isEmpty && request.replayGuard.nonce.count >= 16)
     }
@@ -129,7 +129,7 @@ public final class RequestDispatcher {
     private func guarded(_ request: WireRequest, _ store: RecordStore) throws -> WireResponse? {
         guard request.hasReplayGuard else { return nil }
         let guardInfo = request.replayGuard
-        guard !guardInfo.clientID.isEmpty, guardInfo.nonce.count >= 16 else {
+        guard Self.replayGuardIsWellFormed(request) else {
             return WireProtocol.error(to: request, .badRequest, "a replay guard needs a client id and a 16-byte nonce")
         }
         let session = guardInfo.user.isEmpty ? nil : (user: guardInfo.user, issuedMs: guardInfo.sessionIssuedUnixMs)
