@@ -68,6 +68,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CofferWebModule",
+            dependencies: ["CofferAPI", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "CofferTimestamp",
             dependencies: ["COpenSSL"],
             swiftSettings: swiftSettings
@@ -142,6 +147,7 @@ let package = Package(
                 "CofferText",
                 "CofferTierLink",
                 "CofferTimestamp",
+                "CofferWebModule",
                 "CofferWire",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),

@@ -172,12 +172,16 @@ public struct RetrieveRequest: Codable, Sendable {
 public struct RetrieveResponse: Codable, Sendable {
     /// Base64 raw 32-byte P-256 private key.
     public var decodeKey: String
+    /// Base64 X9.63 public half of ``decodeKey`` (the record's encode key): a browser cannot import
+    /// the scalar without it. A client checks its SHA-256 against the container's encode key id.
+    public var decodePublicKey: String?
     /// The fresh encode key and receipt for the re-seal; absent when the service could not stage one.
     public var reseal: ResealOffer?
     /// The index of the retrieval's entry in the audit log.
     public var auditIndex: Int64?
-    public init(decodeKey: String, reseal: ResealOffer?, auditIndex: Int64? = nil) {
+    public init(decodeKey: String, decodePublicKey: String? = nil, reseal: ResealOffer?, auditIndex: Int64? = nil) {
         self.decodeKey = decodeKey
+        self.decodePublicKey = decodePublicKey
         self.reseal = reseal
         self.auditIndex = auditIndex
     }

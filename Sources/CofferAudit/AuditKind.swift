@@ -21,4 +21,6 @@ public enum AuditKind: String, Sendable, CaseIterable {
     case logout
     /// A user changed their password (`coffer password`); the other devices' sessions ended.
     case passwordChanged = "password_changed"
+    /// A transaction process began serving a browser module: the detail names its manifest's SHA-256.
+    case webModule = "web_module"
 }

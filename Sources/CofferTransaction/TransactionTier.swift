@@ -2,6 +2,7 @@ import CofferFiles
 import CofferKeys
 import CofferTierLink
 import CofferTimestamp
+import CofferWebModule
 import Crypto
 import Foundation
 import Hummingbird
@@ -44,7 +45,11 @@ public struct TransactionTier: Sendable {
         try await checkpointer.loadState()
         let signing = Task { await checkpointer.run() }
         defer { signing.cancel() }
-        let services = TransactionServices(database: link, keys: keys, timestamps: timestamps, checkpointer: checkpointer, settings: configuration, logger: logger)
+        let webModule = try Self.webModule(configuration.web, logger: logger)
+        let services = try TransactionServices(database: link, keys: keys, timestamps: timestamps, checkpointer: checkpointer, settings: configuration,
+                                               webModule: webModule, logger: logger)
+        let publishing = Task { [logger] in await services.publishWebModule(logger: logger) }
+        defer { publishing.cancel() }
         let rateLimitAudit = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: min(configuration.limits.failures.window, .seconds(5)))
@@ -87,6 +92,19 @@ public struct TransactionTier: Sendable {
         group.maximumGracefulShutdownDuration = configuration.http.drainTimeout
         try await ServiceGroup(configuration: group).run()
         logger.info("transaction tier stopped")
+    }
+
+    /// The browser module to serve: none when switched off; when the folder cannot be read, an error
+    /// if the operator named it, else a warning and no module (a checkout where it was not built).
+    static func webModule(_ configuration: TransactionTierConfiguration.Web, logger: Logger) throws -> WebModule? {
+        guard let directory = configuration.moduleDirectory else { return nil }
+        do {
+            return try WebModule.load(directory: directory)
+        } catch {
+            if configuration.required { throw TransactionTierError("cannot serve the browser module: \(error)") }
+            logger.warning("not serving the browser module", metadata: ["coffer.error": "\(error)"])
+            return nil
+        }
     }
 
     /// Flags the service as draining when a graceful shutdown begins.

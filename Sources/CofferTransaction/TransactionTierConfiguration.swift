@@ -1,4 +1,5 @@
 public import CofferTierLink
+import CofferWebModule
 
 /// Settings of one `coffer-transaction` process, by concern, each with its default. Read from a
 /// config file, then the environment, then flags (``TransactionSettings``).
@@ -82,7 +83,18 @@ public struct TransactionTierConfiguration: Sendable {
         public init() {}
     }
 
+    /// The browser module (docs/ARCHITECTURE.md, "The browser module").
+    public struct Web: Sendable {
+        /// The folder of the module's files; `nil` serves none.
+        public var moduleDirectory: String? = WebModule.checkoutDirectory
+        /// Whether a module that cannot be read stops the process (set when the folder is given
+        /// explicitly) or only leaves the site unserved with a warning (the checkout's default).
+        public var required = false
+        public init() {}
+    }
+
     public var http = HTTP()
+    public var web = Web()
     public var tls = TLS()
     public var keys = Keys()
     public var tierLink = TierLink()

@@ -1055,7 +1055,8 @@ public nonisolated struct Coffer_Wire_V1_Checkpoints: Sendable {
   public init() {}
 }
 
-/// Appends one entry in a transaction of its own. Only the kinds `admin` (an operator's action)
+/// Appends one entry in a transaction of its own. Only the kinds `admin` (an operator's action),
+/// `web_module` (a transaction process began serving a browser module; user "-")
 /// and `rate_limited` (refusals a rate limit absorbed, counted in detail) are accepted.
 public nonisolated struct Coffer_Wire_V1_AppendAudit: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the

@@ -50,6 +50,7 @@ extension FileService {
         }
         return RetrieveResponse(
             decodeKey: decodeKey.rawRepresentation.base64EncodedString(),
+            decodePublicKey: decodeKey.publicKey.x963Representation.base64EncodedString(),
             reseal: reseal,
             auditIndex: answer.auditIndex
         )

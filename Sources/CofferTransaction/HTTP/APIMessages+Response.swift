@@ -14,3 +14,4 @@ extension AuditCheckpointResponse: ResponseEncodable {}
 extension AuditProofsResponse: ResponseEncodable {}
 extension LogoutResponse: ResponseEncodable {}
 extension PasswordChangeResponse: ResponseEncodable {}
+extension WebManifestResponse: ResponseEncodable {}

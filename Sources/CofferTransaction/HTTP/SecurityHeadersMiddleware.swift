@@ -1,6 +1,6 @@
 import Hummingbird
 
-/// Adds headers every answer should carry: no caching of key material, HTTPS only.
+/// Adds headers every answer should carry: no caching of key material, HTTPS only, no framing.
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
@@ -9,7 +9,10 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             response = try error.response(from: request, context: context)
         }
-        response.headers[.cacheControl] = "no-store"
+        // The browser module's files set their own caching and policy; everything else is key
+        // material or account data: never stored, never framed, never run as a page.
+        if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
+        if response.headers[.contentSecurityPolicy] == nil { response.headers[.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'none'" }
         response.headers[.strictTransportSecurity] = "max-age=31536000"
         response.headers[.xContentTypeOptions] = "nosniff"
         return response

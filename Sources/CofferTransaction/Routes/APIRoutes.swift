@@ -18,6 +18,7 @@ public enum APIRoutes {
         router.add(middleware: ErrorAnswerMiddleware(routes: routes))
         if let fault = FaultInjectionMiddleware<CofferRequestContext>.fromEnvironment() { router.add(middleware: fault) }
 
+        if let web = services.web { router.addRoutes(WebRoutes.open(web, published: services.webPublication)) }
         let v1 = router.group("v1")
         v1.addRoutes(AccountRoutes.open(services.accounts))
         v1.addRoutes(HealthRoutes.open(services.health, keys: services.keys))

@@ -1,6 +1,8 @@
 public import CofferKeys
 public import CofferTierLink
 public import CofferTimestamp
+import CofferWire
+public import CofferWebModule
 public import Logging
 
 /// The transaction tier's services, wired once from what they share: the way to the database tier,
@@ -15,13 +17,20 @@ public struct TransactionServices: Sendable {
     let authenticator: RequestAuthenticator
     let keys: ServerKeys
     let drain: DrainState
+    /// The browser module, when the process serves one, and where its manifest entered the audit log.
+    let web: WebService?
+    let webPublication = WebPublication()
+    let gateway: DatabaseGateway
 
     /// - Parameters:
     ///   - database: The link to the database tier, or a double of it.
     ///   - settings: The sessions, lockout and limits settings of the process.
+    ///   - webModule: The browser module to serve at the site's root, if any.
     public init(database: any DatabaseCalling, keys: ServerKeys, timestamps: TimestampAuthority, checkpointer: Checkpointer,
-                settings: TransactionTierConfiguration, logger: Logger) {
+                settings: TransactionTierConfiguration, webModule: WebModule? = nil, logger: Logger) throws {
         let gateway = DatabaseGateway(link: database, logger: logger)
+        self.gateway = gateway
+        self.web = try webModule.map { try WebService(module: $0, keys: keys) }
         let drain = DrainState()
         self.drain = drain
         let tokens = SessionTokens(kek: keys.kek, lifetime: settings.sessions.lifetime)
@@ -47,6 +56,23 @@ public struct TransactionServices: Sendable {
 
     /// Marks the start of a graceful shutdown: readiness fails from now on.
     public func beginDrain() { drain.begin() }
+
+    /// Records in the audit log that this process serves its browser module, trying again every few
+    /// seconds until the database tier takes it (or the task is cancelled).
+    public func publishWebModule(logger: Logger) async {
+        guard let web else { return }
+        while !Task.isCancelled {
+            do {
+                let answer = try await gateway.call(WireMessages.webModulePublished(manifestSHA256: web.manifestHash, files: web.module.files.count, timeMs: Clock.nowMs()))
+                if case .ack(let ack) = answer { webPublication.recorded(at: ack.auditIndex) }
+                logger.info("serving the browser module", metadata: ["coffer.manifest_sha256": "\(web.manifestHash)"])
+                return
+            } catch {
+                logger.warning("cannot record the browser module in the audit log yet", metadata: ["coffer.error": "\(error)"])
+                try? await Task.sleep(for: .seconds(3))
+            }
+        }
+    }
 
     /// Audits the limits' refusals of the windows that ended (see ``RateLimitAuditor``).
     public func auditRateLimits() async { await rateLimits.auditRound() }

@@ -87,6 +87,10 @@ public enum TransactionSettings {
             }
             configuration.logLevel = level
         },
+        .text("web-module", "The browser module's folder, served at https://HOST:PORT/, or 'off' (default: web/module of this checkout, served if built).") {
+            $0.web.moduleDirectory = $1 == "off" ? nil : $1
+            $0.web.required = $1 != "off"
+        },
         .text("ready-file", "A file to write https://HOST:PORT to once listening.") { $0.readyFile = $1 },
     ]
 }

@@ -194,8 +194,17 @@ enum WireMessages {
 
     /// An entry the transaction tier writes itself: only `rate_limited` summaries.
     static func rateLimitSummary(user: String, source: String, detail: String, timeMs: Int64) -> WireRequest.OneOf_Body {
+        appendAudit(.rateLimited, user: user, source: source, detail: detail, timeMs: timeMs)
+    }
+
+    /// A transaction process serves the browser module whose manifest has this SHA-256.
+    static func webModulePublished(manifestSHA256: String, files: Int, timeMs: Int64) -> WireRequest.OneOf_Body {
+        appendAudit(.webModule, user: "-", source: "", detail: "serving the browser module with manifest sha256:\(manifestSHA256) (\(files) files)", timeMs: timeMs)
+    }
+
+    private static func appendAudit(_ kind: AuditKind, user: String, source: String, detail: String, timeMs: Int64) -> WireRequest.OneOf_Body {
         var message = Coffer_Wire_V1_AppendAudit()
-        message.kind = AuditKind.rateLimited.rawValue
+        message.kind = kind.rawValue
         message.user = user
         message.source = source
         message.detail = detail

@@ -38,7 +38,7 @@ struct RouteTestbed {
         self.keys = keys
         let signer = try! NoteSigner(keyName: "coffer/audit", key: Curve25519.Signing.PrivateKey())
         let checkpointer = Checkpointer(signer: signer, database: database, policy: .init(), logger: Logger(label: "test"))
-        self.services = TransactionServices(database: database, keys: keys, timestamps: authority, checkpointer: checkpointer, settings: settings,
+        self.services = try! TransactionServices(database: database, keys: keys, timestamps: authority, checkpointer: checkpointer, settings: settings,
                                             logger: Logger(label: "test"))
         self.tokens = SessionTokens(kek: keys.kek)
     }

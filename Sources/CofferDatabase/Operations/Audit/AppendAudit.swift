@@ -2,16 +2,16 @@ import CofferAudit
 import CofferStorage
 import CofferWire
 
-/// `AppendAudit`: an entry the other side writes itself — only an operator's `admin` entry or a
-/// `rate_limited` summary, with short fields.
+/// `AppendAudit`: an entry the other side writes itself — only an operator's `admin` entry, a
+/// `rate_limited` summary or a `web_module` publication, with short fields.
 enum AppendAudit: DatabaseOperation {
     static let touches = "the audit log"
 
     static func answer(_ m: Coffer_Wire_V1_AppendAudit, to request: WireRequest, in context: OperationContext) throws -> WireResponse {
-        guard m.kind == AuditKind.admin.rawValue || m.kind == AuditKind.rateLimited.rawValue, !m.user.isEmpty,
+        guard [AuditKind.admin, .rateLimited, .webModule].map(\.rawValue).contains(m.kind), !m.user.isEmpty,
               m.detail.utf8.count <= 1024, m.user.utf8.count <= 256, m.source.utf8.count <= 256
         else {
-            return WireProtocol.error(to: request, .badRequest, "only `admin` and `rate_limited` entries may be appended directly, with short fields")
+            return WireProtocol.error(to: request, .badRequest, "only `admin`, `rate_limited` and `web_module` entries may be appended directly, with short fields")
         }
         let index = try context.store.audit(AuditEvent(kind: m.kind, user: m.user, timeMs: m.timeUnixMs, detail: m.detail, source: m.source))
         return Answers.audited(request, index, missing: "")

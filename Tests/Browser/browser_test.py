@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""The browser module in a real headless Chromium against a real local deployment.
+
+Run by scripts/browser-test, which starts the deployment and sets COFFER_URL, COFFER_CA, COFFER_SPKI
+(the TLS key's pin, so Chromium trusts the development certificate and nothing else) and the
+`coffer` client's environment. Each check is one function; a failed assertion names what failed.
+Screenshots of every state go to COFFER_SCREENSHOTS.
+"""
+import base64
+import glob
+import hashlib
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import serialization
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+root = pathlib.Path(__file__).resolve().parents[2]
+url = os.environ["COFFER_URL"]
+shots = pathlib.Path(os.environ.get("COFFER_SCREENSHOTS", tempfile.mkdtemp(prefix="coffer-shots.")))
+shots.mkdir(parents=True, exist_ok=True)
+work = pathlib.Path(tempfile.mkdtemp(prefix="coffer-browser."))
+downloads = work / "downloads"
+downloads.mkdir()
+password = "correct horse battery staple"
+big = int(os.environ.get("COFFER_BROWSER_MIB", "6")) << 20
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--user-data-dir={work / 'profile'}",
+                 f"--ignore-certificate-errors-spki-list={os.environ['COFFER_SPKI']}", "--window-size=1200,900"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    driver.set_script_timeout(300)
+    return driver
+
+
+def shot(driver, name):
+    driver.save_screenshot(str(shots / f"{name}.png"))
+
+
+def wait(driver, condition, what, seconds=120):
+    try:
+        return WebDriverWait(driver, seconds, poll_frequency=0.1).until(lambda d: condition(d))
+    except Exception:
+        shot(driver, f"failed-{what.replace(' ', '-')}")
+        message = driver.find_element(By.ID, "message").text
+        raise AssertionError(f"timed out waiting for {what}; the page says: {message!r}")
+
+
+def body(driver, key):
+    return driver.execute_script(f"return document.body.dataset[{json.dumps(key)}] ?? null")
+
+
+def downloaded(name, keep_as, seconds=120):
+    """Waits for the download `name` and moves it out of the downloads folder to `keep_as`."""
+    path = downloads / name
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if path.exists() and not list(downloads.glob("*.crdownload")):
+            target = work / keep_as
+            path.rename(target)
+            return target
+        time.sleep(0.1)
+    raise AssertionError(f"{name} was not downloaded; the folder holds {sorted(p.name for p in downloads.iterdir())}")
+
+
+def clear_downloads():
+    for p in downloads.iterdir():
+        p.unlink()
+
+
+def coffer(*args, user="alice", stdin=None, check=True):
+    env = dict(os.environ, COFFER_USER=user, COFFER_HOME=str(work / f"cli-{user}"))
+    run = subprocess.run(["coffer", *args], input=stdin, env=env, capture_output=True, text=True)
+    if check and run.returncode != 0:
+        raise AssertionError(f"coffer {' '.join(args)} exited {run.returncode}: {run.stderr}")
+    return run
+
+
+def account(driver, action, user, secret=password):
+    driver.find_element(By.ID, "user").clear()
+    driver.find_element(By.ID, "user").send_keys(user)
+    driver.find_element(By.ID, "password").clear()
+    driver.find_element(By.ID, "password").send_keys(secret)
+    driver.find_element(By.ID, action).click()
+
+
+def pick(driver, input_id, path):
+    driver.find_element(By.ID, input_id).send_keys(str(path))
+
+
+def logout(driver):
+    driver.find_element(By.ID, "logout").click()
+    wait(driver, lambda d: body(d, "state") == "signed-out", "logout")
+
+
+def module_checks(driver):
+    """HPKE against RFC 9180, containers against every format vector, SHA-256 against NIST and hashlib."""
+    rfc_file = root / ".build/checkouts/swift-crypto/Tests/CryptoTests/HPKE/hpke-test-vectors.json"
+    rfc = [v for v in json.loads(rfc_file.read_text()) if v["mode"] == 0 and v["kem_id"] == 16 and v["kdf_id"] == 1 and v["aead_id"] == 2]
+    for i, v in enumerate(rfc):
+        v["index"] = i
+        v["encryptions"] = v["encryptions"][:1]
+    containers = []
+    for vector in sorted(glob.glob(str(root / "Tests/CofferContainerTests/Vectors/*.json"))):
+        v = json.loads(pathlib.Path(vector).read_text())
+        key = ec.derive_private_key(int(v["decodeKey"], 16), ec.SECP256R1())
+        v["decodePublic"] = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint).hex()
+        v["container"] = base64.b64encode((pathlib.Path(vector).parent / v["containerFile"]).read_bytes()).decode()
+        v["name"] = pathlib.Path(vector).stem
+        containers.append(v)
+    random = os.urandom((1 << 20) * 2 + 777)
+    digests = [
+        {"name": "NIST empty", "text": "", "piece": 1, "sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+        {"name": "NIST abc", "text": "abc", "piece": 1, "sha256": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+        {"name": "NIST 448 bits", "text": "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "piece": 7,
+         "sha256": "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+        {"name": "NIST million a", "text": "a", "repeat": 1000000, "piece": 100000,
+         "sha256": "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"},
+        {"name": "random across the 1 MiB input buffer", "random": base64.b64encode(random).decode(), "piece": 1_500_000,
+         "sha256": hashlib.sha256(random).hexdigest()},
+    ]
+    assert len(rfc) >= 1, "no RFC 9180 vector for the suite in swift-crypto's file"
+    result = driver.execute_async_script((root / "Tests/Browser/module_checks.js").read_text(),
+                                         {"rfc": rfc, "containers": containers, "digests": digests})
+    assert not result["failures"], f"module checks failed: {result['failures']}"
+    assert result["counts"]["containers"] == 10, result
+
+
+def content_security_policy(driver):
+    """An injected inline script does not run, and the browser reports the violation."""
+    ran = driver.execute_script("""
+        window.__violations = 0;
+        document.addEventListener('securitypolicyviolation', () => { window.__violations += 1; });
+        const s = document.createElement('script');
+        s.textContent = 'window.__injected = true';
+        document.head.append(s);
+        const img = document.createElement('img');
+        img.setAttribute('onerror', 'window.__injected = true');
+        img.src = 'data:,x';
+        document.body.append(img);
+        return window.__injected === true;
+    """)
+    time.sleep(0.5)
+    assert not ran and not driver.execute_script("return window.__injected === true"), "an injected inline script ran"
+    assert driver.execute_script("return window.__violations") >= 1, "no CSP violation was reported for the injected script"
+
+
+def main():
+    driver = browser()
+    try:
+        driver.get(url)
+        wait(driver, lambda d: body(d, "ready") == "yes", "the page to load")
+        shot(driver, "01-signed-out")
+        content_security_policy(driver)
+        module_checks(driver)
+        print("browser-test: HPKE, container vectors, SHA-256 and the CSP hold", file=sys.stderr)
+
+        account(driver, "register", "alice")
+        wait(driver, lambda d: body(d, "state") == "signed-in", "registration and login")
+        shot(driver, "02-signed-in")
+
+        # SAVE in the browser; the CLI opens the container (and re-seals it).
+        plain = work / "report.bin"
+        plain.write_bytes(os.urandom(big))
+        pick(driver, "save-input", plain)
+        wait(driver, lambda d: (body(d, "lastDone") or "").startswith("saved:"), "the save")
+        shot(driver, "03-saved")
+        container = downloaded("report.bin.coffer", "browser-saved.coffer")
+        coffer("login", "--password-stdin", stdin=password)
+        copy = work / "report-cli.bin"
+        coffer("retrieve", str(container), "-o", str(copy))
+        assert copy.read_bytes() == plain.read_bytes(), "the CLI opened the browser's container to other bytes"
+        print("browser-test: a container saved in the browser opens with coffer retrieve", file=sys.stderr)
+
+        # SAVE with the CLI; RETRIEVE in the browser, which re-seals; the CLI opens the re-sealed one.
+        clear_downloads()
+        cli_plain = work / "notes.txt"
+        cli_plain.write_bytes(os.urandom(big // 2 + 12345))
+        coffer("save", str(cli_plain))
+        cli_container = work / "notes.txt.coffer"
+        pick(driver, "retrieve-input", cli_container)
+        wait(driver, lambda d: (body(d, "lastDone") or "").startswith("retrieved:"), "the retrieve")
+        shot(driver, "04-retrieved")
+        opened = downloaded("notes.txt", "browser-opened.txt")
+        assert opened.read_bytes() == cli_plain.read_bytes(), "the browser opened the CLI's container to other bytes"
+        resealed = downloaded("notes.txt.coffer", "browser-resealed.coffer")
+        assert resealed.read_bytes() != cli_container.read_bytes(), "the browser did not re-seal the container"
+        old = coffer("retrieve", str(cli_container), "-o", str(work / "old.txt"), check=False)
+        assert old.returncode != 0, "the container from before the browser's re-seal still opened"
+        coffer("retrieve", str(resealed), "-o", str(work / "again.txt"))
+        assert (work / "again.txt").read_bytes() == cli_plain.read_bytes(), "the browser's re-sealed container opened to other bytes"
+        print("browser-test: a CLI container opens and is re-sealed in the browser; the old copy is dead", file=sys.stderr)
+
+        # History shows which installation did what.
+        driver.find_element(By.ID, "refresh").click()
+        wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#records tbody tr")) >= 2, "the record list")
+        driver.find_element(By.CSS_SELECTOR, "#records tbody tr button").click()
+        wait(driver, lambda d: not d.find_element(By.ID, "history").get_attribute("hidden"), "the history")
+        history = driver.find_element(By.ID, "history-list").text
+        assert "this browser" in history and "installation" in history, f"the history does not tell the installations apart: {history!r}"
+        shot(driver, "05-history")
+
+        # A tampered container: refused, nothing downloaded.
+        clear_downloads()
+        tampered = work / "tampered.coffer"
+        data = bytearray(resealed.read_bytes())
+        data[300] ^= 1
+        tampered.write_bytes(bytes(data))
+        pick(driver, "retrieve-input", tampered)
+        wait(driver, lambda d: body(d, "lastError") == "tampered", "the tampered container's refusal")
+        shot(driver, "06-tampered")
+        time.sleep(1)
+        assert not list(downloads.iterdir()), "something was downloaded from a tampered container"
+
+        # A second user cannot open alice's container.
+        logout(driver)
+        account(driver, "register", "bob")
+        wait(driver, lambda d: body(d, "state") == "signed-in", "bob's login")
+        pick(driver, "retrieve-input", resealed)
+        wait(driver, lambda d: body(d, "lastError") == "not_found", "another user's container refused")
+        shot(driver, "07-other-user")
+
+        # A wrong password.
+        logout(driver)
+        account(driver, "login", "alice", "not the password at all")
+        wait(driver, lambda d: body(d, "lastError") == "login_failed", "the wrong password's refusal")
+        assert "Wrong user name or password" in driver.find_element(By.ID, "message").text
+        shot(driver, "08-wrong-password")
+
+        # A narrow window still works.
+        driver.set_window_size(380, 800)
+        account(driver, "login", "alice")
+        wait(driver, lambda d: body(d, "state") == "signed-in", "login at a narrow width")
+        shot(driver, "09-narrow")
+        print(f"browser-test: passed; screenshots in {shots}", file=sys.stderr)
+    finally:
+        for entry in driver.get_log("browser"):
+            if entry["level"] == "SEVERE" and "__injected" not in entry["message"] and "Content Security Policy" not in entry["message"]:
+                print(f"browser-test: console: {entry['message']}", file=sys.stderr)
+        driver.quit()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+// The key service's HTTPS API (docs/api/openapi.yaml), as the CLI speaks it: the identity
+// challenge before registering or logging in, and every later request signed by the device key
+// over its method, path, time, nonce and body hash (docs/PROTOCOL.md, Signed requests).
+
+import { base64, concat, fromBase64, hex, randomBytes, utf8 } from './bytes.js';
+import * as device from './device.js';
+
+/** A refusal or failure of the key service, with its stable code and its sentence for the user. */
+export class ApiError extends Error {
+  constructor(status, code, message) { super(message); this.status = status; this.code = code; }
+}
+
+/** A session lives in this object only: never in a cookie, never in Web Storage. */
+export class KeyService {
+  constructor() { this.session = null; this.device = null; }
+
+  async installation() {
+    this.device ??= await device.installation();
+    return this.device;
+  }
+
+  async call(method, path, body, headers = {}) {
+    const bytes = body === undefined ? new Uint8Array(0) : utf8(JSON.stringify(body));
+    let response;
+    try {
+      response = await fetch(path, {
+        method, headers: { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
+        body: body === undefined ? undefined : bytes, cache: 'no-store', credentials: 'omit', redirect: 'error',
+      });
+    } catch {
+      throw new ApiError(0, 'unreachable', 'the key service cannot be reached; check the connection and retry');
+    }
+    const text = await response.text();
+    let answer = null;
+    try { answer = text ? JSON.parse(text) : {}; } catch { /* not JSON: handled below */ }
+    if (!response.ok) {
+      const error = answer?.error;
+      if (error && typeof error.code === 'string' && typeof error.message === 'string') throw new ApiError(response.status, error.code, error.message);
+      throw new ApiError(response.status, 'unexpected', `the key service answered ${response.status}`);
+    }
+    if (answer === null || typeof answer !== 'object') throw new ApiError(response.status, 'unexpected', 'the key service answered something that is not JSON');
+    return answer;
+  }
+
+  /**
+   * The identity challenge: the key service signs 32 fresh random bytes with its identity key; the
+   * key is pinned on first contact, and a changed key stops everything here.
+   */
+  async checkIdentity() {
+    const challenge = randomBytes(32);
+    const answer = await this.call('POST', '/v1/identity', { challenge: base64(challenge) });
+    let spki, signature;
+    try {
+      spki = fromBase64(answer.serverKey);
+      signature = rawSignature(fromBase64(answer.signature));
+    } catch {
+      throw new ApiError(0, 'identity', "the key service's identity answer is malformed");
+    }
+    const key = await crypto.subtle.importKey('spki', spki, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
+    const message = concat(utf8('coffer server challenge v1\n'), challenge);
+    if (!await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, signature, message)) {
+      throw new ApiError(0, 'identity', 'the key service did not prove its identity: its signature over the challenge is wrong');
+    }
+    const fingerprint = await device.fingerprint(spki);
+    const pinned = await device.pinnedServer();
+    if (pinned === undefined) await device.pinServer(fingerprint);
+    else if (pinned !== fingerprint) {
+      throw new ApiError(0, 'identity', `the key service's identity key changed (pinned ${pinned}, now ${fingerprint}); nothing was sent`);
+    }
+    return fingerprint;
+  }
+
+  async register(user, password) {
+    const me = await this.installation();
+    await this.checkIdentity();
+    return this.call('POST', '/v1/register', { user, password, clientID: me.clientID, deviceKey: device.deviceKeyText(me) });
+  }
+
+  async login(user, password) {
+    const me = await this.installation();
+    await this.checkIdentity();
+    const answer = await this.call('POST', '/v1/login', { user, password, clientID: me.clientID, deviceKey: device.deviceKeyText(me) });
+    if (typeof answer.token !== 'string') throw new ApiError(0, 'unexpected', 'the key service gave no session');
+    this.session = { user, token: answer.token, expiresAt: answer.expiresAt };
+    return this.session;
+  }
+
+  /** A request under the session, signed by the device key. */
+  async signed(method, path, body) {
+    if (!this.session) throw new ApiError(401, 'unauthorized', 'log in first');
+    const me = await this.installation();
+    const bytes = body === undefined ? new Uint8Array(0) : utf8(JSON.stringify(body));
+    const time = String(Date.now());
+    const nonce = hex(randomBytes(16));
+    const bodyHash = hex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
+    const message = utf8(`coffer request v1\n${method}\n${path}\n${time}\n${nonce}\n${bodyHash}`);
+    const signature = base64(await device.sign(me, message));
+    try {
+      return await this.call(method, path, body, {
+        Authorization: `Bearer ${this.session.token}`, 'Coffer-Time': time, 'Coffer-Nonce': nonce, 'Coffer-Signature': signature,
+      });
+    } catch (error) {
+      if (error.status === 401) this.session = null;
+      throw error;
+    }
+  }
+
+  async logout(everywhere = false) {
+    try { return await this.signed('POST', '/v1/logout', { everywhere }); } finally { this.session = null; }
+  }
+}
+
+/** An ASN.1 DER ECDSA signature as WebCrypto's r‖s; throws when it is not one. */
+export function rawSignature(der) {
+  const fail = () => { throw new Error('not a DER ECDSA signature'); };
+  if (der[0] !== 0x30 || der[1] !== der.length - 2) fail();
+  const out = new Uint8Array(64);
+  let at = 2;
+  for (let half = 0; half < 2; half++) {
+    if (der[at] !== 0x02) fail();
+    const length = der[at + 1];
+    let value = der.subarray(at + 2, at + 2 + length);
+    if (value.length !== length || length === 0) fail();
+    while (value.length > 32 && value[0] === 0) value = value.subarray(1);
+    if (value.length > 32) fail();
+    out.set(value, half * 32 + 32 - value.length);
+    at += 2 + length;
+  }
+  if (at !== der.length) fail();
+  return out;
+}

@@ -1,0 +1,254 @@
+// The page: the patent's toolbar with SAVE and RETRIEVE, sign-in, the list of records with their
+// history, progress with a cancel button, and one clear message per failure.
+
+import { ApiError, KeyService } from './api.js';
+import { ContainerError } from './container.js';
+import { retrieveFile, saveFile } from './flows.js';
+import { printable } from './receipt.js';
+import { download, sweep } from './scratch.js';
+
+const service = new KeyService();
+const $ = (id) => document.getElementById(id);
+let work = null;
+
+/** One sentence per failure, as docs/PROTOCOL.md names them. */
+export function explain(error) {
+  if (error?.name === 'AbortError') return 'Cancelled; nothing was written.';
+  if (error instanceof ContainerError) {
+    if (error.kind === 'foreign') return `This container is not one of yours or not of this key service: ${error.message}.`;
+    if (error.kind === 'tampered') return `Refused: ${error.message}. Nothing was written.`;
+    return `Refused: ${error.message}.`;
+  }
+  if (error instanceof ApiError) {
+    switch (error.code) {
+      case 'login_failed': return 'Wrong user name or password.';
+      case 'unauthorized': case 'session_ended': case 'stale':
+        return 'Your session expired or was ended; log in again.';
+      case 'busy': case 'unavailable': return `The key service is busy or unavailable; retry in a moment. (${error.message})`;
+      case 'unreachable': return 'The key service cannot be reached; check the connection and retry.';
+      case 'audit_unavailable': return 'The audit history cannot be written just now, so nothing was done; retry later.';
+      case 'not_found': return 'The key service has no such record of yours: the container may be another user\'s.';
+      default: return error.message;
+    }
+  }
+  return `Something went wrong: ${error?.message ?? error}`;
+}
+
+function say(text, kind = '') {
+  const message = $('message');
+  message.textContent = text;
+  message.className = `message ${kind}`;
+}
+
+function signedIn(yes) {
+  $('account').hidden = yes;
+  $('vault').hidden = !yes;
+  $('logout').hidden = !yes;
+  $('save').disabled = !yes;
+  $('retrieve').disabled = !yes;
+  $('who').textContent = yes ? `Signed in as ${service.session.user}` : '';
+  document.body.dataset.state = yes ? 'signed-in' : 'signed-out';
+}
+
+async function account(action) {
+  const user = $('user').value.trim();
+  const password = $('password').value;
+  if (!$('account-form').reportValidity()) return;
+  try {
+    if (action === 'register') {
+      await service.register(user, password);
+      say(`Registered ${user}. Logging in…`, 'ok');
+    }
+    await service.login(user, password);
+    $('password').value = '';
+    signedIn(true);
+    say(`Logged in as ${user}.`, 'ok');
+    await refresh();
+  } catch (error) {
+    failed(error);
+  }
+}
+
+function failed(error) {
+  if (error instanceof ApiError && error.status === 401 && service.session === null) signedIn(false);
+  say(explain(error), 'error');
+  document.body.dataset.lastError = error?.code ?? error?.kind ?? error?.name ?? 'error';
+}
+
+/** Runs one long operation with the progress bar and the cancel button. */
+async function withProgress(label, operation) {
+  if (work) { say('Wait for the current file to finish, or cancel it.', 'error'); return; }
+  const controller = new AbortController();
+  work = controller;
+  $('work').hidden = false;
+  $('work-label').textContent = label;
+  $('progress').value = 0;
+  document.body.dataset.busy = 'yes';
+  try {
+    return await operation({ signal: controller.signal, progress: (done, total) => { $('progress').value = total ? done / total : 1; } });
+  } finally {
+    work = null;
+    $('work').hidden = true;
+    delete document.body.dataset.busy;
+  }
+}
+
+function finished(label, scratchFile, downloadName) {
+  const item = document.createElement('li');
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.textContent = `Download ${printable(downloadName)}`;
+  button.dataset.scratch = scratchFile.name;
+  button.addEventListener('click', () => download(scratchFile, downloadName));
+  item.append(`${label}: `, button);
+  $('downloads').prepend(item);
+  download(scratchFile, downloadName);
+}
+
+async function save(files) {
+  for (const file of files) {
+    try {
+      const result = await withProgress(`Saving ${printable(file.name)}`, (options) => saveFile(service, file, options));
+      if (!result) return;
+      finished('Saved', result.container, `${file.name}.coffer`);
+      say(`Saved ${printable(file.name)}: receipt time-stamped ${new Date(result.receipt.time).toLocaleString()}.`, 'ok');
+      document.body.dataset.lastDone = `saved:${result.receipt.recordID}`;
+    } catch (error) {
+      failed(error);
+      return;
+    }
+  }
+  await refresh();
+}
+
+async function retrieve(files) {
+  for (const file of files) {
+    try {
+      const result = await withProgress(`Retrieving ${printable(file.name)}`, (options) => retrieveFile(service, file, options));
+      if (!result) return;
+      finished('Opened', result.plaintext, result.receipt.fileName);
+      if (result.container) finished('Re-sealed container (replaces the one you opened)', result.container, file.name);
+      say(result.resealed
+        ? `Opened ${printable(result.receipt.fileName)} and re-sealed it under a fresh key: keep the new container; the old one no longer opens.`
+        : `Opened ${printable(result.receipt.fileName)}; the key service could not offer a re-seal, so the container you have stays current.`, 'ok');
+      document.body.dataset.lastDone = `retrieved:${result.receipt.recordID}`;
+    } catch (error) {
+      failed(error);
+      return;
+    }
+  }
+  await refresh();
+}
+
+function cell(row, label, content) {
+  const td = row.insertCell();
+  td.dataset.label = label;
+  if (content instanceof Node) td.append(content); else td.textContent = content;
+  return td;
+}
+
+function sizeText(bytes) {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes, unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
+  return `${unit ? value.toFixed(1) : value} ${units[unit]}`;
+}
+
+async function refresh() {
+  if (!service.session) return;
+  try {
+    const answer = await service.signed('GET', '/v1/records');
+    const body = $('records').tBodies[0];
+    body.replaceChildren();
+    for (const record of answer.records ?? []) {
+      const row = body.insertRow();
+      row.dataset.record = record.recordID;
+      cell(row, 'File', printable(record.fileName)).className = 'name';
+      cell(row, 'Saved', new Date(record.created).toLocaleString());
+      cell(row, 'Size', sizeText(record.size));
+      cell(row, 'Receipt time', new Date(record.resealed ?? record.created).toLocaleString());
+      cell(row, 'Audit', record.deleted ? 'key destroyed' : 'current');
+      const actions = document.createElement('div');
+      actions.className = 'actions';
+      const history = document.createElement('button');
+      history.type = 'button';
+      history.textContent = 'History';
+      history.setAttribute('aria-label', `History of ${printable(record.fileName)}`);
+      history.addEventListener('click', () => showHistory(record));
+      actions.append(history);
+      if (!record.deleted) {
+        const remove = document.createElement('button');
+        remove.type = 'button';
+        remove.textContent = 'Delete';
+        remove.setAttribute('aria-label', `Delete ${printable(record.fileName)} for good`);
+        remove.addEventListener('click', () => deleteRecord(record));
+        actions.append(remove);
+      }
+      cell(row, 'Actions', actions);
+    }
+  } catch (error) {
+    failed(error);
+  }
+}
+
+async function showHistory(record) {
+  try {
+    const answer = await service.signed('GET', `/v1/records/${record.recordID}/history`);
+    const me = await service.installation();
+    const list = $('history-list');
+    list.replaceChildren();
+    for (const event of answer.events ?? []) {
+      const item = document.createElement('li');
+      const who = event.clientID === me.clientID ? 'this browser' : event.clientID ? `installation ${event.clientID}` : 'the key service';
+      item.textContent = `${new Date(event.time).toLocaleString()} — ${event.kind} by ${who} from ${printable(event.source)}${event.detail ? ` (${printable(event.detail)})` : ''}`;
+      list.append(item);
+    }
+    $('history-title').textContent = `History of ${printable(record.fileName)}`;
+    $('history').hidden = false;
+  } catch (error) {
+    failed(error);
+  }
+}
+
+async function deleteRecord(record) {
+  if (!confirm(`Destroy the key of ${printable(record.fileName)}? No copy of its container will ever open again.`)) return;
+  try {
+    await service.signed('POST', '/v1/delete', { recordID: record.recordID, token: '' });
+    say(`Deleted ${printable(record.fileName)}: its key is destroyed.`, 'ok');
+    await refresh();
+  } catch (error) {
+    failed(error);
+  }
+}
+
+function start() {
+  sweep().catch(() => {});
+  $('account-form').addEventListener('submit', (event) => { event.preventDefault(); account('login'); });
+  $('register').addEventListener('click', () => account('register'));
+  $('logout').addEventListener('click', async () => {
+    try { await service.logout(); say('Logged out.', 'ok'); } catch (error) { say(`Logged out here; ${explain(error)}`, 'error'); }
+    signedIn(false);
+  });
+  $('save').addEventListener('click', () => $('save-input').click());
+  $('retrieve').addEventListener('click', () => $('retrieve-input').click());
+  $('save-input').addEventListener('change', (event) => { const files = [...event.target.files]; event.target.value = ''; save(files); });
+  $('retrieve-input').addEventListener('change', (event) => { const files = [...event.target.files]; event.target.value = ''; retrieve(files); });
+  $('cancel').addEventListener('click', () => work?.abort());
+  $('refresh').addEventListener('click', refresh);
+  const drop = $('drop');
+  drop.addEventListener('dragover', (event) => { event.preventDefault(); drop.classList.add('over'); });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (event) => {
+    event.preventDefault();
+    drop.classList.remove('over');
+    const files = [...event.dataTransfer.files];
+    const containers = files.filter((f) => f.name.endsWith('.coffer'));
+    const plain = files.filter((f) => !f.name.endsWith('.coffer'));
+    (async () => { if (plain.length) await save(plain); if (containers.length) await retrieve(containers); })();
+  });
+  drop.addEventListener('keydown', (event) => { if (event.key === 'Enter' || event.key === ' ') { event.preventDefault(); $('save-input').click(); } });
+  signedIn(false);
+  document.body.dataset.ready = 'yes';
+}
+
+start();
