@@ -247,6 +247,34 @@ def main():
         account(driver, "login", "alice")
         wait(driver, lambda d: body(d, "state") == "signed-in", "login at a narrow width")
         shot(driver, "09-narrow")
+
+        # Cancel mid-save: nothing downloaded, no scratch file left.
+        clear_downloads()
+        driver.set_window_size(1200, 900)
+        large = work / "large.bin"
+        large.write_bytes(os.urandom(256 << 20))
+        pick(driver, "save-input", large)
+        wait(driver, lambda d: body(d, "busy") == "yes", "the large save to start")
+        driver.find_element(By.ID, "cancel").click()
+        wait(driver, lambda d: body(d, "lastError") == "AbortError", "the cancel")
+        shot(driver, "10-cancelled")
+        left = driver.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            (async () => { const names = []; const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('coffer', { create: true });
+              for await (const name of dir.keys()) names.push(name); done(names); })();""")
+        assert not left, f"a cancelled save left scratch files: {left}"
+        time.sleep(1)
+        assert not list(downloads.iterdir()), "a cancelled save downloaded something"
+
+        # Delete with the record's current container: its key is destroyed, and the CLI cannot open it.
+        row = driver.find_element(By.XPATH, "//tr[td[text()='report.bin']]")
+        row.find_element(By.XPATH, ".//button[text()='Delete']").click()
+        pick(driver, "delete-input", container)
+        WebDriverWait(driver, 30).until(lambda d: d.switch_to.alert).accept()
+        wait(driver, lambda d: (body(d, "lastDone") or "").startswith("deleted:"), "the delete")
+        shot(driver, "11-deleted")
+        gone = coffer("retrieve", str(container), "-o", str(work / "deleted.bin"), check=False)
+        assert gone.returncode != 0, "a deleted record's container still opened"
         print(f"browser-test: passed; screenshots in {shots}", file=sys.stderr)
     finally:
         for entry in driver.get_log("browser"):

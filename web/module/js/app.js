@@ -3,7 +3,7 @@
 
 import { ApiError, KeyService } from './api.js';
 import { ContainerError } from './container.js';
-import { retrieveFile, saveFile } from './flows.js';
+import { inspect, retrieveFile, saveFile } from './flows.js';
 import { printable } from './receipt.js';
 import { download, sweep } from './scratch.js';
 
@@ -70,9 +70,9 @@ async function account(action) {
 }
 
 function failed(error) {
-  if (error instanceof ApiError && error.status === 401 && service.session === null) signedIn(false);
+  if (error instanceof ApiError && error.status === 401 && service.session === null) { signedIn(false); forget(); }
   say(explain(error), 'error');
-  document.body.dataset.lastError = error?.code ?? error?.kind ?? error?.name ?? 'error';
+  document.body.dataset.lastError = error instanceof DOMException ? error.name : error?.code ?? error?.kind ?? error?.name ?? 'error';
 }
 
 /** Runs one long operation with the progress bar and the cancel button. */
@@ -180,7 +180,7 @@ async function refresh() {
         const remove = document.createElement('button');
         remove.type = 'button';
         remove.textContent = 'Delete';
-        remove.setAttribute('aria-label', `Delete ${printable(record.fileName)} for good`);
+        remove.setAttribute('aria-label', `Delete ${printable(record.fileName)} for good (pick its container)`);
         remove.addEventListener('click', () => deleteRecord(record));
         actions.append(remove);
       }
@@ -210,15 +210,41 @@ async function showHistory(record) {
   }
 }
 
-async function deleteRecord(record) {
-  if (!confirm(`Destroy the key of ${printable(record.fileName)}? No copy of its container will ever open again.`)) return;
+/** Delete needs the record's current container: the key service takes its receipt's token. */
+let deleting = null;
+
+function deleteRecord(record) {
+  deleting = record;
+  $('delete-input').click();
+}
+
+async function deleteWith(file) {
+  const record = deleting;
+  deleting = null;
+  if (!record || !file) return;
   try {
-    await service.signed('POST', '/v1/delete', { recordID: record.recordID, token: '' });
+    const { receipt } = await inspect(file);
+    if (receipt.recordID !== record.recordID) {
+      say(`That container is not the one of ${printable(record.fileName)}; nothing was deleted.`, 'error');
+      return;
+    }
+    if (!confirm(`Destroy the key of ${printable(record.fileName)}? No copy of its container will ever open again.`)) return;
+    await service.signed('POST', '/v1/delete', { recordID: record.recordID, token: receipt.token });
     say(`Deleted ${printable(record.fileName)}: its key is destroyed.`, 'ok');
+    document.body.dataset.lastDone = `deleted:${record.recordID}`;
     await refresh();
   } catch (error) {
     failed(error);
   }
+}
+
+/** What the page shows of one user goes when they sign out. */
+function forget() {
+  $('downloads').replaceChildren();
+  $('records').tBodies[0].replaceChildren();
+  $('history-list').replaceChildren();
+  $('history').hidden = true;
+  sweep().catch(() => {});
 }
 
 function start() {
@@ -228,7 +254,9 @@ function start() {
   $('logout').addEventListener('click', async () => {
     try { await service.logout(); say('Logged out.', 'ok'); } catch (error) { say(`Logged out here; ${explain(error)}`, 'error'); }
     signedIn(false);
+    forget();
   });
+  $('delete-input').addEventListener('change', (event) => { const file = event.target.files[0]; event.target.value = ''; deleteWith(file); });
   $('save').addEventListener('click', () => $('save-input').click());
   $('retrieve').addEventListener('click', () => $('retrieve-input').click());
   $('save-input').addEventListener('change', (event) => { const files = [...event.target.files]; event.target.value = ''; save(files); });
