@@ -344,7 +344,7 @@ let package = Package(
         .testTarget(
             name: "CofferTransactionTests",
             dependencies: [
-                "CofferTransaction", "CofferAPI", "CofferAudit", "CofferKeys", "CofferTesting", "CofferTierLink", "CofferTimestamp", "CofferWire",
+                "CofferTransaction", "CofferAPI", "CofferAudit", "CofferKeys", "CofferTesting", "CofferTierLink", "CofferTimestamp", "CofferWebModule", "CofferWire",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),

@@ -37,54 +37,16 @@ public struct HistoryVerifier: Sendable {
 
     /// Verifies the history of `recordID`; `identityKey` is the server key just proved against the pin.
     public func verify(recordID: String, identityKey: P256.Signing.PublicKey) async throws -> Report {
-        let answer = try await service.auditCheckpoint(session: session)
-        guard AuditKeyStatement.isValid(answer, identityKey: identityKey) else {
-            throw ClientError(.notPermitted, "the key service's checkpoint key is not vouched for by its identity key; refusing to trust its checkpoints")
-        }
-        if let pinned = journal.verifierKey(), pinned != answer.verifierKey {
-            throw ClientError(.notPermitted, """
-                WARNING: THE AUDIT CHECKPOINT KEY HAS CHANGED: the service now signs with \(answer.verifierKey) but \(pinned) \
-                is pinned in \(journal.verifierKeyPath). If the operator confirms a key rotation, delete that file and verify again.
-                """)
-        }
-        let verifier: NoteVerifier
-        let checkpoint: Checkpoint
-        do {
-            verifier = try NoteVerifier(parsing: answer.verifierKey)
-            checkpoint = try Checkpoint.open(answer.checkpoint, verifier: verifier, origin: verifier.keyName)
-        } catch {
-            throw ClientError(.dataError, "the key service's audit checkpoint does not verify: \(error)")
-        }
-        var previous: Checkpoint?
-        if let stored = journal.checkpoint() {
-            do {
-                previous = try Checkpoint.open(stored, verifier: verifier, origin: verifier.keyName)
-            } catch {
-                throw ClientError(.dataError, "the checkpoint kept in \(journal.checkpointPath) does not verify: \(error)")
-            }
-        }
-        if let previous, previous.size > checkpoint.size {
-            throw rewritten("the newest checkpoint covers \(checkpoint.size) entries, but this client verified a checkpoint of \(previous.size) entries before: the log was truncated")
-        }
+        let check = CheckpointCheck(service: service, session: session, journal: journal)
+        let newest = try await check.newest(identityKey: identityKey)
+        let (checkpoint, previous) = (newest.checkpoint, newest.previous)
 
         let history = try await service.history(recordID: recordID, session: session)
         let covered = history.events.filter { $0.index < checkpoint.size }
         let proofs = try await service.auditProofs(
             AuditProofsRequest(treeSize: checkpoint.size, fromSize: previous?.size, indexes: covered.map(\.index)), session: session
         )
-        guard proofs.treeSize == checkpoint.size, Data(base64Encoded: proofs.rootHash).map(Array.init) == checkpoint.rootHash else {
-            throw rewritten("the log's tree of \(checkpoint.size) entries does not have the root its signed checkpoint states")
-        }
-        if let previous {
-            do {
-                try MerkleProof.verifyConsistency(
-                    oldSize: previous.size, newSize: checkpoint.size, oldRoot: previous.rootHash, newRoot: checkpoint.rootHash,
-                    proof: try MerkleProof.hashes(base64: proofs.consistency ?? [])
-                )
-            } catch {
-                throw rewritten("the log of \(checkpoint.size) entries is not an extension of the checkpoint of \(previous.size) entries this client verified before (\(error))")
-            }
-        }
+        try check.checkTree(proofs, newest)
         var events: [HistoryEvent] = []
         for event in covered {
             guard let item = proofs.inclusion.first(where: { $0.index == event.index }),
@@ -106,15 +68,12 @@ public struct HistoryVerifier: Sendable {
         for entry in noted where !events.contains(where: { $0.index == entry.index && $0.kind == entry.kind }) {
             throw rewritten("entry #\(entry.index) (\(entry.kind)), which this client saw acknowledged, is missing from the history: it was deleted or moved")
         }
-        try journal.storeCheckpoint(answer.checkpoint)
-        if journal.verifierKey() == nil { try journal.storeVerifierKey(answer.verifierKey) }
+        try check.keep(newest)
         return Report(
             events: events, origin: checkpoint.origin, treeSize: checkpoint.size, previousTreeSize: previous?.size,
             journalEntries: noted.count, newerThanCheckpoint: history.events.count - covered.count
         )
     }
 
-    private func rewritten(_ what: String) -> ClientError {
-        ClientError(.dataError, "THE AUDIT HISTORY WAS REWRITTEN: \(what). Keep \(journal.checkpointPath) as evidence and tell the operator and your auditor.")
-    }
+    private func rewritten(_ what: String) -> ClientError { CheckpointCheck.rewritten(what, journal: journal) }
 }

@@ -109,6 +109,17 @@ public struct KeyServiceClient: Sendable {
         try await call(.POST, "/v1/audit/proofs", session: session, body: request)
     }
 
+    /// The served browser module's signed manifest.
+    public func webManifest() async throws -> WebManifestResponse {
+        try await call(.GET, "/v1/web/manifest", body: Optional<RegisterRequest>.none)
+    }
+
+    /// An unauthenticated GET of `path`: status and the body's bytes, whatever they are.
+    public func fetch(_ path: String) async throws -> (status: Int, body: [UInt8]) {
+        let reply = try await send(.GET, path, session: nil, body: nil, resend: .safe)
+        return (Int(reply.status), Array(reply.body))
+    }
+
     /// The service's health answer: HTTP status and JSON body (`status`, `database`, `audit`).
     public func health() async throws -> (status: Int, body: String) {
         try await probe("/v1/health")

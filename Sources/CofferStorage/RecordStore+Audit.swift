@@ -59,8 +59,9 @@ extension RecordStore {
         var inclusion: [AuditInclusion] = []
         for index in indexes {
             guard index >= 0, index < size,
-                  let row = try db.query("SELECT user_name, leaf FROM audit_log WHERE idx = $1", [.int(index)]).first,
-                  try owner == nil || row.text(0) == owner
+                  let row = try db.query("SELECT user_name, leaf, kind FROM audit_log WHERE idx = $1", [.int(index)]).first,
+                  // A `web_module` entry names what every user is served: anyone may prove it.
+                  try owner == nil || row.text(0) == owner || row.text(2) == AuditKind.webModule.rawValue
             else { return nil }
             inclusion.append(AuditInclusion(index: index, leaf: try row.blob(1), proof: try tree.inclusionProof(index: index, size: size)))
         }

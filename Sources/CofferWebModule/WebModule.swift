@@ -1,5 +1,6 @@
-import Foundation
+import CofferAPI
 import Crypto
+import Foundation
 
 /// The browser client's files as the transaction tier serves them: read once from a folder, each
 /// with its SHA-256, the page rendered with Subresource Integrity for every script and the

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 root = pathlib.Path(__file__).resolve().parents[2]
@@ -160,6 +161,38 @@ def content_security_policy(driver):
     assert driver.execute_script("return window.__violations") >= 1, "no CSP violation was reported for the injected script"
 
 
+def verify_module(server=None):
+    """`coffer web verify` as alice, waiting while the module's entry is not yet in a checkpoint (exit 75)."""
+    extra = ["--server", server] if server else []
+    for _ in range(60):
+        run = coffer("web", "verify", *extra, check=False)
+        if run.returncode != 75:
+            return run
+        time.sleep(0.5)
+    return run
+
+
+def web_verify():
+    """The served module verifies against its signed manifest and the audit log; a changed file is caught."""
+    run = verify_module()
+    assert run.returncode == 0, f"coffer web verify failed on the real module: {run.stdout}{run.stderr}"
+    assert "recorded as audit entry" in run.stdout, run.stdout
+    state = pathlib.Path(os.environ["COFFER_STATE"])
+    proxy = subprocess.Popen([sys.executable, str(root / "Tests/Browser/tampering_proxy.py"), str(state / "tls/server.crt"),
+                              str(state / "tls/server.key"), os.environ["COFFER_CA"], url.rsplit(":", 1)[1], "/js/app.js"],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        port = proxy.stdout.readline().strip()
+        server = f"localhost:{port}"
+        coffer("login", "--server", server, "--password-stdin", stdin=password)
+        changed = verify_module(server)
+        assert changed.returncode == 65, f"coffer web verify did not catch a changed module file: {changed.returncode} {changed.stdout}{changed.stderr}"
+        assert "/js/app.js IS NOT THE FILE THE SIGNED MANIFEST NAMES" in changed.stderr, changed.stderr
+    finally:
+        proxy.kill()
+    print("browser-test: coffer web verify passes on the served module and catches a changed file", file=sys.stderr)
+
+
 def main():
     driver = browser()
     try:
@@ -214,6 +247,12 @@ def main():
         history = driver.find_element(By.ID, "history-list").text
         assert "this browser" in history and "installation" in history, f"the history does not tell the installations apart: {history!r}"
         shot(driver, "05-history")
+        driver.find_element(By.XPATH, "//tr[td[text()='notes.txt']]//button[text()='Verify']").click()
+        wait(driver, lambda d: (body(d, "lastDone") or "").startswith("verified:"), "the history's verification")
+        audit = driver.find_element(By.XPATH, "//tr[td[text()='notes.txt']]/td[contains(@class,'audit')]").text
+        assert audit.startswith("verified:"), f"the audit column says {audit!r}"
+        assert "(proved)" in driver.find_element(By.ID, "history-list").text
+        shot(driver, "05b-verified")
 
         # A tampered container: refused, nothing downloaded.
         clear_downloads()
@@ -270,11 +309,12 @@ def main():
         row = driver.find_element(By.XPATH, "//tr[td[text()='report.bin']]")
         row.find_element(By.XPATH, ".//button[text()='Delete']").click()
         pick(driver, "delete-input", container)
-        WebDriverWait(driver, 30).until(lambda d: d.switch_to.alert).accept()
+        WebDriverWait(driver, 30).until(expected_conditions.alert_is_present()).accept()
         wait(driver, lambda d: (body(d, "lastDone") or "").startswith("deleted:"), "the delete")
         shot(driver, "11-deleted")
         gone = coffer("retrieve", str(container), "-o", str(work / "deleted.bin"), check=False)
         assert gone.returncode != 0, "a deleted record's container still opened"
+        web_verify()
         print(f"browser-test: passed; screenshots in {shots}", file=sys.stderr)
     finally:
         for entry in driver.get_log("browser"):

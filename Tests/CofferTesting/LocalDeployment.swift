@@ -147,7 +147,10 @@ public final class LocalDeployment: @unchecked Sendable {
              "--signing-key", keys + "/signing.key.pem", "--tsa-cert", directory + "/tls/tsa.crt", "--kek", keys + "/kek.b64", "--curve-secret-key", keys + "/curve.secret",
              "--database-public-key", keys + "/database-curve.public"] + (databaseEndpoints.isEmpty ? [databaseEndpoint] : databaseEndpoints).flatMap { ["--database", $0] } + [
              "--ready-file", ready] + (transactionArguments.contains("--database-timeout") ? [] : ["--database-timeout", "3"]) + [
-             "--checkpoint-key", keys + "/checkpoint.key", "--checkpoint-state", checkpointState ?? directory + "/checkpoint.state"] + transactionArguments,
+             "--checkpoint-key", keys + "/checkpoint.key", "--checkpoint-state", checkpointState ?? directory + "/checkpoint.state"]
+                // The browser module is tested through deploy/local (scripts/browser-test); here it would add a
+                // `web_module` entry at each start, moving the audit indexes the tests count on.
+                + (transactionArguments.contains("--web-module") ? [] : ["--web-module", "off"]) + transactionArguments,
             environment: ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }, logDirectory: logs
         )
         serverURL = try await waitForFile(ready, process: transaction!)

@@ -199,7 +199,7 @@ enum WireMessages {
 
     /// A transaction process serves the browser module whose manifest has this SHA-256.
     static func webModulePublished(manifestSHA256: String, files: Int, timeMs: Int64) -> WireRequest.OneOf_Body {
-        appendAudit(.webModule, user: "-", source: "", detail: "serving the browser module with manifest sha256:\(manifestSHA256) (\(files) files)", timeMs: timeMs)
+        appendAudit(.webModule, user: "-", source: "", detail: WebManifest.auditDetail(sha256: manifestSHA256, files: files), timeMs: timeMs)
     }
 
     private static func appendAudit(_ kind: AuditKind, user: String, source: String, detail: String, timeMs: Int64) -> WireRequest.OneOf_Body {

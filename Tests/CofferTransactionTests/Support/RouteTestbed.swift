@@ -4,6 +4,7 @@ import CofferKeys
 import CofferTesting
 import CofferTimestamp
 import CofferTransaction
+import CofferWebModule
 import CofferWire
 import Crypto
 import Foundation
@@ -24,22 +25,22 @@ struct RouteTestbed {
     let clientID = UUID().uuidString.lowercased()
 
     /// A testbed with the default settings, or `settings`.
-    static func make(_ settings: TransactionTierConfiguration = TransactionTierConfiguration()) async throws -> RouteTestbed {
+    static func make(_ settings: TransactionTierConfiguration = TransactionTierConfiguration(), webModule: WebModule? = nil) async throws -> RouteTestbed {
         let keys = ServerKeys(signingKey: P256.Signing.PrivateKey(), kek: SymmetricKey(size: .bits256))
         let directory = try TestEnvironment.makeTemporaryDirectory("routes")
         try keys.signingKey.pemRepresentation.write(toFile: directory + "/signing.key.pem", atomically: true, encoding: .utf8)
         let certificates = try await TestCertificates.make(in: directory, tsaKey: directory + "/signing.key.pem")
         let authority = try TimestampAuthority(certificateChainPEM: try String(contentsOfFile: certificates.tsaCertificate, encoding: .utf8),
                                                keyPEM: keys.signingKey.pemRepresentation)
-        return RouteTestbed(keys: keys, authority: authority, settings: settings)
+        return RouteTestbed(keys: keys, authority: authority, settings: settings, webModule: webModule)
     }
 
-    private init(keys: ServerKeys, authority: TimestampAuthority, settings: TransactionTierConfiguration) {
+    private init(keys: ServerKeys, authority: TimestampAuthority, settings: TransactionTierConfiguration, webModule: WebModule?) {
         self.keys = keys
         let signer = try! NoteSigner(keyName: "coffer/audit", key: Curve25519.Signing.PrivateKey())
         let checkpointer = Checkpointer(signer: signer, database: database, policy: .init(), logger: Logger(label: "test"))
         self.services = try! TransactionServices(database: database, keys: keys, timestamps: authority, checkpointer: checkpointer, settings: settings,
-                                            logger: Logger(label: "test"))
+                                                 webModule: webModule, logger: Logger(label: "test"))
         self.tokens = SessionTokens(kek: keys.kek)
     }
 

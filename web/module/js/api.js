@@ -12,7 +12,7 @@ export class ApiError extends Error {
 
 /** A session lives in this object only: never in a cookie, never in Web Storage. */
 export class KeyService {
-  constructor() { this.session = null; this.device = null; }
+  constructor() { this.session = null; this.device = null; this.serverKey = null; }
 
   async installation() {
     this.device ??= await device.installation();
@@ -67,6 +67,7 @@ export class KeyService {
     else if (pinned !== fingerprint) {
       throw new ApiError(0, 'identity', `the key service's identity key changed (pinned ${pinned}, now ${fingerprint}); nothing was sent`);
     }
+    this.serverKey = spki;
     return fingerprint;
   }
 

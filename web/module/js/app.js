@@ -2,6 +2,7 @@
 // history, progress with a cancel button, and one clear message per failure.
 
 import { ApiError, KeyService } from './api.js';
+import { AuditError, verifyHistory } from './audit.js';
 import { ContainerError } from './container.js';
 import { inspect, retrieveFile, saveFile } from './flows.js';
 import { printable } from './receipt.js';
@@ -14,6 +15,7 @@ let work = null;
 /** One sentence per failure, as docs/PROTOCOL.md names them. */
 export function explain(error) {
   if (error?.name === 'AbortError') return 'Cancelled; nothing was written.';
+  if (error instanceof AuditError) return error.message;
   if (error instanceof ContainerError) {
     if (error.kind === 'foreign') return `This container is not one of yours or not of this key service: ${error.message}.`;
     if (error.kind === 'tampered') return `Refused: ${error.message}. Nothing was written.`;
@@ -167,7 +169,7 @@ async function refresh() {
       cell(row, 'Saved', new Date(record.created).toLocaleString());
       cell(row, 'Size', sizeText(record.size));
       cell(row, 'Receipt time', new Date(record.resealed ?? record.created).toLocaleString());
-      cell(row, 'Audit', record.deleted ? 'key destroyed' : 'current');
+      cell(row, 'Audit', record.deleted ? 'key destroyed' : 'not checked').className = 'audit';
       const actions = document.createElement('div');
       actions.className = 'actions';
       const history = document.createElement('button');
@@ -175,7 +177,12 @@ async function refresh() {
       history.textContent = 'History';
       history.setAttribute('aria-label', `History of ${printable(record.fileName)}`);
       history.addEventListener('click', () => showHistory(record));
-      actions.append(history);
+      const verify = document.createElement('button');
+      verify.type = 'button';
+      verify.textContent = 'Verify';
+      verify.setAttribute('aria-label', `Verify the history of ${printable(record.fileName)} against the signed audit log`);
+      verify.addEventListener('click', () => verifyRecord(record, row));
+      actions.append(history, verify);
       if (!record.deleted) {
         const remove = document.createElement('button');
         remove.type = 'button';
@@ -206,6 +213,34 @@ async function showHistory(record) {
     $('history-title').textContent = `History of ${printable(record.fileName)}`;
     $('history').hidden = false;
   } catch (error) {
+    failed(error);
+  }
+}
+
+/** Proves the record's history against the audit log's signed checkpoint, as `coffer history --verify`. */
+async function verifyRecord(record, row) {
+  const status = row.querySelector('td.audit');
+  status.textContent = 'checking…';
+  status.classList.remove('verified', 'unverified');
+  try {
+    const report = await verifyHistory(service, record.recordID);
+    status.textContent = `verified: ${report.events.length} entries in checkpoint ${report.treeSize}` + (report.newer ? ` (${report.newer} newer)` : '');
+    status.classList.add('verified');
+    const me = await service.installation();
+    const list = $('history-list');
+    list.replaceChildren();
+    for (const event of report.events) {
+      const item = document.createElement('li');
+      const who = event.clientID === me.clientID ? 'this browser' : event.clientID ? `installation ${event.clientID}` : 'the key service';
+      item.textContent = `#${event.index} ${new Date(event.timeMs).toLocaleString()} — ${event.kind} by ${who} from ${printable(event.source)} (proved)`;
+      list.append(item);
+    }
+    $('history-title').textContent = `Verified history of ${printable(record.fileName)}`;
+    $('history').hidden = false;
+    document.body.dataset.lastDone = `verified:${record.recordID}`;
+  } catch (error) {
+    status.textContent = 'not verified';
+    status.classList.add('unverified');
     failed(error);
   }
 }

@@ -58,6 +58,10 @@ export const deviceKeyText = (device) => base64(device.publicRaw);
 export const pinnedServer = () => get('server');
 export const pinServer = (fingerprint) => put('server', fingerprint);
 
+/** What the audit check keeps between visits: the last verified checkpoint and the checkpoint key. */
+export const stored = (name) => get(`audit:${name}`);
+export const store = (name, value) => put(`audit:${name}`, value);
+
 /** Signs `message` with the device key; returns DER (what the key service verifies). */
 export async function sign(device, message) {
   const raw = new Uint8Array(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, device.privateKey, message));
