@@ -67,7 +67,7 @@ import Testing
         try await deployment.registerAndLogin("dave")
         let results = try await withThrowingTaskGroup(of: CommandResult.self) { group in
             for _ in 0..<12 {
-                group.addTask { try await deployment.coffer(["login", "--password-stdin"], user: "dave", stdin: "wrong password\n") }
+                group.addTask { try await deployment.coffer(["login", "--password-stdin"] + LocalDeployment.passwordTimeout, user: "dave", stdin: "wrong password\n") }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }

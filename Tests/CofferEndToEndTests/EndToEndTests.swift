@@ -61,7 +61,7 @@ import Testing
         let deployment = try await Self.deploy(store)
         defer { deployment.terminate() }
         try await deployment.registerAndLogin("bob")
-        let failed = try await deployment.coffer(["login", "--password-stdin"], user: "bob", stdin: "not the password\n")
+        let failed = try await deployment.coffer(["login", "--password-stdin", "--timeout", "60"], user: "bob", stdin: "not the password\n")
         #expect(failed.status == 77)
         #expect(failed.stderr.split(separator: "\n").count == 1, "one line: \(failed.stderr)")
         #expect(failed.stderr.contains("wrong user name or password"))

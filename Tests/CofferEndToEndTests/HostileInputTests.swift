@@ -59,7 +59,7 @@ import Glibc
         let reason = "lost laptop \u{202E}gpj.exe\u{9B}2J\u{2028}fake line"
         #expect(try await deployment.admin(["users", "lock", "olga", "--reason", reason]).status == 0)
         #expect(try await deployment.admin(["users", "unlock", "olga", "--reason", "found"]).status == 0)
-        let login = try await deployment.coffer(["login", "--password-stdin"], user: "olga", stdin: "correct horse battery staple\n")
+        let login = try await deployment.coffer(["login", "--password-stdin", "--timeout", "60"], user: "olga", stdin: "correct horse battery staple\n")
         #expect(login.status == 0, "\(login.stderr)")
 
         let text = try await deployment.coffer(["history"], user: "olga")

@@ -8,22 +8,22 @@ import Testing
     func serverKeyPinning() async throws {
         let deployment = try await LocalDeployment.start()
         defer { deployment.terminate() }
-        let registered = try await deployment.coffer(["register", "--password-stdin"], user: "hana", stdin: "hana's password\n")
+        let registered = try await deployment.coffer(["register", "--password-stdin", "--timeout", "60"], user: "hana", stdin: "hana's password\n")
         #expect(registered.status == 0)
         #expect(registered.stderr.contains("pinned the identity key"))
         let known = deployment.clientEnvironment(user: "hana")["COFFER_HOME"]! + "/known_servers"
         let pinned = try String(contentsOfFile: known, encoding: .utf8)
         let fingerprint = try #require(pinned.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines))
 
-        let expected = try await deployment.coffer(["login", "--password-stdin", "--server-key", fingerprint], user: "hana", stdin: "hana's password\n")
+        let expected = try await deployment.coffer(["login", "--password-stdin", "--timeout", "60", "--server-key", fingerprint], user: "hana", stdin: "hana's password\n")
         #expect(expected.status == 0, "\(expected.stderr)")
-        let wrong = try await deployment.coffer(["login", "--password-stdin", "--server-key", "sha256:" + String(repeating: "0", count: 64)], user: "hana", stdin: "hana's password\n")
+        let wrong = try await deployment.coffer(["login", "--password-stdin", "--timeout", "60", "--server-key", "sha256:" + String(repeating: "0", count: 64)], user: "hana", stdin: "hana's password\n")
         #expect(wrong.status == 77)
 
         // Another server key pinned for this address: what a client sees when someone impersonates the service.
         let other = "sha256:" + String(repeating: "ab", count: 32)
         try pinned.replacingOccurrences(of: fingerprint, with: other).write(toFile: known, atomically: true, encoding: .utf8)
-        let changed = try await deployment.coffer(["login", "--password-stdin"], user: "hana", stdin: "hana's password\n")
+        let changed = try await deployment.coffer(["login", "--password-stdin", "--timeout", "60"], user: "hana", stdin: "hana's password\n")
         #expect(changed.status == 77)
         #expect(changed.stderr.contains("IDENTITY KEY HAS CHANGED"))
         let history = try await deployment.coffer(["history", "--json"], user: "hana")
@@ -69,10 +69,10 @@ import Testing
         defer { deployment.terminate() }
         try await deployment.registerAndLogin("kate", password: "kate's real password")
         for _ in 0..<5 {
-            let failed = try await deployment.coffer(["login", "--password-stdin"], user: "kate", stdin: "guess guess guess\n")
+            let failed = try await deployment.coffer(["login", "--password-stdin", "--timeout", "60"], user: "kate", stdin: "guess guess guess\n")
             #expect(failed.status == 77)
         }
-        let locked = try await deployment.coffer(["login", "--password-stdin"], user: "kate", stdin: "kate's real password\n")
+        let locked = try await deployment.coffer(["login", "--password-stdin", "--timeout", "60"], user: "kate", stdin: "kate's real password\n")
         #expect(locked.status == 77)
         #expect(locked.stderr.contains("locked"))
         let history = try await deployment.coffer(["history", "--json"], user: "kate")

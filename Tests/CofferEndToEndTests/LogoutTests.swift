@@ -41,7 +41,7 @@ import Testing
         #expect(try await fromDesktop(deployment, ["list"], user: "max").status == 0)
 
         // A new login on the laptop works; a logout everywhere from the desktop ends it too.
-        #expect(try await deployment.coffer(["login", "--password-stdin"], user: "max", stdin: password).status == 0)
+        #expect(try await deployment.coffer(["login", "--password-stdin", "--timeout", "60"], user: "max", stdin: password).status == 0)
         #expect(try await deployment.coffer(["list"], user: "max").status == 0)
         let everywhere = try await fromDesktop(deployment, ["logout", "--everywhere"], user: "max")
         #expect(everywhere.status == 0 && everywhere.stdout.contains("on all installations"), "\(everywhere.stderr)")
@@ -63,7 +63,7 @@ import Testing
 
         // A key service that does not answer: the session is forgotten here all the same, and the
         // command fails, saying the session stays valid there.
-        #expect(try await deployment.coffer(["login", "--password-stdin"], user: "max", stdin: password).status == 0)
+        #expect(try await deployment.coffer(["login", "--password-stdin", "--timeout", "60"], user: "max", stdin: password).status == 0)
         await deployment.transaction?.stop()
         let unreachable = try await deployment.coffer(["logout", "--timeout", "3"], user: "max")
         #expect(unreachable.status == 69 && unreachable.stderr.contains("stays valid there until"), "\(unreachable.status) \(unreachable.stderr)")

@@ -28,7 +28,7 @@ import Testing
             #expect(refused.stderr.contains("locked by an operator"), "\(arguments[0]): \(refused.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: file + ".out"))
-        let login = try await deployment.coffer(["login", "--password-stdin"], user: "kim", stdin: "correct horse battery staple\n")
+        let login = try await deployment.coffer(["login", "--password-stdin", "--timeout", "60"], user: "kim", stdin: "correct horse battery staple\n")
         #expect(login.status == 77 && login.stderr.contains("locked by an operator"), "\(login.stderr)")
         // Another account is untouched.
         #expect(try await deployment.coffer(["list"], user: "lee").status == 0)
@@ -52,7 +52,7 @@ import Testing
         // The session that was open when the lock came does not come back with the unlock.
         let stale = try await deployment.coffer(["list"], user: "kim")
         #expect(stale.status == 77 && stale.stderr.contains("run `coffer login`"), "\(stale.stderr)")
-        let again = try await deployment.coffer(["login", "--password-stdin"], user: "kim", stdin: "correct horse battery staple\n")
+        let again = try await deployment.coffer(["login", "--password-stdin", "--timeout", "60"], user: "kim", stdin: "correct horse battery staple\n")
         #expect(again.status == 0, "\(again.stderr)")
         let retrieved = try await deployment.coffer(["retrieve", file + ".coffer", "-o", file + ".out"], user: "kim")
         #expect(retrieved.status == 0, "\(retrieved.stderr)")

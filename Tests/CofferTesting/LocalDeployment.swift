@@ -171,11 +171,16 @@ public final class LocalDeployment: @unchecked Sendable {
         return try await run(TestEnvironment.binary("coffer-admin"), arguments, environment: ["PATH": "/usr/bin:/bin"], stdin: nil, timeout: .seconds(120))
     }
 
+    /// How long a command bound by the password hash (register, login, password change) may wait for
+    /// its answer: PBKDF2 runs one check at a time per tier, and dozens of deployments share two cores
+    /// while the suite runs, so the client's 9-second default is too short on a slow day.
+    public static let passwordTimeout = ["--timeout", "60"]
+
     /// Registers `user` and logs in.
     public func registerAndLogin(_ user: String, password: String = "correct horse battery staple") async throws {
-        let registered = try await coffer(["register", "--password-stdin"], user: user, stdin: password + "\n")
+        let registered = try await coffer(["register", "--password-stdin"] + Self.passwordTimeout, user: user, stdin: password + "\n")
         guard registered.status == 0 else { throw TestError("register failed: \(registered.stderr)") }
-        let loggedIn = try await coffer(["login", "--password-stdin"], user: user, stdin: password + "\n")
+        let loggedIn = try await coffer(["login", "--password-stdin"] + Self.passwordTimeout, user: user, stdin: password + "\n")
         guard loggedIn.status == 0 else { throw TestError("login failed: \(loggedIn.stderr)") }
     }
 
