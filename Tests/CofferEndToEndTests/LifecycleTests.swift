@@ -29,6 +29,18 @@ import Testing
         #expect(try await Self.probe(deployment, "/v1/live").status == 200, "alive, though not ready")
     }
 
+    /// Whether an established TCP connection to `port` on this host has bytes its owner has not read
+    /// (the kernel's `rx_queue` in /proc/net/tcp).
+    static func bytesWaiting(toPort port: UInt16) -> Bool {
+        guard let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return false }
+        let local = String(format: ":%04X", port)
+        return table.split(separator: "\n").dropFirst().contains { line in
+            let fields = line.split(separator: " ")
+            guard fields.count > 4, fields[1].hasSuffix(local), fields[3] == "01" else { return false }
+            return fields[4].split(separator: ":").last.flatMap { Int($0, radix: 16) }.map { $0 > 0 } ?? false
+        }
+    }
+
     @Test("SIGTERM drains: a request in flight still gets its answer, and each tier exits within its bound")
     func drain() async throws {
         let deployment = try await LocalDeployment.start(transactionArguments: ["--drain-seconds", "10"])
@@ -41,7 +53,12 @@ import Testing
         let transaction = try #require(deployment.transaction)
         database.signal(SIGSTOP)
         async let inFlight = deployment.coffer(["save", file], user: "paul")
-        try await Task.sleep(for: .milliseconds(700))
+        // SIGTERM only once the save is in flight: its request waits, unread, in the frozen database
+        // tier's socket (a fixed sleep raced a slow client start on a loaded machine).
+        let port = try #require(deployment.databaseEndpoint.split(separator: ":").last.flatMap { UInt16($0) })
+        for _ in 0..<300 where !Self.bytesWaiting(toPort: port) { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(Self.bytesWaiting(toPort: port), "the save never reached the database tier's socket")
+        try await Task.sleep(for: .milliseconds(200))
         transaction.signal(SIGTERM)
         let answered = try await inFlight
         #expect(answered.status == 69, "\(answered.stderr)")

@@ -63,6 +63,7 @@ export async function seal({ source, hasher, ask, sink, progress, signal }) {
   const chunks = Math.max(1, Math.ceil(size / CHUNK));
   await sink.write(0, new Uint8Array(HEADER_V2));
   let position = HEADER_V2;
+  let writing = Promise.resolve();
   let next = readPiece(source, 0, BATCH * CHUNK);
   for (let first = 0; first < chunks; first += BATCH) {
     checkCancel(signal);
@@ -76,10 +77,13 @@ export async function seal({ source, hasher, ask, sink, progress, signal }) {
     }
     hasher.update(plain);
     const sealed = concat(...(await Promise.all(sealing)).map((b) => new Uint8Array(b)));
-    await sink.write(position, sealed);
+    // One write in flight while the next piece is read, hashed and sealed.
+    await writing;
+    writing = sink.write(position, sealed);
     position += sealed.length;
     progress?.(Math.min(size, end * CHUNK), size);
   }
+  await writing;
   const digest = hasher.hexDigest();
   checkCancel(signal);
   const answer = await ask(digest, size);
@@ -189,6 +193,7 @@ export async function openPayload({ header, keys, blob, sink, hasher, progress, 
     return readPiece(blob, at, Math.min(BATCH * SEALED_CHUNK, end - at));
   };
   let next = read(0);
+  let writing = Promise.resolve();
   for (let first = 0; first < pieces; first += BATCH) {
     checkCancel(signal);
     const sealed = await next;
@@ -206,10 +211,12 @@ export async function openPayload({ header, keys, blob, sink, hasher, progress, 
       throw new ContainerError('tampered', 'the container was altered: a chunk does not open');
     }
     hasher.update(plain);
-    await sink.append(plain);
+    await writing;
+    writing = sink.append(plain);
     total += plain.length;
     progress?.(Math.min(end, header.payloadOffset + last * SEALED_CHUNK), blob.size);
   }
+  await writing;
   if (header.size !== null && total !== header.size) throw new ContainerError('tampered', 'the container holds another length than it states');
   return total;
 }
