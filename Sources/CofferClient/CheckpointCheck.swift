@@ -69,6 +69,21 @@ struct CheckpointCheck: Sendable {
         }
     }
 
+    /// The leaf of entry `index` (named `name` in errors), proved included in the newest checkpoint's
+    /// tree; when `listed` is given, the proof must be for exactly those (base64) bytes.
+    func includedLeaf(_ index: Int64, name: String, listed: String? = nil, in proofs: AuditProofsResponse, _ newest: Newest) throws -> AuditLeaf {
+        guard let item = proofs.inclusion.first(where: { $0.index == index }), let leaf = Data(base64Encoded: item.leaf).map(Array.init),
+              listed == nil || item.leaf == listed
+        else { throw Self.rewritten("\(name) has no inclusion proof, or its proof is for other bytes", journal: journal) }
+        do {
+            try MerkleProof.verifyInclusion(leafHash: MerkleHash.leaf(leaf), index: index, size: newest.checkpoint.size,
+                                            proof: try MerkleProof.hashes(base64: item.proof), root: newest.checkpoint.rootHash)
+        } catch {
+            throw Self.rewritten("\(name) is not in the log its checkpoint commits to: it was edited, moved or inserted", journal: journal)
+        }
+        return try AuditLeaf(bytes: leaf)
+    }
+
     /// Keeps the checkpoint (and, on first use, its key) as the one verified.
     func keep(_ newest: Newest) throws {
         try journal.storeCheckpoint(newest.answer.checkpoint)

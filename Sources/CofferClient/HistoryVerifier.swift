@@ -49,15 +49,7 @@ public struct HistoryVerifier: Sendable {
         try check.checkTree(proofs, newest)
         var events: [HistoryEvent] = []
         for event in covered {
-            guard let item = proofs.inclusion.first(where: { $0.index == event.index }),
-                  let leaf = Data(base64Encoded: item.leaf).map(Array.init), item.leaf == event.leaf
-            else { throw rewritten("entry #\(event.index) has no inclusion proof, or its proof is for other bytes") }
-            do {
-                try MerkleProof.verifyInclusion(leafHash: MerkleHash.leaf(leaf), index: event.index, size: checkpoint.size, proof: try MerkleProof.hashes(base64: item.proof), root: checkpoint.rootHash)
-            } catch {
-                throw rewritten("entry #\(event.index) (\(event.kind)) is not in the log its checkpoint commits to: it was edited, moved or inserted")
-            }
-            let stated = try AuditLeaf(bytes: leaf)
+            let stated = try check.includedLeaf(event.index, name: "entry #\(event.index) (\(event.kind))", listed: event.leaf, in: proofs, newest)
             guard stated.index == event.index, stated.kind == event.kind, stated.timeMs == event.time, stated.user == event.user,
                   stated.fileName == event.fileName, stated.detail == event.detail, stated.source == event.source, stated.clientID == event.clientID,
                   stated.recordID == event.recordID.map({ $0.replacingOccurrences(of: "-", with: "").lowercased() })

@@ -127,8 +127,8 @@ public struct KeyServiceClient: Sendable {
 
     /// An unauthenticated GET of `path` (`/v1/health`, `/v1/live`, `/v1/ready`): status and body.
     public func probe(_ path: String) async throws -> (status: Int, body: String) {
-        let reply = try await send(.GET, path, session: nil, body: nil, resend: .safe)
-        return (Int(reply.status), String(decoding: reply.body, as: UTF8.self))
+        let (status, body) = try await fetch(path)
+        return (status, String(decoding: body, as: UTF8.self))
     }
 
     /// Whether a request whose answer was lost may be sent again.

@@ -39,13 +39,11 @@ public struct WebModuleVerifier: Sendable {
         guard hash == answer.sha256, let document = WebManifest.decode(manifest), !document.files.isEmpty else {
             throw ClientError(.dataError, "the key service's module manifest is malformed")
         }
-        for entry in document.files {
-            try await check(path: "/" + entry.path, against: entry)
-            if entry.path == "index.html" { try await check(path: "/", against: entry) }
-        }
-        guard document.files.contains(where: { $0.path == "index.html" }) else {
+        guard let page = document.files.first(where: { $0.path == "index.html" }) else {
             throw ClientError(.dataError, "the key service's module manifest lists no index.html")
         }
+        for entry in document.files { try await check(path: "/" + entry.path, against: entry) }
+        try await check(path: "/", against: page)
         guard let index = answer.auditIndex else {
             throw ClientError(.conflict, "the key service has not yet recorded this module in its audit log; verify again shortly")
         }
@@ -64,16 +62,7 @@ public struct WebModuleVerifier: Sendable {
         }
         let proofs = try await service.auditProofs(AuditProofsRequest(treeSize: size, fromSize: newest.previous?.size, indexes: [index]), session: session)
         try check.checkTree(proofs, newest)
-        guard let item = proofs.inclusion.first(where: { $0.index == index }), let leaf = Data(base64Encoded: item.leaf).map(Array.init) else {
-            throw CheckpointCheck.rewritten("the module's audit entry #\(index) has no inclusion proof", journal: journal)
-        }
-        do {
-            try MerkleProof.verifyInclusion(leafHash: MerkleHash.leaf(leaf), index: index, size: size, proof: try MerkleProof.hashes(base64: item.proof),
-                                            root: newest.checkpoint.rootHash)
-        } catch {
-            throw CheckpointCheck.rewritten("the module's audit entry #\(index) is not in the log its checkpoint commits to", journal: journal)
-        }
-        let stated = try AuditLeaf(bytes: leaf)
+        let stated = try check.includedLeaf(index, name: "the module's audit entry #\(index)", in: proofs, newest)
         guard stated.index == index, stated.kind == AuditKind.webModule.rawValue, stated.detail == WebManifest.auditDetail(sha256: manifestSHA256, files: files) else {
             throw ClientError(.dataError, "THE AUDIT LOG DOES NOT RECORD THE SERVED MODULE: entry #\(index) is \(stated.kind), not this manifest's web_module entry")
         }
@@ -84,8 +73,9 @@ public struct WebModuleVerifier: Sendable {
     private func check(path: String, against entry: WebManifest.Entry) async throws {
         let (status, body) = try await service.fetch(path)
         guard status == 200 else { throw ClientError(.dataError, "the key service does not serve \(path) of its module (HTTP \(status))") }
-        guard body.count == entry.size, Hex.encode(SHA256.hash(data: body)) == entry.sha256 else {
-            throw ClientError(.dataError, "THE SERVED \(path) IS NOT THE FILE THE SIGNED MANIFEST NAMES (\(body.count) bytes, sha256:\(Hex.encode(SHA256.hash(data: body))); the manifest says \(entry.size) bytes, sha256:\(entry.sha256)): the module was changed")
+        let served = Hex.encode(SHA256.hash(data: body))
+        guard body.count == entry.size, served == entry.sha256 else {
+            throw ClientError(.dataError, "THE SERVED \(path) IS NOT THE FILE THE SIGNED MANIFEST NAMES (\(body.count) bytes, sha256:\(served); the manifest says \(entry.size) bytes, sha256:\(entry.sha256)): the module was changed")
         }
     }
 }

@@ -55,6 +55,8 @@ import Testing
         #expect(throws: WebModuleError.self) { try WebModule.load(directory: try Self.folder(["index.html": "<html></html>", "js/app.js": "", "sha256.wasm": "x"])) }
         #expect(throws: WebModuleError.self) { try WebModule.load(directory: try Self.folder(["index.html": Self.template, "js/app.js": "", "sha256.wasm": "x", "js/Évil.js": ""])) }
         #expect(throws: WebModuleError.self) { try WebModule.load(directory: "/nonexistent/coffer-web") }
+        let oversized = String(repeating: "x", count: (8 << 20) + 1)
+        #expect(throws: WebModuleError.self) { try WebModule.load(directory: try Self.folder(["index.html": Self.template, "js/app.js": oversized, "sha256.wasm": "x"])) }
     }
 
     @Test("the manifest lists every served file with its size and SHA-256, and the identity key's signature over it verifies")

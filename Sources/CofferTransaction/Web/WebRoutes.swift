@@ -44,7 +44,8 @@ enum WebRoutes {
     }
 }
 
-/// Where the module's manifest entered the audit log, once the tier recorded it (``WebPublisher``).
+/// Where the module's manifest entered the audit log, once the tier recorded it
+/// (``TransactionServices/publishWebModule(logger:)``).
 final class WebPublication: Sendable {
     private let index = Mutex<Int64?>(nil)
     var auditIndex: Int64? { index.withLock { $0 } }

@@ -4,6 +4,8 @@
 
 import { base64, concat, fromBase64, hex, randomBytes, utf8 } from './bytes.js';
 import * as device from './device.js';
+import { rawSignature } from './ecdsa.js';
+import { digest } from './sha256.js';
 
 /** A refusal or failure of the key service, with its stable code and its sentence for the user. */
 export class ApiError extends Error {
@@ -93,7 +95,7 @@ export class KeyService {
     const bytes = body === undefined ? new Uint8Array(0) : utf8(JSON.stringify(body));
     const time = String(Date.now());
     const nonce = hex(randomBytes(16));
-    const bodyHash = hex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
+    const bodyHash = hex(await digest(bytes));
     const message = utf8(`coffer request v1\n${method}\n${path}\n${time}\n${nonce}\n${bodyHash}`);
     const signature = base64(await device.sign(me, message));
     try {
@@ -109,24 +111,4 @@ export class KeyService {
   async logout(everywhere = false) {
     try { return await this.signed('POST', '/v1/logout', { everywhere }); } finally { this.session = null; }
   }
-}
-
-/** An ASN.1 DER ECDSA signature as WebCrypto's r‖s; throws when it is not one. */
-export function rawSignature(der) {
-  const fail = () => { throw new Error('not a DER ECDSA signature'); };
-  if (der[0] !== 0x30 || der[1] !== der.length - 2) fail();
-  const out = new Uint8Array(64);
-  let at = 2;
-  for (let half = 0; half < 2; half++) {
-    if (der[at] !== 0x02) fail();
-    const length = der[at + 1];
-    let value = der.subarray(at + 2, at + 2 + length);
-    if (value.length !== length || length === 0) fail();
-    while (value.length > 32 && value[0] === 0) value = value.subarray(1);
-    if (value.length > 32) fail();
-    out.set(value, half * 32 + 32 - value.length);
-    at += 2 + length;
-  }
-  if (at !== der.length) fail();
-  return out;
 }

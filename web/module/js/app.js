@@ -198,20 +198,27 @@ async function refresh() {
   }
 }
 
+/** Shows `lines` (one per event: `{time, kind, clientID, source, suffix}`) under `title`. */
+async function listHistory(title, lines) {
+  const me = await service.installation();
+  const list = $('history-list');
+  list.replaceChildren();
+  for (const line of lines) {
+    const item = document.createElement('li');
+    const who = line.clientID === me.clientID ? 'this browser' : line.clientID ? `installation ${line.clientID}` : 'the key service';
+    item.textContent = `${line.prefix}${new Date(line.time).toLocaleString()} — ${line.kind} by ${who} from ${printable(line.source)}${line.suffix}`;
+    list.append(item);
+  }
+  $('history-title').textContent = title;
+  $('history').hidden = false;
+}
+
 async function showHistory(record) {
   try {
     const answer = await service.signed('GET', `/v1/records/${record.recordID}/history`);
-    const me = await service.installation();
-    const list = $('history-list');
-    list.replaceChildren();
-    for (const event of answer.events ?? []) {
-      const item = document.createElement('li');
-      const who = event.clientID === me.clientID ? 'this browser' : event.clientID ? `installation ${event.clientID}` : 'the key service';
-      item.textContent = `${new Date(event.time).toLocaleString()} — ${event.kind} by ${who} from ${printable(event.source)}${event.detail ? ` (${printable(event.detail)})` : ''}`;
-      list.append(item);
-    }
-    $('history-title').textContent = `History of ${printable(record.fileName)}`;
-    $('history').hidden = false;
+    await listHistory(`History of ${printable(record.fileName)}`, (answer.events ?? []).map((event) => ({
+      ...event, prefix: '', suffix: event.detail ? ` (${printable(event.detail)})` : '',
+    })));
   } catch (error) {
     failed(error);
   }
@@ -226,17 +233,9 @@ async function verifyRecord(record, row) {
     const report = await verifyHistory(service, record.recordID);
     status.textContent = `verified: ${report.events.length} entries in checkpoint ${report.treeSize}` + (report.newer ? ` (${report.newer} newer)` : '');
     status.classList.add('verified');
-    const me = await service.installation();
-    const list = $('history-list');
-    list.replaceChildren();
-    for (const event of report.events) {
-      const item = document.createElement('li');
-      const who = event.clientID === me.clientID ? 'this browser' : event.clientID ? `installation ${event.clientID}` : 'the key service';
-      item.textContent = `#${event.index} ${new Date(event.timeMs).toLocaleString()} — ${event.kind} by ${who} from ${printable(event.source)} (proved)`;
-      list.append(item);
-    }
-    $('history-title').textContent = `Verified history of ${printable(record.fileName)}`;
-    $('history').hidden = false;
+    await listHistory(`Verified history of ${printable(record.fileName)}`, report.events.map((leaf) => ({
+      ...leaf, time: leaf.timeMs, prefix: `#${leaf.index} `, suffix: ' (proved)',
+    })));
     document.body.dataset.lastDone = `verified:${record.recordID}`;
   } catch (error) {
     status.textContent = 'not verified';

@@ -4,11 +4,11 @@
 // (§2.1.4). SHA-256, ECDSA and Ed25519 are WebCrypto's.
 
 import { concat, equal, fromBase64, fromHex, fromUtf8, utf8 } from './bytes.js';
-import { rawSignature } from './api.js';
+import { rawSignature } from './ecdsa.js';
 import * as device from './device.js';
+import { digest as sha256 } from './sha256.js';
 
 const subtle = crypto.subtle;
-const sha256 = async (bytes) => new Uint8Array(await subtle.digest('SHA-256', bytes));
 const leafHash = (leaf) => sha256(concat(new Uint8Array([0]), leaf));
 const nodeHash = (left, right) => sha256(concat(new Uint8Array([1]), left, right));
 

@@ -3,6 +3,7 @@
 
 import { concat, equal, readU16, readU32, readU64, randomBytes, u16, u32, u64, utf8 } from './bytes.js';
 import * as hpke from './hpke.js';
+import { digest as sha256 } from './sha256.js';
 
 const subtle = crypto.subtle;
 export const CHUNK = 65536;
@@ -43,7 +44,6 @@ export async function deriveKeys(fileKey, salt, version) {
   };
 }
 
-const sha256 = async (bytes) => new Uint8Array(await subtle.digest('SHA-256', bytes));
 
 function checkCancel(signal) {
   if (signal?.aborted) throw new DOMException('cancelled', 'AbortError');

@@ -2,7 +2,9 @@
 // IndexedDB (the key object itself, which the page can use but never read), and the key service's
 // pinned identity key. Sessions are never stored here: they live in the page's memory only.
 
-import { base64, concat, hex, uuidText, randomBytes } from './bytes.js';
+import { base64, hex, uuidText, randomBytes } from './bytes.js';
+import { derSignature } from './ecdsa.js';
+import { digest } from './sha256.js';
 
 const DB = 'coffer';
 const STORE = 'installation';
@@ -68,21 +70,8 @@ export async function sign(device, message) {
   return derSignature(raw);
 }
 
-/** IEEE P1363 r‖s (WebCrypto's form) as an ASN.1 DER SEQUENCE of two INTEGERs. */
-export function derSignature(raw) {
-  const integer = (bytes) => {
-    let i = 0;
-    while (i < bytes.length - 1 && bytes[i] === 0) i++;
-    let body = bytes.subarray(i);
-    if (body[0] & 0x80) body = concat(new Uint8Array([0]), body);
-    return concat(new Uint8Array([0x02, body.length]), body);
-  };
-  const body = concat(integer(raw.subarray(0, 32)), integer(raw.subarray(32)));
-  return concat(new Uint8Array([0x30, body.length]), body);
-}
-
 /** The fingerprint form of `known_servers`: sha256: and the hex SHA-256 of the DER SubjectPublicKeyInfo. */
 export async function fingerprint(spki) {
-  return 'sha256:' + hex(new Uint8Array(await crypto.subtle.digest('SHA-256', spki)));
+  return 'sha256:' + hex(await digest(spki));
 }
 

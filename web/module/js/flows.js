@@ -5,9 +5,9 @@ import { fromBase64, hex, uuidBytes, uuidText, utf8 } from './bytes.js';
 import { ContainerError, openPayload, readHeader, seal, unlock } from './container.js';
 import { checkAnswer, checkBinding, isValidFileName, parseReceipt } from './receipt.js';
 import { scratch } from './scratch.js';
-import { Sha256 } from './sha256.js';
+import { Sha256, digest } from './sha256.js';
 
-const sha256Hex = async (bytes) => hex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
+const sha256Hex = async (bytes) => hex(await digest(bytes));
 const newID = () => crypto.randomUUID();
 
 /** The receipt as the container carries it: JSON with sorted keys. */

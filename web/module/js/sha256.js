@@ -23,6 +23,11 @@ async function module() {
   return compiled;
 }
 
+/** SHA-256 of bytes held in memory (WebCrypto, one shot). */
+export async function digest(bytes) {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+}
+
 /** An incremental SHA-256: `update(bytes)` any number of times, then `digest()` once. */
 export class Sha256 {
   static async create() {
