@@ -52,9 +52,12 @@ enum Main {
                 try command.run()
             }
         } catch let error as ClientError {
+            // A writer thread may still hold an output; it is removed here, not left behind.
+            SecureFiles.discardUnfinishedOutputs()
             Terminal.warn(error.message)
             exit(error.code.exitStatus)
         } catch {
+            SecureFiles.discardUnfinishedOutputs()
             CofferCommand.exit(withError: error)
         }
     }

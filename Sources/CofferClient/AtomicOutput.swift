@@ -42,3 +42,11 @@ extension ClientError {
         self.init(error.kind == .io ? .ioError : .cannotCreate, error.description)
     }
 }
+
+extension SecureFiles {
+    /// Removes every output this process began and did not finish, even one a writer thread still
+    /// holds: call it before exiting on an error, so that no temporary file is left behind.
+    public static func discardUnfinishedOutputs() {
+        AtomicFile.discardUncommitted()
+    }
+}

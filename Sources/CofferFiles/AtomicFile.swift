@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,7 +11,13 @@ import Glibc
 /// The temporary name carries the writer's process id (`.NAME.coffer-tmp-PID-XXXXXX`); the next
 /// write to the same target removes the leftovers of writers that were killed. A long NAME is
 /// shortened in the temporary name, so that any final name the file system accepts can be written.
+///
+/// A file neither committed nor released is removed when it is freed; a process that exits while
+/// something still holds one (a writer thread with a queued write) calls ``discardUncommitted()``.
 public final class AtomicFile {
+    /// The temporary paths of this process's files not yet committed or freed.
+    private static let uncommitted = Mutex<Set<String>>([])
+
     public let target: String
     public let temporaryPath: String
     /// The temporary file, open for writing.
@@ -39,6 +46,20 @@ public final class AtomicFile {
         self.fd = fd
         self.target = target
         self.temporaryPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        Self.uncommitted.withLock { _ = $0.insert(temporaryPath) }
+    }
+
+    /// Removes the temporary file of every output of this process that was not committed, whoever
+    /// still holds it: for a process about to exit on an error. With `folder`, only those in it.
+    public static func discardUncommitted(in folder: String? = nil) {
+        let paths = uncommitted.withLock { paths in
+            let chosen = paths.filter { folder == nil || URL(fileURLWithPath: $0).deletingLastPathComponent().path == folder }
+            paths.subtract(chosen)
+            return chosen
+        }
+        for path in paths {
+            unlink(path)
+        }
     }
 
     /// Writes `bytes` to `path` atomically: the old contents or the new, never a mix.
@@ -73,6 +94,7 @@ public final class AtomicFile {
             unlink(temporaryPath)
         }
         committed = true
+        Self.uncommitted.withLock { _ = $0.remove(temporaryPath) }
         let folder = URL(fileURLWithPath: target).deletingLastPathComponent().path
         let dirfd = open(folder, O_RDONLY | O_DIRECTORY)
         if dirfd >= 0 {
@@ -115,7 +137,11 @@ public final class AtomicFile {
     deinit {
         if !committed {
             close(fd)
-            unlink(temporaryPath)
+            // Only a path still listed is this file's: discardUncommitted() may have removed it, and
+            // another writer may hold the name since.
+            if Self.uncommitted.withLock({ $0.remove(temporaryPath) }) != nil {
+                unlink(temporaryPath)
+            }
         }
     }
 }
