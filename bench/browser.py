@@ -76,7 +76,7 @@ def main():
     results = []
 
     def report(name, seconds, extra=None):
-        line = {"figure": name, "seconds": round(seconds, 3), "mb_per_s": round(mib * 1.048576 / seconds, 1), **(extra or {})}
+        line = {"figure": name, "mib": mib, "seconds": round(seconds, 3), "mb_per_s": round(mib * 1.048576 / seconds, 1), **(extra or {})}
         results.append(line)
         memory = f", renderer peak RSS {extra['renderer_rss_mib']} MiB, JS heap {extra['js_heap_mib']} MiB" if extra else ""
         print(f"{name:<36} {line['mb_per_s']:>8} MB/s  ({seconds:.2f} s){memory}")

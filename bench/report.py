@@ -108,6 +108,23 @@ if len(flood) == 2:
     check(busy["failed"] == 0 and busy["p99Ms"] <= 2 * calm["p99Ms"] + 5,
           f"flood: saves' p99 {calm['p99Ms']:.1f} ms alone, {busy['p99Ms']:.1f} ms during a login flood (bound: 2x + 5 ms, none failed)")
 
+browser = {r["figure"]: r for r in section("browser")}
+if browser:
+    print(f"\n## Browser module: one {browser['coffer save']['mib']} MiB file in headless Chromium, beside the CLI on the same deployment")
+    print(f"{'operation':<32}{'MB/s':>8}{'vs CLI':>9}{'renderer RSS':>14}{'JS heap':>9}")
+    cli_of = {"browser SAVE (sealed)": "coffer save", "browser SAVE (+ download)": "coffer save",
+              "browser RETRIEVE (+ re-seal)": "coffer retrieve (+ re-seal)"}
+    for name, r in browser.items():
+        vs = f"{r['mb_per_s'] / browser[cli_of[name]]['mb_per_s']:>8.2f}x" if name in cli_of else f"{'':>9}"
+        memory = f"{r['renderer_rss_mib']:>10} MiB{r['js_heap_mib']:>5} MiB" if "renderer_rss_mib" in r else ""
+        print(f"{name:<32}{r['mb_per_s']:>8.0f}{vs}{memory}")
+    for name in ("browser SAVE (sealed)", "browser RETRIEVE (+ re-seal)"):
+        if name in browser:
+            ratio = browser[name]["mb_per_s"] / browser[cli_of[name]]["mb_per_s"]
+            check(ratio >= 0.5, f"browser: {name} {ratio:.2f}x {cli_of[name]} (needs 0.5x)")
+    peak = max((r.get("renderer_rss_mib", 0) for r in browser.values()), default=0)
+    check(peak < 1024, f"browser: renderer peak RSS {peak} MiB for a {browser['coffer save']['mib']} MiB file (flat: streamed)")
+
 print("\n## DESIGN.md figures")
 for line in verdicts:
     print(line)

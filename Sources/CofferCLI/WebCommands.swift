@@ -18,8 +18,8 @@ struct WebVerify: AsyncParsableCommand {
             Fetches /v1/web/manifest and checks its signature with the identity key pinned for this server, fetches every file the
             manifest lists (and /) and compares each one's size and SHA-256, then proves that the audit log's newest signed checkpoint
             includes the web_module entry naming this manifest. Needs a session (coffer login) for the audit proofs.
-            Exits 0 when everything holds, 65 when the served module or the log does not match, 75 when the entry is not yet in a
-            signed checkpoint (verify again shortly).
+            Exits 0 when everything holds, 65 when the served module or the log does not match, 69 when the key service cannot be
+            reached, 75 when the entry is not yet in a signed checkpoint (verify again shortly), 77 without a session.
             """
     )
 

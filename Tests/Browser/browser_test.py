@@ -178,19 +178,30 @@ def web_verify():
     assert run.returncode == 0, f"coffer web verify failed on the real module: {run.stdout}{run.stderr}"
     assert "recorded as audit entry" in run.stdout, run.stdout
     state = pathlib.Path(os.environ["COFFER_STATE"])
-    proxy = subprocess.Popen([sys.executable, str(root / "Tests/Browser/tampering_proxy.py"), str(state / "tls/server.crt"),
-                              str(state / "tls/server.key"), os.environ["COFFER_CA"], url.rsplit(":", 1)[1], "/js/app.js"],
-                             stdout=subprocess.PIPE, text=True)
-    try:
-        port = proxy.stdout.readline().strip()
-        server = f"localhost:{port}"
-        coffer("login", "--server", server, "--password-stdin", stdin=password)
-        changed = verify_module(server)
-        assert changed.returncode == 65, f"coffer web verify did not catch a changed module file: {changed.returncode} {changed.stdout}{changed.stderr}"
-        assert "/js/app.js IS NOT THE FILE THE SIGNED MANIFEST NAMES" in changed.stderr, changed.stderr
-    finally:
-        proxy.kill()
-    print("browser-test: coffer web verify passes on the served module and catches a changed file", file=sys.stderr)
+    caught = {
+        "/js/app.js": "/js/app.js IS NOT THE FILE THE SIGNED MANIFEST NAMES",
+        "manifest-signature": "MANIFEST IS NOT SIGNED BY THE KEY SERVICE'S IDENTITY KEY",
+        "manifest-index": "THE AUDIT LOG DOES NOT RECORD THE SERVED MODULE",
+    }
+    for change, message in caught.items():
+        proxy = subprocess.Popen([sys.executable, str(root / "Tests/Browser/tampering_proxy.py"), str(state / "tls/server.crt"),
+                                  str(state / "tls/server.key"), os.environ["COFFER_CA"], url.rsplit(":", 1)[1], change],
+                                 stdout=subprocess.PIPE, text=True)
+        try:
+            port = proxy.stdout.readline().strip()
+            server = f"localhost:{port}"
+            coffer("login", "--server", server, "--password-stdin", stdin=password)
+            changed = verify_module(server)
+            assert changed.returncode == 65, f"coffer web verify did not catch {change}: {changed.returncode} {changed.stdout}{changed.stderr}"
+            assert message in changed.stderr, f"{change}: {changed.stderr}"
+        finally:
+            proxy.kill()
+    # The last proxy, where alice is logged in, is gone now: the server is unreachable.
+    proxy.wait()
+    gone = coffer("web", "verify", "--server", server, check=False)
+    assert gone.returncode == 69 and gone.stderr.startswith("coffer: "), f"an unreachable server: {gone.returncode} {gone.stderr}"
+    print("browser-test: coffer web verify passes on the served module and catches a changed file, a bad manifest signature "
+          "and a manifest naming another audit entry; an unreachable server exits 69", file=sys.stderr)
 
 
 def main():

@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""A TLS proxy in front of the transaction tier that serves one changed module file.
+"""A TLS proxy in front of the transaction tier that changes one answer.
 
 It stands for a server whose served module was swapped: everything is forwarded to the real tier
-(so the identity challenge and the signed manifest are the real ones), except the path named, whose
-answer gets a comment appended. Usage: tampering_proxy.py CERT KEY CA UPSTREAM_PORT PATH; prints
-its port on the first line of standard output, then serves until killed.
+(so the identity challenge and the signed manifest are the real ones), except the change named:
+a module PATH gets a comment appended; `manifest-signature` serves the manifest with another
+signature; `manifest-index` serves it naming the audit entry after its own. Usage:
+tampering_proxy.py CERT KEY CA UPSTREAM_PORT CHANGE; prints its port on the first line of standard
+output, then serves until killed.
 """
+import base64
 import http.client
 import http.server
+import json
 import socketserver
 import ssl
 import sys
@@ -30,6 +34,15 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         data = answer.read()
         if self.path == changed:
             data += b"\n// changed by whoever controls the server\n"
+        elif self.path == "/v1/web/manifest" and changed.startswith("manifest-"):
+            answer_json = json.loads(data)
+            if changed == "manifest-signature":
+                signature = bytearray(base64.b64decode(answer_json["signature"]))
+                signature[-1] ^= 0x01
+                answer_json["signature"] = base64.b64encode(bytes(signature)).decode()
+            elif changed == "manifest-index" and answer_json.get("auditIndex") is not None:
+                answer_json["auditIndex"] += 1
+            data = json.dumps(answer_json).encode()
         self.send_response(answer.status)
         for k, v in answer.getheaders():
             if k.lower() not in ("content-length", "connection", "transfer-encoding", "date", "server"):

@@ -1,12 +1,17 @@
+@testable import CofferTransaction
 import CofferAPI
 import CofferKeys
 import CofferTesting
+import CofferTierLink
 import CofferWebModule
+import CofferWire
 import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
+import Synchronization
 import Testing
 
 /// The browser module as the transaction tier reads, renders and serves it, in process.
@@ -108,5 +113,56 @@ import Testing
                 #expect(response.headers[.contentSecurityPolicy] == "default-src 'none'; frame-ancestors 'none'")
             }
         }
+    }
+
+    @Test("the module's audit entry is retried while the database tier is unavailable and then named in the manifest; a refusal is final and the manifest names no entry")
+    func publication() async throws {
+        let module = try WebModule.load(directory: try Self.folder())
+        let testbed = try await RouteTestbed.make(webModule: module)
+        let attempts = Mutex(0)
+        testbed.database.answer("AppendAudit") { body in
+            guard case .appendAudit(let entry) = body, entry.kind == "web_module", entry.user == "-" else {
+                throw DatabaseLinkError.refused(.internal, "not the module's entry")
+            }
+            guard attempts.withLock({ $0 += 1; return $0 }) > 2 else { throw DatabaseLinkError.unavailable("the test's tier is down") }
+            var ack = Coffer_Wire_V1_Ack()
+            ack.auditIndex = 41
+            return .ack(ack)
+        }
+        let index = await testbed.services.publishWebModule(logger: Logger(label: "test"), retryInterval: .milliseconds(10))
+        #expect(index == 41)
+        #expect(attempts.withLock { $0 } == 3, "two unavailable answers, then the acknowledgement")
+        #expect(try await Self.manifestIndex(testbed) == 41)
+
+        let refusing = try await RouteTestbed.make(webModule: module)
+        refusing.database.refuse("AppendAudit", .badRequest, "the tier does not take this entry")
+        #expect(await refusing.services.publishWebModule(logger: Logger(label: "test"), retryInterval: .milliseconds(10)) == nil)
+        #expect(refusing.database.calls.filter { $0 == "AppendAudit" }.count == 1, "a refusal is not retried")
+        #expect(try await Self.manifestIndex(refusing) == nil)
+    }
+
+    static func manifestIndex(_ testbed: RouteTestbed) async throws -> Int64? {
+        try await testbed.test { client in
+            try await client.execute(uri: "/v1/web/manifest", method: .get) { response in
+                try JSONDecoder().decode(WebManifestResponse.self, from: Data(String(buffer: response.body).utf8)).auditIndex
+            }
+        }
+    }
+
+    @Test("a module folder the operator named that cannot be read stops the tier; the default folder missing only warns; off serves none")
+    func requiredFolder() throws {
+        var named = TransactionTierConfiguration.Web()
+        named.moduleDirectory = "/nonexistent/coffer-web"
+        named.required = true
+        #expect(throws: TransactionTierError.self) { try TransactionTier.webModule(named, logger: Logger(label: "test")) }
+        named.required = false
+        #expect(try TransactionTier.webModule(named, logger: Logger(label: "test")) == nil)
+        var off = TransactionTierConfiguration.Web()
+        off.moduleDirectory = nil
+        off.required = false
+        #expect(try TransactionTier.webModule(off, logger: Logger(label: "test")) == nil)
+        named.moduleDirectory = try Self.folder()
+        named.required = true
+        #expect(try TransactionTier.webModule(named, logger: Logger(label: "test"))?.files["index.html"] != nil)
     }
 }

@@ -2,6 +2,7 @@ public import CofferKeys
 public import CofferTierLink
 public import CofferTimestamp
 import CofferWire
+import HTTPTypes
 public import CofferWebModule
 public import Logging
 
@@ -57,21 +58,37 @@ public struct TransactionServices: Sendable {
     /// Marks the start of a graceful shutdown: readiness fails from now on.
     public func beginDrain() { drain.begin() }
 
-    /// Records in the audit log that this process serves its browser module, trying again every few
-    /// seconds until the database tier takes it (or the task is cancelled).
-    public func publishWebModule(logger: Logger) async {
-        guard let web else { return }
+    /// Records in the audit log that this process serves its browser module, trying again every
+    /// `retryInterval` while the database tier is unreachable or busy (or until the task is
+    /// cancelled). A refusal or an answer that is not an acknowledgement is final: it is logged as an
+    /// error, and the manifest then says the module is not recorded (no `auditIndex`).
+    /// - Returns: The audit index of the entry, or nil when it was not recorded.
+    @discardableResult
+    public func publishWebModule(logger: Logger, retryInterval: Duration = .seconds(3)) async -> Int64? {
+        guard let web else { return nil }
+        let request = WireMessages.webModulePublished(manifestSHA256: web.manifestHash, files: web.module.files.count, timeMs: Clock.nowMs())
         while !Task.isCancelled {
+            let answer: WireResponse.OneOf_Body
             do {
-                let answer = try await gateway.call(WireMessages.webModulePublished(manifestSHA256: web.manifestHash, files: web.module.files.count, timeMs: Clock.nowMs()))
-                if case .ack(let ack) = answer { webPublication.recorded(at: ack.auditIndex) }
-                logger.info("serving the browser module", metadata: ["coffer.manifest_sha256": "\(web.manifestHash)"])
-                return
+                answer = try await gateway.call(request)
+            } catch let error as APIError where error.status == .serviceUnavailable {
+                logger.warning("cannot record the browser module in the audit log yet; trying again", metadata: ["coffer.error": "\(error.message)"])
+                try? await Task.sleep(for: retryInterval)
+                continue
             } catch {
-                logger.warning("cannot record the browser module in the audit log yet", metadata: ["coffer.error": "\(error)"])
-                try? await Task.sleep(for: .seconds(3))
+                logger.error("the database tier refused to record the browser module in the audit log; the manifest says it is not recorded",
+                             metadata: ["coffer.error": "\(error)"])
+                return nil
             }
+            guard case .ack(let ack) = answer, ack.auditIndex >= 0 else {
+                logger.error("the database tier answered the browser module's audit entry with something other than an acknowledgement; the manifest says it is not recorded")
+                return nil
+            }
+            webPublication.recorded(at: ack.auditIndex)
+            logger.info("serving the browser module", metadata: ["coffer.manifest_sha256": "\(web.manifestHash)", "coffer.audit_index": "\(ack.auditIndex)"])
+            return ack.auditIndex
         }
+        return nil
     }
 
     /// Audits the limits' refusals of the windows that ended (see ``RateLimitAuditor``).
