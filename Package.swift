@@ -40,6 +40,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CPKCS11", pkgConfig: "p11-kit-1", providers: [.apt(["libp11-kit-dev"])]),
 
         // MARK: Formats and shared vocabulary
         .target(
@@ -100,6 +101,12 @@ let package = Package(
         .target(
             name: "CofferKeys",
             dependencies: ["CofferAudit", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // A PKCS#11 token (the cryptographic device): loaded at run time, keys that never leave it.
+        .target(
+            name: "CofferDevice",
+            dependencies: ["CPKCS11"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -304,6 +311,11 @@ let package = Package(
         .testTarget(
             name: "CofferClientTests",
             dependencies: ["CofferClient", "CofferAPI", "CofferFiles", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CofferDeviceTests",
+            dependencies: ["CofferDevice", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
