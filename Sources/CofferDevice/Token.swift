@@ -109,7 +109,7 @@ public final class Token: Sendable {
         // A login is the application's, for all its sessions; a second one answers "already".
         var copy = pin
         let rv = copy.withUnsafeMutableBufferPointer { login(session, CK_USER_TYPE(CKU_USER), $0.baseAddress, CK_ULONG($0.count)) }
-        copy.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) }
+        copy.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         if rv != CK_RV(CKR_USER_ALREADY_LOGGED_IN) {
             do {
                 try check("C_Login", rv)

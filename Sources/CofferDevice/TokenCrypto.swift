@@ -46,7 +46,7 @@ extension Token {
                     run(session, input.baseAddress, CK_ULONG(input.count), output.baseAddress, &length)
                 }
             }
-            input.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) }
+            input.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
             try check(name, rv)
             return Array(output.prefix(Int(length)))
         }
