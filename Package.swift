@@ -149,6 +149,7 @@ let package = Package(
                 "CofferAPI",
                 "CofferAudit",
                 "CofferFiles",
+                "CofferDevice",
                 "CofferKeys",
                 "CofferServerSupport",
                 "CofferText",

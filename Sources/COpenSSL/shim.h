@@ -3,8 +3,13 @@
 #ifndef COFFER_COPENSSL_SHIM_H
 #define COFFER_COPENSSL_SHIM_H
 
+// The external signing key below is a legacy EC_KEY_METHOD, the one way OpenSSL's TS API signs with
+// a key that lives elsewhere without an engine or a provider.
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
@@ -40,22 +45,11 @@ static inline ASN1_INTEGER *coffer_ts_serial(TS_RESP_CTX *ctx, void *data) {
     return serial;
 }
 
-// Makes a time-stamping context from a PEM certificate chain (signer first) and a PEM private key.
-static inline TS_RESP_CTX *coffer_tsa_new(const char *chain, size_t chain_len, const char *key_pem, size_t key_len,
-                                          const char *policy, char *err, size_t errlen) {
+// Makes a time-stamping context for the first certificate of `bio` (a PEM chain, signer first) and
+// `key`, which must be that certificate's key. Takes neither.
+static inline TS_RESP_CTX *coffer_tsa_make(X509 *signer, STACK_OF(X509) *extra, EVP_PKEY *key, const char *policy, char *err, size_t errlen) {
     TS_RESP_CTX *ctx = NULL;
-    X509 *signer = NULL;
-    EVP_PKEY *key = NULL;
-    STACK_OF(X509) *extra = NULL;
     ASN1_OBJECT *policy_obj = NULL;
-    BIO *bio = BIO_new_mem_buf(chain, (int)chain_len);
-    if (!bio || !(signer = PEM_read_bio_X509(bio, NULL, NULL, NULL))) { snprintf(err, errlen, "the TSA certificate is not PEM"); goto fail; }
-    extra = sk_X509_new_null();
-    for (X509 *more; (more = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL;) sk_X509_push(extra, more);
-    ERR_clear_error();
-    BIO_free(bio);
-    bio = BIO_new_mem_buf(key_pem, (int)key_len);
-    if (!bio || !(key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL))) { snprintf(err, errlen, "the TSA key is not PEM"); goto fail; }
     if (X509_check_private_key(signer, key) != 1) { snprintf(err, errlen, "the TSA certificate is not for the signing key"); goto fail; }
     if (!(policy_obj = OBJ_txt2obj(policy, 1))) { snprintf(err, errlen, "bad policy OID"); goto fail; }
     if (!(ctx = TS_RESP_CTX_new())) goto openssl_fail;
@@ -66,22 +60,152 @@ static inline TS_RESP_CTX *coffer_tsa_new(const char *chain, size_t chain_len, c
         goto openssl_fail;
     TS_RESP_CTX_set_serial_cb(ctx, coffer_ts_serial, NULL);
     TS_RESP_CTX_add_flags(ctx, TS_ESS_CERT_ID_CHAIN);
-    goto done;
+    ASN1_OBJECT_free(policy_obj);
+    return ctx;
 openssl_fail:
     coffer_last_error(err, errlen);
 fail:
     TS_RESP_CTX_free(ctx);
-    ctx = NULL;
-done:
+    ASN1_OBJECT_free(policy_obj);
+    return NULL;
+}
+
+// Reads a PEM chain: the signer into *signer, the rest into *extra. Returns 1 on success.
+static inline int coffer_read_chain(const char *chain, size_t chain_len, X509 **signer, STACK_OF(X509) **extra, char *err, size_t errlen) {
+    BIO *bio = BIO_new_mem_buf(chain, (int)chain_len);
+    *extra = NULL;
+    if (!bio || !(*signer = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+        snprintf(err, errlen, "the TSA certificate is not PEM");
+        BIO_free(bio);
+        return 0;
+    }
+    *extra = sk_X509_new_null();
+    for (X509 *more; (more = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL;) sk_X509_push(*extra, more);
+    ERR_clear_error();
+    BIO_free(bio);
+    return 1;
+}
+
+// Makes a time-stamping context from a PEM certificate chain (signer first) and a PEM private key.
+static inline TS_RESP_CTX *coffer_tsa_new(const char *chain, size_t chain_len, const char *key_pem, size_t key_len,
+                                          const char *policy, char *err, size_t errlen) {
+    X509 *signer = NULL;
+    STACK_OF(X509) *extra = NULL;
+    EVP_PKEY *key = NULL;
+    TS_RESP_CTX *ctx = NULL;
+    if (!coffer_read_chain(chain, chain_len, &signer, &extra, err, errlen)) return NULL;
+    BIO *bio = BIO_new_mem_buf(key_pem, (int)key_len);
+    if (!bio || !(key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL))) snprintf(err, errlen, "the TSA key is not PEM");
+    else ctx = coffer_tsa_make(signer, extra, key, policy, err, errlen);
     BIO_free(bio);
     X509_free(signer);
     EVP_PKEY_free(key);
     sk_X509_pop_free(extra, X509_free);
-    ASN1_OBJECT_free(policy_obj);
+    return ctx;
+}
+
+// Signs a SHA-256 digest elsewhere (a cryptographic device): writes r ‖ s (64 bytes) and returns 1,
+// or returns 0.
+typedef int (*coffer_digest_signer)(void *context, const unsigned char *digest, size_t digest_len, unsigned char *signature);
+
+// The signer and its context of an external P-256 key, kept as the key's ex_data 0 (app data).
+struct coffer_external_signer { coffer_digest_signer sign; void *context; EC_KEY_METHOD *method; };
+
+static inline ECDSA_SIG *coffer_external_sign_sig(const unsigned char *dgst, int dlen, const BIGNUM *kinv, const BIGNUM *r, EC_KEY *key) {
+    (void)kinv; (void)r;
+    struct coffer_external_signer *signer = EC_KEY_get_ex_data(key, 0);
+    unsigned char rs[64];
+    if (!signer || dlen < 0 || signer->sign(signer->context, dgst, (size_t)dlen, rs) != 1) return NULL;
+    BIGNUM *br = BN_bin2bn(rs, 32, NULL), *bs = BN_bin2bn(rs + 32, 32, NULL);
+    ECDSA_SIG *sig = ECDSA_SIG_new();
+    if (!br || !bs || !sig || ECDSA_SIG_set0(sig, br, bs) != 1) { BN_free(br); BN_free(bs); ECDSA_SIG_free(sig); return NULL; }
+    return sig;
+}
+
+static inline int coffer_external_sign(int type, const unsigned char *dgst, int dlen, unsigned char *sig, unsigned int *siglen,
+                                       const BIGNUM *kinv, const BIGNUM *r, EC_KEY *key) {
+    (void)type;
+    ECDSA_SIG *s = coffer_external_sign_sig(dgst, dlen, kinv, r, key);
+    if (!s) return 0;
+    unsigned char *out = sig;
+    int len = i2d_ECDSA_SIG(s, &out);
+    ECDSA_SIG_free(s);
+    if (len <= 0) return 0;
+    *siglen = (unsigned int)len;
+    return 1;
+}
+
+static inline int coffer_external_sign_setup(EC_KEY *key, BN_CTX *ctx, BIGNUM **kinv, BIGNUM **r) {
+    (void)key; (void)ctx; (void)kinv; (void)r;
+    return 1;
+}
+
+// Makes a time-stamping context whose signatures `sign` makes: the key is the signer certificate's
+// P-256 public key, which must be `point` (X9.63), with a method that asks `sign`. `*external` must be freed with
+// coffer_external_free after the context.
+static inline TS_RESP_CTX *coffer_tsa_new_external(const char *chain, size_t chain_len, const unsigned char *point, size_t point_len,
+                                                   coffer_digest_signer sign, void *context,
+                                                   const char *policy, void **external, char *err, size_t errlen) {
+    X509 *signer = NULL;
+    STACK_OF(X509) *extra = NULL;
+    EVP_PKEY *key = NULL;
+    EC_KEY *ec = NULL;
+    EC_KEY_METHOD *method = NULL;
+    struct coffer_external_signer *state = NULL;
+    TS_RESP_CTX *ctx = NULL;
+    *external = NULL;
+    if (!coffer_read_chain(chain, chain_len, &signer, &extra, err, errlen)) return NULL;
+    const EC_KEY *public_key = EVP_PKEY_get0_EC_KEY(X509_get0_pubkey(signer));
+    if (!public_key || EC_GROUP_get_curve_name(EC_KEY_get0_group(public_key)) != NID_X9_62_prime256v1) {
+        snprintf(err, errlen, "the TSA certificate is not for a P-256 key");
+        goto done;
+    }
+    unsigned char cert_point[65];
+    if (EC_POINT_point2oct(EC_KEY_get0_group(public_key), EC_KEY_get0_public_key(public_key), POINT_CONVERSION_UNCOMPRESSED,
+                           cert_point, sizeof cert_point, NULL) != sizeof cert_point
+        || point_len != sizeof cert_point || memcmp(cert_point, point, sizeof cert_point) != 0) {
+        snprintf(err, errlen, "the TSA certificate is not for the signing key");
+        goto done;
+    }
+    state = OPENSSL_zalloc(sizeof *state);
+    if (!state || !(method = EC_KEY_METHOD_new(EC_KEY_get_default_method())) || !(ec = EC_KEY_new())) goto openssl_fail;
+    state->sign = sign;
+    state->context = context;
+    EC_KEY_METHOD_set_sign(method, coffer_external_sign, coffer_external_sign_setup, coffer_external_sign_sig);
+    if (EC_KEY_set_method(ec, method) != 1 || EC_KEY_set_group(ec, EC_KEY_get0_group(public_key)) != 1
+        || EC_KEY_set_public_key(ec, EC_KEY_get0_public_key(public_key)) != 1 || EC_KEY_set_ex_data(ec, 0, state) != 1)
+        goto openssl_fail;
+    if (!(key = EVP_PKEY_new()) || EVP_PKEY_assign_EC_KEY(key, ec) != 1) goto openssl_fail;
+    ec = NULL;
+    if ((ctx = coffer_tsa_make(signer, extra, key, policy, err, errlen)) != NULL) {
+        // The method and its state outlive the key, which the context holds: freed by coffer_external_free.
+        state->method = method;
+        *external = state;
+        method = NULL;
+        state = NULL;
+    }
+    goto done;
+openssl_fail:
+    coffer_last_error(err, errlen);
+done:
+    EC_KEY_free(ec);
+    EVP_PKEY_free(key);
+    if (method) EC_KEY_METHOD_free(method);  // OpenSSL 3.0 does not accept NULL here
+    OPENSSL_free(state);
+    X509_free(signer);
+    sk_X509_pop_free(extra, X509_free);
     return ctx;
 }
 
 static inline void coffer_tsa_free(TS_RESP_CTX *ctx) { TS_RESP_CTX_free(ctx); }
+
+// Frees what coffer_tsa_new_external kept for its key, once its context is freed.
+static inline void coffer_external_free(void *external) {
+    struct coffer_external_signer *state = external;
+    if (!state) return;
+    if (state->method) EC_KEY_METHOD_free(state->method);
+    OPENSSL_free(state);
+}
 
 // Time-stamps a SHA-256 digest. On success returns 1 and a DER TimeStampToken in *out
 // (free with coffer_free). Not thread-safe for one ctx.

@@ -71,25 +71,36 @@ public struct SignedNote: Sendable, Equatable {
 /// Signs notes with an Ed25519 key under a key name.
 public struct NoteSigner: Sendable {
     public let keyName: String
-    private let key: Curve25519.Signing.PrivateKey
+    private let publicKey: Curve25519.Signing.PublicKey
+    private let signature: @Sendable ([UInt8]) throws -> [UInt8]
 
     public init(keyName: String, key: Curve25519.Signing.PrivateKey) throws {
+        try self.init(keyName: keyName, publicKey: key.publicKey) { Array(try key.signature(for: $0)) }
+    }
+
+    /// A signer whose key is kept elsewhere (a cryptographic device): `sign` gives the Ed25519
+    /// signature of the bytes it is handed, made with the private half of `publicKey`.
+    public init(keyName: String, publicKey: Curve25519.Signing.PublicKey, sign: @escaping @Sendable ([UInt8]) throws -> [UInt8]) throws {
         guard SignedNote.isValidKeyName(keyName) else { throw NoteError.malformed("the key name \"\(keyName)\" has a space, a plus sign or is empty") }
         self.keyName = keyName
-        self.key = key
+        self.publicKey = publicKey
+        self.signature = sign
     }
 
     /// The verifier for this signer.
     public var verifier: NoteVerifier {
         // The name was checked above, so this cannot fail.
-        try! NoteVerifier(keyName: keyName, publicKey: key.publicKey)
+        try! NoteVerifier(keyName: keyName, publicKey: publicKey)
     }
 
-    /// Signs `text`, which must end with a newline.
+    /// Signs `text`, which must end with a newline. A signature that does not verify (a device
+    /// that signed with another key) is refused rather than published.
     public func sign(_ text: String) throws -> SignedNote {
         guard text.hasSuffix("\n"), !text.contains("\n\n") else { throw NoteError.malformed("a note text must end with one newline and have no blank line") }
-        let signature = try key.signature(for: Array(text.utf8))
-        return SignedNote(text: text, signatures: [.init(keyName: keyName, keyID: verifier.keyID, signature: Array(signature))])
+        let bytes = Array(text.utf8)
+        let signed = try signature(bytes)
+        guard publicKey.isValidSignature(signed, for: bytes) else { throw NoteError.unverified("the signing key made a signature its verifier key does not accept") }
+        return SignedNote(text: text, signatures: [.init(keyName: keyName, keyID: verifier.keyID, signature: signed)])
     }
 }
 

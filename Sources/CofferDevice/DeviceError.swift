@@ -39,6 +39,17 @@ public struct DeviceError: Error, CustomStringConvertible, Sendable {
         self.init(kind, "the cryptographic device refused \(function): \(name)", returnValue: UInt(rv))
     }
 
+    /// Whether the token refused the data it was given, not failed: a wrong tag or a wrapped key
+    /// that does not unwrap under the key named.
+    public var isInvalidData: Bool {
+        guard let returnValue else { return false }
+        return Self.invalidData.contains(returnValue)
+    }
+
+    static let invalidData: Set<UInt> = [
+        UInt(CKR_ENCRYPTED_DATA_INVALID), UInt(CKR_ENCRYPTED_DATA_LEN_RANGE), UInt(CKR_WRAPPED_KEY_INVALID), UInt(CKR_WRAPPED_KEY_LEN_RANGE),
+    ]
+
     /// Return values after which the sessions are gone and must be opened again.
     static let lost: Set<UInt> = [
         UInt(CKR_DEVICE_REMOVED), UInt(CKR_SESSION_HANDLE_INVALID), UInt(CKR_SESSION_CLOSED), UInt(CKR_TOKEN_NOT_PRESENT),
@@ -75,7 +86,7 @@ public struct DeviceError: Error, CustomStringConvertible, Sendable {
         UInt(CKR_USER_PIN_NOT_INITIALIZED): "CKR_USER_PIN_NOT_INITIALIZED (the token has no user PIN yet)",
         UInt(CKR_BUFFER_TOO_SMALL): "CKR_BUFFER_TOO_SMALL", UInt(CKR_CRYPTOKI_NOT_INITIALIZED): "CKR_CRYPTOKI_NOT_INITIALIZED",
         UInt(CKR_DATA_LEN_RANGE): "CKR_DATA_LEN_RANGE", UInt(CKR_DATA_INVALID): "CKR_DATA_INVALID",
-        UInt(CKR_WRAPPED_KEY_INVALID): "CKR_WRAPPED_KEY_INVALID", UInt(CKR_WRAPPING_KEY_HANDLE_INVALID): "CKR_WRAPPING_KEY_HANDLE_INVALID",
+        UInt(CKR_WRAPPED_KEY_INVALID): "CKR_WRAPPED_KEY_INVALID", UInt(CKR_WRAPPED_KEY_LEN_RANGE): "CKR_WRAPPED_KEY_LEN_RANGE", UInt(CKR_WRAPPING_KEY_HANDLE_INVALID): "CKR_WRAPPING_KEY_HANDLE_INVALID",
         UInt(CKR_FUNCTION_NOT_SUPPORTED): "CKR_FUNCTION_NOT_SUPPORTED",
     ]
 }

@@ -55,86 +55,56 @@ extension Token {
     /// Signs a SHA-256 `digest` with the private key `label` (`CKM_ECDSA`: the token signs the
     /// digest it is given): the signature as r ‖ s, 64 bytes.
     public func signECDSA(key label: String, digest: [UInt8]) throws -> [UInt8] {
+        let signature = try sign(label, .privateKey, mechanism: CKM_ECDSA, input: digest, capacity: 64)
+        guard signature.count == 64 else { throw DeviceError(.operationFailed, "the token gave a \(signature.count)-byte ECDSA signature, not a P-256 one") }
+        return signature
+    }
+
+    /// Signs `message` with the Ed25519 private key `label` (`CKM_EDDSA`): 64 bytes.
+    public func signEd25519(key label: String, message: [UInt8]) throws -> [UInt8] {
+        let signature = try sign(label, .privateKey, mechanism: CKM_EDDSA, input: message, capacity: 64)
+        guard signature.count == 64 else { throw DeviceError(.operationFailed, "the token gave a \(signature.count)-byte EdDSA signature, not an Ed25519 one") }
+        return signature
+    }
+
+    /// HMAC-SHA256 of `data` with the generic secret key `label` (`CKM_SHA256_HMAC`): 32 bytes.
+    public func hmacSHA256(key label: String, data: [UInt8]) throws -> [UInt8] {
+        let mac = try sign(label, .secretKey, mechanism: CKM_SHA256_HMAC, input: data, capacity: 32)
+        guard mac.count == 32 else { throw DeviceError(.operationFailed, "the token gave a \(mac.count)-byte HMAC-SHA256") }
+        return mac
+    }
+
+    private func sign(_ label: String, _ kind: ObjectClass, mechanism type: UInt, input: [UInt8], capacity: Int) throws -> [UInt8] {
         let start = try module.function("C_SignInit") { $0.C_SignInit }
         let sign = try module.function("C_Sign") { $0.C_Sign }
         return try withSession { session in
-            let key = try object(label, .privateKey, in: session)
-            var mechanism = CK_MECHANISM(mechanism: CK_MECHANISM_TYPE(CKM_ECDSA), pParameter: nil, ulParameterLen: 0)
+            let key = try object(label, kind, in: session)
+            var mechanism = CK_MECHANISM(mechanism: CK_MECHANISM_TYPE(type), pParameter: nil, ulParameterLen: 0)
             try check("C_SignInit", start(session, &mechanism, key))
-            var input = digest
-            var signature = [UInt8](repeating: 0, count: 64)
+            var input = input
+            var signature = [UInt8](repeating: 0, count: capacity)
             var length = CK_ULONG(signature.count)
             try check("C_Sign", sign(session, &input, CK_ULONG(input.count), &signature, &length))
-            guard length == 64 else { throw DeviceError(.operationFailed, "the token gave a \(length)-byte ECDSA signature, not a P-256 one") }
-            return signature
+            return Array(signature.prefix(Int(length)))
         }
     }
 
     /// The public point of the P-256 key pair `label`, uncompressed (X9.63, 65 bytes).
     public func publicPoint(key label: String) throws -> [UInt8] {
+        try Self.p256Point(try withSession { session in
+            try attribute(UInt(CKA_EC_POINT), of: try object(label, .publicKey, in: session), in: session)
+        }, label: label)
+    }
+
+    /// The Ed25519 public key of the key pair `label`, 32 bytes.
+    public func ed25519PublicKey(key label: String) throws -> [UInt8] {
         let der = try withSession { session in
             try attribute(UInt(CKA_EC_POINT), of: try object(label, .publicKey, in: session), in: session)
         }
-        // CKA_EC_POINT is the DER OCTET STRING of the point (some tokens give the bare point).
-        if der.count == 65, der[0] == 0x04 { return der }
-        guard der.count == 67, der[0] == 0x04, der[1] == 65, der[2] == 0x04 else {
-            throw DeviceError(.operationFailed, "the token's key \"\(label)\" is not a P-256 public key")
+        if der.count == 32 { return der }
+        guard der.count == 34, der[0] == 0x04, der[1] == 32 else {
+            throw DeviceError(.operationFailed, "the token's key \"\(label)\" is not an Ed25519 public key")
         }
         return Array(der[2...])
-    }
-
-    /// Creates an AES-256 key `label` in the token: sensitive, never extractable, for encryption
-    /// and decryption only.
-    public func generateAESKey(label: String) throws {
-        let generate = try module.function("C_GenerateKey") { $0.C_GenerateKey }
-        try withSession { session in
-            var mechanism = CK_MECHANISM(mechanism: CK_MECHANISM_TYPE(CKM_AES_KEY_GEN), pParameter: nil, ulParameterLen: 0)
-            var handle: CK_OBJECT_HANDLE = 0
-            try Self.secretKeyTemplate(label).with(UInt(CKA_VALUE_LEN), UInt(32)).withAttributes { attributes, count in
-                try check("C_GenerateKey", generate(session, &mechanism, attributes, count, &handle))
-            }
-        }
-    }
-
-    /// Creates the AES-256 key `label` in the token from `value` (an existing deployment's KEK),
-    /// sensitive and never extractable from then on.
-    public func importAESKey(label: String, value: [UInt8]) throws {
-        precondition(value.count == 32, "an AES-256 key has 32 bytes")
-        let create = try module.function("C_CreateObject") { $0.C_CreateObject }
-        try withSession { session in
-            var handle: CK_OBJECT_HANDLE = 0
-            try Self.secretKeyTemplate(label).with(UInt(CKA_CLASS), UInt(CKO_SECRET_KEY)).with(UInt(CKA_KEY_TYPE), UInt(CKK_AES))
-                .with(UInt(CKA_VALUE), bytes: value).withAttributes { attributes, count in
-                    try check("C_CreateObject", create(session, attributes, count, &handle))
-                }
-        }
-    }
-
-    static func secretKeyTemplate(_ label: String) -> Template {
-        Template().with(UInt(CKA_LABEL), label).with(UInt(CKA_TOKEN), true).with(UInt(CKA_PRIVATE), true)
-            .with(UInt(CKA_SENSITIVE), true).with(UInt(CKA_EXTRACTABLE), false)
-            .with(UInt(CKA_ENCRYPT), true).with(UInt(CKA_DECRYPT), true)
-            .with(UInt(CKA_WRAP), false).with(UInt(CKA_UNWRAP), false).with(UInt(CKA_SIGN), false).with(UInt(CKA_VERIFY), false)
-    }
-
-    /// Creates a P-256 signing key pair `label` in the token; the private half is sensitive and
-    /// never extractable.
-    public func generateP256SigningKey(label: String) throws {
-        let generate = try module.function("C_GenerateKeyPair") { $0.C_GenerateKeyPair }
-        try withSession { session in
-            var mechanism = CK_MECHANISM(mechanism: CK_MECHANISM_TYPE(CKM_EC_KEY_PAIR_GEN), pParameter: nil, ulParameterLen: 0)
-            var publicHandle: CK_OBJECT_HANDLE = 0
-            var privateHandle: CK_OBJECT_HANDLE = 0
-            let publicTemplate = Template().with(UInt(CKA_LABEL), label).with(UInt(CKA_TOKEN), true).with(UInt(CKA_VERIFY), true)
-                .with(UInt(CKA_EC_PARAMS), bytes: Self.p256Parameters)
-            let privateTemplate = Template().with(UInt(CKA_LABEL), label).with(UInt(CKA_TOKEN), true).with(UInt(CKA_PRIVATE), true)
-                .with(UInt(CKA_SENSITIVE), true).with(UInt(CKA_EXTRACTABLE), false).with(UInt(CKA_SIGN), true)
-            try publicTemplate.withAttributes { publicAttributes, publicCount in
-                try privateTemplate.withAttributes { privateAttributes, privateCount in
-                    try check("C_GenerateKeyPair", generate(session, &mechanism, publicAttributes, publicCount, privateAttributes, privateCount,
-                                                            &publicHandle, &privateHandle))
-                }
-            }
-        }
     }
 }

@@ -3,8 +3,16 @@ internal import CPKCS11
 /// Finding, creating and reading objects of a ``Token``.
 extension Token {
     /// The kinds of object Coffer keeps in a token.
-    public enum ObjectClass: Sendable {
+    public enum ObjectClass: Sendable, CustomStringConvertible {
         case secretKey, privateKey, publicKey
+
+        public var description: String {
+            switch self {
+            case .secretKey: "secret key"
+            case .privateKey: "private key"
+            case .publicKey: "public key"
+            }
+        }
 
         var value: UInt {
             switch self {

@@ -132,7 +132,7 @@ enum FuzzTargets {
         """
 
     static func tokens(_ bytes: [UInt8]) {
-        _ = sessionTokens.session(for: String(decoding: bytes, as: UTF8.self))
+        _ = try? sessionTokens.session(for: String(decoding: bytes, as: UTF8.self))
         _ = try? TimestampVerifier.verify(token: bytes, sha256: Array(repeating: 0, count: 32), caPEM: caPEM)
         _ = Hex.decode(String(decoding: bytes, as: UTF8.self))
     }

@@ -11,6 +11,11 @@ public final class TimestampAuthority: Sendable {
     private struct Context: @unchecked Sendable { let pointer: OpaquePointer }
     // A TS_RESP_CTX is not thread-safe: one stamp at a time.
     private let context: Mutex<Context>
+    /// The signer of an external key and what it keeps in OpenSSL, when the key lives elsewhere.
+    private let external: ExternalSigner?
+    private let externalState: ExternalState?
+
+    private struct ExternalState: @unchecked Sendable { let pointer: UnsafeMutableRawPointer }
 
     /// Creates the authority from the TSA certificate chain (PEM, signer first) and its private key (PEM).
     ///
@@ -30,10 +35,39 @@ public final class TimestampAuthority: Sendable {
         }
         guard let pointer else { throw TimestampError("cannot set up time-stamping: \(Self.text(error))") }
         self.context = Mutex(Context(pointer: pointer))
+        self.external = nil
+        self.externalState = nil
+    }
+
+    /// Creates the authority from the TSA certificate chain (PEM, signer first), which must be for
+    /// the P-256 key `publicKeyX963`, and a signer of SHA-256 digests with that key, kept elsewhere
+    /// (a cryptographic device): `sign` gives r ‖ s, 64 bytes. It is called while a stamp is made,
+    /// on the caller's thread; its error is rethrown by ``stamp(sha256:)`` as it is.
+    public init(certificateChainPEM: String, publicKeyX963: [UInt8], sign: @escaping @Sendable ([UInt8]) throws -> [UInt8]) throws {
+        var error = [CChar](repeating: 0, count: 256)
+        let chain = Array(certificateChainPEM.utf8)
+        let signer = ExternalSigner(sign: sign)
+        var state: UnsafeMutableRawPointer?
+        let callback: coffer_digest_signer = { context, digest, length, signature in
+            guard let context, let digest, let signature else { return 0 }
+            let signer = Unmanaged<ExternalSigner>.fromOpaque(context).takeUnretainedValue()
+            return signer.sign(Array(UnsafeBufferPointer(start: digest, count: length)), into: signature) ? 1 : 0
+        }
+        let pointer = chain.withUnsafeBufferPointer { c in
+            c.withMemoryRebound(to: CChar.self) { cc in
+                coffer_tsa_new_external(cc.baseAddress, cc.count, publicKeyX963, publicKeyX963.count, callback,
+                                        Unmanaged.passUnretained(signer).toOpaque(), Self.policyOID, &state, &error, error.count)
+            }
+        }
+        guard let pointer, let state else { throw TimestampError("cannot set up time-stamping: \(Self.text(error))") }
+        self.context = Mutex(Context(pointer: pointer))
+        self.external = signer
+        self.externalState = ExternalState(pointer: state)
     }
 
     deinit {
         context.withLock { coffer_tsa_free($0.pointer) }
+        if let externalState { coffer_external_free(externalState.pointer) }
     }
 
     /// A DER TimeStampToken over `digest` (a SHA-256), with the TSA certificate included.
@@ -42,16 +76,44 @@ public final class TimestampAuthority: Sendable {
         var error = [CChar](repeating: 0, count: 256)
         var out: UnsafeMutablePointer<UInt8>?
         var length = 0
-        let ok = context.withLock { ctx in
-            coffer_tsa_stamp(ctx.pointer, digest, digest.count, &out, &length, &error, error.count)
+        let (ok, failure) = context.withLock { ctx -> (Int32, (any Error)?) in
+            let ok = coffer_tsa_stamp(ctx.pointer, digest, digest.count, &out, &length, &error, error.count)
+            return (ok, ok == 1 ? nil : external?.takeFailure())
         }
         defer { coffer_free(out) }
+        if let failure { throw failure }
         guard ok == 1, let out else { throw TimestampError("time-stamping failed: \(Self.text(error))") }
         return Array(UnsafeBufferPointer(start: out, count: length))
     }
 
     static func text(_ chars: [CChar]) -> String {
         String(decoding: chars.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// The signer of an external TSA key, and the last error it met (read under the authority's lock,
+/// the only place it is called from).
+private final class ExternalSigner: @unchecked Sendable {
+    let sign: @Sendable ([UInt8]) throws -> [UInt8]
+    private var failure: (any Error)?
+
+    init(sign: @escaping @Sendable ([UInt8]) throws -> [UInt8]) { self.sign = sign }
+
+    func sign(_ digest: [UInt8], into signature: UnsafeMutablePointer<UInt8>) -> Bool {
+        do {
+            let rs = try sign(digest)
+            guard rs.count == 64 else { throw TimestampError("the external signer gave \(rs.count) bytes, not r ‖ s of P-256") }
+            signature.update(from: rs, count: 64)
+            return true
+        } catch {
+            failure = error
+            return false
+        }
+    }
+
+    func takeFailure() -> (any Error)? {
+        defer { failure = nil }
+        return failure
     }
 }
 

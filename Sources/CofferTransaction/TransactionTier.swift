@@ -24,21 +24,28 @@ public struct TransactionTier: Sendable {
         self.logger = logger
     }
 
+    /// The key backend the configuration names: a PKCS#11 token, or the key files.
+    static func keyBackend(_ keys: TransactionTierConfiguration.Keys, logger: Logger) throws -> any KeyBackend {
+        if let device = keys.device { return try DeviceKeyBackend.open(device, logger: logger) }
+        return try FileKeyBackend.load(keys)
+    }
+
     /// Loads keys, connects to the database tier and serves until SIGTERM or SIGINT, then drains.
     public func run() async throws {
         let configuration = self.configuration
-        let keys = try ServerKeys.load(signingKeyFile: configuration.keys.signingKeyFile, kekFile: configuration.keys.kekFile)
+        let keys = try Self.keyBackend(configuration.keys, logger: logger)
         let linkKeys = try TierLinkKeys.load(secretKeyFile: configuration.tierLink.curveSecretKeyFile,
                                              serverPublicKeyFile: configuration.tierLink.databasePublicKeyFile, what: "the CURVE secret key")
         let tls = try Self.tlsConfiguration(configuration.tls)
         let timestamps: TimestampAuthority
         do {
             let chain = try String(contentsOfFile: configuration.keys.tsaCertificateFile, encoding: .utf8)
-            timestamps = try TimestampAuthority(certificateChainPEM: chain, keyPEM: keys.signingKey.pemRepresentation)
+            timestamps = try keys.timestampAuthority(certificateChainPEM: chain)
         } catch {
             throw TransactionTierError("cannot use the time-stamping certificate \(configuration.keys.tsaCertificateFile): \(error); it must be issued for the signing key with extendedKeyUsage=critical,timeStamping")
         }
-        let checkpointSigner = try CheckpointKey.load(configuration.keys.checkpointKeyFile, origin: configuration.audit.origin)
+        let checkpointSigner = try keys.checkpointSigner(origin: configuration.audit.origin)
+        logger.info("keys loaded", metadata: ["coffer.keys": "\(keys.description)"])
         let link = try DatabaseLink(configuration: configuration.tierLink.link, keys: linkKeys, logger: logger)
         defer { link.shutdown() }
         let checkpointer = Checkpointer(signer: checkpointSigner, database: link, policy: configuration.audit.checkpoints, logger: logger)

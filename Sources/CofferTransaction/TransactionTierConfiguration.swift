@@ -38,7 +38,23 @@ public struct TransactionTierConfiguration: Sendable {
         public var kekFile = "kek.b64"
         /// Base64 Ed25519 key that signs the audit log's checkpoints.
         public var checkpointKeyFile = "checkpoint.key"
+        /// A cryptographic device to keep the keys in instead of the files above (the TSA certificate
+        /// stays a file); nil for key files.
+        public var device: Device?
         public init() {}
+    }
+
+    /// A PKCS#11 token that holds the tier's keys (docs/DEPLOYMENT.md, "A cryptographic device").
+    public struct Device: Sendable {
+        /// The PKCS#11 module (a shared library) to `dlopen`.
+        public var modulePath: String
+        /// The token's label.
+        public var tokenLabel = "coffer"
+        /// A file of mode 0600 holding the user PIN.
+        public var pinFile = "token.pin"
+        /// Sessions the tier opens at most; device calls beyond them wait their turn.
+        public var sessions = 8
+        public init(modulePath: String) { self.modulePath = modulePath }
     }
 
     /// The link to the database tier.

@@ -31,7 +31,7 @@ import Testing
         // An expired session of Alice's, minted with the deployment's KEK, and a stranger's device key.
         let kekText = try String(contentsOfFile: deployment.directory + "/keys/transaction/kek.b64", encoding: .utf8)
         let kek = SymmetricKey(data: try #require(Data(base64Encoded: kekText.trimmingCharacters(in: .whitespacesAndNewlines))))
-        let expired = SessionTokens(kek: kek).issue(
+        let expired = try SessionTokens(kek: kek).issue(
             for: Session(user: "alice", clientID: alice.clientID, deviceKey: alice.key.publicKey), now: Date().addingTimeInterval(-3600)
         ).token
 

@@ -2,12 +2,14 @@ import CofferTesting
 import CofferTimestamp
 import Crypto
 import Foundation
+import Synchronization
 import Testing
 
 @Suite(.serialized) struct TimestampTests {
     struct Setup {
         let authority: TimestampAuthority
         let certificates: TestCertificates
+        let key: P256.Signing.PrivateKey
     }
 
     func setUp(tsaExtensions: String? = nil) async throws -> Setup {
@@ -23,7 +25,7 @@ import Testing
             certificateChainPEM: try String(contentsOfFile: certificates.tsaCertificate, encoding: .utf8),
             keyPEM: key.pemRepresentation
         )
-        return Setup(authority: authority, certificates: certificates)
+        return Setup(authority: authority, certificates: certificates, key: key)
     }
 
     @Test("a token verifies against the CA for its digest and carries the current time")
@@ -90,4 +92,45 @@ import Testing
                                    keyPEM: P256.Signing.PrivateKey().pemRepresentation)
         }
     }
+
+    @Test("a key kept elsewhere signs through the external signer: its tokens verify; a signer that fails passes its error on; a certificate for another key is refused; a wrong signature does not verify")
+    func externalSigner() async throws {
+        let setup = try await setUp()
+        let chain = try String(contentsOfFile: setup.certificates.tsaCertificate, encoding: .utf8)
+        let ca = try String(contentsOfFile: setup.certificates.caCertificate, encoding: .utf8)
+        let key = setup.key
+        let calls = Mutex(0)
+        let point = Array(key.publicKey.x963Representation)
+        let authority = try TimestampAuthority(certificateChainPEM: chain, publicKeyX963: point) { digest in
+            calls.withLock { $0 += 1 }
+            return Array(try key.signature(for: PrecomputedDigest(digest)).rawRepresentation)
+        }
+        let digest = Array(SHA256.hash(data: Array("the receipt".utf8)))
+        let token = try authority.stamp(sha256: digest)
+        _ = try TimestampVerifier.verify(token: token, sha256: digest, caPEM: ca)
+        #expect(calls.withLock { $0 } == 1)
+
+        struct DeviceGone: Error, CustomStringConvertible { var description: String { "the device is gone" } }
+        let failing = try TimestampAuthority(certificateChainPEM: chain, publicKeyX963: point) { _ in throw DeviceGone() }
+        #expect(throws: DeviceGone.self) { try failing.stamp(sha256: digest) }
+        let other = P256.Signing.PrivateKey()
+        #expect(throws: TimestampError.self) {
+            try TimestampAuthority(certificateChainPEM: chain, publicKeyX963: Array(other.publicKey.x963Representation)) { _ in [] }
+        }
+        let wrongKey = try TimestampAuthority(certificateChainPEM: chain, publicKeyX963: point) { digest in Array(try other.signature(for: PrecomputedDigest(digest)).rawRepresentation) }
+        let forged = try wrongKey.stamp(sha256: digest)
+        #expect(throws: TimestampError.self) { try TimestampVerifier.verify(token: forged, sha256: digest, caPEM: ca) }
+    }
+}
+
+/// A SHA-256 digest computed elsewhere, for signing as a digest (as a device signs).
+struct PrecomputedDigest: Digest {
+    static var byteCount: Int { 32 }
+    let bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try bytes.withUnsafeBytes(body) }
+    func makeIterator() -> IndexingIterator<[UInt8]> { bytes.makeIterator() }
+    var description: String { "precomputed SHA-256" }
 }

@@ -7,7 +7,7 @@ enum AccountRoutes {
     static func open(_ service: AccountService) -> RouteCollection<CofferRequestContext> {
         let routes = RouteCollection(context: CofferRequestContext.self)
         routes.post("identity") { request, _ -> IdentityResponse in
-            try service.identity(try await RequestBody.decode(IdentityRequest.self, from: request))
+            try await service.identity(try await RequestBody.decode(IdentityRequest.self, from: request))
         }
         routes.post("register") { request, context -> EditedResponse<RegisterResponse> in
             let body = try await RequestBody.decode(RegisterRequest.self, from: request)

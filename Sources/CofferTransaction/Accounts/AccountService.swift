@@ -13,7 +13,7 @@ import CofferKeys
 /// audited by the database tier before the answer; failed attempts spend the failure budgets.
 struct AccountService: Sendable {
     let database: DatabaseGateway
-    let keys: ServerKeys
+    let keys: any KeyBackend
     let tokens: SessionTokens
     let hasher: PasswordHasher
     let passwordWork: PasswordWorkGate
@@ -23,13 +23,13 @@ struct AccountService: Sendable {
     let logger: Logger
 
     /// Signs a client's challenge with the server identity key (the receipt signing key).
-    func identity(_ body: IdentityRequest) throws -> IdentityResponse {
+    func identity(_ body: IdentityRequest) async throws -> IdentityResponse {
         guard let challenge = Data(base64Encoded: body.challenge), challenge.count == ServerIdentity.challengeSize else {
             throw APIError.badRequest("the challenge must be \(ServerIdentity.challengeSize) random bytes in base64")
         }
-        let signature = try keys.signingKey.signature(for: ServerIdentity.challengeMessage(Array(challenge)))
+        let signature = try await keys.perform { [keys] in try keys.sign(ServerIdentity.challengeMessage(Array(challenge))) }
         return IdentityResponse(
-            serverKey: keys.signingKey.publicKey.derRepresentation.base64EncodedString(),
+            serverKey: keys.signingPublicKey.derRepresentation.base64EncodedString(),
             signature: signature.derRepresentation.base64EncodedString()
         )
     }
@@ -94,7 +94,8 @@ struct AccountService: Sendable {
             if locked { throw APIError.lockedOut }
             throw refused
         }
-        let session = tokens.issue(for: Session(user: body.user, clientID: device.clientID, deviceKey: deviceKey))
+        let (tokens, user, clientID) = (self.tokens, body.user, device.clientID)
+        let session = try await keys.perform { try tokens.issue(for: Session(user: user, clientID: clientID, deviceKey: deviceKey)) }
         return LoginResponse(token: session.token, expiresAt: session.expiresAt)
     }
 

@@ -12,7 +12,7 @@ import Crypto
 /// proofs that their entries are in it (docs/AUDIT.md).
 struct AuditService: Sendable {
     let database: DatabaseGateway
-    let keys: ServerKeys
+    let keys: any KeyBackend
     let checkpointer: Checkpointer
 
     /// The owner's audit history, or one of their record's.
@@ -61,7 +61,8 @@ struct AuditService: Sendable {
         } catch let error as DatabaseLinkError {
             throw APIError.unavailable("the key service's database tier is unavailable (\(error)); retry shortly")
         }
-        let statement = try keys.signingKey.signature(for: AuditKeyStatement.message(verifierKey: checkpointer.verifierKey))
+        let message = AuditKeyStatement.message(verifierKey: checkpointer.verifierKey)
+        let statement = try await keys.perform { [keys] in try keys.sign(message) }
         return AuditCheckpointResponse(
             checkpoint: signed.note, verifierKey: checkpointer.verifierKey,
             verifierKeySignature: statement.derRepresentation.base64EncodedString()

@@ -18,7 +18,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
                                                    signature: header(RequestSignature.signatureHeader))
         if let value = request.headers[.authorization], value.hasPrefix("Bearer ") { headers.bearer = String(value.dropFirst(7)) }
         var context = context
-        context.authenticated = try authenticator.authenticate(
+        context.authenticated = try await authenticator.authenticate(
             method: request.method.rawValue, path: request.uri.string, body: body, headers: headers, nowMs: Clock.nowMs()
         )
         return try await next(request, context)

@@ -8,6 +8,8 @@ import HTTPTypes
 /// database tier's, through the replay guard it returns.
 struct RequestAuthenticator: Sendable {
     let tokens: SessionTokens
+    /// Where the token's MAC is checked (a device's MAC key is called off the event loop).
+    let keys: any KeyBackend
 
     /// The request's header values, as sent.
     struct Headers {
@@ -18,8 +20,10 @@ struct RequestAuthenticator: Sendable {
     }
 
     /// The session and replay guard of a request, or the refusal (401) that says what is wrong.
-    func authenticate(method: String, path: String, body: [UInt8], headers: Headers, nowMs: Int64) throws -> Authenticated {
-        guard let bearer = headers.bearer, let session = tokens.session(for: bearer) else { throw APIError.unauthorized }
+    func authenticate(method: String, path: String, body: [UInt8], headers: Headers, nowMs: Int64) async throws -> Authenticated {
+        guard let bearer = headers.bearer else { throw APIError.unauthorized }
+        let tokens = self.tokens
+        guard let session = try await keys.perform({ try tokens.session(for: bearer) }) else { throw APIError.unauthorized }
         guard let time = headers.time, let timeMs = Int64(time), let nonce = headers.nonce, let nonceBytes = Hex.decode(nonce),
               nonceBytes.count == 16, let signature = headers.signature
         else {

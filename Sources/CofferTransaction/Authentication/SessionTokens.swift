@@ -31,37 +31,51 @@ public struct Session: Sendable, Hashable {
 /// Issues and checks stateless bearer tokens, so any transaction process can check any session.
 ///
 /// Token: base64url(`v3|user|client id|device key|issued ms|expiry|nonce`) `.` base64url(HMAC-SHA256). The HMAC
-/// key is derived from the KEK, which every transaction process of a deployment shares. A token is
+/// key is the key backend's session key, which every transaction process of a deployment shares: derived
+/// from the KEK with key files, a generic secret inside the token with a device. A token is
 /// useless without the device key it names: each request must also carry that key's signature. The
 /// issue time lets the database tier refuse sessions that a logout or a password change ended.
 public struct SessionTokens: Sendable {
-    private let key: SymmetricKey
+    private let mac: @Sendable ([UInt8]) throws -> [UInt8]
     /// How long a session lasts.
     public let lifetime: Duration
 
-    public init(kek: SymmetricKey, lifetime: Duration = .seconds(15 * 60)) {
-        self.key = HKDF<SHA256>.deriveKey(inputKeyMaterial: kek, info: Array("coffer session v3".utf8), outputByteCount: 32)
+    /// Tokens whose MAC `mac` computes (HMAC-SHA256, perhaps inside a device); it may throw when the device fails.
+    public init(mac: @escaping @Sendable ([UInt8]) throws -> [UInt8], lifetime: Duration = .seconds(15 * 60)) {
+        self.mac = mac
         self.lifetime = lifetime
     }
 
-    /// A new token for `session` and its expiry (Unix seconds).
-    public func issue(for session: Session, now: Date = Date()) -> (token: String, expiresAt: Int64) {
+    /// Tokens keyed by the session key derived from `kek`, as key files keep it.
+    public init(kek: SymmetricKey, lifetime: Duration = .seconds(15 * 60)) {
+        let key = Self.sessionKey(kek: kek)
+        self.init(mac: { Array(HMAC<SHA256>.authenticationCode(for: $0, using: key)) }, lifetime: lifetime)
+    }
+
+    /// The session-token key that key files derive from the KEK (and that `coffer-admin init --import`
+    /// puts into a token, so that sessions issued before the move stay valid).
+    public static func sessionKey(kek: SymmetricKey) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: kek, info: Array("coffer session v3".utf8), outputByteCount: 32)
+    }
+
+    /// A new token for `session` and its expiry (Unix seconds); throws only when the MAC's device fails.
+    public func issue(for session: Session, now: Date = Date()) throws -> (token: String, expiresAt: Int64) {
         let issuedMs = Int64(now.timeIntervalSince1970 * 1000)
         let expiresAt = issuedMs / 1000 + lifetime.components.seconds
         let nonce = Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255) })
         let device = Self.base64url(Array(session.deviceKey.x963Representation))
         let payload = Array("v3|\(session.user)|\(session.clientID)|\(device)|\(issuedMs)|\(expiresAt)|\(nonce)".utf8)
-        let mac = HMAC<SHA256>.authenticationCode(for: payload, using: key)
-        return (Self.base64url(payload) + "." + Self.base64url(Array(mac)), expiresAt)
+        return (Self.base64url(payload) + "." + Self.base64url(try mac(payload)), expiresAt)
     }
 
-    /// The session of a valid, unexpired token; `nil` otherwise.
-    public func session(for token: String, now: Date = Date()) -> Session? {
+    /// The session of a valid, unexpired token; `nil` otherwise. Throws only when the MAC's device fails.
+    public func session(for token: String, now: Date = Date()) throws -> Session? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard token.utf8.count <= 1024, parts.count == 2,
-              let payload = Self.unbase64url(String(parts[0])), let mac = Self.unbase64url(String(parts[1])),
-              HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: payload, using: key)
+              let payload = Self.unbase64url(String(parts[0])), let sent = Self.unbase64url(String(parts[1])), sent.count == 32
         else { return nil }
+        let expected = try mac(payload)
+        guard expected.count == 32, zip(expected, sent).reduce(UInt8(0), { $0 | ($1.0 ^ $1.1) }) == 0 else { return nil }
         let fields = String(decoding: payload, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false)
         guard fields.count == 7, fields[0] == "v3", let issuedMs = Int64(fields[4]), issuedMs > 0,
               let expiry = Int64(fields[5]), expiry > Int64(now.timeIntervalSince1970),

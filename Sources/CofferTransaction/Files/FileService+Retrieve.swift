@@ -18,7 +18,7 @@ extension FileService {
         try failures.check(source: source, user: session.user, strict: false)
         var failed = false
         defer { failures.finished(source: source, user: session.user, failed: failed, nowMs: Clock.nowMs()) }
-        let next = try makeNext(body, recordID: recordID, session: session)
+        let next = try await makeNext(body, recordID: recordID, session: session)
         let release = try WireMessages.releaseKey(recordID, fileName: body.fileName, token: token, session: session, source: source,
                                                   timeMs: Clock.nowMs(), next: next)
         let answer: Coffer_Wire_V1_KeyReleased
@@ -33,18 +33,12 @@ extension FileService {
             failed = true
             throw APIError(.forbidden, "refused", "the retrieval was refused: \(reason); the attempt is in your history")
         }
-        let decodeKey: P256.KeyAgreement.PrivateKey
-        do {
-            decodeKey = try wrapper.unwrap(Array(answer.wrappedDecodeKey), recordID: recordID, owner: session.user, encodeKeyID: Array(answer.encodeKeyID))
-        } catch {
-            logger.critical("a stored decode key does not unwrap under the KEK", metadata: ["coffer.record_id": "\(body.recordID)"])
-            throw APIError.internalError
-        }
+        let decodeKey = try await unwrapReleased(answer, recordID: recordID, session: session, source: source)
         logger.info("released a decode key", metadata: ["coffer.user": "\(session.user)", "coffer.record_id": "\(body.recordID)"])
         await checkpointer.appended(index: answer.auditIndex)
         let reseal: ResealOffer?
         if let next, answer.nextStaged {
-            reseal = ResealOffer(encodeKey: next.generation.encodeKey, receipt: next.generation.receipt)
+            reseal = ResealOffer(encodeKey: next.encodeKey, receipt: next.receipt)
         } else {
             reseal = await stageReseal(recordID: recordID, session: session, fileName: body.fileName, released: answer)
         }
@@ -61,14 +55,12 @@ extension FileService {
     /// record's. `nil` when the client sent neither, and then the re-seal is staged after the release.
     ///
     /// - Throws: 400 when only one of them is sent, or either is malformed.
-    private func makeNext(_ body: RetrieveRequest, recordID: [UInt8], session: Session) throws -> (generation: KeyGeneration, wrappedDecodeKey: [UInt8])? {
+    private func makeNext(_ body: RetrieveRequest, recordID: [UInt8], session: Session) async throws -> KeyGeneration? {
         guard body.sha256 != nil || body.size != nil else { return nil }
         guard let sha256 = body.sha256, Validation.isSHA256Hex(sha256), let size = body.size, size >= 0 else {
             throw APIError.badRequest("sha256 (64 lowercase hex digits) and a size that is not negative go together, or neither is sent")
         }
-        let next = try generations.make(recordID: recordID, session: session, fileName: body.fileName,
-                                        sha256: sha256, size: size, now: Clock.nowMs())
-        return (next, try wrapper.wrap(next.decodeKey, recordID: recordID, owner: session.user))
+        return try await generations.make(recordID: recordID, session: session, fileName: body.fileName, sha256: sha256, size: size, now: Clock.nowMs())
     }
 
     /// Makes and stages the record's next key generation; `nil` (and a warning) when that fails,
@@ -76,14 +68,36 @@ extension FileService {
     private func stageReseal(recordID: [UInt8], session: Session, fileName: String, released: Coffer_Wire_V1_KeyReleased) async -> ResealOffer? {
         do {
             guard released.sha256.count == 32 else { throw APIError.internalError }
-            let next = try generations.make(recordID: recordID, session: session, fileName: fileName,
-                                            sha256: Hex.encode(released.sha256), size: released.size, now: Clock.nowMs())
-            let wrapped = try wrapper.wrap(next.decodeKey, recordID: recordID, owner: session.user)
-            _ = try await database.call(try WireMessages.stageReseal(next, wrappedDecodeKey: wrapped, owner: session.user))
+            let next = try await generations.make(recordID: recordID, session: session, fileName: fileName,
+                                                  sha256: Hex.encode(released.sha256), size: released.size, now: Clock.nowMs())
+            _ = try await database.call(try WireMessages.stageReseal(next, owner: session.user))
             return ResealOffer(encodeKey: next.encodeKey, receipt: next.receipt)
         } catch {
             logger.warning("could not stage a re-seal", metadata: ["coffer.record_id": "\(RecordID.text(recordID) ?? "?")", "coffer.error": "\(error)"])
             return nil
+        }
+    }
+
+    /// Unwraps the decode key the database tier released. When the device fails, nothing is
+    /// released: the refusal is audited (`retrieve_refused`, naming the record) and the answer is 503.
+    private func unwrapReleased(_ answer: Coffer_Wire_V1_KeyReleased, recordID: [UInt8], session: Session, source: String) async throws -> P256.KeyAgreement.PrivateKey {
+        let (wrapped, encodeKeyID, owner) = (Array(answer.wrappedDecodeKey), Array(answer.encodeKeyID), session.user)
+        let record = RecordID.text(recordID) ?? "?"
+        do {
+            return try await keys.perform { [keys] in
+                try keys.releaseDecodeKey(wrapped, recordID: recordID, owner: owner, encodeKeyID: encodeKeyID)
+            }
+        } catch let mismatch as DecodeKeyMismatch {
+            logger.critical("a stored decode key does not unwrap for its record", metadata: ["coffer.record_id": "\(record)", "coffer.error": "\(mismatch)"])
+            throw APIError.internalError
+        } catch let error as APIError where error.status == .serviceUnavailable {
+            let detail = "record \(record): the cryptographic device failed while unwrapping the decode key; nothing was released"
+            do {
+                _ = try await database.call(WireMessages.releaseFailed(user: owner, source: source, detail: detail, timeMs: Clock.nowMs()))
+            } catch {
+                logger.error("could not audit a release the device failed", metadata: ["coffer.record_id": "\(record)", "coffer.error": "\(error)"])
+            }
+            throw error
         }
     }
 }

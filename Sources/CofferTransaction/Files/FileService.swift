@@ -13,7 +13,7 @@ import HTTPTypes
 /// every value the database tier sends back is checked before it is used.
 struct FileService: Sendable {
     let database: DatabaseGateway
-    let wrapper: KeyWrapper
+    let keys: any KeyBackend
     let generations: KeyGenerator
     let checkpointer: Checkpointer
     let failures: FailureLimiter
@@ -39,11 +39,10 @@ struct FileService: Sendable {
             return bytes
         }
         try userChanges.spendChange(of: session)
-        let generation = try generations.make(recordID: RecordID.random(), session: session, fileName: body.fileName, sha256: body.sha256,
+        let generation = try await generations.make(recordID: RecordID.random(), session: session, fileName: body.fileName, sha256: body.sha256,
                                               size: body.size, now: Clock.nowMs())
         let create = try WireMessages.createRecord(
-            generation, wrappedDecodeKey: try wrapper.wrap(generation.decodeKey, recordID: generation.recordID, owner: session.user),
-            sha256: digest, session: session, source: request.source, clientRequestID: clientRequestID
+            generation, sha256: digest, session: session, source: request.source, clientRequestID: clientRequestID
         )
         let answer: WireResponse.OneOf_Body
         do {

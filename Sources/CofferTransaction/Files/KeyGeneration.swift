@@ -5,33 +5,39 @@ import Foundation
 import HTTPTypes
 
 /// A record's key pair and its time-stamped receipt: the first (a save) or the next (a re-seal).
+/// The decode key is here only wrapped, as the key backend gave it.
 struct KeyGeneration: Sendable {
     let recordID: [UInt8]
-    let decodeKey: P256.KeyAgreement.PrivateKey
+    let encodeKeyPublic: P256.KeyAgreement.PublicKey
     let encodeKeyID: [UInt8]
+    let wrappedDecodeKey: [UInt8]
     let receipt: Receipt
     /// The receipt's RFC 3161 time-stamp token (DER).
     let token: [UInt8]
 
     /// The encode key in the API's form: base64 X9.63.
-    var encodeKey: String { decodeKey.publicKey.x963Representation.base64EncodedString() }
+    var encodeKey: String { encodeKeyPublic.x963Representation.base64EncodedString() }
 }
 
-/// Makes key generations: a fresh P-256 pair and a receipt time-stamped by the key service.
+/// Makes key generations: a fresh P-256 pair from the key backend and a receipt time-stamped by the
+/// key service, both where the backend's calls belong (off the event loop for a device).
 struct KeyGenerator: Sendable {
+    let keys: any KeyBackend
     let timestamps: TimestampAuthority
 
     /// A fresh key pair for `recordID` and its receipt over what the client said of the file.
-    func make(recordID: [UInt8], session: Session, fileName: String, sha256: String, size: Int64, now: Int64) throws -> KeyGeneration {
+    func make(recordID: [UInt8], session: Session, fileName: String, sha256: String, size: Int64, now: Int64) async throws -> KeyGeneration {
         guard let id = RecordID.text(recordID) else { throw APIError.internalError }
-        let decodeKey = P256.KeyAgreement.PrivateKey()
-        let encodeKeyID = KeyWrapper.keyID(decodeKey.publicKey)
-        var receipt = Receipt(
-            recordID: id, owner: session.user, clientID: session.clientID, fileName: fileName,
-            sha256: sha256, size: size, time: now, encodeKeyID: Hex.encode(encodeKeyID)
-        )
-        let token = try timestamps.stamp(sha256: receipt.imprint)
-        receipt.token = Data(token).base64EncodedString()
-        return KeyGeneration(recordID: recordID, decodeKey: decodeKey, encodeKeyID: encodeKeyID, receipt: receipt, token: token)
+        return try await keys.perform { [keys, timestamps] in
+            let pair = try keys.makeDecodeKey(recordID: recordID, owner: session.user)
+            var receipt = Receipt(
+                recordID: id, owner: session.user, clientID: session.clientID, fileName: fileName,
+                sha256: sha256, size: size, time: now, encodeKeyID: Hex.encode(pair.encodeKeyID)
+            )
+            let token = try timestamps.stamp(sha256: receipt.imprint)
+            receipt.token = Data(token).base64EncodedString()
+            return KeyGeneration(recordID: recordID, encodeKeyPublic: pair.encodeKey, encodeKeyID: pair.encodeKeyID,
+                                 wrappedDecodeKey: pair.wrapped, receipt: receipt, token: token)
+        }
     }
 }

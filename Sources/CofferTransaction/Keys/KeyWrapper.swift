@@ -9,6 +9,9 @@ import Foundation
 public struct KeyWrapper: Sendable {
     private let kek: SymmetricKey
 
+    /// The wrapped form's length: a nonce, a 32-byte P-256 scalar and a tag.
+    public static let wrappedLength = 12 + 32 + 16
+
     public init(kek: SymmetricKey) { self.kek = kek }
 
     /// Wraps the raw private key of a record.
@@ -33,7 +36,7 @@ public struct KeyWrapper: Sendable {
         Array(SHA256.hash(data: key.x963Representation))
     }
 
-    private static func aad(_ recordID: [UInt8], _ keyID: [UInt8], _ owner: String) -> Data {
+    static func aad(_ recordID: [UInt8], _ keyID: [UInt8], _ owner: String) -> Data {
         Data(Array("coffer kek v1".utf8) + recordID + keyID + Array(owner.utf8))
     }
 }

@@ -1,4 +1,4 @@
-public import CofferKeys
+import CofferKeys
 public import CofferTierLink
 public import CofferTimestamp
 import CofferWire
@@ -16,7 +16,7 @@ public struct TransactionServices: Sendable {
     let health: HealthService
     let rateLimits: RateLimitAuditor
     let authenticator: RequestAuthenticator
-    let keys: ServerKeys
+    let keys: any KeyBackend
     let drain: DrainState
     /// The browser module, when the process serves one, and where its manifest entered the audit log.
     let web: WebService?
@@ -27,26 +27,27 @@ public struct TransactionServices: Sendable {
     ///   - database: The link to the database tier, or a double of it.
     ///   - settings: The sessions, lockout and limits settings of the process.
     ///   - webModule: The browser module to serve at the site's root, if any.
-    public init(database: any DatabaseCalling, keys: ServerKeys, timestamps: TimestampAuthority, checkpointer: Checkpointer,
+    ///   - keys: The tier's keys: files, or a cryptographic device.
+    public init(database: any DatabaseCalling, keys: any KeyBackend, timestamps: TimestampAuthority, checkpointer: Checkpointer,
                 settings: TransactionTierConfiguration, webModule: WebModule? = nil, logger: Logger) throws {
         let gateway = DatabaseGateway(link: database, logger: logger)
         self.gateway = gateway
         self.web = try webModule.map { try WebService(module: $0, keys: keys) }
         let drain = DrainState()
         self.drain = drain
-        let tokens = SessionTokens(kek: keys.kek, lifetime: settings.sessions.lifetime)
+        let tokens = SessionTokens(mac: { [keys] in try keys.sessionMAC($0) }, lifetime: settings.sessions.lifetime)
         let failures = FailureLimiter(policy: settings.limits.failures)
         let userChanges = TokenBuckets(policy: settings.limits.perUser)
         let registrations = TokenBuckets(policy: settings.limits.registrationsPerSource)
         let passwordWork = PasswordWorkGate(policy: settings.limits.passwordWork, logger: logger)
         self.keys = keys
-        self.authenticator = RequestAuthenticator(tokens: tokens)
+        self.authenticator = RequestAuthenticator(tokens: tokens, keys: keys)
         self.accounts = AccountService(
             database: gateway, keys: keys, tokens: tokens, hasher: PasswordHasher(rounds: settings.sessions.passwordRounds), passwordWork: passwordWork,
             failures: failures, registrations: registrations, lockout: settings.lockout, logger: logger
         )
         self.files = FileService(
-            database: gateway, wrapper: KeyWrapper(kek: keys.kek), generations: KeyGenerator(timestamps: timestamps), checkpointer: checkpointer,
+            database: gateway, keys: keys, generations: KeyGenerator(keys: keys, timestamps: timestamps), checkpointer: checkpointer,
             failures: failures, userChanges: userChanges, logger: logger
         )
         self.audit = AuditService(database: gateway, keys: keys, checkpointer: checkpointer)

@@ -20,6 +20,20 @@ public enum TransactionSettings {
         .text("tsa-cert", "Time-stamping certificate of the signing key, PEM chain (critical EKU timeStamping).") { $0.keys.tsaCertificateFile = $1 },
         .text("kek", "Key-encryption key file (mode 0600).") { $0.keys.kekFile = $1 },
         .text("checkpoint-key", "The audit checkpoint signing key, base64 Ed25519 (mode 0600).") { $0.keys.checkpointKeyFile = $1 },
+        .text("pkcs11-module", "A PKCS#11 module whose token holds the KEK, signing, session and checkpoint keys instead of the key files (default: key files).") {
+            $0.keys.device = TransactionTierConfiguration.Device(modulePath: $1)
+        },
+        .text("token-label", "The label of the PKCS#11 token (default coffer; with pkcs11-module).") { configuration, label in
+            guard configuration.keys.device != nil else { throw SettingsError("the setting token-label needs pkcs11-module") }
+            configuration.keys.device?.tokenLabel = label
+        },
+        .text("token-pin-file", "A file of mode 0600 holding the token's user PIN (with pkcs11-module).") { configuration, file in
+            guard configuration.keys.device != nil else { throw SettingsError("the setting token-pin-file needs pkcs11-module") }
+            configuration.keys.device?.pinFile = file
+        },
+        .number("token-sessions", "PKCS#11 sessions opened at most; device calls beyond them wait (default 8; with pkcs11-module).", in: 1...256) {
+            $0.keys.device?.sessions = $1
+        },
         .text("curve-secret-key", "This process's CURVE secret key file (mode 0600).") { $0.tierLink.curveSecretKeyFile = $1 },
         .text("database-public-key", "The database tier's CURVE public key file.") { $0.tierLink.databasePublicKeyFile = $1 },
         .list("database", "A database tier endpoint; repeat the flag, or separate with commas, for several.") { $0.tierLink.link.endpoints = $1 },

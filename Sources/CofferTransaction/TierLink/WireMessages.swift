@@ -78,7 +78,7 @@ enum WireMessages {
     }
 
     /// A new record: its first key generation, receipt and the save's audit entry.
-    static func createRecord(_ generation: KeyGeneration, wrappedDecodeKey: [UInt8], sha256: [UInt8], session: Session, source: String,
+    static func createRecord(_ generation: KeyGeneration, sha256: [UInt8], session: Session, source: String,
                              clientRequestID: [UInt8]?) throws -> WireRequest.OneOf_Body {
         var message = Coffer_Wire_V1_CreateRecord()
         message.recordID = Data(generation.recordID)
@@ -88,14 +88,14 @@ enum WireMessages {
         message.size = generation.receipt.size
         message.timeUnixMs = generation.receipt.time
         message.encodeKeyID = Data(generation.encodeKeyID)
-        message.wrappedDecodeKey = Data(wrappedDecodeKey)
+        message.wrappedDecodeKey = Data(generation.wrappedDecodeKey)
         message.receipt = Data(try generation.receipt.encoded())
         message.receiptSignature = Data(generation.token)
         message.source = source
         message.clientID = session.clientID
         if let clientRequestID {
             message.clientRequestID = Data(clientRequestID)
-            message.encodeKey = generation.decodeKey.publicKey.x963Representation
+            message.encodeKey = generation.encodeKeyPublic.x963Representation
         }
         return .createRecord(message)
     }
@@ -103,17 +103,17 @@ enum WireMessages {
     /// A key release; with `next`, the record's next key generation to stage with it.
     static func releaseKey(
         _ recordID: [UInt8], fileName: String, token: Data, session: Session, source: String, timeMs: Int64,
-        next: (generation: KeyGeneration, wrappedDecodeKey: [UInt8])? = nil
+        next: KeyGeneration? = nil
     ) throws -> WireRequest.OneOf_Body {
         var message = Coffer_Wire_V1_ReleaseKey()
         if let next {
             var staged = Coffer_Wire_V1_KeyGeneration()
             staged.wrappedDecodeKey = Data(next.wrappedDecodeKey)
-            staged.encodeKeyID = Data(next.generation.encodeKeyID)
-            staged.receipt = Data(try next.generation.receipt.encoded())
-            staged.receiptSignature = Data(next.generation.token)
-            staged.sha256 = Data(Hex.decode(next.generation.receipt.sha256) ?? [])
-            staged.size = next.generation.receipt.size
+            staged.encodeKeyID = Data(next.encodeKeyID)
+            staged.receipt = Data(try next.receipt.encoded())
+            staged.receiptSignature = Data(next.token)
+            staged.sha256 = Data(Hex.decode(next.receipt.sha256) ?? [])
+            staged.size = next.receipt.size
             message.next = staged
         }
         message.recordID = Data(recordID)
@@ -127,11 +127,11 @@ enum WireMessages {
     }
 
     /// A record's next key generation, waiting until the client confirms the re-sealed container.
-    static func stageReseal(_ generation: KeyGeneration, wrappedDecodeKey: [UInt8], owner: String) throws -> WireRequest.OneOf_Body {
+    static func stageReseal(_ generation: KeyGeneration, owner: String) throws -> WireRequest.OneOf_Body {
         var message = Coffer_Wire_V1_StageReseal()
         message.recordID = Data(generation.recordID)
         message.owner = owner
-        message.wrappedDecodeKey = Data(wrappedDecodeKey)
+        message.wrappedDecodeKey = Data(generation.wrappedDecodeKey)
         message.encodeKeyID = Data(generation.encodeKeyID)
         message.receipt = Data(try generation.receipt.encoded())
         message.receiptSignature = Data(generation.token)
@@ -195,6 +195,12 @@ enum WireMessages {
     /// An entry the transaction tier writes itself: only `rate_limited` summaries.
     static func rateLimitSummary(user: String, source: String, detail: String, timeMs: Int64) -> WireRequest.OneOf_Body {
         appendAudit(.rateLimited, user: user, source: source, detail: detail, timeMs: timeMs)
+    }
+
+    /// A key release the database tier audited but this tier could not complete (the device failed):
+    /// a `retrieve_refused` entry whose detail names the record.
+    static func releaseFailed(user: String, source: String, detail: String, timeMs: Int64) -> WireRequest.OneOf_Body {
+        appendAudit(.retrieveRefused, user: user, source: source, detail: detail, timeMs: timeMs)
     }
 
     /// A transaction process serves the browser module whose manifest has this SHA-256.

@@ -13,12 +13,13 @@ struct WebService: Sendable {
     /// The `/v1/web/manifest` answer, made once; only its audit index changes.
     private let answer: WebManifestResponse
 
-    init(module: WebModule, keys: ServerKeys) throws {
+    /// Signs the manifest with the identity key (a blocking call on a device: made once, at start).
+    init(module: WebModule, keys: any KeyBackend) throws {
         self.module = module
         manifestHash = Hex.encode(SHA256.hash(data: module.manifest))
-        let signature = try keys.signingKey.signature(for: WebManifest.statement(module.manifest)).derRepresentation
+        let signature = try keys.sign(WebManifest.statement(module.manifest)).derRepresentation
         answer = WebManifestResponse(manifest: Data(module.manifest).base64EncodedString(), signature: signature.base64EncodedString(),
-                                     serverKey: keys.signingKey.publicKey.derRepresentation.base64EncodedString(), sha256: manifestHash, auditIndex: nil)
+                                     serverKey: keys.signingPublicKey.derRepresentation.base64EncodedString(), sha256: manifestHash, auditIndex: nil)
     }
 
     /// The `/v1/web/manifest` answer.

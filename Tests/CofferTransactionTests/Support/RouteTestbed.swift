@@ -39,14 +39,15 @@ struct RouteTestbed {
         self.keys = keys
         let signer = try! NoteSigner(keyName: "coffer/audit", key: Curve25519.Signing.PrivateKey())
         let checkpointer = Checkpointer(signer: signer, database: database, policy: .init(), logger: Logger(label: "test"))
-        self.services = try! TransactionServices(database: database, keys: keys, timestamps: authority, checkpointer: checkpointer, settings: settings,
+        self.services = try! TransactionServices(database: database, keys: FileKeyBackend(keys: keys, checkpointKeyFile: "unused"), timestamps: authority, checkpointer: checkpointer, settings: settings,
                                                  webModule: webModule, logger: Logger(label: "test"))
         self.tokens = SessionTokens(kek: keys.kek)
     }
 
     /// A valid session token of `user` on this testbed's device, or one issued `age` ago.
     func token(_ user: String = "alice", issuedAgo age: TimeInterval = 0) -> String {
-        tokens.issue(for: Session(user: user, clientID: clientID, deviceKey: device.publicKey), now: Date().addingTimeInterval(-age)).token
+        // A key in memory never fails.
+        try! tokens.issue(for: Session(user: user, clientID: clientID, deviceKey: device.publicKey), now: Date().addingTimeInterval(-age)).token
     }
 
     /// The headers of a request signed by `signer` (the testbed's device unless given) under `token`.

@@ -1,0 +1,141 @@
+public import CofferAudit
+import CofferDevice
+import CofferKeys
+public import CofferTimestamp
+public import Crypto
+import Foundation
+import HTTPTypes
+public import Logging
+import NIOPosix
+
+/// The transaction tier's keys inside a PKCS#11 token (``CofferTokenKeys``): the KEK, the
+/// decode-key wrapping key, the signing key, the session-token key and the checkpoint key never
+/// exist in this process's memory. Per-file key pairs are made by the token and leave it only
+/// wrapped; a decode key is unwrapped on the host at the moment it is released to its owner.
+///
+/// Wrapped decode key, version 2: `0x02` ‖ 12-byte nonce ‖ AES-256-GCM under the KEK of the
+/// token's `CKM_AES_KEY_WRAP_PAD` form of the private key ‖ tag, with associated data
+/// `"coffer kek v2"` ‖ record id ‖ encode key id ‖ owner. Version 1 (key files' form, 60 bytes)
+/// still opens when the KEK was imported from its file.
+public final class DeviceKeyBackend: KeyBackend {
+    private let token: Token
+    private let modulePath: String
+    public let signingPublicKey: P256.Signing.PublicKey
+    private let checkpointPublicKey: Curve25519.Signing.PublicKey
+    private let logger: Logger
+
+    /// Loads the module, logs in to the token and checks that it offers every mechanism and holds
+    /// every key; any problem is one ``KeyFileError`` line naming it.
+    public static func open(_ device: TransactionTierConfiguration.Device, logger: Logger) throws -> DeviceKeyBackend {
+        var pin = try SecretFile.read(device.pinFile, what: "the token PIN")
+        while let last = pin.last, last == 10 || last == 13 || last == 32 { pin.removeLast() }
+        guard !pin.isEmpty else { throw KeyFileError("\(device.pinFile) is empty; it holds the token's user PIN") }
+        do {
+            let token = try Token(modulePath: device.modulePath, label: device.tokenLabel, pin: pin, sessions: device.sessions)
+            if let problem = try CofferTokenKeys.problem(in: token) { throw KeyFileError(problem) }
+            let signing = try P256.Signing.PublicKey(x963Representation: try token.publicPoint(key: CofferTokenKeys.signing))
+            let checkpoint = try Curve25519.Signing.PublicKey(rawRepresentation: try token.ed25519PublicKey(key: CofferTokenKeys.checkpoint))
+            return DeviceKeyBackend(token: token, modulePath: device.modulePath, signing: signing, checkpoint: checkpoint, logger: logger)
+        } catch let error as DeviceError {
+            throw KeyFileError("the cryptographic device: \(error)")
+        }
+    }
+
+    private init(token: Token, modulePath: String, signing: P256.Signing.PublicKey, checkpoint: Curve25519.Signing.PublicKey, logger: Logger) {
+        self.token = token
+        self.modulePath = modulePath
+        self.signingPublicKey = signing
+        self.checkpointPublicKey = checkpoint
+        self.logger = logger
+    }
+
+    public var description: String { "PKCS#11 token \"\(token.label)\" (\(modulePath))" }
+
+    public func sign(_ message: [UInt8]) throws -> P256.Signing.ECDSASignature {
+        let raw = try token.signECDSA(key: CofferTokenKeys.signing, digest: Array(SHA256.hash(data: message)))
+        return try P256.Signing.ECDSASignature(rawRepresentation: raw)
+    }
+
+    public func makeDecodeKey(recordID: [UInt8], owner: String) throws -> WrappedDecodeKey {
+        let pair = try token.makeWrappedP256Pair(wrappingKey: CofferTokenKeys.wrapping)
+        let encodeKey = try P256.KeyAgreement.PublicKey(x963Representation: pair.publicPoint)
+        let nonce = (0..<12).map { _ in UInt8.random(in: 0...255) }
+        let aad = Self.aad(recordID, KeyWrapper.keyID(encodeKey), owner)
+        let sealed = try token.sealGCM(key: CofferTokenKeys.kek, nonce: nonce, plaintext: pair.wrapped, authenticating: aad)
+        return WrappedDecodeKey(encodeKey: encodeKey, wrapped: [Self.version] + nonce + sealed)
+    }
+
+    public func releaseDecodeKey(_ wrapped: [UInt8], recordID: [UInt8], owner: String, encodeKeyID: [UInt8]) throws -> P256.KeyAgreement.PrivateKey {
+        var scalar: [UInt8]
+        if wrapped.count == KeyWrapper.wrappedLength {
+            scalar = try opened { try token.openGCM(key: CofferTokenKeys.kek, nonce: Array(wrapped[..<12]), sealed: Array(wrapped[12...]),
+                                                    authenticating: Array(KeyWrapper.aad(recordID, encodeKeyID, owner))) }
+        } else {
+            guard wrapped.count > 1 + 12 + 16, wrapped[0] == Self.version else {
+                throw DecodeKeyMismatch("the stored decode key is in no form this tier knows")
+            }
+            let inner = try opened { try token.openGCM(key: CofferTokenKeys.kek, nonce: Array(wrapped[1..<13]), sealed: Array(wrapped[13...]),
+                                                       authenticating: Self.aad(recordID, encodeKeyID, owner)) }
+            scalar = try opened { try token.unwrapP256Scalar(inner, wrappingKey: CofferTokenKeys.wrapping) }
+        }
+        defer { scalar.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+        let key: P256.KeyAgreement.PrivateKey
+        do {
+            key = try P256.KeyAgreement.PrivateKey(rawRepresentation: scalar)
+        } catch {
+            throw DecodeKeyMismatch("the unwrapped decode key is not a P-256 key")
+        }
+        guard KeyWrapper.keyID(key.publicKey) == encodeKeyID else { throw DecodeKeyMismatch("the unwrapped key is not the recorded generation") }
+        return key
+    }
+
+    public func sessionMAC(_ payload: [UInt8]) throws -> [UInt8] {
+        try token.hmacSHA256(key: CofferTokenKeys.session, data: payload)
+    }
+
+    public func timestampAuthority(certificateChainPEM: String) throws -> TimestampAuthority {
+        let token = self.token
+        return try TimestampAuthority(certificateChainPEM: certificateChainPEM, publicKeyX963: Array(signingPublicKey.x963Representation)) { digest in
+            try token.signECDSA(key: CofferTokenKeys.signing, digest: digest)
+        }
+    }
+
+    public func checkpointSigner(origin: String) throws -> NoteSigner {
+        let token = self.token
+        do {
+            return try NoteSigner(keyName: origin, publicKey: checkpointPublicKey) { message in
+                try token.signEd25519(key: CofferTokenKeys.checkpoint, message: message)
+            }
+        } catch {
+            throw KeyFileError("the audit origin \"\(origin)\" cannot name a key: \(error)")
+        }
+    }
+
+    /// Runs `work` on the thread pool (a device call blocks its thread); a device failure is logged
+    /// and answered 503 `device_unavailable`.
+    public func perform<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        do {
+            return try await NIOThreadPool.singleton.runIfActive(work)
+        } catch let error as DeviceError {
+            logger.error("the cryptographic device failed", metadata: ["coffer.error": "\(error)"])
+            throw APIError(.serviceUnavailable, "device_unavailable", "the key service's cryptographic device is unavailable; nothing was done; retry shortly",
+                           retryAfter: 2)
+        }
+    }
+
+    /// A token refusal that means the stored key is not this record's (a wrong tag or wrapping),
+    /// told apart from the device failing.
+    private func opened(_ body: () throws -> [UInt8]) throws -> [UInt8] {
+        do {
+            return try body()
+        } catch let error as DeviceError where error.kind == .operationFailed && error.isInvalidData {
+            throw DecodeKeyMismatch("the stored decode key does not open under the token's keys for this record, owner and generation (\(error))")
+        }
+    }
+
+    private static let version: UInt8 = 2
+
+    private static func aad(_ recordID: [UInt8], _ keyID: [UInt8], _ owner: String) -> [UInt8] {
+        Array("coffer kek v2".utf8) + recordID + keyID + Array(owner.utf8)
+    }
+}
