@@ -180,10 +180,13 @@ let package = Package(
         .target(
             name: "CofferAdmin",
             dependencies: [
+                "CofferAPI",
                 "CofferAudit",
+                "CofferDevice",
                 "CofferKeys",
                 "CofferTierLink",
                 "CofferWire",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -272,6 +275,7 @@ let package = Package(
                 "CofferAdmin",
                 "CofferText",
                 "CofferAudit",
+                "CofferDevice",
                 "CofferKeys",
                 "CofferWire",
                 "CofferZMQ",

@@ -2,6 +2,7 @@ import ArgumentParser
 import CofferText
 import CofferAdmin
 import CofferAudit
+import CofferDevice
 import CofferKeys
 import CofferZMQ
 import Foundation
@@ -34,6 +35,15 @@ struct Init: ParsableCommand {
               admin/curve.secret                coffer-admin's CURVE key (0600), for `coffer-admin audit export`
               admin/database-curve.public       the database tier's CURVE public key
             TLS certificates are made separately (deploy/local does it with openssl).
+
+            With --pkcs11-module, the transaction tier's keys go into a PKCS#11 token instead of the
+            first three files: the KEK (coffer-kek), a decode-key wrapping key (coffer-wrap), the
+            signing key (coffer-signing), the session-token key (coffer-session) and the checkpoint
+            key (coffer-checkpoint), each sensitive and never extractable. Keys the token has are kept.
+            With --import, an existing deployment's key files are imported instead of new keys made,
+            so that its decode keys, sessions and checkpoints stay valid; move the files to offline
+            backup afterwards. Either way transaction/signing.public.pem (for the TSA certificate)
+            and transaction/checkpoint.vkey are written. docs/DEPLOYMENT.md, "A cryptographic device".
             """
     )
 
@@ -42,6 +52,25 @@ struct Init: ParsableCommand {
 
     @Option(help: "The audit log's origin, which names the checkpoint key (default coffer/audit).")
     var auditOrigin = "coffer/audit"
+
+    @Option(help: "A PKCS#11 module (shared library) whose token gets the transaction tier's keys.")
+    var pkcs11Module: String?
+
+    @Option(help: "The token's label (with --pkcs11-module).")
+    var tokenLabel = "coffer"
+
+    @Option(help: "A file of mode 0600 holding the token's user PIN (with --pkcs11-module).")
+    var tokenPinFile: String?
+
+    @Flag(name: .customLong("import"), help: "Import the existing key files of DIR/transaction into the token instead of making new keys.")
+    var importFiles = false
+
+    func validate() throws {
+        if pkcs11Module == nil && (tokenPinFile != nil || importFiles) {
+            throw ValidationError("--token-pin-file and --import need --pkcs11-module")
+        }
+        if pkcs11Module != nil && tokenPinFile == nil { throw ValidationError("--pkcs11-module needs --token-pin-file") }
+    }
 
     func run() throws {
         let transaction = directory + "/transaction"
@@ -52,17 +81,10 @@ struct Init: ParsableCommand {
             for folder in [directory, transaction, database, admin] {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             }
-            let signing = transaction + "/signing.key.pem", kek = transaction + "/kek.b64"
-            switch (exists(signing), exists(kek)) {
-            case (false, false):
-                _ = try ServerKeys.generate(signingKeyFile: signing, kekFile: kek)
-                made += [signing, kek]
-            case (true, true): break
-            default: throw KeyFileError("only one of \(signing) and \(kek) exists; restore the other from backup")
-            }
-            if !exists(transaction + "/checkpoint.key") {
-                try CheckpointKey.generate(transaction + "/checkpoint.key", vkeyPath: transaction + "/checkpoint.vkey", origin: auditOrigin)
-                made.append(transaction + "/checkpoint.key")
+            if let pkcs11Module, let tokenPinFile {
+                try tokenKeys(module: pkcs11Module, pinFile: tokenPinFile, transaction: transaction)
+            } else {
+                try fileKeys(transaction: transaction, made: &made)
             }
             var allowed: [String] = []
             let databaseSecret = database + "/curve.secret"
@@ -97,6 +119,40 @@ struct Init: ParsableCommand {
     }
 
     private func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+    /// The transaction tier's keys as files: the signing key, the KEK and the checkpoint key.
+    private func fileKeys(transaction: String, made: inout [String]) throws {
+        let signing = transaction + "/signing.key.pem", kek = transaction + "/kek.b64"
+        switch (exists(signing), exists(kek)) {
+        case (false, false):
+            _ = try ServerKeys.generate(signingKeyFile: signing, kekFile: kek)
+            made += [signing, kek]
+        case (true, true): break
+        default: throw KeyFileError("only one of \(signing) and \(kek) exists; restore the other from backup")
+        }
+        if !exists(transaction + "/checkpoint.key") {
+            try CheckpointKey.generate(transaction + "/checkpoint.key", vkeyPath: transaction + "/checkpoint.vkey", origin: auditOrigin)
+            made.append(transaction + "/checkpoint.key")
+        }
+    }
+
+    /// The transaction tier's keys in a token; prints each by label and id.
+    private func tokenKeys(module: String, pinFile: String, transaction: String) throws {
+        var pin = try SecretFile.read(pinFile, what: "the token PIN")
+        while let last = pin.last, last == 10 || last == 13 || last == 32 { pin.removeLast() }
+        let token: Token
+        do {
+            token = try Token(modulePath: module, label: tokenLabel, pin: pin, sessions: 1)
+        } catch let error as DeviceError {
+            throw KeyFileError("the cryptographic device: \(error)")
+        }
+        let lines = try TokenKeySetup(token: token, transactionFolder: transaction).run(importFiles: importFiles, auditOrigin: auditOrigin)
+        print("token \"\(tokenLabel)\" (\(module)):")
+        for line in lines { print("  " + line.description) }
+        if importFiles {
+            print("the key files signing.key.pem, kek.b64 and checkpoint.key under \(transaction) are in the token now; move them to offline backup")
+        }
+    }
 
     private func write(_ path: String, _ text: String) throws {
         guard !exists(path) else { throw KeyFileError("\(path) exists; refusing to overwrite it") }

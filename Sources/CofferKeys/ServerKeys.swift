@@ -43,6 +43,12 @@ public struct ServerKeys: Sendable {
         return keys
     }
 
+    /// The session-token MAC key, derived from `kek`: what key files use, and what
+    /// `coffer-admin init --import` puts into a token so that sessions issued before stay valid.
+    public static func sessionKey(kek: SymmetricKey) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: kek, info: Array("coffer session v3".utf8), outputByteCount: 32)
+    }
+
     /// The signing key's public half in PEM, for clients that verify receipts.
     public var signingPublicKeyPEM: String { signingKey.publicKey.pemRepresentation }
 }

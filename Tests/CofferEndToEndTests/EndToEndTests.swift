@@ -12,11 +12,23 @@ import Testing
         TestEnvironment.postgresURL != nil || TestEnvironment.postgresRequired ? Store.allCases : [.sqlite]
     }
 
-    static func deploy(_ store: Store) async throws -> LocalDeployment {
+    static func deploy(_ store: Store, device: Bool = false) async throws -> LocalDeployment {
         switch store {
-        case .sqlite: try await LocalDeployment.start()
-        case .postgresql: try await LocalDeployment.start(store: try await TestEnvironment.makePostgresDatabase())
+        case .sqlite: try await LocalDeployment.start(device: device)
+        case .postgresql: try await LocalDeployment.start(store: try await TestEnvironment.makePostgresDatabase(), device: device)
         }
+    }
+
+    /// A store, and whether the transaction tier keeps its keys in a SoftHSM2 token instead of files.
+    struct Setup: Sendable, CustomTestStringConvertible {
+        let store: Store
+        let device: Bool
+        var testDescription: String { store.rawValue + (device ? ", keys in a SoftHSM2 token" : ", key files") }
+    }
+
+    /// Every store with key files, and the last (PostgreSQL when there is one) with a token.
+    static var setups: [Setup] {
+        stores.map { Setup(store: $0, device: false) } + [Setup(store: stores.last ?? .sqlite, device: true)]
     }
 
     struct History: Decodable {
@@ -24,9 +36,9 @@ import Testing
         let events: [Event]
     }
 
-    @Test("register, login, save 10 MiB, retrieve byte for byte, and the history shows the save, the retrieval and the re-seal", arguments: stores)
-    func saveAndRetrieve(store: Store) async throws {
-        let deployment = try await Self.deploy(store)
+    @Test("register, login, save 10 MiB, retrieve byte for byte, and the history shows the save, the retrieval and the re-seal", arguments: setups)
+    func saveAndRetrieve(setup: Setup) async throws {
+        let deployment = try await Self.deploy(setup.store, device: setup.device)
         defer { deployment.terminate() }
         try await deployment.registerAndLogin("alice")
 

@@ -25,6 +25,8 @@ public final class LocalDeployment: @unchecked Sendable {
     public private(set) var moreTransactions: [(process: TestProcess, url: String)] = []
     /// What clients get as `COFFER_SERVER`; the one transaction process unless set.
     public var clientServers: String?
+    /// The SoftHSM2 token holding the transaction tier's keys, when the deployment runs with one.
+    public private(set) var device: SoftHSMToken?
 
     /// The client's environment: server, CA, a private state folder, and `user`.
     public func clientEnvironment(user: String) -> [String: String] {
@@ -42,10 +44,13 @@ public final class LocalDeployment: @unchecked Sendable {
     /// - Parameter store: A postgresql:// URL, or `nil` for a SQLite file in the deployment folder.
     /// - Parameter transactionArguments: Extra flags for `coffer-transaction`.
     ///   - databases: How many database processes to run against the one store.
-    public static func start(store: String? = nil, transactionArguments: [String] = [], databases: Int = 1) async throws -> LocalDeployment {
+    ///   - device: Keep the transaction tier's keys in a SoftHSM2 token made for this deployment
+    ///     (`coffer-admin init --pkcs11-module`) instead of key files.
+    public static func start(store: String? = nil, transactionArguments: [String] = [], databases: Int = 1, device: Bool = false) async throws -> LocalDeployment {
         let directory = try TestEnvironment.makeTemporaryDirectory("deployment")
         let deployment = LocalDeployment(directory: directory, store: store ?? directory + "/coffer.sqlite")
         deployment.transactionArguments = transactionArguments
+        if device { deployment.device = try await SoftHSMToken.make(in: directory + "/softhsm") }
         try await deployment.initialize()
         for _ in 0..<databases {
             try await deployment.startDatabase(endpoint: "tcp://127.0.0.1:*")
@@ -67,8 +72,25 @@ public final class LocalDeployment: @unchecked Sendable {
     }
 
     private func initialize() async throws {
-        try await runChecked(TestEnvironment.binary("coffer-admin"), ["init", directory + "/keys"])
-        _ = try await TestCertificates.make(in: directory + "/tls", tsaKey: directory + "/keys/transaction/signing.key.pem")
+        if let device {
+            try await runChecked(TestEnvironment.binary("coffer-admin"), ["init", directory + "/keys"] + device.adminArguments)
+            _ = try await TestCertificates.make(in: directory + "/tls", tsaPublicKey: directory + "/keys/transaction/signing.public.pem")
+        } else {
+            try await runChecked(TestEnvironment.binary("coffer-admin"), ["init", directory + "/keys"])
+            _ = try await TestCertificates.make(in: directory + "/tls", tsaKey: directory + "/keys/transaction/signing.key.pem")
+        }
+    }
+
+    /// The transaction tier's flags for its keys: the key files, or the token.
+    private var keyArguments: [String] {
+        let keys = directory + "/keys/transaction"
+        if let device { return device.transactionArguments }
+        return ["--signing-key", keys + "/signing.key.pem", "--kek", keys + "/kek.b64", "--checkpoint-key", keys + "/checkpoint.key"]
+    }
+
+    /// The environment every process of the deployment gets (the token's configuration, with one).
+    var baseEnvironment: [String: String] {
+        ["PATH": "/usr/bin:/bin"].merging(device?.environment ?? [:]) { $1 }
     }
 
     /// Starts (or restarts) the database tier on `endpoint` and waits until it is ready.
@@ -144,14 +166,14 @@ public final class LocalDeployment: @unchecked Sendable {
         transaction = try TestProcess(
             TestEnvironment.binary("coffer-transaction"),
             ["--port", port, "--tls-cert", directory + "/tls/server.crt", "--tls-key", directory + "/tls/server.key",
-             "--signing-key", keys + "/signing.key.pem", "--tsa-cert", directory + "/tls/tsa.crt", "--kek", keys + "/kek.b64", "--curve-secret-key", keys + "/curve.secret",
+             "--tsa-cert", directory + "/tls/tsa.crt", "--curve-secret-key", keys + "/curve.secret",
              "--database-public-key", keys + "/database-curve.public"] + (databaseEndpoints.isEmpty ? [databaseEndpoint] : databaseEndpoints).flatMap { ["--database", $0] } + [
              "--ready-file", ready] + (transactionArguments.contains("--database-timeout") ? [] : ["--database-timeout", "3"]) + [
-             "--checkpoint-key", keys + "/checkpoint.key", "--checkpoint-state", checkpointState ?? directory + "/checkpoint.state"]
+             "--checkpoint-state", checkpointState ?? directory + "/checkpoint.state"] + keyArguments
                 // The browser module is tested through deploy/local (scripts/browser-test); here it would add a
                 // `web_module` entry at each start, moving the audit indexes the tests count on.
                 + (transactionArguments.contains("--web-module") ? [] : ["--web-module", "off"]) + transactionArguments,
-            environment: ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }, logDirectory: logs
+            environment: baseEnvironment.merging(environment) { $1 }, logDirectory: logs
         )
         serverURL = try await waitForFile(ready, process: transaction!)
     }
@@ -168,7 +190,7 @@ public final class LocalDeployment: @unchecked Sendable {
         if arguments.starts(with: ["audit", "export"]) || arguments.first == "users" {
             arguments += ["--keys", directory + "/keys", "--database", databaseEndpoint]
         }
-        return try await run(TestEnvironment.binary("coffer-admin"), arguments, environment: ["PATH": "/usr/bin:/bin"], stdin: nil, timeout: .seconds(120))
+        return try await run(TestEnvironment.binary("coffer-admin"), arguments, environment: baseEnvironment, stdin: nil, timeout: .seconds(120))
     }
 
     /// How long a command bound by the password hash (register, login, password change) may wait for
@@ -204,7 +226,7 @@ public final class LocalDeployment: @unchecked Sendable {
     }
 
     private func runChecked(_ executable: String, _ arguments: [String]) async throws {
-        let result = try await run(executable, arguments, environment: ["PATH": "/usr/bin:/bin"], stdin: nil, timeout: .seconds(60))
+        let result = try await run(executable, arguments, environment: baseEnvironment, stdin: nil, timeout: .seconds(60))
         guard result.status == 0 else { throw TestError("\(executable) \(arguments.first ?? "") failed: \(result.stderr)") }
     }
 

@@ -9,7 +9,11 @@ public struct TestCertificates: Sendable {
     public var tsaCertificate: String { directory + "/tsa.crt" }
 
     /// Makes the CA and the TLS certificate in `directory`; with `tsaKey` (a PEM key file) also a TSA certificate for it.
-    public static func make(in directory: String, tsaKey: String? = nil, tsaExtensions: String = "extendedKeyUsage=critical,timeStamping\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n") async throws -> TestCertificates {
+    /// With `tsaPublicKey` instead (a PEM public key whose private half is in a token), the TSA
+    /// certificate is for that key: the request is signed by a throwaway key and the CA puts the
+    /// token's key in (`-force_pubkey`), as an operator does for a key that never leaves its device.
+    public static func make(in directory: String, tsaKey: String? = nil, tsaPublicKey: String? = nil,
+                            tsaExtensions: String = "extendedKeyUsage=critical,timeStamping\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n") async throws -> TestCertificates {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let d = directory
         try await openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
@@ -25,6 +29,13 @@ public struct TestCertificates: Sendable {
             try tsaExtensions.write(toFile: d + "/tsa.ext", atomically: true, encoding: .utf8)
             try await openssl(["x509", "-req", "-in", d + "/tsa.csr", "-CA", d + "/ca.crt", "-CAkey", d + "/ca.key",
                                "-CAcreateserial", "-days", "2", "-extfile", d + "/tsa.ext", "-out", d + "/tsa.crt"], in: d)
+        } else if let tsaPublicKey {
+            try await openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", d + "/tsa-throwaway.key",
+                               "-subj", "/CN=Coffer test TSA", "-out", d + "/tsa.csr"], in: d)
+            try tsaExtensions.write(toFile: d + "/tsa.ext", atomically: true, encoding: .utf8)
+            try await openssl(["x509", "-req", "-in", d + "/tsa.csr", "-force_pubkey", tsaPublicKey, "-CA", d + "/ca.crt", "-CAkey", d + "/ca.key",
+                               "-CAcreateserial", "-days", "2", "-extfile", d + "/tsa.ext", "-out", d + "/tsa.crt"], in: d)
+            try? FileManager.default.removeItem(atPath: d + "/tsa-throwaway.key")
         }
         return TestCertificates(directory: directory)
     }

@@ -1,3 +1,4 @@
+import CofferKeys
 public import Crypto
 import CofferAPI
 public import Foundation
@@ -48,14 +49,8 @@ public struct SessionTokens: Sendable {
 
     /// Tokens keyed by the session key derived from `kek`, as key files keep it.
     public init(kek: SymmetricKey, lifetime: Duration = .seconds(15 * 60)) {
-        let key = Self.sessionKey(kek: kek)
+        let key = ServerKeys.sessionKey(kek: kek)
         self.init(mac: { Array(HMAC<SHA256>.authenticationCode(for: $0, using: key)) }, lifetime: lifetime)
-    }
-
-    /// The session-token key that key files derive from the KEK (and that `coffer-admin init --import`
-    /// puts into a token, so that sessions issued before the move stay valid).
-    public static func sessionKey(kek: SymmetricKey) -> SymmetricKey {
-        HKDF<SHA256>.deriveKey(inputKeyMaterial: kek, info: Array("coffer session v3".utf8), outputByteCount: 32)
     }
 
     /// A new token for `session` and its expiry (Unix seconds); throws only when the MAC's device fails.

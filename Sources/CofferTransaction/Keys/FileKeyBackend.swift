@@ -16,7 +16,7 @@ public struct FileKeyBackend: KeyBackend {
     public init(keys: ServerKeys, checkpointKeyFile: String) {
         self.keys = keys
         self.wrapper = KeyWrapper(kek: keys.kek)
-        self.sessionKey = SessionTokens.sessionKey(kek: keys.kek)
+        self.sessionKey = ServerKeys.sessionKey(kek: keys.kek)
         self.checkpointKeyFile = checkpointKeyFile
     }
 
