@@ -21,6 +21,9 @@ public final class Token: Sendable {
         var idle: [CK_SESSION_HANDLE] = []
         /// Bumped whenever the sessions are dropped, so that cached object handles are found again.
         var epoch = 0
+        /// Whether the token was found once: when it cannot be found again, the module is
+        /// initialized anew, as some modules list their tokens only at `C_Initialize`.
+        var wasFound = false
     }
     private let pool = Mutex(Pool())
 
@@ -40,8 +43,9 @@ public final class Token: Sendable {
     /// The number of times the sessions were dropped and opened again.
     var epoch: Int { pool.withLock { $0.epoch } }
 
-    /// Runs `body` with a logged-in session of its own. A lost connection drops every session (the
-    /// next call reconnects) and is rethrown.
+    /// Runs `body` with a logged-in session of its own. A lost connection, or a key that was there
+    /// and is not found (the device's store went away), drops every session (the next call
+    /// reconnects) and is rethrown.
     func withSession<T>(_ body: (CK_SESSION_HANDLE) throws -> T) throws -> T {
         slots.wait()
         defer { slots.signal() }
@@ -50,7 +54,7 @@ public final class Token: Sendable {
             let result = try body(session)
             give(back: session, epoch: epoch)
             return result
-        } catch let error as DeviceError where error.kind == .connectionLost {
+        } catch let error as DeviceError where error.kind == .connectionLost || (error.kind == .configuration && error.returnValue == nil) {
             drop(session, epoch: epoch)
             throw error
         } catch {
@@ -66,9 +70,23 @@ public final class Token: Sendable {
             (pool.idle.popLast(), pool.slot, pool.epoch)
         }
         if let reused { return (reused, epoch) }
-        let found = try slot ?? findSlot()
+        let found: CK_SLOT_ID
+        if let slot {
+            found = slot
+        } else {
+            do {
+                found = try findSlot()
+            } catch let error as DeviceError where pool.withLock({ $0.wasFound }) {
+                // The token was there before: let the module look for its tokens again.
+                guard module.reinitialize() else { throw DeviceError(.connectionLost, "\(error); the module could not be initialized again") }
+                found = try findSlot()
+            }
+        }
         let session = try openSession(found)
-        pool.withLock { $0.slot = $0.epoch == epoch ? found : $0.slot }
+        pool.withLock {
+            $0.slot = $0.epoch == epoch ? found : $0.slot
+            $0.wasFound = true
+        }
         return (session, epoch)
     }
 
@@ -95,7 +113,7 @@ public final class Token: Sendable {
             guard getInfo(id, &info) == CK_RV(CKR_OK) else { continue }
             let text = withUnsafeBytes(of: info.label) { String(decoding: $0, as: UTF8.self) }.trimmingCharacters(in: .whitespaces)
             if text == label { return id }
-            labels.append(text)
+            if !text.isEmpty { labels.append(text) }
         }
         let present = labels.isEmpty ? "no token is present" : "present: " + labels.map { "\"\($0)\"" }.joined(separator: ", ")
         throw DeviceError(.configuration, "the PKCS#11 module \(module.path) has no token labelled \"\(label)\" (\(present))")

@@ -12,8 +12,8 @@ extension Token {
     }
 
     /// Makes a P-256 key pair as session objects (the private half sensitive, extractable only
-    /// wrapped), wraps the private half with the AES key `wrappingKey` (`CKM_AES_KEY_WRAP_PAD`),
-    /// and destroys both halves.
+    /// wrapped), checks that the token refuses to give the private value, wraps the private half
+    /// with the AES key `wrappingKey` (`CKM_AES_KEY_WRAP_PAD`), and destroys both halves.
     public func makeWrappedP256Pair(wrappingKey: String) throws -> WrappedKeyPair {
         let generate = try module.function("C_GenerateKeyPair") { $0.C_GenerateKeyPair }
         let wrap = try module.function("C_WrapKey") { $0.C_WrapKey }
@@ -35,6 +35,11 @@ extension Token {
                 _ = module.functions.pointee.C_DestroyObject?(session, privateHandle)
                 _ = module.functions.pointee.C_DestroyObject?(session, publicHandle)
             }
+            // Fail closed on a token that would give out the value of a key made sensitive.
+            do {
+                _ = try attribute(UInt(CKA_VALUE), of: privateHandle, in: session)
+                throw DeviceError(.configuration, "the token gives out the value of a sensitive private key; refusing to use it for decode keys")
+            } catch let error as DeviceError where error.returnValue == UInt(CKR_ATTRIBUTE_SENSITIVE) {}
             let point = try Self.p256Point(try attribute(UInt(CKA_EC_POINT), of: publicHandle, in: session), label: "a generated decode key")
             var wrapMechanism = CK_MECHANISM(mechanism: CK_MECHANISM_TYPE(CKM_AES_KEY_WRAP_PAD), pParameter: nil, ulParameterLen: 0)
             var length: CK_ULONG = 0

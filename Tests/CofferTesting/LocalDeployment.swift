@@ -178,6 +178,26 @@ public final class LocalDeployment: @unchecked Sendable {
         serverURL = try await waitForFile(ready, process: transaction!)
     }
 
+    /// Moves the transaction tier's keys from their files into `token` with `coffer-admin init
+    /// --import`; the next start of a transaction process uses the token. Returns what init printed.
+    public func importKeys(into token: SoftHSMToken) async throws -> CommandResult {
+        device = token
+        return try await run(TestEnvironment.binary("coffer-admin"), ["init", directory + "/keys", "--import"] + token.adminArguments,
+                             environment: baseEnvironment, stdin: nil, timeout: .seconds(60))
+    }
+
+    /// Starts a transaction process with this deployment's flags and then `overrides` (a later flag
+    /// wins), expecting it to refuse to start; returns how it exited and what it printed.
+    public func transactionRefusal(_ overrides: [String], environment: [String: String] = [:]) async throws -> CommandResult {
+        let keys = directory + "/keys/transaction"
+        let arguments = ["--port", "0", "--tls-cert", directory + "/tls/server.crt", "--tls-key", directory + "/tls/server.key",
+                         "--tsa-cert", directory + "/tls/tsa.crt", "--curve-secret-key", keys + "/curve.secret",
+                         "--database-public-key", keys + "/database-curve.public", "--database", databaseEndpoint, "--web-module", "off",
+                         "--checkpoint-state", directory + "/refused-checkpoint.state"] + keyArguments + overrides
+        return try await run(TestEnvironment.binary("coffer-transaction"), arguments, environment: baseEnvironment.merging(environment) { $1 },
+                             stdin: nil, timeout: .seconds(60))
+    }
+
     /// Runs the real `coffer` client as `user`.
     public func coffer(_ arguments: [String], user: String, stdin: String? = nil, timeout: Duration = .seconds(120)) async throws -> CommandResult {
         try await run(TestEnvironment.binary("coffer"), arguments, environment: clientEnvironment(user: user), stdin: stdin, timeout: timeout)

@@ -18,7 +18,9 @@ extension FileService {
         try failures.check(source: source, user: session.user, strict: false)
         var failed = false
         defer { failures.finished(source: source, user: session.user, failed: failed, nowMs: Clock.nowMs()) }
-        let next = try await makeNext(body, recordID: recordID, session: session)
+        let next = try await auditingDeviceFailure(recordID: recordID, session: session, source: source) {
+            try await makeNext(body, recordID: recordID, session: session)
+        }
         let release = try WireMessages.releaseKey(recordID, fileName: body.fileName, token: token, session: session, source: source,
                                                   timeMs: Clock.nowMs(), next: next)
         let answer: Coffer_Wire_V1_KeyReleased
@@ -33,7 +35,9 @@ extension FileService {
             failed = true
             throw APIError(.forbidden, "refused", "the retrieval was refused: \(reason); the attempt is in your history")
         }
-        let decodeKey = try await unwrapReleased(answer, recordID: recordID, session: session, source: source)
+        let decodeKey = try await auditingDeviceFailure(recordID: recordID, session: session, source: source) {
+            try await unwrapReleased(answer, recordID: recordID, session: session)
+        }
         logger.info("released a decode key", metadata: ["coffer.user": "\(session.user)", "coffer.record_id": "\(body.recordID)"])
         await checkpointer.appended(index: answer.auditIndex)
         let reseal: ResealOffer?
@@ -78,24 +82,33 @@ extension FileService {
         }
     }
 
-    /// Unwraps the decode key the database tier released. When the device fails, nothing is
-    /// released: the refusal is audited (`retrieve_refused`, naming the record) and the answer is 503.
-    private func unwrapReleased(_ answer: Coffer_Wire_V1_KeyReleased, recordID: [UInt8], session: Session, source: String) async throws -> P256.KeyAgreement.PrivateKey {
+    /// Unwraps the decode key the database tier released; a stored key that does not open for its
+    /// record is the operator's alarm (500).
+    private func unwrapReleased(_ answer: Coffer_Wire_V1_KeyReleased, recordID: [UInt8], session: Session) async throws -> P256.KeyAgreement.PrivateKey {
         let (wrapped, encodeKeyID, owner) = (Array(answer.wrappedDecodeKey), Array(answer.encodeKeyID), session.user)
-        let record = RecordID.text(recordID) ?? "?"
         do {
             return try await keys.perform { [keys] in
                 try keys.releaseDecodeKey(wrapped, recordID: recordID, owner: owner, encodeKeyID: encodeKeyID)
             }
         } catch let mismatch as DecodeKeyMismatch {
-            logger.critical("a stored decode key does not unwrap for its record", metadata: ["coffer.record_id": "\(record)", "coffer.error": "\(mismatch)"])
+            logger.critical("a stored decode key does not unwrap for its record", metadata: ["coffer.record_id": "\(RecordID.text(recordID) ?? "?")", "coffer.error": "\(mismatch)"])
             throw APIError.internalError
-        } catch let error as APIError where error.status == .serviceUnavailable {
-            let detail = "record \(record): the cryptographic device failed while unwrapping the decode key; nothing was released"
+        }
+    }
+
+    /// Runs a step of a retrieval that calls the key backend. When the device fails, nothing is
+    /// released: the refusal is audited (`retrieve_refused`, its detail naming the record) and the
+    /// answer is 503.
+    private func auditingDeviceFailure<T: Sendable>(recordID: [UInt8], session: Session, source: String, _ step: () async throws -> T) async throws -> T {
+        do {
+            return try await step()
+        } catch let error as APIError where error.code == DeviceKeyBackend.unavailableCode {
+            let record = RecordID.text(recordID) ?? "?"
+            let detail = "record \(record): the cryptographic device failed; no key was released"
             do {
-                _ = try await database.call(WireMessages.releaseFailed(user: owner, source: source, detail: detail, timeMs: Clock.nowMs()))
+                _ = try await database.call(WireMessages.releaseFailed(user: session.user, source: source, detail: detail, timeMs: Clock.nowMs()))
             } catch {
-                logger.error("could not audit a release the device failed", metadata: ["coffer.record_id": "\(record)", "coffer.error": "\(error)"])
+                logger.error("could not audit a retrieval the device failed", metadata: ["coffer.record_id": "\(record)", "coffer.error": "\(error)"])
             }
             throw error
         }

@@ -37,7 +37,7 @@ public final class DeviceKeyBackend: KeyBackend {
             let checkpoint = try Curve25519.Signing.PublicKey(rawRepresentation: try token.ed25519PublicKey(key: CofferTokenKeys.checkpoint))
             return DeviceKeyBackend(token: token, modulePath: device.modulePath, signing: signing, checkpoint: checkpoint, logger: logger)
         } catch let error as DeviceError {
-            throw KeyFileError("the cryptographic device: \(error)")
+            throw KeyFileError(error.description)
         }
     }
 
@@ -118,8 +118,7 @@ public final class DeviceKeyBackend: KeyBackend {
             return try await NIOThreadPool.singleton.runIfActive(work)
         } catch let error as DeviceError {
             logger.error("the cryptographic device failed", metadata: ["coffer.error": "\(error)"])
-            throw APIError(.serviceUnavailable, "device_unavailable", "the key service's cryptographic device is unavailable; nothing was done; retry shortly",
-                           retryAfter: 2)
+            throw Self.unavailable
         }
     }
 
@@ -132,6 +131,11 @@ public final class DeviceKeyBackend: KeyBackend {
             throw DecodeKeyMismatch("the stored decode key does not open under the token's keys for this record, owner and generation (\(error))")
         }
     }
+
+    /// The answer to a request a device call failed: 503 `device_unavailable`.
+    public static let unavailable = APIError(.serviceUnavailable, unavailableCode,
+                                             "the key service's cryptographic device is unavailable; nothing was done; retry shortly", retryAfter: 2)
+    static let unavailableCode = "device_unavailable"
 
     private static let version: UInt8 = 2
 

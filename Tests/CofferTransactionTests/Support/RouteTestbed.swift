@@ -25,21 +25,24 @@ struct RouteTestbed {
     let clientID = UUID().uuidString.lowercased()
 
     /// A testbed with the default settings, or `settings`.
-    static func make(_ settings: TransactionTierConfiguration = TransactionTierConfiguration(), webModule: WebModule? = nil) async throws -> RouteTestbed {
+    /// - Parameter keyBackend: Wraps the testbed's key files in another backend (a failing double).
+    static func make(_ settings: TransactionTierConfiguration = TransactionTierConfiguration(), webModule: WebModule? = nil,
+                     keyBackend: @Sendable (FileKeyBackend) -> any KeyBackend = { $0 }) async throws -> RouteTestbed {
         let keys = ServerKeys(signingKey: P256.Signing.PrivateKey(), kek: SymmetricKey(size: .bits256))
         let directory = try TestEnvironment.makeTemporaryDirectory("routes")
         try keys.signingKey.pemRepresentation.write(toFile: directory + "/signing.key.pem", atomically: true, encoding: .utf8)
         let certificates = try await TestCertificates.make(in: directory, tsaKey: directory + "/signing.key.pem")
         let authority = try TimestampAuthority(certificateChainPEM: try String(contentsOfFile: certificates.tsaCertificate, encoding: .utf8),
                                                keyPEM: keys.signingKey.pemRepresentation)
-        return RouteTestbed(keys: keys, authority: authority, settings: settings, webModule: webModule)
+        return RouteTestbed(keys: keys, backend: keyBackend(FileKeyBackend(keys: keys, checkpointKeyFile: "unused")), authority: authority,
+                            settings: settings, webModule: webModule)
     }
 
-    private init(keys: ServerKeys, authority: TimestampAuthority, settings: TransactionTierConfiguration, webModule: WebModule?) {
+    private init(keys: ServerKeys, backend: any KeyBackend, authority: TimestampAuthority, settings: TransactionTierConfiguration, webModule: WebModule?) {
         self.keys = keys
         let signer = try! NoteSigner(keyName: "coffer/audit", key: Curve25519.Signing.PrivateKey())
         let checkpointer = Checkpointer(signer: signer, database: database, policy: .init(), logger: Logger(label: "test"))
-        self.services = try! TransactionServices(database: database, keys: FileKeyBackend(keys: keys, checkpointKeyFile: "unused"), timestamps: authority, checkpointer: checkpointer, settings: settings,
+        self.services = try! TransactionServices(database: database, keys: backend, timestamps: authority, checkpointer: checkpointer, settings: settings,
                                                  webModule: webModule, logger: Logger(label: "test"))
         self.tokens = SessionTokens(kek: keys.kek)
     }
