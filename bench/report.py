@@ -125,6 +125,22 @@ if browser:
     peak = max((r.get("renderer_rss_mib", 0) for r in browser.values()), default=0)
     check(peak < 1024, f"browser: renderer peak RSS {peak} MiB for a {browser['coffer save']['mib']} MiB file (flat: streamed)")
 
+device = section("device")
+if device:
+    print("\n## Device: the transaction tier's keys in a SoftHSM2 token beside key files, PostgreSQL, same run")
+    print(f"{'keys':<7}{'operation':<10}{'clients':>8}{'per s':>9}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}{'vs files':>10}")
+    files = {(r["operation"], r["clients"]): r for r in device if r["keys"] == "files"}
+    for r in device:
+        base = files.get((r["operation"], r["clients"])) if r["keys"] == "token" else None
+        vs = f"{r['perSecond'] / base['perSecond']:>9.2f}x" if base and base["perSecond"] else ""
+        print(f"{r['keys']:<7}{r['operation']:<10}{r['clients']:>8}{r['perSecond']:>9.0f}{r['p50Ms']:>9.1f}{r['p99Ms']:>9.1f}{r['failed']:>8}{vs}")
+    for operation in ("save", "retrieve"):
+        best = {keys: max((r["perSecond"] for r in device if r["keys"] == keys and r["operation"] == operation), default=0)
+                for keys in ("files", "token")}
+        if best["files"]:
+            check(best["token"] >= 0.8 * best["files"], f"device: best {operation}s/s {best['token']:.0f} with the token, "
+                  f"{best['token'] / best['files']:.2f}x key files' {best['files']:.0f} (needs 0.8x)")
+
 print("\n## DESIGN.md figures")
 for line in verdicts:
     print(line)

@@ -26,6 +26,8 @@ public final class Token: Sendable {
         var wasFound = false
     }
     private let pool = Mutex(Pool())
+    /// Object handles found in the current epoch, by class and label (``object(_:_:in:)``).
+    let handles = Mutex<[String: (epoch: Int, handle: CK_OBJECT_HANDLE)]>([:])
 
     /// Loads `modulePath`, finds the token labelled `label` and logs in with `pin`, failing with a
     /// ``DeviceError/Kind/configuration`` error that names what is wrong.

@@ -1,4 +1,5 @@
 internal import CPKCS11
+import Synchronization
 
 /// Finding, creating and reading objects of a ``Token``.
 extension Token {
@@ -23,8 +24,21 @@ extension Token {
         }
     }
 
-    /// The handle of the one object of `kind` labelled `label`, in `session`.
+    /// The handle of the one object of `kind` labelled `label`, in `session`: found once per epoch
+    /// of the session pool (a token object's handle holds for every session of the process), so
+    /// that an operation costs one call, not four; a handle gone stale fails its operation, which
+    /// drops the pool and so the cache.
     func object(_ label: String, _ kind: ObjectClass, in session: CK_SESSION_HANDLE) throws -> CK_OBJECT_HANDLE {
+        let key = "\(kind.value):\(label)"
+        let epoch = self.epoch
+        if let cached = handles.withLock({ $0[key] }), cached.epoch == epoch { return cached.handle }
+        let handle = try find(label, kind, in: session)
+        handles.withLock { $0[key] = (epoch, handle) }
+        return handle
+    }
+
+    /// Finds the one object of `kind` labelled `label`, in `session`.
+    private func find(_ label: String, _ kind: ObjectClass, in session: CK_SESSION_HANDLE) throws -> CK_OBJECT_HANDLE {
         let begin = try module.function("C_FindObjectsInit") { $0.C_FindObjectsInit }
         let find = try module.function("C_FindObjects") { $0.C_FindObjects }
         let end = try module.function("C_FindObjectsFinal") { $0.C_FindObjectsFinal }
@@ -49,7 +63,7 @@ extension Token {
     public func contains(_ label: String, _ kind: ObjectClass) throws -> Bool {
         try withSession { session in
             do {
-                _ = try object(label, kind, in: session)
+                _ = try find(label, kind, in: session)
                 return true
             } catch let error as DeviceError where error.kind == .configuration && error.returnValue == nil {
                 return false
@@ -94,7 +108,8 @@ extension Token {
     public func destroy(_ label: String, _ kind: ObjectClass) throws {
         try withSession { session in
             let destroy = try module.function("C_DestroyObject") { $0.C_DestroyObject }
-            try check("C_DestroyObject", destroy(session, try object(label, kind, in: session)))
+            try check("C_DestroyObject", destroy(session, try find(label, kind, in: session)))
+            handles.withLock { $0["\(kind.value):\(label)"] = nil }
         }
     }
 }
