@@ -122,6 +122,30 @@ import Testing
         }
     }
 
+    @Test("coffer-admin init with a token keeps the keys it has on a second run, and refuses a wrong PIN, --import without key files and --pkcs11-module without a PIN file")
+    func adminInit() async throws {
+        let deployment = try await LocalDeployment.start(device: true)
+        defer { deployment.terminate() }
+        let token = try #require(deployment.device)
+        let keys = deployment.directory + "/keys"
+        let again = try await deployment.admin(["init", keys] + token.adminArguments)
+        #expect(again.status == 0, "\(again.stderr)")
+        for label in ["coffer-kek", "coffer-wrap", "coffer-session", "coffer-signing", "coffer-checkpoint"] {
+            #expect(again.stdout.contains("kept \(label)"), "\(again.stdout)")
+        }
+        let wrongPin = deployment.directory + "/wrong.pin"
+        #expect(FileManager.default.createFile(atPath: wrongPin, contents: Data("999999\n".utf8), attributes: [.posixPermissions: 0o600]))
+        let refusals: [([String], String)] = [
+            (["init", keys, "--pkcs11-module", SoftHSMToken.module, "--token-label", token.label, "--token-pin-file", wrongPin], "CKR_PIN_INCORRECT"),
+            (["init", keys, "--import"] + token.adminArguments, "signing.key.pem"),
+            (["init", keys, "--pkcs11-module", SoftHSMToken.module], "--pkcs11-module needs --token-pin-file"),
+        ]
+        for (arguments, expected) in refusals {
+            let refused = try await deployment.admin(arguments)
+            #expect(refused.status != 0 && refused.stderr.contains(expected), "\(arguments): \(refused.stderr)")
+        }
+    }
+
     @Test("while the device is gone a save and a retrieval get 503 with nothing stored or released; when it is back the tier works without a restart")
     func deviceGoesAwayAndComesBack() async throws {
         let deployment = try await LocalDeployment.start(device: true)
