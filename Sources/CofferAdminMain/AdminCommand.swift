@@ -138,8 +138,7 @@ struct Init: ParsableCommand {
 
     /// The transaction tier's keys in a token; prints each by label and id.
     private func tokenKeys(module: String, pinFile: String, transaction: String) throws {
-        var pin = try SecretFile.read(pinFile, what: "the token PIN")
-        while let last = pin.last, last == 10 || last == 13 || last == 32 { pin.removeLast() }
+        let pin = try SecretFile.readPIN(pinFile)
         let token: Token
         do {
             token = try Token(modulePath: module, label: tokenLabel, pin: pin, sessions: 1)

@@ -20,6 +20,17 @@ public enum SecretFile {
         return Array(data)
     }
 
+    /// Reads a cryptographic device's user PIN from `path` (mode 0600), without a trailing newline.
+    public static func readPIN(_ path: String) throws -> [UInt8] {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw KeyFileError("the token PIN file \(path) does not exist; write the token's user PIN to it, mode 0600")
+        }
+        var pin = try read(path, what: "the token PIN")
+        while let last = pin.last, last == 10 || last == 13 || last == 32 { pin.removeLast() }
+        guard !pin.isEmpty else { throw KeyFileError("\(path) is empty; it holds the token's user PIN") }
+        return pin
+    }
+
     /// Creates `path` with mode 0600 holding `contents`; fails if it exists.
     public static func create(_ path: String, contents: [UInt8]) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)

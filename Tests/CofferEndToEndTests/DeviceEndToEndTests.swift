@@ -95,7 +95,7 @@ import Testing
         }
     }
 
-    @Test("a wrong PIN, a missing token, a missing module, a token without Coffer's keys and a PIN file others can read each stop the tier at start with one line naming it")
+    @Test("a wrong PIN, a missing token, a missing module, a token without Coffer's keys, a PIN file others can read and a missing PIN file each stop the tier at start with one line naming it")
     func startRefusals() async throws {
         let deployment = try await LocalDeployment.start(device: true)
         defer { deployment.terminate() }
@@ -112,6 +112,7 @@ import Testing
              "/nonexistent/libpkcs11.so does not exist"),
             ("a token without the keys", ["--token-label", "empty", "--token-pin-file", empty.pinFile], empty.environment, "has no secret key labelled \"coffer-kek\""),
             ("a PIN file others can read", ["--token-pin-file", openPin], [:], "can be read by others"),
+            ("a PIN file that does not exist", ["--token-pin-file", deployment.directory + "/no.pin"], [:], "does not exist"),
         ]
         for (name, overrides, environment, expected) in cases {
             let refused = try await deployment.transactionRefusal(overrides, environment: environment)

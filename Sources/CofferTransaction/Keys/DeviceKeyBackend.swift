@@ -27,9 +27,7 @@ public final class DeviceKeyBackend: KeyBackend {
     /// Loads the module, logs in to the token and checks that it offers every mechanism and holds
     /// every key; any problem is one ``KeyFileError`` line naming it.
     public static func open(_ device: TransactionTierConfiguration.Device, logger: Logger) throws -> DeviceKeyBackend {
-        var pin = try SecretFile.read(device.pinFile, what: "the token PIN")
-        while let last = pin.last, last == 10 || last == 13 || last == 32 { pin.removeLast() }
-        guard !pin.isEmpty else { throw KeyFileError("\(device.pinFile) is empty; it holds the token's user PIN") }
+        let pin = try SecretFile.readPIN(device.pinFile)
         do {
             let token = try Token(modulePath: device.modulePath, label: device.tokenLabel, pin: pin, sessions: device.sessions)
             if let problem = try CofferTokenKeys.problem(in: token) { throw KeyFileError(problem) }
