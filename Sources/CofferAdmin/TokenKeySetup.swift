@@ -58,6 +58,8 @@ public struct TokenKeySetup {
                     try token.importP256SigningKey(label: CofferTokenKeys.signing, scalar: Array(f.signing.rawRepresentation),
                                                    publicPoint: Array(f.signing.publicKey.x963Representation))
                 } })
+        try key(CofferTokenKeys.tls, .privateKey, "ECDSA P-256, TLS", make: { try token.generateP256SigningKey(label: CofferTokenKeys.tls) },
+                imported: nil)
         try key(CofferTokenKeys.checkpoint, .privateKey, "Ed25519", make: { try token.generateEd25519SigningKey(label: CofferTokenKeys.checkpoint) },
                 imported: files.map { f in {
                     try token.importEd25519SigningKey(label: CofferTokenKeys.checkpoint, seed: Array(f.checkpoint.rawRepresentation),
@@ -69,12 +71,15 @@ public struct TokenKeySetup {
     }
 
     /// The public halves an operator hands out: the signing key (for the TSA certificate and for
-    /// clients that pin it) and the checkpoint verifier key. Existing files must match the token.
+    /// clients that pin it), the TLS key (for the server certificate) and the checkpoint verifier
+    /// key. Existing files must match the token.
     private func writePublicFiles(auditOrigin: String) throws {
         let signing = try P256.Signing.PublicKey(x963Representation: try token.publicPoint(key: CofferTokenKeys.signing))
+        let tls = try P256.Signing.PublicKey(x963Representation: try token.publicPoint(key: CofferTokenKeys.tls))
         let checkpoint = try Curve25519.Signing.PublicKey(rawRepresentation: try token.ed25519PublicKey(key: CofferTokenKeys.checkpoint))
         let verifier = try NoteVerifier(keyName: auditOrigin, publicKey: checkpoint).serialized
-        for (name, text) in [("signing.public.pem", signing.pemRepresentation + "\n"), ("checkpoint.vkey", verifier + "\n")] {
+        for (name, text) in [("signing.public.pem", signing.pemRepresentation + "\n"), ("tls.public.pem", tls.pemRepresentation + "\n"),
+                             ("checkpoint.vkey", verifier + "\n")] {
             let path = folder + "/" + name
             if let existing = FileManager.default.contents(atPath: path) {
                 guard String(decoding: existing, as: UTF8.self) == text else {

@@ -13,6 +13,8 @@ public enum CofferTokenKeys {
     public static let session = "coffer-session"
     /// Ed25519 pair: the audit log's checkpoints.
     public static let checkpoint = "coffer-checkpoint"
+    /// P-256 pair: the TLS server key, used when the tier's `tls-key` is `token`.
+    public static let tls = "coffer-tls"
 
     /// Every mechanism the tier asks of the token, with what needs it.
     public static let mechanisms: [(name: String, value: UInt, use: String)] = [
@@ -30,6 +32,7 @@ public enum CofferTokenKeys {
         (signing, .privateKey, "the signing key"), (signing, .publicKey, "the signing key's public half"),
         (session, .secretKey, "the session-token key"),
         (checkpoint, .privateKey, "the checkpoint key"), (checkpoint, .publicKey, "the checkpoint key's public half"),
+        (tls, .privateKey, "the TLS key"), (tls, .publicKey, "the TLS key's public half"),
     ]
 
     /// Checks that `token` offers every mechanism and holds every key; the first problem, as one

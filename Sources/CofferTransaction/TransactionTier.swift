@@ -36,7 +36,7 @@ public struct TransactionTier: Sendable {
         let keys = try Self.keyBackend(configuration.keys, logger: logger)
         let linkKeys = try TierLinkKeys.load(secretKeyFile: configuration.tierLink.curveSecretKeyFile,
                                              serverPublicKeyFile: configuration.tierLink.databasePublicKeyFile, what: "the CURVE secret key")
-        let tls = try Self.tlsConfiguration(configuration.tls)
+        let tls = try Self.tlsConfiguration(configuration.tls, keys: keys)
         let timestamps: TimestampAuthority
         do {
             let chain = try String(contentsOfFile: configuration.keys.tsaCertificateFile, encoding: .utf8)
@@ -139,10 +139,24 @@ public struct TransactionTier: Sendable {
         )
     }
 
-    static func tlsConfiguration(_ configuration: TransactionTierConfiguration.TLS) throws -> TLSConfiguration {
+    /// The TLS configuration: the certificate chain, and its key from the file or, with `tls-key`
+    /// `token`, the key backend's (whose public key the certificate must carry).
+    static func tlsConfiguration(_ configuration: TransactionTierConfiguration.TLS, keys: any KeyBackend) throws -> TLSConfiguration {
         do {
-            let chain = try NIOSSLCertificate.fromPEMFile(configuration.certificateFile).map { NIOSSLCertificateSource.certificate($0) }
-            let key = try NIOSSLPrivateKey(file: configuration.keyFile, format: .pem)
+            let certificates = try NIOSSLCertificate.fromPEMFile(configuration.certificateFile)
+            let chain = certificates.map { NIOSSLCertificateSource.certificate($0) }
+            let key: NIOSSLPrivateKey
+            if configuration.keyFile == TransactionTierConfiguration.TLS.tokenKey {
+                guard let tokenKey = try keys.tlsKey() else {
+                    throw TransactionTierError("tls-key token needs pkcs11-module: key files keep no TLS key")
+                }
+                guard let first = certificates.first, try first.extractPublicKey().toSPKIBytes() == Array(tokenKey.publicKey.derRepresentation) else {
+                    throw TransactionTierError("the TLS certificate is not for the token's coffer-tls key (tls.public.pem)")
+                }
+                key = tokenKey.key
+            } else {
+                key = try NIOSSLPrivateKey(file: configuration.keyFile, format: .pem)
+            }
             var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
             tls.minimumTLSVersion = .tlsv12
             tls.cipherSuites = Self.cipherSuites

@@ -20,10 +20,13 @@ public struct TransactionTierConfiguration: Sendable {
         public init() {}
     }
 
-    /// TLS: the certificate chain and its key, PEM.
+    /// TLS: the certificate chain and its key, PEM, or ``TLS/tokenKey`` for the cryptographic
+    /// device's `coffer-tls` key.
     public struct TLS: Sendable {
         public var certificateFile = "tls.crt"
         public var keyFile = "tls.key.pem"
+        /// The ``keyFile`` that names the device's TLS key instead of a file.
+        public static let tokenKey = "token"
         public init() {}
     }
 

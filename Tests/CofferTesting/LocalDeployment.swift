@@ -46,11 +46,16 @@ public final class LocalDeployment: @unchecked Sendable {
     ///   - databases: How many database processes to run against the one store.
     ///   - device: Keep the transaction tier's keys in a SoftHSM2 token made for this deployment
     ///     (`coffer-admin init --pkcs11-module`) instead of key files.
-    public static func start(store: String? = nil, transactionArguments: [String] = [], databases: Int = 1, device: Bool = false) async throws -> LocalDeployment {
+    ///   - tlsKeyInToken: With `device`, whether the TLS key is the token's too (else a file).
+    public static func start(store: String? = nil, transactionArguments: [String] = [], databases: Int = 1, device: Bool = false,
+                             tlsKeyInToken: Bool = true) async throws -> LocalDeployment {
         let directory = try TestEnvironment.makeTemporaryDirectory("deployment")
         let deployment = LocalDeployment(directory: directory, store: store ?? directory + "/coffer.sqlite")
         deployment.transactionArguments = transactionArguments
-        if device { deployment.device = try await SoftHSMToken.make(in: directory + "/softhsm") }
+        if device {
+            deployment.device = try await SoftHSMToken.make(in: directory + "/softhsm")
+            deployment.device?.tlsKeyInToken = tlsKeyInToken
+        }
         try await deployment.initialize()
         for _ in 0..<databases {
             try await deployment.startDatabase(endpoint: "tcp://127.0.0.1:*")
@@ -74,7 +79,8 @@ public final class LocalDeployment: @unchecked Sendable {
     private func initialize() async throws {
         if let device {
             try await runChecked(TestEnvironment.binary("coffer-admin"), ["init", directory + "/keys"] + device.adminArguments)
-            _ = try await TestCertificates.make(in: directory + "/tls", tsaPublicKey: directory + "/keys/transaction/signing.public.pem")
+            _ = try await TestCertificates.make(in: directory + "/tls", tsaPublicKey: directory + "/keys/transaction/signing.public.pem",
+                                                serverPublicKey: device.tlsKeyInToken ? directory + "/keys/transaction/tls.public.pem" : nil)
         } else {
             try await runChecked(TestEnvironment.binary("coffer-admin"), ["init", directory + "/keys"])
             _ = try await TestCertificates.make(in: directory + "/tls", tsaKey: directory + "/keys/transaction/signing.key.pem")
@@ -179,8 +185,11 @@ public final class LocalDeployment: @unchecked Sendable {
     }
 
     /// Moves the transaction tier's keys from their files into `token` with `coffer-admin init
-    /// --import`; the next start of a transaction process uses the token. Returns what init printed.
+    /// --import`; the next start of a transaction process uses the token (its TLS key stays the
+    /// file the certificate is for). Returns what init printed.
     public func importKeys(into token: SoftHSMToken) async throws -> CommandResult {
+        var token = token
+        token.tlsKeyInToken = false
         device = token
         return try await run(TestEnvironment.binary("coffer-admin"), ["init", directory + "/keys", "--import"] + token.adminArguments,
                              environment: baseEnvironment, stdin: nil, timeout: .seconds(60))

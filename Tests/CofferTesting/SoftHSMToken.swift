@@ -7,6 +7,8 @@ public struct SoftHSMToken: Sendable {
     public static let module = "/usr/lib/softhsm/libsofthsm2.so"
     public let directory: String
     public let label: String
+    /// Whether the transaction tier's TLS key is the token's (`--tls-key token`), or stays a file.
+    public var tlsKeyInToken = true
     public var configuration: String { directory + "/softhsm2.conf" }
     public var tokenStore: String { directory + "/tokens" }
     public var pinFile: String { directory + "/token.pin" }
@@ -18,9 +20,9 @@ public struct SoftHSMToken: Sendable {
         ["--pkcs11-module", Self.module, "--token-label", label, "--token-pin-file", pinFile]
     }
 
-    /// `coffer-transaction`'s flags for this token.
+    /// `coffer-transaction`'s flags for this token (its TLS key in the token too).
     public var transactionArguments: [String] {
-        ["--pkcs11-module", Self.module, "--token-label", label, "--token-pin-file", pinFile]
+        ["--pkcs11-module", Self.module, "--token-label", label, "--token-pin-file", pinFile] + (tlsKeyInToken ? ["--tls-key", "token"] : [])
     }
 
     /// Makes the folder, the configuration and a token labelled `label` with user PIN `pin`.

@@ -12,7 +12,8 @@ public struct TestCertificates: Sendable {
     /// With `tsaPublicKey` instead (a PEM public key whose private half is in a token), the TSA
     /// certificate is for that key: the request is signed by a throwaway key and the CA puts the
     /// token's key in (`-force_pubkey`), as an operator does for a key that never leaves its device.
-    public static func make(in directory: String, tsaKey: String? = nil, tsaPublicKey: String? = nil,
+    /// With `serverPublicKey`, the TLS certificate is for that key (kept in a token) the same way.
+    public static func make(in directory: String, tsaKey: String? = nil, tsaPublicKey: String? = nil, serverPublicKey: String? = nil,
                             tsaExtensions: String = "extendedKeyUsage=critical,timeStamping\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n") async throws -> TestCertificates {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let d = directory
@@ -22,8 +23,10 @@ public struct TestCertificates: Sendable {
         try await openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=localhost",
                            "-keyout", d + "/server.key", "-out", d + "/server.csr"], in: d)
         try "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n".write(toFile: d + "/server.ext", atomically: true, encoding: .utf8)
-        try await openssl(["x509", "-req", "-in", d + "/server.csr", "-CA", d + "/ca.crt", "-CAkey", d + "/ca.key",
+        try await openssl(["x509", "-req", "-in", d + "/server.csr"] + (serverPublicKey.map { ["-force_pubkey", $0] } ?? []) + [
+                           "-CA", d + "/ca.crt", "-CAkey", d + "/ca.key",
                            "-CAcreateserial", "-days", "2", "-extfile", d + "/server.ext", "-out", d + "/server.crt"], in: d)
+        if serverPublicKey != nil { try? FileManager.default.removeItem(atPath: d + "/server.key") }
         if let tsaKey {
             try await openssl(["req", "-new", "-key", tsaKey, "-subj", "/CN=Coffer test TSA", "-out", d + "/tsa.csr"], in: d)
             try tsaExtensions.write(toFile: d + "/tsa.ext", atomically: true, encoding: .utf8)

@@ -8,6 +8,7 @@ import CofferWire
 import Crypto
 import Foundation
 import HTTPTypes
+import NIOSSL
 import Synchronization
 import Testing
 
@@ -40,6 +41,7 @@ import Testing
         }
         func timestampAuthority(certificateChainPEM: String) throws -> TimestampAuthority { try files.timestampAuthority(certificateChainPEM: certificateChainPEM) }
         func checkpointSigner(origin: String) throws -> NoteSigner { try files.checkpointSigner(origin: origin) }
+        func tlsKey() throws -> (key: NIOSSLPrivateKey, publicKey: P256.Signing.PublicKey)? { nil }
         func perform<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
             do { return try work() } catch is Failed { throw DeviceKeyBackend.unavailable }
         }

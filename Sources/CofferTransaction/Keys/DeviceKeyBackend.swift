@@ -6,7 +6,9 @@ public import Crypto
 import Foundation
 import HTTPTypes
 public import Logging
+import NIOCore
 import NIOPosix
+public import NIOSSL
 
 /// The transaction tier's keys inside a PKCS#11 token (``CofferTokenKeys``): the KEK, the
 /// decode-key wrapping key, the signing key, the session-token key and the checkpoint key never
@@ -109,6 +111,13 @@ public final class DeviceKeyBackend: KeyBackend {
         }
     }
 
+    /// The token's `coffer-tls` key as a key TLS signs with: each handshake's signature is made by
+    /// the token on the thread pool, never on the event loop.
+    public func tlsKey() throws -> (key: NIOSSLPrivateKey, publicKey: P256.Signing.PublicKey)? {
+        let publicKey = try P256.Signing.PublicKey(x963Representation: try token.publicPoint(key: CofferTokenKeys.tls))
+        return (NIOSSLPrivateKey(customPrivateKey: TokenTLSKey(token: token, publicKey: Array(publicKey.derRepresentation))), publicKey)
+    }
+
     /// Runs `work` on the thread pool (a device call blocks its thread); a device failure is logged
     /// and answered 503 `device_unavailable`.
     public func perform<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
@@ -140,4 +149,33 @@ public final class DeviceKeyBackend: KeyBackend {
     private static func aad(_ recordID: [UInt8], _ keyID: [UInt8], _ owner: String) -> [UInt8] {
         Array("coffer kek v2".utf8) + recordID + keyID + Array(owner.utf8)
     }
+}
+
+/// The TLS server key inside the token: ECDSA P-256 with SHA-256, signed by the token off the
+/// event loop (swift-nio-ssl calls ``sign(channel:algorithm:data:)`` on it).
+struct TokenTLSKey: NIOSSLCustomPrivateKey, Hashable {
+    let token: Token
+    /// The key's SubjectPublicKeyInfo, which identifies it.
+    let publicKey: [UInt8]
+
+    var signatureAlgorithms: [SignatureAlgorithm] { [.ecdsaSecp256R1Sha256] }
+
+    func sign(channel: any Channel, algorithm: SignatureAlgorithm, data: ByteBuffer) -> EventLoopFuture<ByteBuffer> {
+        guard algorithm == .ecdsaSecp256R1Sha256 else {
+            return channel.eventLoop.makeFailedFuture(KeyFileError("the token's TLS key signs only ECDSA P-256 with SHA-256"))
+        }
+        let digest = Array(SHA256.hash(data: Array(data.readableBytesView)))
+        let token = self.token
+        return NIOThreadPool.singleton.runIfActive(eventLoop: channel.eventLoop) {
+            let raw = try token.signECDSA(key: CofferTokenKeys.tls, digest: digest)
+            return ByteBuffer(bytes: try P256.Signing.ECDSASignature(rawRepresentation: raw).derRepresentation)
+        }
+    }
+
+    func decrypt(channel: any Channel, data: ByteBuffer) -> EventLoopFuture<ByteBuffer> {
+        channel.eventLoop.makeFailedFuture(KeyFileError("the token's TLS key is an EC key: it decrypts nothing"))
+    }
+
+    static func == (a: TokenTLSKey, b: TokenTLSKey) -> Bool { a.publicKey == b.publicKey }
+    func hash(into hasher: inout Hasher) { hasher.combine(publicKey) }
 }

@@ -2,6 +2,7 @@ public import CofferAudit
 public import CofferKeys
 public import CofferTimestamp
 public import Crypto
+public import NIOSSL
 
 /// The transaction tier's keys in files of mode 0600, read into memory at start: the signing key,
 /// the KEK (which wraps decode keys, ``KeyWrapper``, and keys the session tokens) and the checkpoint
@@ -62,6 +63,9 @@ public struct FileKeyBackend: KeyBackend {
     public func checkpointSigner(origin: String) throws -> NoteSigner {
         try CheckpointKey.load(checkpointKeyFile, origin: origin)
     }
+
+    /// Key files keep no TLS key: it is the `tls-key` file.
+    public func tlsKey() throws -> (key: NIOSSLPrivateKey, publicKey: P256.Signing.PublicKey)? { nil }
 
     public func perform<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try work()

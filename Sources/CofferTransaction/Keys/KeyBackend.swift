@@ -1,6 +1,7 @@
 public import CofferAudit
 public import CofferTimestamp
 public import Crypto
+public import NIOSSL
 
 /// Where the transaction tier's keys are kept and what it asks of them: files read into memory
 /// (``FileKeyBackend``, the default) or a cryptographic device (``DeviceKeyBackend``, PKCS#11).
@@ -26,6 +27,9 @@ public protocol KeyBackend: Sendable {
     func timestampAuthority(certificateChainPEM: String) throws -> TimestampAuthority
     /// The audit checkpoints' signer, named `origin`.
     func checkpointSigner(origin: String) throws -> NoteSigner
+    /// The TLS server key kept by the backend (a device's `coffer-tls`) with its public half, or nil
+    /// when it has none.
+    func tlsKey() throws -> (key: NIOSSLPrivateKey, publicKey: P256.Signing.PublicKey)?
     /// Runs `work`, which calls this backend, where its calls belong; maps a device failure to 503.
     func perform<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T
 }

@@ -15,7 +15,7 @@ public enum TransactionSettings {
         .text("host", "The address to listen on (default \(defaults.http.host)).") { $0.http.host = $1 },
         .number("port", "The TCP port (default \(defaults.http.port); 0 picks a free one).", in: 0...65_535) { $0.http.port = $1 },
         .text("tls-cert", "TLS certificate chain, PEM.") { $0.tls.certificateFile = $1 },
-        .text("tls-key", "TLS private key, PEM.") { $0.tls.keyFile = $1 },
+        .text("tls-key", "TLS private key, PEM; or 'token' for the token's coffer-tls key (with pkcs11-module).") { $0.tls.keyFile = $1 },
         .text("signing-key", "Identity and receipt signing key, PEM (mode 0600).") { $0.keys.signingKeyFile = $1 },
         .text("tsa-cert", "Time-stamping certificate of the signing key, PEM chain (critical EKU timeStamping).") { $0.keys.tsaCertificateFile = $1 },
         .text("kek", "Key-encryption key file (mode 0600).") { $0.keys.kekFile = $1 },
