@@ -33,9 +33,7 @@ public struct TokenKeySetup {
     /// writes the signing key's public half (`signing.public.pem`) and the checkpoint verifier key
     /// (`checkpoint.vkey`) beside the key files when they are not there yet.
     public func run(importFiles: Bool, auditOrigin: String) throws -> [Line] {
-        if let missing = try token.missingMechanisms(CofferTokenKeys.mechanisms.map { ($0.name, $0.value) }).first {
-            throw KeyFileError("the token \"\(token.label)\" lacks \(missing); docs/DEPLOYMENT.md lists the mechanisms Coffer needs")
-        }
+        if let problem = try CofferTokenKeys.mechanismProblem(in: token) { throw KeyFileError(problem) }
         let files = importFiles ? try Self.readFiles(folder) : nil
         var lines: [Line] = []
         func key(_ label: String, _ kind: Token.ObjectClass, _ what: String, make: () throws -> [UInt8], imported: (() throws -> [UInt8])?) throws {
@@ -65,7 +63,7 @@ public struct TokenKeySetup {
                     try token.importEd25519SigningKey(label: CofferTokenKeys.checkpoint, seed: Array(f.checkpoint.rawRepresentation),
                                                       publicKey: Array(f.checkpoint.publicKey.rawRepresentation))
                 } })
-        if let problem = try CofferTokenKeys.problem(in: token) { throw KeyFileError(problem) }
+        if let problem = try CofferTokenKeys.keyProblem(in: token) { throw KeyFileError(problem) }
         try writePublicFiles(auditOrigin: auditOrigin)
         return lines
     }
@@ -101,10 +99,7 @@ public struct TokenKeySetup {
     /// The key files of an existing deployment, for import.
     private static func readFiles(_ folder: String) throws -> FileKeys {
         let keys = try ServerKeys.load(signingKeyFile: folder + "/signing.key.pem", kekFile: folder + "/kek.b64")
-        let text = String(decoding: try SecretFile.read(folder + "/checkpoint.key", what: "the checkpoint signing key"), as: UTF8.self)
-        guard let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)),
-              let checkpoint = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
-        else { throw KeyFileError("\(folder)/checkpoint.key does not hold a 32-byte Ed25519 key in base64") }
+        let checkpoint = try CheckpointKey.loadPrivateKey(folder + "/checkpoint.key")
         let session = ServerKeys.sessionKey(kek: keys.kek)
         return FileKeys(kek: keys.kek.withUnsafeBytes { Array($0) }, session: session.withUnsafeBytes { Array($0) },
                         signing: keys.signingKey, checkpoint: checkpoint)

@@ -143,7 +143,7 @@ struct Init: ParsableCommand {
         do {
             token = try Token(modulePath: module, label: tokenLabel, pin: pin, sessions: 1)
         } catch let error as DeviceError {
-            throw KeyFileError("the cryptographic device: \(error)")
+            throw KeyFileError(error.description)
         }
         let lines = try TokenKeySetup(token: token, transactionFolder: transaction).run(importFiles: importFiles, auditOrigin: auditOrigin)
         print("token \"\(tokenLabel)\" (\(module)):")

@@ -38,10 +38,19 @@ public enum CofferTokenKeys {
     /// Checks that `token` offers every mechanism and holds every key; the first problem, as one
     /// line for the operator, or nil.
     public static func problem(in token: Token) throws -> String? {
+        try mechanismProblem(in: token) ?? keyProblem(in: token)
+    }
+
+    /// The mechanisms `token` lacks, as one line for the operator, or nil: checked before any key is made.
+    public static func mechanismProblem(in token: Token) throws -> String? {
         let missing = try token.missingMechanisms(mechanisms.map { ($0.name, $0.value) })
-        if let first = mechanisms.first(where: { missing.contains($0.name) }) {
-            return "the token \"\(token.label)\" lacks \(first.name), needed for \(first.use)" + (missing.count > 1 ? " (it also lacks \(missing.dropFirst().joined(separator: ", ")))" : "")
-        }
+        guard let first = mechanisms.first(where: { missing.contains($0.name) }) else { return nil }
+        return "the token \"\(token.label)\" lacks \(first.name), needed for \(first.use)"
+            + (missing.count > 1 ? " (it also lacks \(missing.dropFirst().joined(separator: ", ")))" : "") + "; docs/DEPLOYMENT.md lists what Coffer needs"
+    }
+
+    /// The first key `token` does not hold, as one line for the operator, or nil.
+    public static func keyProblem(in token: Token) throws -> String? {
         for object in objects where try !token.contains(object.label, object.kind) {
             return "the token \"\(token.label)\" has no \(object.kind) labelled \"\(object.label)\" (\(object.use)); create the keys with coffer-admin init --pkcs11-module"
         }

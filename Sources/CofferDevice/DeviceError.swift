@@ -18,11 +18,15 @@ public struct DeviceError: Error, CustomStringConvertible, Sendable {
     /// The PKCS#11 return value (`CKR_…`), when the token gave one.
     public let returnValue: UInt?
     public let description: String
+    /// Whether a key the caller named is not in the token (a ``Kind/configuration`` error): at
+    /// start a setup to fix, while running a store that went away.
+    public let isMissingObject: Bool
 
-    init(_ kind: Kind, _ description: String, returnValue: UInt? = nil) {
+    init(_ kind: Kind, _ description: String, returnValue: UInt? = nil, isMissingObject: Bool = false) {
         self.kind = kind
         self.returnValue = returnValue
         self.description = description
+        self.isMissingObject = isMissingObject
     }
 
     /// The error for return value `rv` of `function`, its name spelled out.

@@ -56,7 +56,7 @@ public final class Token: Sendable {
             let result = try body(session)
             give(back: session, epoch: epoch)
             return result
-        } catch let error as DeviceError where error.kind == .connectionLost || (error.kind == .configuration && error.returnValue == nil) {
+        } catch let error as DeviceError where error.kind == .connectionLost || error.isMissingObject {
             drop(session, epoch: epoch)
             throw error
         } catch {

@@ -91,20 +91,26 @@ extension Token {
 
     /// The public point of the P-256 key pair `label`, uncompressed (X9.63, 65 bytes).
     public func publicPoint(key label: String) throws -> [UInt8] {
-        try Self.p256Point(try withSession { session in
-            try attribute(UInt(CKA_EC_POINT), of: try object(label, .publicKey, in: session), in: session)
-        }, label: label)
+        try Self.point(try publicPointAttribute(label), length: 65, what: "a P-256 public key", label: label)
     }
 
     /// The Ed25519 public key of the key pair `label`, 32 bytes.
     public func ed25519PublicKey(key label: String) throws -> [UInt8] {
-        let der = try withSession { session in
-            try attribute(UInt(CKA_EC_POINT), of: try object(label, .publicKey, in: session), in: session)
+        try Self.point(try publicPointAttribute(label), length: 32, what: "an Ed25519 public key", label: label)
+    }
+
+    private func publicPointAttribute(_ label: String) throws -> [UInt8] {
+        try withSession { session in try attribute(UInt(CKA_EC_POINT), of: try object(label, .publicKey, in: session), in: session) }
+    }
+
+    /// The point of `length` bytes in a `CKA_EC_POINT` value: the DER OCTET STRING of the point, or
+    /// (some tokens) the bare point. A P-256 point is uncompressed (it starts with 4).
+    static func point(_ value: [UInt8], length: Int, what: String, label: String) throws -> [UInt8] {
+        let point = value.count == length ? value
+            : value.count == length + 2 && value[0] == 0x04 && Int(value[1]) == length ? Array(value[2...]) : []
+        guard point.count == length, length != 65 || point[0] == 0x04 else {
+            throw DeviceError(.operationFailed, "the token's key \"\(label)\" is not \(what)")
         }
-        if der.count == 32 { return der }
-        guard der.count == 34, der[0] == 0x04, der[1] == 32 else {
-            throw DeviceError(.operationFailed, "the token's key \"\(label)\" is not an Ed25519 public key")
-        }
-        return Array(der[2...])
+        return point
     }
 }

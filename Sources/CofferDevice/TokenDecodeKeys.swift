@@ -40,12 +40,19 @@ extension Token {
                 _ = try attribute(UInt(CKA_VALUE), of: privateHandle, in: session)
                 throw DeviceError(.configuration, "the token gives out the value of a sensitive private key; refusing to use it for decode keys")
             } catch let error as DeviceError where error.returnValue == UInt(CKR_ATTRIBUTE_SENSITIVE) {}
-            let point = try Self.p256Point(try attribute(UInt(CKA_EC_POINT), of: publicHandle, in: session), label: "a generated decode key")
+            let point = try Self.point(try attribute(UInt(CKA_EC_POINT), of: publicHandle, in: session), length: 65,
+                                       what: "a P-256 public key", label: "a generated decode key")
             var wrapMechanism = CK_MECHANISM(mechanism: CK_MECHANISM_TYPE(CKM_AES_KEY_WRAP_PAD), pParameter: nil, ulParameterLen: 0)
-            var length: CK_ULONG = 0
-            try check("C_WrapKey", wrap(session, &wrapMechanism, wrapper, privateHandle, nil, &length))
-            var wrapped = [UInt8](repeating: 0, count: Int(length))
-            try check("C_WrapKey", wrap(session, &wrapMechanism, wrapper, privateHandle, &wrapped, &length))
+            // One call for a wrapped PKCS#8 P-256 key (about 150 bytes); a second only when the
+            // token's form is longer (it then says how long).
+            var wrapped = [UInt8](repeating: 0, count: 256)
+            var length = CK_ULONG(wrapped.count)
+            var rv = wrap(session, &wrapMechanism, wrapper, privateHandle, &wrapped, &length)
+            if rv == CK_RV(CKR_BUFFER_TOO_SMALL) {
+                wrapped = [UInt8](repeating: 0, count: Int(length))
+                rv = wrap(session, &wrapMechanism, wrapper, privateHandle, &wrapped, &length)
+            }
+            try check("C_WrapKey", rv)
             return WrappedKeyPair(publicPoint: point, wrapped: Array(wrapped.prefix(Int(length))))
         }
     }
@@ -74,15 +81,6 @@ extension Token {
             scalar.insert(contentsOf: [UInt8](repeating: 0, count: 32 - scalar.count), at: 0)
             return scalar
         }
-    }
-
-    /// A P-256 point from `CKA_EC_POINT`: the DER OCTET STRING of the point, or (some tokens) the bare point.
-    static func p256Point(_ value: [UInt8], label: String) throws -> [UInt8] {
-        if value.count == 65, value[0] == 0x04 { return value }
-        guard value.count == 67, value[0] == 0x04, value[1] == 65, value[2] == 0x04 else {
-            throw DeviceError(.operationFailed, "the token's key \"\(label)\" is not a P-256 public key")
-        }
-        return Array(value[2...])
     }
 
     /// The names of `mechanisms` (name → `CKM_…` value) that the token does not offer, so that a tier

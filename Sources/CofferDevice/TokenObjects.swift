@@ -51,7 +51,8 @@ extension Token {
         _ = end(session)
         try check("C_FindObjects", rv)
         guard found > 0 else {
-            throw DeviceError(.configuration, "the token \"\(self.label)\" has no \(kind) labelled \"\(label)\"; create it with coffer-admin")
+            throw DeviceError(.configuration, "the token \"\(self.label)\" has no \(kind) labelled \"\(label)\"; create it with coffer-admin",
+                              isMissingObject: true)
         }
         guard found == 1 else {
             throw DeviceError(.configuration, "the token \"\(self.label)\" has more than one \(kind) labelled \"\(label)\"")
@@ -65,7 +66,7 @@ extension Token {
             do {
                 _ = try find(label, kind, in: session)
                 return true
-            } catch let error as DeviceError where error.kind == .configuration && error.returnValue == nil {
+            } catch let error as DeviceError where error.isMissingObject {
                 return false
             }
         }

@@ -1,5 +1,5 @@
 public import CofferAudit
-import Crypto
+public import Crypto
 import Foundation
 
 /// The Ed25519 key that signs the audit log's checkpoints, held only by the transaction tier.
@@ -9,15 +9,21 @@ import Foundation
 public enum CheckpointKey {
     /// Reads the key and makes a signer named `origin`.
     public static func load(_ path: String, origin: String) throws -> NoteSigner {
-        let text = String(decoding: try SecretFile.read(path, what: "the checkpoint signing key"), as: UTF8.self)
-        guard let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), raw.count == 32,
-              let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
-        else { throw KeyFileError("\(path) does not hold a 32-byte Ed25519 key in base64") }
+        let key = try loadPrivateKey(path)
         do {
             return try NoteSigner(keyName: origin, key: key)
         } catch {
             throw KeyFileError("the audit origin \"\(origin)\" cannot name a key: \(error)")
         }
+    }
+
+    /// Reads the private key itself (for `coffer-admin init --import`, which puts it into a token).
+    public static func loadPrivateKey(_ path: String) throws -> Curve25519.Signing.PrivateKey {
+        let text = String(decoding: try SecretFile.read(path, what: "the checkpoint signing key"), as: UTF8.self)
+        guard let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), raw.count == 32,
+              let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+        else { throw KeyFileError("\(path) does not hold a 32-byte Ed25519 key in base64") }
+        return key
     }
 
     /// Creates a fresh key (mode 0600) and writes the verifier key for `origin` to `vkeyPath`.
