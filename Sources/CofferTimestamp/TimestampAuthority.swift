@@ -11,11 +11,13 @@ public final class TimestampAuthority: Sendable {
     private struct Context: @unchecked Sendable { let pointer: OpaquePointer }
     // A TS_RESP_CTX is not thread-safe: one stamp at a time.
     private let context: Mutex<Context>
-    /// The signer of an external key and what it keeps in OpenSSL, when the key lives elsewhere.
-    private let external: ExternalSigner?
-    private let externalState: ExternalState?
+    /// The signer of an external key and what OpenSSL keeps for it, when the key lives elsewhere.
+    private let external: External?
 
-    private struct ExternalState: @unchecked Sendable { let pointer: UnsafeMutableRawPointer }
+    private struct External: @unchecked Sendable {
+        let signer: ExternalSigner
+        let state: UnsafeMutableRawPointer
+    }
 
     /// Creates the authority from the TSA certificate chain (PEM, signer first) and its private key (PEM).
     ///
@@ -36,7 +38,6 @@ public final class TimestampAuthority: Sendable {
         guard let pointer else { throw TimestampError("cannot set up time-stamping: \(Self.text(error))") }
         self.context = Mutex(Context(pointer: pointer))
         self.external = nil
-        self.externalState = nil
     }
 
     /// Creates the authority from the TSA certificate chain (PEM, signer first), which must be for
@@ -61,13 +62,12 @@ public final class TimestampAuthority: Sendable {
         }
         guard let pointer, let state else { throw TimestampError("cannot set up time-stamping: \(Self.text(error))") }
         self.context = Mutex(Context(pointer: pointer))
-        self.external = signer
-        self.externalState = ExternalState(pointer: state)
+        self.external = External(signer: signer, state: state)
     }
 
     deinit {
         context.withLock { coffer_tsa_free($0.pointer) }
-        if let externalState { coffer_external_free(externalState.pointer) }
+        if let external { coffer_external_free(external.state) }
     }
 
     /// A DER TimeStampToken over `digest` (a SHA-256), with the TSA certificate included.
@@ -78,7 +78,7 @@ public final class TimestampAuthority: Sendable {
         var length = 0
         let (ok, failure) = context.withLock { ctx -> (Int32, (any Error)?) in
             let ok = coffer_tsa_stamp(ctx.pointer, digest, digest.count, &out, &length, &error, error.count)
-            return (ok, ok == 1 ? nil : external?.takeFailure())
+            return (ok, ok == 1 ? nil : external?.signer.takeFailure())
         }
         defer { coffer_free(out) }
         if let failure { throw failure }

@@ -69,8 +69,7 @@ public struct SessionTokens: Sendable {
         guard token.utf8.count <= 1024, parts.count == 2,
               let payload = Self.unbase64url(String(parts[0])), let sent = Self.unbase64url(String(parts[1])), sent.count == 32
         else { return nil }
-        let expected = try mac(payload)
-        guard expected.count == 32, zip(expected, sent).reduce(UInt8(0), { $0 | ($1.0 ^ $1.1) }) == 0 else { return nil }
+        guard ConstantTime.equal(try mac(payload), sent) else { return nil }
         let fields = String(decoding: payload, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false)
         guard fields.count == 7, fields[0] == "v3", let issuedMs = Int64(fields[4]), issuedMs > 0,
               let expiry = Int64(fields[5]), expiry > Int64(now.timeIntervalSince1970),

@@ -8,15 +8,15 @@ import HTTPTypes
 /// The decode key is here only wrapped, as the key backend gave it.
 struct KeyGeneration: Sendable {
     let recordID: [UInt8]
-    let encodeKeyPublic: P256.KeyAgreement.PublicKey
-    let encodeKeyID: [UInt8]
-    let wrappedDecodeKey: [UInt8]
+    let keys: WrappedDecodeKey
     let receipt: Receipt
     /// The receipt's RFC 3161 time-stamp token (DER).
     let token: [UInt8]
 
+    var encodeKeyID: [UInt8] { keys.encodeKeyID }
+    var wrappedDecodeKey: [UInt8] { keys.wrapped }
     /// The encode key in the API's form: base64 X9.63.
-    var encodeKey: String { encodeKeyPublic.x963Representation.base64EncodedString() }
+    var encodeKey: String { keys.encodeKey.x963Representation.base64EncodedString() }
 }
 
 /// Makes key generations: a fresh P-256 pair from the key backend and a receipt time-stamped by the
@@ -36,8 +36,7 @@ struct KeyGenerator: Sendable {
             )
             let token = try timestamps.stamp(sha256: receipt.imprint)
             receipt.token = Data(token).base64EncodedString()
-            return KeyGeneration(recordID: recordID, encodeKeyPublic: pair.encodeKey, encodeKeyID: pair.encodeKeyID,
-                                 wrappedDecodeKey: pair.wrapped, receipt: receipt, token: token)
+            return KeyGeneration(recordID: recordID, keys: pair, receipt: receipt, token: token)
         }
     }
 }

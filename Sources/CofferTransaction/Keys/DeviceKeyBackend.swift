@@ -60,7 +60,7 @@ public final class DeviceKeyBackend: KeyBackend {
         let pair = try token.makeWrappedP256Pair(wrappingKey: CofferTokenKeys.wrapping)
         let encodeKey = try P256.KeyAgreement.PublicKey(x963Representation: pair.publicPoint)
         let nonce = (0..<12).map { _ in UInt8.random(in: 0...255) }
-        let aad = Self.aad(recordID, KeyWrapper.keyID(encodeKey), owner)
+        let aad = KeyWrapper.associatedData(version: 2, recordID, KeyWrapper.keyID(encodeKey), owner)
         let sealed = try token.sealGCM(key: CofferTokenKeys.kek, nonce: nonce, plaintext: pair.wrapped, authenticating: aad)
         return WrappedDecodeKey(encodeKey: encodeKey, wrapped: [Self.version] + nonce + sealed)
     }
@@ -69,13 +69,13 @@ public final class DeviceKeyBackend: KeyBackend {
         var scalar: [UInt8]
         if wrapped.count == KeyWrapper.wrappedLength {
             scalar = try opened { try token.openGCM(key: CofferTokenKeys.kek, nonce: Array(wrapped[..<12]), sealed: Array(wrapped[12...]),
-                                                    authenticating: Array(KeyWrapper.aad(recordID, encodeKeyID, owner))) }
+                                                    authenticating: KeyWrapper.associatedData(version: 1, recordID, encodeKeyID, owner)) }
         } else {
             guard wrapped.count > 1 + 12 + 16, wrapped[0] == Self.version else {
                 throw DecodeKeyMismatch("the stored decode key is in no form this tier knows")
             }
             let inner = try opened { try token.openGCM(key: CofferTokenKeys.kek, nonce: Array(wrapped[1..<13]), sealed: Array(wrapped[13...]),
-                                                       authenticating: Self.aad(recordID, encodeKeyID, owner)) }
+                                                       authenticating: KeyWrapper.associatedData(version: 2, recordID, encodeKeyID, owner)) }
             scalar = try opened { try token.unwrapP256Scalar(inner, wrappingKey: CofferTokenKeys.wrapping) }
         }
         defer { scalar.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
@@ -145,10 +145,6 @@ public final class DeviceKeyBackend: KeyBackend {
     static let unavailableCode = "device_unavailable"
 
     private static let version: UInt8 = 2
-
-    private static func aad(_ recordID: [UInt8], _ keyID: [UInt8], _ owner: String) -> [UInt8] {
-        Array("coffer kek v2".utf8) + recordID + keyID + Array(owner.utf8)
-    }
 }
 
 /// The TLS server key inside the token: ECDSA P-256 with SHA-256, signed by the token off the

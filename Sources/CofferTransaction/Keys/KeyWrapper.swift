@@ -16,7 +16,7 @@ public struct KeyWrapper: Sendable {
 
     /// Wraps the raw private key of a record.
     public func wrap(_ decodeKey: P256.KeyAgreement.PrivateKey, recordID: [UInt8], owner: String) throws -> [UInt8] {
-        let aad = Self.aad(recordID, Self.keyID(decodeKey.publicKey), owner)
+        let aad = Self.associatedData(version: 1, recordID, Self.keyID(decodeKey.publicKey), owner)
         let box = try AES.GCM.seal(decodeKey.rawRepresentation, using: kek, authenticating: aad)
         guard let combined = box.combined else { throw TransactionTierError("AES-GCM produced no combined form") }
         return Array(combined)
@@ -25,7 +25,7 @@ public struct KeyWrapper: Sendable {
     /// Unwraps a decode key; fails if it was altered or belongs to another record, owner or generation.
     public func unwrap(_ wrapped: [UInt8], recordID: [UInt8], owner: String, encodeKeyID: [UInt8]) throws -> P256.KeyAgreement.PrivateKey {
         let box = try AES.GCM.SealedBox(combined: wrapped)
-        let raw = try AES.GCM.open(box, using: kek, authenticating: Self.aad(recordID, encodeKeyID, owner))
+        let raw = try AES.GCM.open(box, using: kek, authenticating: Self.associatedData(version: 1, recordID, encodeKeyID, owner))
         let key = try P256.KeyAgreement.PrivateKey(rawRepresentation: raw)
         guard Self.keyID(key.publicKey) == encodeKeyID else { throw TransactionTierError("the unwrapped key is not the recorded generation") }
         return key
@@ -36,7 +36,9 @@ public struct KeyWrapper: Sendable {
         Array(SHA256.hash(data: key.x963Representation))
     }
 
-    static func aad(_ recordID: [UInt8], _ keyID: [UInt8], _ owner: String) -> Data {
-        Data(Array("coffer kek v1".utf8) + recordID + keyID + Array(owner.utf8))
+    /// What binds a wrapped decode key to its record, generation and owner, in wrapped form
+    /// `version` (1: key files; 2: a device, ``DeviceKeyBackend``).
+    static func associatedData(version: Int, _ recordID: [UInt8], _ keyID: [UInt8], _ owner: String) -> [UInt8] {
+        Array("coffer kek v\(version)".utf8) + recordID + keyID + Array(owner.utf8)
     }
 }

@@ -31,7 +31,7 @@ public struct PasswordHasher: Sendable {
               let salt = Data(base64Encoded: String(parts[2])), let expected = Data(base64Encoded: String(parts[3])),
               let derived = try? derive(password, salt: Array(salt), rounds: rounds)
         else { return false }
-        return derived.count == expected.count && zip(derived, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+        return ConstantTime.equal(derived, Array(expected))
     }
 
     /// A well-formed stored value that no password matches, checked against when the user does not

@@ -95,7 +95,7 @@ enum WireMessages {
         message.clientID = session.clientID
         if let clientRequestID {
             message.clientRequestID = Data(clientRequestID)
-            message.encodeKey = generation.encodeKeyPublic.x963Representation
+            message.encodeKey = generation.keys.encodeKey.x963Representation
         }
         return .createRecord(message)
     }
