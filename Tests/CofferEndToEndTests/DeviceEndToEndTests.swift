@@ -53,6 +53,8 @@ import Testing
         let file = deployment.directory + "/ledger.txt"
         try Data("the ledger".utf8).write(to: URL(fileURLWithPath: file))
         #expect(try await deployment.coffer(["save", file], user: "ida").status == 0)
+        let noDevice = try await deployment.transactionRefusal(["--tls-key", "token"])
+        #expect(noDevice.status != 0 && noDevice.stderr.contains("tls-key token needs pkcs11-module"), "\(noDevice.stderr)")
 
         let keys = deployment.directory + "/keys/transaction"
         let kek = try #require(Data(base64Encoded: try String(contentsOfFile: keys + "/kek.b64", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -96,15 +98,14 @@ import Testing
         }
     }
 
-    @Test("a wrong PIN, a missing token, a missing module, a token without Coffer's keys, a PIN file others can read and a missing PIN file each stop the tier at start with one line naming it")
+    @Test("a wrong PIN, a missing token, a missing module, a token without Coffer's keys, a PIN file others can read, a missing PIN file and a TLS certificate for another key each stop the tier at start with one line naming it")
     func startRefusals() async throws {
         let deployment = try await LocalDeployment.start(device: true)
         defer { deployment.terminate() }
         let token = try #require(deployment.device)
-        let wrongPin = deployment.directory + "/wrong.pin"
-        #expect(FileManager.default.createFile(atPath: wrongPin, contents: Data("999999\n".utf8), attributes: [.posixPermissions: 0o600]))
-        let openPin = deployment.directory + "/open.pin"
-        #expect(FileManager.default.createFile(atPath: openPin, contents: Data("0112358\n".utf8), attributes: [.posixPermissions: 0o644]))
+        let wrongPin = deployment.directory + "/wrong.pin", openPin = deployment.directory + "/open.pin"
+        try SoftHSMToken.writePIN("999999", to: wrongPin)
+        try SoftHSMToken.writePIN("0112358", to: openPin, mode: 0o644)
         let empty = try await SoftHSMToken.make(in: deployment.directory + "/softhsm-empty", label: "empty")
         let cases: [(String, [String], [String: String], String)] = [
             ("a wrong PIN", ["--token-pin-file", wrongPin], [:], "CKR_PIN_INCORRECT"),
@@ -114,6 +115,7 @@ import Testing
             ("a token without the keys", ["--token-label", "empty", "--token-pin-file", empty.pinFile], empty.environment, "has no secret key labelled \"coffer-kek\""),
             ("a PIN file others can read", ["--token-pin-file", openPin], [:], "can be read by others"),
             ("a PIN file that does not exist", ["--token-pin-file", deployment.directory + "/no.pin"], [:], "does not exist"),
+            ("a TLS certificate for another key", ["--tls-cert", deployment.directory + "/tls/tsa.crt"], [:], "not for the token's coffer-tls key"),
         ]
         for (name, overrides, environment, expected) in cases {
             let refused = try await deployment.transactionRefusal(overrides, environment: environment)
@@ -136,7 +138,7 @@ import Testing
             #expect(again.stdout.contains("kept \(label)"), "\(again.stdout)")
         }
         let wrongPin = deployment.directory + "/wrong.pin"
-        #expect(FileManager.default.createFile(atPath: wrongPin, contents: Data("999999\n".utf8), attributes: [.posixPermissions: 0o600]))
+        try SoftHSMToken.writePIN("999999", to: wrongPin)
         let refusals: [([String], String)] = [
             (["init", keys, "--pkcs11-module", SoftHSMToken.module, "--token-label", token.label, "--token-pin-file", wrongPin], "CKR_PIN_INCORRECT"),
             (["init", keys, "--import"] + token.adminArguments, "signing.key.pem"),

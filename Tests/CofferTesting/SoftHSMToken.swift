@@ -34,9 +34,14 @@ public struct SoftHSMToken: Sendable {
         let process = try TestProcess("/usr/bin/softhsm2-util", ["--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", "24681357"],
                                       environment: ["PATH": "/usr/bin:/bin"].merging(token.environment) { $1 }, logDirectory: directory)
         guard try await process.wait(timeout: .seconds(60)) == 0 else { throw TestError("softhsm2-util --init-token failed: \(process.standardError)") }
-        guard FileManager.default.createFile(atPath: token.pinFile, contents: Data((pin + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw TestError("cannot write \(token.pinFile)")
-        }
+        try writePIN(pin, to: token.pinFile)
         return token
+    }
+
+    /// Writes `pin` and a newline to a new file `path` of `mode`, as an operator writes a PIN file.
+    public static func writePIN(_ pin: String, to path: String, mode: Int = 0o600) throws {
+        guard FileManager.default.createFile(atPath: path, contents: Data((pin + "\n").utf8), attributes: [.posixPermissions: mode]) else {
+            throw TestError("cannot write \(path)")
+        }
     }
 }

@@ -63,16 +63,8 @@ import Testing
     func releaseFails() async throws {
         let bed = try await bed(failing: .release)
         let token = bed.token()
-        let decodeKey = P256.KeyAgreement.PrivateKey()
-        let wrapped = try KeyWrapper(kek: bed.keys.kek).wrap(decodeKey, recordID: record, owner: "alice")
-        bed.database.answer("ReleaseKey") { _ in
-            var released = Coffer_Wire_V1_KeyReleased()
-            released.wrappedDecodeKey = Data(wrapped)
-            released.encodeKeyID = Data(KeyWrapper.keyID(decodeKey.publicKey))
-            released.sha256 = Data(repeating: 0xAB, count: 32)
-            released.size = 5
-            return .keyReleased(released)
-        }
+        let (decodeKey, released) = try bed.released(record, sha256: Array(repeating: 0xAB, count: 32), size: 5)
+        bed.database.answer("ReleaseKey") { _ in .keyReleased(released) }
         let audited = Mutex<[(String, String, String)]>([])
         bed.database.answer("AppendAudit") { body in
             guard case .appendAudit(let m) = body else { throw DatabaseLinkError.refused(.internal, "not an audit entry") }

@@ -62,15 +62,8 @@ import Testing
         #expect(try await send(bed, .post, "/v1/retrieve", retrieve).code == "internal", "a wrapped key that does not unwrap")
 
         // A key that unwraps, with a hash of the wrong length: the key is released, no re-seal is staged.
-        let decodeKey = P256.KeyAgreement.PrivateKey()
-        let wrapped = try KeyWrapper(kek: bed.keys.kek).wrap(decodeKey, recordID: record, owner: "alice")
-        bed.database.answer("ReleaseKey") { _ in
-            var released = Coffer_Wire_V1_KeyReleased()
-            released.wrappedDecodeKey = Data(wrapped)
-            released.encodeKeyID = Data(KeyWrapper.keyID(decodeKey.publicKey))
-            released.sha256 = Data([1, 2, 3])
-            return .keyReleased(released)
-        }
+        let (decodeKey, releasedKey) = try bed.released(record, sha256: [1, 2, 3])
+        bed.database.answer("ReleaseKey") { _ in .keyReleased(releasedKey) }
         let released = try await send(bed, .post, "/v1/retrieve", retrieve)
         #expect(released.status == 200, "\(released.body)")
         let answer = try JSONDecoder().decode(RetrieveResponse.self, from: Data(released.body.utf8))

@@ -47,6 +47,19 @@ struct RouteTestbed {
         self.tokens = SessionTokens(kek: keys.kek)
     }
 
+    /// A decode key of `record` owned by `owner`, and the database tier's release of it (wrapped
+    /// under the testbed's KEK, with `sha256` and `size` as the record's).
+    func released(_ record: [UInt8], owner: String = "alice", sha256: [UInt8], size: Int64 = 0) throws
+        -> (decodeKey: P256.KeyAgreement.PrivateKey, answer: Coffer_Wire_V1_KeyReleased) {
+        let decodeKey = P256.KeyAgreement.PrivateKey()
+        var released = Coffer_Wire_V1_KeyReleased()
+        released.wrappedDecodeKey = Data(try KeyWrapper(kek: keys.kek).wrap(decodeKey, recordID: record, owner: owner))
+        released.encodeKeyID = Data(KeyWrapper.keyID(decodeKey.publicKey))
+        released.sha256 = Data(sha256)
+        released.size = size
+        return (decodeKey, released)
+    }
+
     /// A valid session token of `user` on this testbed's device, or one issued `age` ago.
     func token(_ user: String = "alice", issuedAgo age: TimeInterval = 0) -> String {
         // A key in memory never fails.
