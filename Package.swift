@@ -74,6 +74,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CofferDigest",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "CofferTimestamp",
             dependencies: ["COpenSSL"],
             swiftSettings: swiftSettings
@@ -120,6 +125,7 @@ let package = Package(
             name: "CofferStorage",
             dependencies: [
                 "CofferAudit",
+                "CofferDigest",
                 "CSQLite",
                 "CLibPQ",
                 .product(name: "Logging", package: "swift-log"),
@@ -350,7 +356,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CofferStorageTests",
-            dependencies: ["CofferStorage", "CofferAudit", "CofferTesting"],
+            dependencies: ["CofferStorage", "CofferAudit", "CofferDigest", "CofferTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

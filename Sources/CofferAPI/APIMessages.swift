@@ -232,7 +232,11 @@ public struct RecordInfo: Codable, Sendable, Hashable {
     public var resealed: Int64?
     /// Whether the decode key was destroyed.
     public var deleted: Bool
-    public init(recordID: String, fileName: String, sha256: String, size: Int64, created: Int64, resealed: Int64?, deleted: Bool) {
+    /// Its central copy, when the service keeps one.
+    public var central: CentralCopyInfo?
+    public init(recordID: String, fileName: String, sha256: String, size: Int64, created: Int64, resealed: Int64?, deleted: Bool,
+                central: CentralCopyInfo? = nil) {
+        self.central = central
         self.recordID = recordID
         self.fileName = fileName
         self.sha256 = sha256

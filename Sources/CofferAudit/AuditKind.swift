@@ -23,4 +23,14 @@ public enum AuditKind: String, Sendable, CaseIterable {
     case passwordChanged = "password_changed"
     /// A transaction process began serving a browser module: the detail names its manifest's SHA-256.
     case webModule = "web_module"
+    /// A record's first central copy was uploaded; the detail names its generation, size and SHA-256.
+    case centralUpload = "central_upload"
+    /// A record's central copy was replaced (after a re-seal, or a push of a newer container).
+    case centralReplace = "central_replace"
+    /// A record's central copy was downloaded (opened for reading).
+    case centralDownload = "central_download"
+    /// A record's central copy was destroyed with the record (`coffer delete`).
+    case centralDelete = "central_delete"
+    /// An upload or download of a central copy was refused: the detail says why.
+    case centralRefused = "central_refused"
 }

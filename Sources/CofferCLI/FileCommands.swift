@@ -22,10 +22,59 @@ struct Save: AsyncParsableCommand {
     @Flag(help: "Replace an existing container.")
     var force = false
 
+    @Flag(help: "Also upload the container as the record's central copy, kept by the key service (coffer push).")
+    var central = false
+
     func run() async throws {
         let files = try connection.secureFiles(showProgress: !output.quiet && !output.json)
         let result = try await files.save(input: file, output: out ?? file + ".coffer", force: force)
-        try output.emit(result, text: "saved \(result.input) → \(result.output) (record \(result.recordID), \(result.size) bytes)")
+        guard central else {
+            try output.emit(result, text: "saved \(result.input) → \(result.output) (record \(result.recordID), \(result.size) bytes)")
+            return
+        }
+        let pushed: SecureFiles.PushResult
+        do {
+            pushed = try await files.push(container: result.output)
+        } catch let error as ClientError {
+            throw ClientError(error.code, "saved \(result.input) → \(result.output) (record \(result.recordID)), but its central copy was not stored: \(error.message); run `coffer push \(result.output)` to upload it")
+        }
+        let copy = pushed.central.map { " and its central copy (generation \($0.generation), \($0.size) bytes)" } ?? ""
+        try output.emit(SavedCentrally(save: result, push: pushed),
+                        text: "saved \(result.input) → \(result.output)\(copy) (record \(result.recordID), \(result.size) bytes)")
+    }
+
+    /// `coffer save --central --json`: the save and the push.
+    struct SavedCentrally: Encodable {
+        let save: SecureFiles.SaveResult
+        let push: SecureFiles.PushResult
+    }
+}
+
+struct Push: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Upload a container as its record's central copy, kept by the key service.",
+        discussion: """
+            The key service keeps one encrypted copy of each record you push, never the plaintext, and replaces it \
+            whenever a retrieve re-seals it, so the central copy is always the one that opens: retrieve it from any \
+            installation with `coffer retrieve --central NAME`. The container's receipt is checked first; an upload \
+            that stops is resumed from what the service already holds (run the same command again). Refused before \
+            anything is sent when it would exceed your quota.
+            """
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
+
+    @Argument(help: "The container to upload.", completion: .file(extensions: ["coffer"]))
+    var container: String
+
+    func run() async throws {
+        let files = try connection.secureFiles(showProgress: !output.quiet && !output.json)
+        let result = try await files.push(container: container)
+        let generation = result.central.map { "generation \($0.generation), \($0.size) bytes" } ?? "stored"
+        try output.emit(result, text: result.alreadyCurrent
+            ? "the central copy of record \(result.recordID) already is \(container) (\(generation)); nothing was sent"
+            : "uploaded \(container) as the central copy of record \(result.recordID) (\(generation))")
     }
 }
 
@@ -37,13 +86,17 @@ struct Retrieve: AsyncParsableCommand {
             recorded in your history before the key is sent. Then the container is re-sealed in place under a fresh \
             key pair and the old decode key is destroyed, so a key that leaked before opens nothing now; older copies \
             of the container are refused from then on.
+
+            With --central, CONTAINER names a record with a central copy instead (its record id, or its file name): \
+            the central copy is downloaded, checked against the SHA-256 it was stored with, opened to the file name \
+            in the current folder (or -o PATH), re-sealed, and uploaded again to replace it.
             """
     )
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
 
-    @Argument(help: "The container to open.", completion: .file(extensions: ["coffer"]))
+    @Argument(help: "The container to open (with --central: a record id or file name).", completion: .file(extensions: ["coffer"]))
     var container: String
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the file (default: the container's name without .coffer).", valueName: "path"))
@@ -52,8 +105,20 @@ struct Retrieve: AsyncParsableCommand {
     @Flag(help: "Replace an existing file.")
     var force = false
 
+    @Flag(help: "Open the record's central copy, kept by the key service, instead of a local container.")
+    var central = false
+
     func run() async throws {
         let files = try connection.secureFiles(showProgress: !output.quiet && !output.json)
+        if central {
+            let result = try await files.retrieveCentral(container, output: out, force: force)
+            if let problem = result.resealProblem {
+                Terminal.warn("warning: the central copy of \(result.recordID) was not re-sealed: \(problem)")
+            }
+            let resealed = result.resealed ? "; central copy re-sealed and replaced (generation \(result.central?.generation ?? 0)), old decode key destroyed" : ""
+            try output.emit(result, text: "retrieved the central copy of \(result.recordID) → \(result.output) (\(result.size) bytes, SHA-256 checked\(resealed))")
+            return
+        }
         let result = try await files.retrieve(input: container, output: out, force: force)
         if let problem = result.resealProblem {
             Terminal.warn("warning: \(container) was not re-sealed: \(problem)")
@@ -134,7 +199,8 @@ struct List: AsyncParsableCommand {
         let lines = answer.records.map { r in
             let created = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(r.created) / 1000))
             let state = r.deleted ? "deleted" : (r.resealed != nil ? "re-sealed" : "active")
-            return "\(created)  \(state.padding(toLength: 9, withPad: " ", startingAt: 0))  \(r.recordID)  \(r.size) B  \(r.fileName)"
+            let central = r.central.map { "central g\($0.generation) \(ByteCount.format($0.size))" } ?? "local only"
+            return "\(created)  \(state.padding(toLength: 9, withPad: " ", startingAt: 0))  \(r.recordID)  \(r.size) B  \(central.padding(toLength: 22, withPad: " ", startingAt: 0))  \(r.fileName)"
         }
         try output.emit(answer, lines: lines.isEmpty ? ["no records"] : lines)
     }
@@ -143,7 +209,7 @@ struct List: AsyncParsableCommand {
 struct Delete: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Destroy a container's decode key on the key service (crypto-shredding).",
-        discussion: "Afterwards no copy of the container can be opened, by anyone. The history keeps the deletion. The container file itself is left in place. Asks for confirmation on a terminal; give --yes in scripts."
+        discussion: "Afterwards no copy of the container can be opened, by anyone, and the record's central copy, if it has one, is destroyed too. The history keeps the deletion. The container file itself is left in place. Asks for confirmation on a terminal; give --yes in scripts."
     )
 
     @OptionGroup var connection: ConnectionOptions

@@ -4,6 +4,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import NIOTLS
+import Synchronization
 
 /// A small HTTPS/1.1 client for the key service: one request per connection, TLS 1.2+ verified
 /// against the deployment's CA, bounded in time.
@@ -31,6 +32,18 @@ struct HTTPSClient: Sendable {
         /// What happened, in words.
         let message: String
     }
+
+    /// What a request sends after its head.
+    enum Body: Sendable {
+        /// A JSON document.
+        case json([UInt8])
+        /// `length` bytes of an open file from `offset`, read and sent piece by piece (an upload).
+        case file(fd: Int32, offset: Int64, length: Int64, progress: @Sendable (Int64) -> Void)
+    }
+
+    /// Where a successful answer's body goes when it is not collected: called with each piece, in
+    /// order (a download). Error answers are always collected.
+    typealias BodySink = @Sendable (ByteBuffer) throws -> Void
 
     /// The deployment's name: sessions, pins and the audit journal are kept under it.
     let server: ServerAddress
@@ -66,18 +79,33 @@ struct HTTPSClient: Sendable {
     /// - Throws: ``NoAnswer`` once the request was sent and no answer came; a ``ClientError`` when
     ///   no server took it, or the whole exchange took longer than the request timeout.
     func send(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil, first: Int = 0) async throws -> Reply {
-        try await withThrowingTaskGroup(of: Reply.self) { group in
-            group.addTask { try await self.exchange(method, path, headers: headers, body: body, first: first) }
+        try await send(method, path, headers: headers, body: body.map(Body.json), sink: nil, first: first)
+    }
+
+    /// Sends one request whose body may be a file and whose answer may be streamed to `sink`.
+    ///
+    /// The request timeout then bounds the time without progress, not the whole exchange: a large
+    /// upload or download may take as long as it keeps moving.
+    func send(_ method: HTTPMethod, _ path: String, headers: [(String, String)], body: Body?, sink: BodySink?, first: Int = 0) async throws -> Reply {
+        let progress = ProgressClock()
+        return try await withThrowingTaskGroup(of: Reply.self) { group in
+            group.addTask { try await self.exchange(method, path, headers: headers, body: body, sink: sink, progress: progress, first: first) }
             group.addTask {
-                try await Task.sleep(for: requestTimeout)
-                throw ClientError(.unavailable, "the key service at \(server) did not answer within \(requestTimeout); try again later")
+                while true {
+                    let idle = progress.idle
+                    if idle >= requestTimeout { break }
+                    try await Task.sleep(for: requestTimeout - idle)
+                }
+                let moving = body.map { if case .file = $0 { true } else { false } } ?? false || sink != nil
+                throw ClientError(.unavailable, "the key service at \(server) did not answer within \(requestTimeout)\(moving ? " of the last progress" : ""); try again later")
             }
             defer { group.cancelAll() }
             return try await group.next()!
         }
     }
 
-    private func exchange(_ method: HTTPMethod, _ path: String, headers extraHeaders: [(String, String)], body: [UInt8]?, first: Int) async throws -> Reply {
+    private func exchange(_ method: HTTPMethod, _ path: String, headers extraHeaders: [(String, String)], body: Body?, sink: BodySink?,
+                          progress: ProgressClock, first: Int) async throws -> Reply {
         var failures: [String] = []
         var certificateProblem = false
         var connected: (channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>, index: Int)?
@@ -104,22 +132,40 @@ struct HTTPSClient: Sendable {
                 head.headers.add(name: "User-Agent", value: "coffer/1")
                 head.headers.add(name: "Connection", value: "close")
                 for (name, value) in extraHeaders { head.headers.add(name: name, value: value) }
-                if let body {
+                switch body {
+                case .json(let bytes):
                     head.headers.add(name: "Content-Type", value: "application/json")
-                    head.headers.add(name: "Content-Length", value: String(body.count))
+                    head.headers.add(name: "Content-Length", value: String(bytes.count))
+                case .file(_, _, let length, _):
+                    head.headers.add(name: "Content-Type", value: "application/octet-stream")
+                    head.headers.add(name: "Content-Length", value: String(length))
+                case nil:
+                    break
                 }
                 try await outbound.write(.head(head))
-                if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+                switch body {
+                case .json(let bytes):
+                    try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes))))
+                case .file(let fd, let offset, let length, let report):
+                    try await Self.sendFile(fd: fd, offset: offset, length: length, to: outbound, progress: progress, report: report)
+                case nil:
+                    break
+                }
                 try await outbound.write(.end(nil))
 
                 var status = 0
                 var headers: [(String, String)] = []
                 var collected: [UInt8] = []
+                var streaming = false
                 for try await part in inbound {
+                    progress.moved()
                     switch part {
                     case .head(let h):
                         status = Int(h.status.code)
                         headers = h.headers.map { ($0.name, $0.value) }
+                        streaming = sink != nil && (200..<300).contains(status)
+                    case .body(let buffer) where streaming:
+                        try sink?(buffer)
                     case .body(var buffer):
                         guard collected.count + buffer.readableBytes <= Self.maxReplySize else {
                             throw ClientError(.software, "the key service sent an oversized answer")
@@ -137,6 +183,26 @@ struct HTTPSClient: Sendable {
             throw error
         } catch {
             throw NoAnswer(serverIndex: index, message: "the key service at \(server) \(Self.describe(error, caFile: caFile).words) after the request was sent, before answering")
+        }
+    }
+
+    /// Sends `length` bytes of `fd` from `offset`, 256 KiB at a time, as the connection takes them.
+    private static func sendFile(fd: Int32, offset: Int64, length: Int64, to outbound: NIOAsyncChannelOutboundWriter<HTTPClientRequestPart>,
+                                 progress: ProgressClock, report: @Sendable (Int64) -> Void) async throws {
+        var sent: Int64 = 0
+        var piece = [UInt8](repeating: 0, count: 256 * 1024)
+        while sent < length {
+            let want = Int(min(Int64(piece.count), length - sent))
+            let n = piece.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, want, off_t(offset + sent)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                throw ClientError(.ioError, n == 0 ? "the container ended before its \(length) bytes were sent; it changed while it was being uploaded"
+                                                   : "cannot read the container: \(String(cString: strerror(errno)))")
+            }
+            try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: piece[0..<n]))))
+            sent += Int64(n)
+            progress.moved()
+            report(sent)
         }
     }
 
@@ -218,6 +284,16 @@ struct HTTPSClient: Sendable {
             return ("failed (\(type(of: error)))", false)
         }
     }
+}
+
+/// When an exchange last moved (a piece sent or received), for the timeout without progress.
+final class ProgressClock: Sendable {
+    private let last = Mutex(ContinuousClock.now)
+
+    func moved() { last.withLock { $0 = .now } }
+
+    /// How long since it last moved.
+    var idle: Duration { ContinuousClock.now - last.withLock { $0 } }
 }
 
 /// Completes its promise when the TLS handshake has completed, or fails it when the handshake

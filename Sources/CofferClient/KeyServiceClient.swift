@@ -93,6 +93,30 @@ public struct KeyServiceClient: Sendable {
         try await call(.GET, "/v1/records", session: session, body: Optional<RegisterRequest>.none)
     }
 
+    /// Announces an upload of a central copy: where to send the bytes and how many the service has.
+    /// Safe to send again: the same bytes for the same record resume the same upload.
+    public func beginUpload(recordID: String, _ request: CentralUploadRequest, session: SessionCredentials) async throws -> CentralUploadResponse {
+        try await call(.POST, "/v1/records/\(recordID)/central", session: session, body: request)
+    }
+
+    /// Sends `length` bytes of `fd` from `offset` as the upload's bytes from that offset; the service
+    /// commits the central copy once it holds all of them.
+    func uploadBytes(uploadID: String, fd: Int32, offset: Int64, length: Int64, session: SessionCredentials,
+                     progress: @escaping @Sendable (Int64) -> Void) async throws -> CentralUploadResponse {
+        let path = "/v1/uploads/\(uploadID)?offset=\(offset)"
+        let reply = try await http.send(.PUT, path, headers: try Self.signedHeaders(.PUT, path, body: [], session: session),
+                                        body: .file(fd: fd, offset: offset, length: length, progress: progress), sink: nil)
+        return try Self.decode(reply)
+    }
+
+    /// Streams the record's central copy to `sink`; answers its headers once all of it arrived.
+    func downloadCentral(recordID: String, session: SessionCredentials, sink: @escaping HTTPSClient.BodySink) async throws -> HTTPSClient.Reply {
+        let path = "/v1/records/\(recordID)/central"
+        let reply = try await http.send(.GET, path, headers: try Self.signedHeaders(.GET, path, body: [], session: session), body: nil, sink: sink)
+        guard (200..<300).contains(reply.status) else { throw Self.error(for: reply) }
+        return reply
+    }
+
     /// The account's history, or one record's when `recordID` is given.
     public func history(recordID: String?, session: SessionCredentials) async throws -> HistoryResponse {
         let path = recordID.map { "/v1/records/\($0)/history" } ?? "/v1/history"
@@ -145,6 +169,11 @@ public struct KeyServiceClient: Sendable {
     ) async throws -> Answer {
         let bytes = try body.map { Array(try JSONEncoder().encode($0)) }
         let reply = try await send(method, path, session: session, body: bytes, resend: resend)
+        return try Self.decode(reply)
+    }
+
+    /// A successful answer's JSON body, or the error the answer says.
+    private static func decode<Answer: Decodable>(_ reply: HTTPSClient.Reply) throws -> Answer {
         guard (200..<300).contains(reply.status) else { throw Self.error(for: reply) }
         do {
             return try JSONDecoder().decode(Answer.self, from: Data(reply.body))
@@ -153,22 +182,24 @@ public struct KeyServiceClient: Sendable {
         }
     }
 
+    /// The headers of a request signed by the session's device key.
+    private static func signedHeaders(_ method: HTTPMethod, _ path: String, body: [UInt8], session: SessionCredentials) throws -> [(String, String)] {
+        let signed = try RequestSignature.sign(method: method.rawValue, path: path, body: body, key: session.device.privateKey)
+        return [
+            ("Authorization", "Bearer \(session.token)"),
+            (RequestSignature.timeHeader, signed.time),
+            (RequestSignature.nonceHeader, signed.nonce),
+            (RequestSignature.signatureHeader, signed.signature),
+        ]
+    }
+
     /// Sends a request, signed afresh for each attempt; after a lost answer, sends it again to the
     /// next server when that is safe, and otherwise says what may have happened.
     private func send(_ method: HTTPMethod, _ path: String, session: SessionCredentials?, body: [UInt8]?, resend: Resend) async throws -> HTTPSClient.Reply {
         var first = 0
         var lost: [String] = []
         while true {
-            var headers: [(String, String)] = []
-            if let session {
-                let signed = try RequestSignature.sign(method: method.rawValue, path: path, body: body ?? [], key: session.device.privateKey)
-                headers = [
-                    ("Authorization", "Bearer \(session.token)"),
-                    (RequestSignature.timeHeader, signed.time),
-                    (RequestSignature.nonceHeader, signed.nonce),
-                    (RequestSignature.signatureHeader, signed.signature),
-                ]
-            }
+            let headers = try session.map { try Self.signedHeaders(method, path, body: body ?? [], session: $0) } ?? []
             do {
                 return try await http.send(method, path, headers: headers, body: body, first: first)
             } catch let error as HTTPSClient.NoAnswer {
@@ -189,6 +220,7 @@ public struct KeyServiceClient: Sendable {
         let decoded = try? JSONDecoder().decode(ErrorResponse.self, from: Data(reply.body))
         let message = decoded?.error.message ?? "HTTP \(reply.status)"
         switch reply.status {
+        case 413 where decoded?.error.code == "quota_exceeded": return ClientError(.notPermitted, "the key service refused the upload: \(message)")
         case 400, 413, 422: return ClientError(.usage, "the key service refused the request: \(message)")
         case 401: return ClientError(.notPermitted, message)
         case 403, 404: return ClientError(.notPermitted, message)

@@ -36,8 +36,8 @@ final class ProgressBar: @unchecked Sendable {
 }
 
 /// Human-readable byte counts.
-enum ByteCount {
-    static func format(_ bytes: Int64) -> String {
+public enum ByteCount {
+    public static func format(_ bytes: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes)
         var unit = 0

@@ -42,7 +42,10 @@ struct Resealer {
 
     /// Replaces the container with the new one and confirms the re-seal to the key service. Call
     /// only once the opened plaintext has matched its receipt.
-    mutating func finish(service: KeyServiceClient, session: SessionCredentials) async throws {
+    ///
+    /// Without `confirming`, the re-seal is left staged: something else confirms it (the upload of
+    /// the new container as the record's central copy, or a retrieve that presents its receipt).
+    mutating func finish(service: KeyServiceClient, session: SessionCredentials, confirming: Bool = true) async throws {
         do {
             try writer.finish(recordID: recordID, encodeKey: encodeKey, receipt: receiptBytes, to: &sink)
             try sink.finish()
@@ -51,6 +54,7 @@ struct Resealer {
         }
         FaultInjection.point("before-reseal-replace")
         try output.commit(force: true)
+        guard confirming else { return }
         FaultInjection.point("before-reseal-confirm")
         _ = try await service.confirmReseal(RecordRequest(recordID: receipt.recordID, token: receipt.token), session: session)
     }

@@ -108,7 +108,10 @@ public struct SecureFiles: Sendable {
     ///
     /// Each chunk is decrypted once, written to `output`, hashed on another core and sealed into the
     /// new container; the hash must match the receipt before either file is moved into place.
-    public func retrieve(input: String, output: String?, force: Bool) async throws -> RetrieveResult {
+    ///
+    /// Without `confirmingReseal`, the re-sealed container replaces `input` but its re-seal stays
+    /// staged for the caller to confirm (``retrieveCentral(_:output:force:)`` does, by uploading it).
+    public func retrieve(input: String, output: String?, force: Bool, confirmingReseal: Bool = true) async throws -> RetrieveResult {
         let file = try InputFile(path: input)
         var source = FileDescriptorSource(fd: file.fd)
         let (header, receipt) = try ReceiptCheck.read(from: &source, path: input)
@@ -182,7 +185,7 @@ public struct SecureFiles: Sendable {
             return result
         }
         do {
-            try await resealer.finish(service: service, session: session)
+            try await resealer.finish(service: service, session: session, confirming: confirmingReseal)
             result.resealed = true
         } catch let error as ClientError {
             result.resealProblem = error.message
@@ -191,7 +194,7 @@ public struct SecureFiles: Sendable {
     }
 
     /// Notes an acknowledged entry in the journal; a journal that cannot be written only warns.
-    private func note(recordID: String, index: Int64?, kind: String) {
+    func note(recordID: String, index: Int64?, kind: String) {
         guard let journal, let index else { return }
         do {
             try journal.record(recordID: recordID, index: index, kind: kind)

@@ -31,6 +31,12 @@ public enum DatabaseSettings {
         .number("batch", "The most waiting requests answered in one transaction with one durable commit (default \(defaults.maxBatch); 1 commits each alone).", in: 1...1_024) {
             $0.maxBatch = $1
         },
+        .number("central-quota-mib", "The most MiB of central copies (encrypted containers kept by this tier) per account (default \(defaults.centralQuota.maxBytes >> 20)).", in: 0...(1 << 30)) {
+            $0.centralQuota.maxBytes = Int64($1) << 20
+        },
+        .number("central-quota-files", "The most central copies per account (default \(defaults.centralQuota.maxCopies); 0 allows none).", in: 0...100_000_000) {
+            $0.centralQuota.maxCopies = Int64($1)
+        },
         .text("ready-file", "A file to write the bound endpoint to once ready.") { $0.readyFile = $1 },
         .switch("migrate-only", "Bring the schema up to date and exit, without serving.") { $0.migrateOnly = $1 },
         .text("grant-to", "With --migrate-only on PostgreSQL: the role the tier runs as, granted SELECT and INSERT (only) on the audit tables.") {

@@ -70,13 +70,15 @@ public final class DatabaseTier: Service, Sendable {
     /// Opens the store (running migrations), binds, and checks that an unknown CURVE key is refused.
     func start() throws {
         let location = configuration.store
-        let dispatcher = try RequestDispatcher(logger: logger) { try location.open() }
+        let quota = configuration.centralQuota
+        let dispatcher = try RequestDispatcher(logger: logger) { try location.open(quota: quota) }
         let box = DispatcherBox(dispatcher)
         try server.start(batchHandler: { batch in box.dispatcher.handleBatch(batch) })
         try checkUnknownKeyIsRefused()
         logger.info("database tier ready", metadata: [
             "coffer.endpoint": "\(server.boundEndpoint)", "coffer.store": "\(location.kind)",
             "coffer.schema_version": "\(Migrations.latestVersion)", "coffer.batch": "\(configuration.maxBatch)",
+            "coffer.central": "\(location.centralFolder ?? location.kind)",
         ])
     }
 

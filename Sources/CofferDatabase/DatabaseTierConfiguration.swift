@@ -24,6 +24,8 @@ public struct DatabaseTierConfiguration: Sendable {
     public var migrateOnly = false
     /// With ``migrateOnly`` on PostgreSQL: the role the tier runs as, granted only what it needs.
     public var grantTo: String?
+    /// How much each account may keep centrally (docs/PROTOCOL.md, Central copies).
+    public var centralQuota = CentralQuota()
     /// The least severe log level written.
     public var logLevel = "info"
 

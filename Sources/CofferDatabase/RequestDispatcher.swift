@@ -171,6 +171,7 @@ public final class RequestDispatcher {
         lastForget = now
         try store.forgetReplies(olderThanMs: now - Self.nonceRetentionMs)
         try store.forgetNonces(olderThanMs: now - Self.nonceRetentionMs)
+        try store.forgetStoppedUploads(nowMs: now)
     }
 
     private func currentStore() throws -> RecordStore {

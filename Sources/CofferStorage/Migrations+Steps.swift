@@ -276,5 +276,71 @@ extension Migrations {
             sqlite: "SELECT 1;",
             postgres: OneCallSaveFunction.sql
         ),
+        Migration(
+            version: 9,
+            // Central copies (docs/PROTOCOL.md, Central copies): which blob is a record's current
+            // copy, uploads in progress, and, where the store keeps the bytes in the database
+            // (PostgreSQL), the blobs' chunks — so that streaming replication carries them with the
+            // records. Blobs never sit in the key rows.
+            sqlite: """
+                CREATE TABLE central_copies (
+                    record_id BLOB PRIMARY KEY REFERENCES records(id),
+                    owner TEXT NOT NULL,
+                    blob_id TEXT NOT NULL,
+                    sha256 BLOB NOT NULL,
+                    size INTEGER NOT NULL,
+                    generation INTEGER NOT NULL,
+                    receipt_signature BLOB NOT NULL,
+                    updated_at_ms INTEGER NOT NULL
+                );
+                CREATE INDEX central_copies_owner ON central_copies(owner);
+                CREATE TABLE central_uploads (
+                    upload_id TEXT PRIMARY KEY,
+                    record_id BLOB NOT NULL,
+                    owner TEXT NOT NULL,
+                    sha256 BLOB NOT NULL,
+                    size INTEGER NOT NULL,
+                    receipt_signature BLOB NOT NULL,
+                    started_at_ms INTEGER NOT NULL,
+                    UNIQUE (record_id, sha256, size)
+                );
+                CREATE TABLE blob_chunks (
+                    blob_id TEXT NOT NULL,
+                    at_offset INTEGER NOT NULL,
+                    data BLOB NOT NULL,
+                    PRIMARY KEY (blob_id, at_offset)
+                );
+                """,
+            postgres: """
+                CREATE TABLE central_copies (
+                    record_id BYTEA PRIMARY KEY REFERENCES records(id),
+                    owner TEXT NOT NULL,
+                    blob_id TEXT NOT NULL,
+                    sha256 BYTEA NOT NULL,
+                    size BIGINT NOT NULL,
+                    generation BIGINT NOT NULL,
+                    receipt_signature BYTEA NOT NULL,
+                    updated_at_ms BIGINT NOT NULL
+                );
+                CREATE INDEX central_copies_owner ON central_copies(owner);
+                CREATE TABLE central_uploads (
+                    upload_id TEXT PRIMARY KEY,
+                    record_id BYTEA NOT NULL,
+                    owner TEXT NOT NULL,
+                    sha256 BYTEA NOT NULL,
+                    size BIGINT NOT NULL,
+                    receipt_signature BYTEA NOT NULL,
+                    started_at_ms BIGINT NOT NULL,
+                    UNIQUE (record_id, sha256, size)
+                );
+                CREATE TABLE blob_chunks (
+                    blob_id TEXT NOT NULL,
+                    at_offset BIGINT NOT NULL,
+                    data BYTEA NOT NULL,
+                    PRIMARY KEY (blob_id, at_offset)
+                );
+                ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+                """
+        ),
     ]
 }

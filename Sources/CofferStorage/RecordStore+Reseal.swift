@@ -38,6 +38,8 @@ public struct RecordSummary: Sendable, Hashable {
     public var createdAtMs: Int64
     public var resealedAtMs: Int64
     public var deleted: Bool
+    /// Its central copy, if it has one.
+    public var central: CentralCopy?
 }
 
 /// A record's next key generation as the transaction tier made it: the wrapped decode key, the
@@ -101,8 +103,10 @@ extension RecordStore {
     }
 
     /// Destroys a record's decode keys (crypto-shredding). The receipt must be the current or staged one.
+    /// The record's central copy goes with it (`central_delete`); its bytes are removed after the commit.
     public func deleteRecord(recordID: [UInt8], owner: String, receiptSignature: [UInt8], timeMs: Int64, source: String, clientID: String) throws -> RecordChange {
-        try db.transaction {
+        var unnamedBlob: String?
+        let change: RecordChange = try db.transaction {
             guard let record = try loadRecord(recordID), record.owner == owner else { return .notFound }
             guard !record.ownerLocked else { return .refused(.accountLocked) }
             guard record.wrappedKey != nil else { return .alreadyDone }
@@ -120,22 +124,32 @@ extension RecordStore {
             try appendAudit(kind: .delete, user: owner, recordID: recordID, fileName: record.fileName, timeMs: timeMs, source: source, clientID: clientID)
             try appendAudit(kind: .keyDestroyed, user: owner, recordID: recordID, fileName: record.fileName, timeMs: timeMs,
                             detail: "deleted: every decode key of the record destroyed", source: source, clientID: clientID)
+            unnamedBlob = try forgetCentralCopy(record, timeMs: timeMs, source: source, clientID: clientID)
             try forgetReplies(recordID: recordID)
             return .done
         }
+        if let unnamedBlob { try removeIfUnnamed(unnamedBlob) }
+        return change
     }
 
     /// The owner's records, newest first.
     public func listRecords(owner: String, limit: Int) throws -> [RecordSummary] {
         try db.query(
             """
-            SELECT id, file_name, sha256, size, created_at_ms, resealed_at_ms, wrapped_decode_key IS NULL
-            FROM records WHERE owner = $1 ORDER BY created_at_ms DESC LIMIT $2
+            SELECT r.id, r.file_name, r.sha256, r.size, r.created_at_ms, r.resealed_at_ms, r.wrapped_decode_key IS NULL,
+                   c.blob_id, c.sha256, c.size, c.generation, c.receipt_signature, c.updated_at_ms
+            FROM records r LEFT JOIN central_copies c ON c.record_id = r.id
+            WHERE r.owner = $1 ORDER BY r.created_at_ms DESC LIMIT $2
             """,
             [.text(owner), .int(Int64(limit))]
         ).map { row in
-            RecordSummary(id: try row.blob(0), fileName: try row.text(1), sha256: try row.blob(2), size: try row.int(3),
-                          createdAtMs: try row.int(4), resealedAtMs: try row.int(5), deleted: try row.int(6) != 0)
+            let id = try row.blob(0)
+            let central = try row.optionalText(7).map { blob in
+                CentralCopy(recordID: id, blobID: blob, sha256: try row.blob(8), size: try row.int(9), generation: try row.int(10),
+                            receiptSignature: try row.blob(11), updatedAtMs: try row.int(12))
+            }
+            return RecordSummary(id: id, fileName: try row.text(1), sha256: try row.blob(2), size: try row.int(3),
+                                 createdAtMs: try row.int(4), resealedAtMs: try row.int(5), deleted: try row.int(6) != 0, central: central)
         }
     }
 

@@ -1,4 +1,5 @@
 import CofferAudit
+import CofferDigest
 import Foundation
 
 /// Everything the database tier stores, over SQLite or PostgreSQL.
@@ -15,11 +16,21 @@ public final class RecordStore {
     /// Whether a plain save on PostgreSQL is made in one call (``saveInOneCall(_:reply:)``); off,
     /// every save takes the general path (for tests of that path, and for measuring one against the other).
     public var oneCallSaves = true
+    /// Where central copies' bytes are kept.
+    public let blobs: any BlobStore
+    /// How much each account may keep centrally.
+    public var centralQuota = CentralQuota()
+    /// The SHA-256 so far of each upload whose chunks this store received in order.
+    var uploadDigests: [String: ContentDigest] = [:]
 
     /// Wraps an open connection and brings its schema up to date.
-    public init(connection: any SQLConnection) throws {
+    ///
+    /// - Parameter blobs: Where central copies' bytes go; by default chunks in the database's own
+    ///   `blob_chunks` table (``TableBlobStore``).
+    public init(connection: any SQLConnection, blobs: (any BlobStore)? = nil) throws {
         self.db = connection
         self.schemaVersion = try Migrations.run(on: connection)
+        self.blobs = blobs ?? TableBlobStore(connection: connection)
     }
 
     /// Runs `body` in one transaction that commits durably before this returns. Store operations

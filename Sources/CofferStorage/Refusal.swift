@@ -15,6 +15,16 @@ public enum Refusal: Sendable, Hashable {
     case noResealWaiting
     /// The receipt is not the record's current one (for a delete).
     case notCurrentReceipt
+    /// The upload would take the owner's central copies past their quota; says which and by how much.
+    case quotaExceeded(String)
+    /// A commit came before every announced byte was staged.
+    case uploadIncomplete(received: Int64, size: Int64)
+    /// The staged bytes do not have the SHA-256 the upload announced; they were dropped.
+    case uploadDigestMismatch
+    /// The record has no central copy.
+    case noCentralCopy
+    /// The central copy was replaced after the download was opened.
+    case centralCopyReplaced
 
     /// The sentence for the requester.
     public var reason: String {
@@ -26,6 +36,11 @@ public enum Refusal: Sendable, Hashable {
         case .oldCopy: "this is an old copy of a container that was re-sealed later; its decode key was destroyed, so use the newest copy"
         case .noResealWaiting: "no re-seal with this receipt is waiting for confirmation"
         case .notCurrentReceipt: "the receipt is not this record's current one"
+        case .quotaExceeded(let detail): "the upload would exceed the account's central-copy quota: \(detail)"
+        case .uploadIncomplete(let received, let size): "the upload is incomplete: \(received) of \(size) bytes were received; send the rest"
+        case .uploadDigestMismatch: "the uploaded bytes do not have the SHA-256 the upload announced; nothing was kept"
+        case .noCentralCopy: "the record has no central copy"
+        case .centralCopyReplaced: "the central copy was replaced while it was being downloaded; download it again"
         }
     }
 }

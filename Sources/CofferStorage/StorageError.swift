@@ -2,7 +2,7 @@
 public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kinds of storage failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        enum Base: Hashable, Sendable { case connection, query, constraint, migration, corrupt, audit, contended, locked, sessionEnded }
+        enum Base: Hashable, Sendable { case connection, query, constraint, migration, corrupt, audit, contended, locked, sessionEnded, blobs }
         let base: Base
         /// The store could not be opened or reached.
         public static let connection = Code(base: .connection)
@@ -23,6 +23,8 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let locked = Code(base: .locked)
         /// The request's session was ended by a logout or a password change after it was issued; nothing was done.
         public static let sessionEnded = Code(base: .sessionEnded)
+        /// The blob store (the folder of central copies) could not be read or written.
+        public static let blobs = Code(base: .blobs)
         public var description: String { String(describing: base) }
     }
 

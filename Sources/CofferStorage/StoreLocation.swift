@@ -26,10 +26,21 @@ public struct StoreLocation: Sendable, Hashable, CustomStringConvertible {
     /// `COFFER_DATABASE_ONE_CALL_SAVES=0` in the environment sends every save down the general path
     /// (``RecordStore/oneCallSaves``): a switch for measuring one path against the other
     /// (docs/PERFORMANCE.md), not a setting.
-    public func open() throws -> RecordStore {
-        let store = try RecordStore(connection: connect())
+    ///
+    /// Central copies go to ``centralFolder`` beside a SQLite file, and into the database on PostgreSQL.
+    public func open(quota: CentralQuota = CentralQuota()) throws -> RecordStore {
+        let connection = try connect()
+        let blobs: (any BlobStore)? = try centralFolder.map { try FolderBlobStore(folder: $0) }
+        let store = try RecordStore(connection: connection, blobs: blobs)
         store.oneCallSaves = ProcessInfo.processInfo.environment["COFFER_DATABASE_ONE_CALL_SAVES"] != "0"
+        store.centralQuota = quota
         return store
+    }
+
+    /// The folder of central copies beside a SQLite file (`FILE.central`); `nil` on PostgreSQL,
+    /// which keeps them in the database.
+    public var centralFolder: String? {
+        isPostgres || text == ":memory:" ? nil : text + ".central"
     }
 
     /// The kind only: a connection string may carry a password.

@@ -44,6 +44,11 @@ public struct WireOperation: Sendable, Hashable {
         case .listUsers: read("ListUsers")
         case .endSessions: change("EndSessions")
         case .setPassword: change("SetPassword")
+        case .beginUpload: change("BeginUpload")
+        case .putChunk: change("PutChunk", audits: false)
+        case .commitUpload: change("CommitUpload")
+        case .openDownload: change("OpenDownload")
+        case .readChunk: read("ReadChunk")
         }
     }
 }

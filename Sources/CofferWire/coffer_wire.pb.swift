@@ -221,6 +221,46 @@ public nonisolated struct Coffer_Wire_V1_Request: @unchecked Sendable {
     set {_uniqueStorage()._body = .setPassword(newValue)}
   }
 
+  public var beginUpload: Coffer_Wire_V1_BeginUpload {
+    get {
+      if case .beginUpload(let v)? = _storage._body {return v}
+      return Coffer_Wire_V1_BeginUpload()
+    }
+    set {_uniqueStorage()._body = .beginUpload(newValue)}
+  }
+
+  public var putChunk: Coffer_Wire_V1_PutChunk {
+    get {
+      if case .putChunk(let v)? = _storage._body {return v}
+      return Coffer_Wire_V1_PutChunk()
+    }
+    set {_uniqueStorage()._body = .putChunk(newValue)}
+  }
+
+  public var commitUpload: Coffer_Wire_V1_CommitUpload {
+    get {
+      if case .commitUpload(let v)? = _storage._body {return v}
+      return Coffer_Wire_V1_CommitUpload()
+    }
+    set {_uniqueStorage()._body = .commitUpload(newValue)}
+  }
+
+  public var openDownload: Coffer_Wire_V1_OpenDownload {
+    get {
+      if case .openDownload(let v)? = _storage._body {return v}
+      return Coffer_Wire_V1_OpenDownload()
+    }
+    set {_uniqueStorage()._body = .openDownload(newValue)}
+  }
+
+  public var readChunk: Coffer_Wire_V1_ReadChunk {
+    get {
+      if case .readChunk(let v)? = _storage._body {return v}
+      return Coffer_Wire_V1_ReadChunk()
+    }
+    set {_uniqueStorage()._body = .readChunk(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
@@ -244,6 +284,11 @@ public nonisolated struct Coffer_Wire_V1_Request: @unchecked Sendable {
     case listUsers(Coffer_Wire_V1_ListUsers)
     case endSessions(Coffer_Wire_V1_EndSessions)
     case setPassword(Coffer_Wire_V1_SetPassword)
+    case beginUpload(Coffer_Wire_V1_BeginUpload)
+    case putChunk(Coffer_Wire_V1_PutChunk)
+    case commitUpload(Coffer_Wire_V1_CommitUpload)
+    case openDownload(Coffer_Wire_V1_OpenDownload)
+    case readChunk(Coffer_Wire_V1_ReadChunk)
 
   }
 
@@ -359,6 +404,38 @@ public nonisolated struct Coffer_Wire_V1_Response: Sendable {
     set {body = .recordCreated(newValue)}
   }
 
+  public var uploadReady: Coffer_Wire_V1_UploadReady {
+    get {
+      if case .uploadReady(let v)? = body {return v}
+      return Coffer_Wire_V1_UploadReady()
+    }
+    set {body = .uploadReady(newValue)}
+  }
+
+  public var chunkStored: Coffer_Wire_V1_ChunkStored {
+    get {
+      if case .chunkStored(let v)? = body {return v}
+      return Coffer_Wire_V1_ChunkStored()
+    }
+    set {body = .chunkStored(newValue)}
+  }
+
+  public var centralCopy: Coffer_Wire_V1_CentralCopy {
+    get {
+      if case .centralCopy(let v)? = body {return v}
+      return Coffer_Wire_V1_CentralCopy()
+    }
+    set {body = .centralCopy(newValue)}
+  }
+
+  public var chunkData: Coffer_Wire_V1_ChunkData {
+    get {
+      if case .chunkData(let v)? = body {return v}
+      return Coffer_Wire_V1_ChunkData()
+    }
+    set {body = .chunkData(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
@@ -374,6 +451,10 @@ public nonisolated struct Coffer_Wire_V1_Response: Sendable {
     case checkpoints(Coffer_Wire_V1_Checkpoints)
     case users(Coffer_Wire_V1_Users)
     case recordCreated(Coffer_Wire_V1_RecordCreated)
+    case uploadReady(Coffer_Wire_V1_UploadReady)
+    case chunkStored(Coffer_Wire_V1_ChunkStored)
+    case centralCopy(Coffer_Wire_V1_CentralCopy)
+    case chunkData(Coffer_Wire_V1_ChunkData)
 
   }
 
@@ -813,9 +894,21 @@ public nonisolated struct Coffer_Wire_V1_RecordSummary: Sendable {
 
   public var deleted: Bool = false
 
+  /// The record's central copy, when it has one.
+  public var central: Coffer_Wire_V1_CentralCopy {
+    get {_central ?? Coffer_Wire_V1_CentralCopy()}
+    set {_central = newValue}
+  }
+  /// Returns true if `central` has been explicitly set.
+  public var hasCentral: Bool {self._central != nil}
+  /// Clears the value of `central`. Subsequent reads from it will return its default value.
+  public mutating func clearCentral() {self._central = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _central: Coffer_Wire_V1_CentralCopy? = nil
 }
 
 /// Lists the owner's audit events: all of them, or one record's when record_id is set.
@@ -1202,6 +1295,208 @@ public nonisolated struct Coffer_Wire_V1_UserSummary: Sendable {
   public init() {}
 }
 
+/// Announces an upload of the container whose bytes have `sha256` and `size`, sealed under
+/// `receipt_signature` (the record's current receipt, or its staged re-seal's, which the commit
+/// then confirms). Refused before any byte is sent when the record is not the owner's, its key was
+/// destroyed, the receipt is neither, or the owner's quota would be exceeded (QUOTA_EXCEEDED,
+/// audited as central_refused). Answers UploadReady: the upload's id and the bytes already staged,
+/// so that a retried or resumed upload continues where the last one stopped.
+public nonisolated struct Coffer_Wire_V1_BeginUpload: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var recordID: Data = Data()
+
+  public var owner: String = String()
+
+  public var sha256: Data = Data()
+
+  public var size: Int64 = 0
+
+  public var receiptSignature: Data = Data()
+
+  public var source: String = String()
+
+  public var timeUnixMs: Int64 = 0
+
+  public var clientID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Coffer_Wire_V1_UploadReady: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var uploadID: String = String()
+
+  public var received: Int64 = 0
+
+  /// Set when the record's central copy already is these bytes: nothing to send.
+  public var alreadyCurrent: Bool = false
+
+  public var current: Coffer_Wire_V1_CentralCopy {
+    get {_current ?? Coffer_Wire_V1_CentralCopy()}
+    set {_current = newValue}
+  }
+  /// Returns true if `current` has been explicitly set.
+  public var hasCurrent: Bool {self._current != nil}
+  /// Clears the value of `current`. Subsequent reads from it will return its default value.
+  public mutating func clearCurrent() {self._current = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _current: Coffer_Wire_V1_CentralCopy? = nil
+}
+
+/// Stages `data` at `offset` of the upload (offset at most what is staged; what was staged beyond
+/// it is dropped). Answers ChunkStored with the bytes now staged.
+public nonisolated struct Coffer_Wire_V1_PutChunk: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var uploadID: String = String()
+
+  public var owner: String = String()
+
+  public var offset: Int64 = 0
+
+  public var data: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Coffer_Wire_V1_ChunkStored: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var received: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Checks the staged upload (all of its size, its SHA-256) and makes it the record's central copy:
+/// audited as central_upload (the first) or central_replace; an upload under the staged re-seal's
+/// receipt also confirms the re-seal (reseal, key_destroyed). Answers CentralCopy. Committing an
+/// upload whose bytes are already the central copy answers it again.
+public nonisolated struct Coffer_Wire_V1_CommitUpload: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var uploadID: String = String()
+
+  public var owner: String = String()
+
+  public var source: String = String()
+
+  public var timeUnixMs: Int64 = 0
+
+  public var clientID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Coffer_Wire_V1_CentralCopy: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var recordID: Data = Data()
+
+  public var sha256: Data = Data()
+
+  public var size: Int64 = 0
+
+  /// 1 for the first upload; one more at each replacement.
+  public var generation: Int64 = 0
+
+  /// The blob store's name of the bytes, for ReadChunk.
+  public var blobID: String = String()
+
+  public var updatedUnixMs: Int64 = 0
+
+  /// The index of the entry that audited this answer (upload, replace or download); 0 if none.
+  public var auditIndex: Int64 = 0
+
+  public var receiptSignature: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Opens a download of the record's central copy: audited as central_download before any byte
+/// leaves. NOT_FOUND (audited as central_refused) for a record that is not the requester's or has
+/// no central copy.
+public nonisolated struct Coffer_Wire_V1_OpenDownload: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var recordID: Data = Data()
+
+  public var owner: String = String()
+
+  public var source: String = String()
+
+  public var timeUnixMs: Int64 = 0
+
+  public var clientID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Up to `length` bytes (at most WireDefaults.centralChunkSize) of an opened central copy from
+/// `offset`. CONFLICT when the copy was replaced since it was opened.
+public nonisolated struct Coffer_Wire_V1_ReadChunk: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var recordID: Data = Data()
+
+  public var owner: String = String()
+
+  public var blobID: String = String()
+
+  public var offset: Int64 = 0
+
+  public var length: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Coffer_Wire_V1_ChunkData: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var data: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Coffer_Wire_V1_Ack: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1245,6 +1540,9 @@ public nonisolated struct Coffer_Wire_V1_Error: Sendable {
 
     /// The request's session was ended by a logout (EndSessions) after it was issued.
     case sessionEnded // = 11
+
+    /// The owner's central copies would exceed their quota (bytes or containers).
+    case quotaExceeded // = 12
     case UNRECOGNIZED(Int)
 
     public init() {
@@ -1265,6 +1563,7 @@ public nonisolated struct Coffer_Wire_V1_Error: Sendable {
       case 9: self = .auditFailed
       case 10: self = .accountLocked
       case 11: self = .sessionEnded
+      case 12: self = .quotaExceeded
       default: self = .UNRECOGNIZED(rawValue)
       }
     }
@@ -1283,6 +1582,7 @@ public nonisolated struct Coffer_Wire_V1_Error: Sendable {
       case .auditFailed: return 9
       case .accountLocked: return 10
       case .sessionEnded: return 11
+      case .quotaExceeded: return 12
       case .UNRECOGNIZED(let i): return i
       }
     }
@@ -1301,6 +1601,7 @@ public nonisolated struct Coffer_Wire_V1_Error: Sendable {
       .auditFailed,
       .accountLocked,
       .sessionEnded,
+      .quotaExceeded,
     ]
 
   }
@@ -1314,7 +1615,7 @@ fileprivate nonisolated let _protobuf_package = "coffer.wire.v1"
 
 nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Request"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{3}replay_guard\0\u{2}\u{7}ping\0\u{3}register_user\0\u{3}get_credentials\0\u{3}record_login\0\u{3}create_record\0\u{3}release_key\0\u{3}list_history\0\u{3}stage_reseal\0\u{3}confirm_reseal\0\u{3}delete_record\0\u{3}list_records\0\u{3}get_audit_proofs\0\u{3}store_checkpoint\0\u{3}list_audit_entries\0\u{3}list_checkpoints\0\u{3}append_audit\0\u{3}set_user_lock\0\u{3}list_users\0\u{3}end_sessions\0\u{3}set_password\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{3}replay_guard\0\u{2}\u{7}ping\0\u{3}register_user\0\u{3}get_credentials\0\u{3}record_login\0\u{3}create_record\0\u{3}release_key\0\u{3}list_history\0\u{3}stage_reseal\0\u{3}confirm_reseal\0\u{3}delete_record\0\u{3}list_records\0\u{3}get_audit_proofs\0\u{3}store_checkpoint\0\u{3}list_audit_entries\0\u{3}list_checkpoints\0\u{3}append_audit\0\u{3}set_user_lock\0\u{3}list_users\0\u{3}end_sessions\0\u{3}set_password\0\u{3}begin_upload\0\u{3}put_chunk\0\u{3}commit_upload\0\u{3}open_download\0\u{3}read_chunk\0")
 
   fileprivate class _StorageClass {
     var _protocolVersion: UInt32 = 0
@@ -1616,6 +1917,71 @@ nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtob
             _storage._body = .setPassword(v)
           }
         }()
+        case 30: try {
+          var v: Coffer_Wire_V1_BeginUpload?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .beginUpload(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .beginUpload(v)
+          }
+        }()
+        case 31: try {
+          var v: Coffer_Wire_V1_PutChunk?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .putChunk(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .putChunk(v)
+          }
+        }()
+        case 32: try {
+          var v: Coffer_Wire_V1_CommitUpload?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .commitUpload(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .commitUpload(v)
+          }
+        }()
+        case 33: try {
+          var v: Coffer_Wire_V1_OpenDownload?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .openDownload(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .openDownload(v)
+          }
+        }()
+        case 34: try {
+          var v: Coffer_Wire_V1_ReadChunk?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .readChunk(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .readChunk(v)
+          }
+        }()
         default: break
         }
       }
@@ -1718,6 +2084,26 @@ nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtob
         guard case .setPassword(let v)? = _storage._body else { preconditionFailure() }
         try visitor.visitSingularMessageField(value: v, fieldNumber: 29)
       }()
+      case .beginUpload?: try {
+        guard case .beginUpload(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 30)
+      }()
+      case .putChunk?: try {
+        guard case .putChunk(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 31)
+      }()
+      case .commitUpload?: try {
+        guard case .commitUpload(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 32)
+      }()
+      case .openDownload?: try {
+        guard case .openDownload(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 33)
+      }()
+      case .readChunk?: try {
+        guard case .readChunk(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 34)
+      }()
       case nil: break
       }
     }
@@ -1744,7 +2130,7 @@ nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Coffer_Wire_V1_Response: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Response"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{2}\u{8}error\0\u{1}pong\0\u{1}ack\0\u{1}credentials\0\u{3}key_released\0\u{1}history\0\u{1}records\0\u{3}audit_proofs\0\u{3}audit_entries\0\u{1}checkpoints\0\u{1}users\0\u{3}record_created\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{2}\u{8}error\0\u{1}pong\0\u{1}ack\0\u{1}credentials\0\u{3}key_released\0\u{1}history\0\u{1}records\0\u{3}audit_proofs\0\u{3}audit_entries\0\u{1}checkpoints\0\u{1}users\0\u{3}record_created\0\u{3}upload_ready\0\u{3}chunk_stored\0\u{3}central_copy\0\u{3}chunk_data\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1910,6 +2296,58 @@ nonisolated extension Coffer_Wire_V1_Response: SwiftProtobuf.Message, SwiftProto
           self.body = .recordCreated(v)
         }
       }()
+      case 22: try {
+        var v: Coffer_Wire_V1_UploadReady?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .uploadReady(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .uploadReady(v)
+        }
+      }()
+      case 23: try {
+        var v: Coffer_Wire_V1_ChunkStored?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .chunkStored(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .chunkStored(v)
+        }
+      }()
+      case 24: try {
+        var v: Coffer_Wire_V1_CentralCopy?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .centralCopy(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .centralCopy(v)
+        }
+      }()
+      case 25: try {
+        var v: Coffer_Wire_V1_ChunkData?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .chunkData(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .chunkData(v)
+        }
+      }()
       default: break
       }
     }
@@ -1974,6 +2412,22 @@ nonisolated extension Coffer_Wire_V1_Response: SwiftProtobuf.Message, SwiftProto
     case .recordCreated?: try {
       guard case .recordCreated(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 21)
+    }()
+    case .uploadReady?: try {
+      guard case .uploadReady(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
+    }()
+    case .chunkStored?: try {
+      guard case .chunkStored(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 23)
+    }()
+    case .centralCopy?: try {
+      guard case .centralCopy(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 24)
+    }()
+    case .chunkData?: try {
+      guard case .chunkData(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 25)
     }()
     case nil: break
     }
@@ -2877,7 +3331,7 @@ nonisolated extension Coffer_Wire_V1_Records: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Coffer_Wire_V1_RecordSummary: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RecordSummary"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}record_id\0\u{3}file_name\0\u{1}sha256\0\u{1}size\0\u{3}created_unix_ms\0\u{3}resealed_unix_ms\0\u{1}deleted\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}record_id\0\u{3}file_name\0\u{1}sha256\0\u{1}size\0\u{3}created_unix_ms\0\u{3}resealed_unix_ms\0\u{1}deleted\0\u{1}central\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2892,12 +3346,17 @@ nonisolated extension Coffer_Wire_V1_RecordSummary: SwiftProtobuf.Message, Swift
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.createdUnixMs) }()
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.resealedUnixMs) }()
       case 7: try { try decoder.decodeSingularBoolField(value: &self.deleted) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._central) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.recordID.isEmpty {
       try visitor.visitSingularBytesField(value: self.recordID, fieldNumber: 1)
     }
@@ -2919,6 +3378,9 @@ nonisolated extension Coffer_Wire_V1_RecordSummary: SwiftProtobuf.Message, Swift
     if self.deleted != false {
       try visitor.visitSingularBoolField(value: self.deleted, fieldNumber: 7)
     }
+    try { if let v = self._central {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2930,6 +3392,7 @@ nonisolated extension Coffer_Wire_V1_RecordSummary: SwiftProtobuf.Message, Swift
     if lhs.createdUnixMs != rhs.createdUnixMs {return false}
     if lhs.resealedUnixMs != rhs.resealedUnixMs {return false}
     if lhs.deleted != rhs.deleted {return false}
+    if lhs._central != rhs._central {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3793,6 +4256,440 @@ nonisolated extension Coffer_Wire_V1_UserSummary: SwiftProtobuf.Message, SwiftPr
   }
 }
 
+nonisolated extension Coffer_Wire_V1_BeginUpload: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".BeginUpload"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}record_id\0\u{1}owner\0\u{1}sha256\0\u{1}size\0\u{3}receipt_signature\0\u{1}source\0\u{3}time_unix_ms\0\u{3}client_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.recordID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.owner) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.sha256) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.size) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.receiptSignature) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.clientID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.recordID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.recordID, fieldNumber: 1)
+    }
+    if !self.owner.isEmpty {
+      try visitor.visitSingularStringField(value: self.owner, fieldNumber: 2)
+    }
+    if !self.sha256.isEmpty {
+      try visitor.visitSingularBytesField(value: self.sha256, fieldNumber: 3)
+    }
+    if self.size != 0 {
+      try visitor.visitSingularInt64Field(value: self.size, fieldNumber: 4)
+    }
+    if !self.receiptSignature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.receiptSignature, fieldNumber: 5)
+    }
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 6)
+    }
+    if self.timeUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 7)
+    }
+    if !self.clientID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clientID, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_BeginUpload, rhs: Coffer_Wire_V1_BeginUpload) -> Bool {
+    if lhs.recordID != rhs.recordID {return false}
+    if lhs.owner != rhs.owner {return false}
+    if lhs.sha256 != rhs.sha256 {return false}
+    if lhs.size != rhs.size {return false}
+    if lhs.receiptSignature != rhs.receiptSignature {return false}
+    if lhs.source != rhs.source {return false}
+    if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs.clientID != rhs.clientID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_UploadReady: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UploadReady"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}upload_id\0\u{1}received\0\u{3}already_current\0\u{1}current\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.uploadID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.received) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.alreadyCurrent) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._current) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.uploadID.isEmpty {
+      try visitor.visitSingularStringField(value: self.uploadID, fieldNumber: 1)
+    }
+    if self.received != 0 {
+      try visitor.visitSingularInt64Field(value: self.received, fieldNumber: 2)
+    }
+    if self.alreadyCurrent != false {
+      try visitor.visitSingularBoolField(value: self.alreadyCurrent, fieldNumber: 3)
+    }
+    try { if let v = self._current {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_UploadReady, rhs: Coffer_Wire_V1_UploadReady) -> Bool {
+    if lhs.uploadID != rhs.uploadID {return false}
+    if lhs.received != rhs.received {return false}
+    if lhs.alreadyCurrent != rhs.alreadyCurrent {return false}
+    if lhs._current != rhs._current {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_PutChunk: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PutChunk"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}upload_id\0\u{1}owner\0\u{1}offset\0\u{1}data\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.uploadID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.owner) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.offset) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.data) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.uploadID.isEmpty {
+      try visitor.visitSingularStringField(value: self.uploadID, fieldNumber: 1)
+    }
+    if !self.owner.isEmpty {
+      try visitor.visitSingularStringField(value: self.owner, fieldNumber: 2)
+    }
+    if self.offset != 0 {
+      try visitor.visitSingularInt64Field(value: self.offset, fieldNumber: 3)
+    }
+    if !self.data.isEmpty {
+      try visitor.visitSingularBytesField(value: self.data, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_PutChunk, rhs: Coffer_Wire_V1_PutChunk) -> Bool {
+    if lhs.uploadID != rhs.uploadID {return false}
+    if lhs.owner != rhs.owner {return false}
+    if lhs.offset != rhs.offset {return false}
+    if lhs.data != rhs.data {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_ChunkStored: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ChunkStored"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}received\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.received) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.received != 0 {
+      try visitor.visitSingularInt64Field(value: self.received, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_ChunkStored, rhs: Coffer_Wire_V1_ChunkStored) -> Bool {
+    if lhs.received != rhs.received {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_CommitUpload: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CommitUpload"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}upload_id\0\u{1}owner\0\u{1}source\0\u{3}time_unix_ms\0\u{3}client_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.uploadID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.owner) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.clientID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.uploadID.isEmpty {
+      try visitor.visitSingularStringField(value: self.uploadID, fieldNumber: 1)
+    }
+    if !self.owner.isEmpty {
+      try visitor.visitSingularStringField(value: self.owner, fieldNumber: 2)
+    }
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 3)
+    }
+    if self.timeUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 4)
+    }
+    if !self.clientID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clientID, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_CommitUpload, rhs: Coffer_Wire_V1_CommitUpload) -> Bool {
+    if lhs.uploadID != rhs.uploadID {return false}
+    if lhs.owner != rhs.owner {return false}
+    if lhs.source != rhs.source {return false}
+    if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs.clientID != rhs.clientID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_CentralCopy: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CentralCopy"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}record_id\0\u{1}sha256\0\u{1}size\0\u{1}generation\0\u{3}blob_id\0\u{3}updated_unix_ms\0\u{3}audit_index\0\u{3}receipt_signature\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.recordID) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.sha256) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.size) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.generation) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.blobID) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.updatedUnixMs) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.auditIndex) }()
+      case 8: try { try decoder.decodeSingularBytesField(value: &self.receiptSignature) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.recordID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.recordID, fieldNumber: 1)
+    }
+    if !self.sha256.isEmpty {
+      try visitor.visitSingularBytesField(value: self.sha256, fieldNumber: 2)
+    }
+    if self.size != 0 {
+      try visitor.visitSingularInt64Field(value: self.size, fieldNumber: 3)
+    }
+    if self.generation != 0 {
+      try visitor.visitSingularInt64Field(value: self.generation, fieldNumber: 4)
+    }
+    if !self.blobID.isEmpty {
+      try visitor.visitSingularStringField(value: self.blobID, fieldNumber: 5)
+    }
+    if self.updatedUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.updatedUnixMs, fieldNumber: 6)
+    }
+    if self.auditIndex != 0 {
+      try visitor.visitSingularInt64Field(value: self.auditIndex, fieldNumber: 7)
+    }
+    if !self.receiptSignature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.receiptSignature, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_CentralCopy, rhs: Coffer_Wire_V1_CentralCopy) -> Bool {
+    if lhs.recordID != rhs.recordID {return false}
+    if lhs.sha256 != rhs.sha256 {return false}
+    if lhs.size != rhs.size {return false}
+    if lhs.generation != rhs.generation {return false}
+    if lhs.blobID != rhs.blobID {return false}
+    if lhs.updatedUnixMs != rhs.updatedUnixMs {return false}
+    if lhs.auditIndex != rhs.auditIndex {return false}
+    if lhs.receiptSignature != rhs.receiptSignature {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_OpenDownload: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OpenDownload"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}record_id\0\u{1}owner\0\u{1}source\0\u{3}time_unix_ms\0\u{3}client_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.recordID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.owner) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.clientID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.recordID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.recordID, fieldNumber: 1)
+    }
+    if !self.owner.isEmpty {
+      try visitor.visitSingularStringField(value: self.owner, fieldNumber: 2)
+    }
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 3)
+    }
+    if self.timeUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 4)
+    }
+    if !self.clientID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clientID, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_OpenDownload, rhs: Coffer_Wire_V1_OpenDownload) -> Bool {
+    if lhs.recordID != rhs.recordID {return false}
+    if lhs.owner != rhs.owner {return false}
+    if lhs.source != rhs.source {return false}
+    if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs.clientID != rhs.clientID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_ReadChunk: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReadChunk"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}record_id\0\u{1}owner\0\u{3}blob_id\0\u{1}offset\0\u{1}length\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.recordID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.owner) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.blobID) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.offset) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.length) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.recordID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.recordID, fieldNumber: 1)
+    }
+    if !self.owner.isEmpty {
+      try visitor.visitSingularStringField(value: self.owner, fieldNumber: 2)
+    }
+    if !self.blobID.isEmpty {
+      try visitor.visitSingularStringField(value: self.blobID, fieldNumber: 3)
+    }
+    if self.offset != 0 {
+      try visitor.visitSingularInt64Field(value: self.offset, fieldNumber: 4)
+    }
+    if self.length != 0 {
+      try visitor.visitSingularUInt32Field(value: self.length, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_ReadChunk, rhs: Coffer_Wire_V1_ReadChunk) -> Bool {
+    if lhs.recordID != rhs.recordID {return false}
+    if lhs.owner != rhs.owner {return false}
+    if lhs.blobID != rhs.blobID {return false}
+    if lhs.offset != rhs.offset {return false}
+    if lhs.length != rhs.length {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_ChunkData: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ChunkData"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}data\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.data) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.data.isEmpty {
+      try visitor.visitSingularBytesField(value: self.data, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_ChunkData, rhs: Coffer_Wire_V1_ChunkData) -> Bool {
+    if lhs.data != rhs.data {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Coffer_Wire_V1_Ack: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Ack"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}audit_index\0")
@@ -3859,5 +4756,5 @@ nonisolated extension Coffer_Wire_V1_Error: SwiftProtobuf.Message, SwiftProtobuf
 }
 
 nonisolated extension Coffer_Wire_V1_Error.Code: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}BAD_REQUEST\0\u{1}UNSUPPORTED_VERSION\0\u{1}CONFLICT\0\u{1}NOT_FOUND\0\u{1}FORBIDDEN\0\u{1}INTERNAL\0\u{1}UNAVAILABLE\0\u{1}REPLAYED\0\u{1}AUDIT_FAILED\0\u{1}ACCOUNT_LOCKED\0\u{1}SESSION_ENDED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}BAD_REQUEST\0\u{1}UNSUPPORTED_VERSION\0\u{1}CONFLICT\0\u{1}NOT_FOUND\0\u{1}FORBIDDEN\0\u{1}INTERNAL\0\u{1}UNAVAILABLE\0\u{1}REPLAYED\0\u{1}AUDIT_FAILED\0\u{1}ACCOUNT_LOCKED\0\u{1}SESSION_ENDED\0\u{1}QUOTA_EXCEEDED\0")
 }

@@ -14,8 +14,40 @@ enum Answers {
     }
 
     /// FORBIDDEN with the refusal's reason, or ACCOUNT_LOCKED when an operator locked the account.
+    /// QUOTA_EXCEEDED, NOT_FOUND or CONFLICT for the central copies' refusals that say so.
     static func refusal(_ request: WireRequest, _ refusal: Refusal) -> WireResponse {
-        WireProtocol.error(to: request, refusal == .accountLocked ? .accountLocked : .forbidden, refusal.reason)
+        let code: Coffer_Wire_V1_Error.Code = switch refusal {
+        case .accountLocked: .accountLocked
+        case .quotaExceeded: .quotaExceeded
+        case .noCentralCopy: .notFound
+        case .centralCopyReplaced, .uploadIncomplete: .conflict
+        default: .forbidden
+        }
+        return WireProtocol.error(to: request, code, refusal.reason)
+    }
+
+    /// A central copy as the tier protocol carries it.
+    static func central(_ copy: CentralCopy) -> Coffer_Wire_V1_CentralCopy {
+        var wire = Coffer_Wire_V1_CentralCopy()
+        wire.recordID = Data(copy.recordID)
+        wire.sha256 = Data(copy.sha256)
+        wire.size = copy.size
+        wire.generation = copy.generation
+        wire.blobID = copy.blobID
+        wire.updatedUnixMs = copy.updatedAtMs
+        wire.auditIndex = copy.auditIndex
+        wire.receiptSignature = Data(copy.receiptSignature)
+        return wire
+    }
+
+    /// The answer to a central-copy outcome: `done` made into a body, or the refusal.
+    static func central<Value>(_ request: WireRequest, _ outcome: CentralOutcome<Value>, missing: String,
+                               _ body: (Value) -> WireResponse.OneOf_Body) -> WireResponse {
+        switch outcome {
+        case .done(let value): WireProtocol.response(to: request, body(value))
+        case .notFound: WireProtocol.error(to: request, .notFound, missing)
+        case .refused(let refusal): Self.refusal(request, refusal)
+        }
     }
 
     /// The answer to a confirmation or a deletion.

@@ -24,6 +24,11 @@ enum OperationDispatch {
         case .appendAudit(let m): AppendAudit.bind(m, body)
         case .setUserLock(let m): SetUserLock.bind(m, body)
         case .listUsers(let m): ListUsers.bind(m, body)
+        case .beginUpload(let m): BeginUpload.bind(m, body)
+        case .putChunk(let m): PutChunk.bind(m, body)
+        case .commitUpload(let m): CommitUpload.bind(m, body)
+        case .openDownload(let m): OpenDownload.bind(m, body)
+        case .readChunk(let m): ReadChunk.bind(m, body)
         }
     }
 }

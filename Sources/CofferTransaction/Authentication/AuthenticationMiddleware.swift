@@ -7,12 +7,16 @@ import Hummingbird
 /// Authenticates every request of the routes behind it — session token, device signature, and the
 /// replay guard the database tier checks — and hands them a ``SignedRequestContext``. No route
 /// repeats any of it; a request that fails gets the 401 that says why.
+///
+/// With `streamsBody`, the body is left unread for the route to stream (an upload's bytes): the
+/// signature then covers an empty body, and the route checks the bytes some other way.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = CofferRequestContext
     let authenticator: RequestAuthenticator
+    var streamsBody = false
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let body = try await RequestBody.collect(request)
+        let body = streamsBody ? [] : try await RequestBody.collect(request)
         let header = { (name: String) in HTTPField.Name(name).flatMap { request.headers[$0] } }
         var headers = RequestAuthenticator.Headers(time: header(RequestSignature.timeHeader), nonce: header(RequestSignature.nonceHeader),
                                                    signature: header(RequestSignature.signatureHeader))

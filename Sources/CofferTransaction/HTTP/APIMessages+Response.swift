@@ -15,3 +15,4 @@ extension AuditProofsResponse: ResponseEncodable {}
 extension LogoutResponse: ResponseEncodable {}
 extension PasswordChangeResponse: ResponseEncodable {}
 extension WebManifestResponse: ResponseEncodable {}
+extension CentralUploadResponse: ResponseEncodable {}

@@ -28,6 +28,11 @@ public enum APIRoutes {
         signed.addRoutes(AccountRoutes.signed(services.accounts))
         signed.addRoutes(FileRoutes.signed(services.files))
         signed.addRoutes(AuditRoutes.signed(services.audit))
+        signed.addRoutes(CentralRoutes.signed(services.central))
+
+        let streamed = v1.group().add(middleware: AuthenticationMiddleware(authenticator: services.authenticator, streamsBody: true))
+            .group(context: SignedRequestContext.self)
+        streamed.addRoutes(CentralRoutes.streamed(services.central))
 
         routes.load(router.routes.map { ($0.path, $0.method.rawValue) })
         return router

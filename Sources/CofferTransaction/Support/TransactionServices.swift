@@ -12,6 +12,7 @@ public import Logging
 public struct TransactionServices: Sendable {
     let accounts: AccountService
     let files: FileService
+    let central: CentralService
     let audit: AuditService
     let health: HealthService
     let rateLimits: RateLimitAuditor
@@ -50,6 +51,7 @@ public struct TransactionServices: Sendable {
             database: gateway, keys: keys, generations: KeyGenerator(keys: keys, timestamps: timestamps), checkpointer: checkpointer,
             failures: failures, userChanges: userChanges, logger: logger
         )
+        self.central = CentralService(database: gateway, checkpointer: checkpointer, userChanges: userChanges, logger: logger)
         self.audit = AuditService(database: gateway, keys: keys, checkpointer: checkpointer)
         self.health = HealthService(database: gateway, checkpointer: checkpointer, drain: drain)
         self.rateLimits = RateLimitAuditor(database: gateway, failures: failures, userChanges: userChanges, registrations: registrations,

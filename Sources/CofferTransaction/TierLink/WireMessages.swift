@@ -217,4 +217,58 @@ enum WireMessages {
         message.timeUnixMs = timeMs
         return .appendAudit(message)
     }
+
+    // MARK: Central copies
+
+    static func beginUpload(_ recordID: [UInt8], sha256: [UInt8], size: Int64, token: Data, session: Session, source: String, timeMs: Int64) -> WireRequest.OneOf_Body {
+        var message = Coffer_Wire_V1_BeginUpload()
+        message.recordID = Data(recordID)
+        message.owner = session.user
+        message.sha256 = Data(sha256)
+        message.size = size
+        message.receiptSignature = token
+        message.source = source
+        message.timeUnixMs = timeMs
+        message.clientID = session.clientID
+        return .beginUpload(message)
+    }
+
+    static func putChunk(_ uploadID: String, offset: Int64, bytes: [UInt8], session: Session) -> WireRequest.OneOf_Body {
+        var message = Coffer_Wire_V1_PutChunk()
+        message.uploadID = uploadID
+        message.owner = session.user
+        message.offset = offset
+        message.data = Data(bytes)
+        return .putChunk(message)
+    }
+
+    static func commitUpload(_ uploadID: String, session: Session, source: String, timeMs: Int64) -> WireRequest.OneOf_Body {
+        var message = Coffer_Wire_V1_CommitUpload()
+        message.uploadID = uploadID
+        message.owner = session.user
+        message.source = source
+        message.timeUnixMs = timeMs
+        message.clientID = session.clientID
+        return .commitUpload(message)
+    }
+
+    static func openDownload(_ recordID: [UInt8], session: Session, source: String, timeMs: Int64) -> WireRequest.OneOf_Body {
+        var message = Coffer_Wire_V1_OpenDownload()
+        message.recordID = Data(recordID)
+        message.owner = session.user
+        message.source = source
+        message.timeUnixMs = timeMs
+        message.clientID = session.clientID
+        return .openDownload(message)
+    }
+
+    static func readChunk(_ recordID: [UInt8], blobID: String, offset: Int64, length: Int, owner: String) -> WireRequest.OneOf_Body {
+        var message = Coffer_Wire_V1_ReadChunk()
+        message.recordID = Data(recordID)
+        message.owner = owner
+        message.blobID = blobID
+        message.offset = offset
+        message.length = UInt32(length)
+        return .readChunk(message)
+    }
 }

@@ -4,7 +4,7 @@ import Foundation
 
 /// `ListRecords`: the owner's records, newest first.
 enum ListRecords: DatabaseOperation {
-    static let touches = "records, users (the lock)"
+    static let touches = "records, central copies, users (the lock)"
 
     static func answer(_ m: Coffer_Wire_V1_ListRecords, to request: WireRequest, in context: OperationContext) throws -> WireResponse {
         if let locked = try Answers.lockedRefusal(request, owner: m.owner, context.store) { return locked }
@@ -18,6 +18,7 @@ enum ListRecords: DatabaseOperation {
             summary.createdUnixMs = r.createdAtMs
             summary.resealedUnixMs = r.resealedAtMs
             summary.deleted = r.deleted
+            if let central = r.central { summary.central = Answers.central(central) }
             return summary
         }
         return WireProtocol.response(to: request, .records(records))

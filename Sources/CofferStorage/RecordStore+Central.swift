@@ -1,0 +1,314 @@
+import CofferAudit
+import CofferDigest
+
+/// A record's central copy as stored.
+public struct CentralCopy: Sendable, Hashable {
+    public var recordID: [UInt8]
+    public var blobID: String
+    public var sha256: [UInt8]
+    public var size: Int64
+    public var generation: Int64
+    public var receiptSignature: [UInt8]
+    public var updatedAtMs: Int64
+    /// The entry that audited the answer carrying it (0 when none did).
+    public var auditIndex: Int64 = 0
+}
+
+/// How much each account may keep centrally.
+public struct CentralQuota: Sendable, Hashable {
+    /// The most bytes of central copies per account.
+    public var maxBytes: Int64
+    /// The most central copies per account.
+    public var maxCopies: Int64
+
+    public init(maxBytes: Int64 = 10 << 30, maxCopies: Int64 = 10_000) {
+        self.maxBytes = maxBytes
+        self.maxCopies = maxCopies
+    }
+}
+
+/// The answer to an announced upload.
+public enum UploadStart: Sendable, Hashable {
+    /// Send the bytes from `received` on.
+    case ready(uploadID: String, received: Int64)
+    /// The central copy already is these bytes.
+    case alreadyCurrent(CentralCopy)
+    case notFound
+    case refused(Refusal)
+}
+
+/// The answer to a chunk, a commit or an opened download.
+public enum CentralOutcome<Value: Sendable & Hashable>: Sendable, Hashable {
+    case done(Value)
+    case notFound
+    case refused(Refusal)
+}
+
+extension RecordStore {
+    /// How long an upload that stopped is kept for resuming before its bytes are dropped.
+    public static let uploadRetentionMs: Int64 = 24 * 3600 * 1000
+
+    /// The id of the upload of `sha256` to `recordID`: the same bytes to the same record resume
+    /// the same upload.
+    static func uploadID(recordID: [UInt8], sha256: [UInt8]) -> String {
+        AuditLeaf.hex(recordID) + "-" + AuditLeaf.hex(sha256)
+    }
+
+    /// A blob's name: its SHA-256, in hex (the content address).
+    static func blobID(sha256: [UInt8]) -> String { AuditLeaf.hex(sha256) }
+
+    /// Checks an announced upload against the record, its receipt and the owner's quota before any
+    /// byte is sent, and opens (or finds) the upload. Refusals are audited as `central_refused`.
+    public func beginUpload(
+        recordID: [UInt8], owner: String, sha256: [UInt8], size: Int64, receiptSignature: [UInt8],
+        timeMs: Int64, source: String, clientID: String
+    ) throws -> UploadStart {
+        try db.transaction {
+            guard let record = try loadRecord(recordID), record.owner == owner else {
+                try appendAudit(kind: .centralRefused, user: owner, recordID: recordID, timeMs: timeMs,
+                                detail: Self.noSuchRecordReason, source: source, clientID: clientID)
+                return .notFound
+            }
+            let refuse = { (refusal: Refusal) throws -> UploadStart in
+                try self.appendAudit(kind: .centralRefused, user: owner, recordID: recordID, fileName: record.fileName, timeMs: timeMs,
+                                     detail: "upload: " + refusal.reason, source: source, clientID: clientID)
+                return .refused(refusal)
+            }
+            if record.ownerLocked { return try refuse(.accountLocked) }
+            if record.wrappedKey == nil { return try refuse(.keyDestroyed) }
+            guard receiptSignature == record.signature || receiptSignature == record.pendingSignature else {
+                return try refuse(try isRetired(recordID, receiptSignature) ? .oldCopy : .receiptMismatch)
+            }
+            let current = try centralCopy(recordID)
+            if let current, current.sha256 == sha256, current.size == size { return .alreadyCurrent(current) }
+            if let exceeded = try quotaExceeded(owner: owner, recordID: recordID, adding: size) { return try refuse(.quotaExceeded(exceeded)) }
+            let upload = Self.uploadID(recordID: recordID, sha256: sha256)
+            let existing = try db.query("SELECT size FROM central_uploads WHERE upload_id = $1", [.text(upload)])
+            if let row = existing.first {
+                guard try row.int(0) == size else { return try refuse(.uploadDigestMismatch) }
+                try db.query("UPDATE central_uploads SET receipt_signature = $2, started_at_ms = $3 WHERE upload_id = $1",
+                             [.text(upload), .blob(receiptSignature), .int(timeMs)])
+            } else {
+                try db.query(
+                    """
+                    INSERT INTO central_uploads (upload_id, record_id, owner, sha256, size, receipt_signature, started_at_ms)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7)
+                    """,
+                    [.text(upload), .blob(recordID), .text(owner), .blob(sha256), .int(size), .blob(receiptSignature), .int(timeMs)]
+                )
+            }
+            return .ready(uploadID: upload, received: min(try blobs.stagedLength(upload: upload), size))
+        }
+    }
+
+    /// Why adding `size` bytes as `recordID`'s central copy would exceed the owner's quota, or `nil`.
+    private func quotaExceeded(owner: String, recordID: [UInt8], adding size: Int64) throws -> String? {
+        let row = try db.query(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM central_copies WHERE owner = $1 AND record_id <> $2",
+            [.text(owner), .blob(recordID)]
+        )
+        let copies = try row.first?.int(0) ?? 0
+        let bytes = try row.first?.int(1) ?? 0
+        if copies + 1 > centralQuota.maxCopies {
+            return "the account keeps \(copies) central copies, and at most \(centralQuota.maxCopies) are allowed"
+        }
+        if bytes + size > centralQuota.maxBytes {
+            return "\(bytes) bytes are kept and \(size) more were asked for, over the \(centralQuota.maxBytes) allowed"
+        }
+        return nil
+    }
+
+    /// Stages one chunk of an upload.
+    ///
+    /// - Returns: The bytes now staged.
+    public func putChunk(uploadID: String, owner: String, offset: Int64, bytes: [UInt8]) throws -> CentralOutcome<Int64> {
+        let rows = try db.query("SELECT owner, size FROM central_uploads WHERE upload_id = $1", [.text(uploadID)])
+        guard let row = rows.first, try row.text(0) == owner else { return .notFound }
+        let size = try row.int(1)
+        let staged = try blobs.stagedLength(upload: uploadID)
+        guard offset >= 0, offset <= staged, offset + Int64(bytes.count) <= size else {
+            return .refused(.uploadIncomplete(received: min(staged, size), size: size))
+        }
+        try blobs.stage(upload: uploadID, offset: offset, bytes: bytes)
+        // The digest follows the bytes while they come in order; otherwise the commit reads them back.
+        if var digest = uploadDigests[uploadID], digest.count == offset {
+            digest.update(bytes)
+            uploadDigests[uploadID] = digest
+        } else if offset == 0 {
+            var digest = ContentDigest()
+            digest.update(bytes)
+            uploadDigests[uploadID] = digest
+        } else {
+            uploadDigests[uploadID] = nil
+        }
+        return .done(offset + Int64(bytes.count))
+    }
+
+    /// Checks the staged upload and makes it the record's central copy, audited, in one transaction;
+    /// an upload under the staged re-seal's receipt confirms the re-seal in the same transaction.
+    /// The replaced copy's bytes are removed after the commit.
+    public func commitUpload(uploadID: String, owner: String, timeMs: Int64, source: String, clientID: String) throws -> CentralOutcome<CentralCopy> {
+        let rows = try db.query(
+            "SELECT record_id, sha256, size, receipt_signature FROM central_uploads WHERE upload_id = $1 AND owner = $2",
+            [.text(uploadID), .text(owner)]
+        )
+        guard let row = rows.first else { return try alreadyCommitted(uploadID: uploadID, owner: owner) }
+        let recordID = try row.blob(0), sha256 = try row.blob(1), size = try row.int(2), receiptSignature = try row.blob(3)
+        let staged = try blobs.stagedLength(upload: uploadID)
+        guard staged == size else { return .refused(.uploadIncomplete(received: min(staged, size), size: size)) }
+        let followed = uploadDigests[uploadID].flatMap { $0.count == size ? $0.finalize() : nil }
+        let digest = try followed ?? blobs.stagedDigest(upload: uploadID, length: size)
+        uploadDigests[uploadID] = nil
+        guard digest == sha256 else {
+            try blobs.discard(upload: uploadID)
+            try db.query("DELETE FROM central_uploads WHERE upload_id = $1", [.text(uploadID)])
+            return .refused(.uploadDigestMismatch)
+        }
+        var replacedBlob: String?
+        let outcome: CentralOutcome<CentralCopy> = try db.transaction {
+            guard var record = try loadRecord(recordID), record.owner == owner else { return .notFound }
+            if record.ownerLocked { return .refused(.accountLocked) }
+            if record.wrappedKey == nil { return .refused(.keyDestroyed) }
+            if record.pendingSignature == receiptSignature {
+                record = try promotePending(record, timeMs: timeMs, source: source, clientID: clientID,
+                                            how: "confirmed by the upload of the re-sealed central copy")
+            }
+            guard record.signature == receiptSignature else {
+                return .refused(try isRetired(recordID, receiptSignature) ? .oldCopy : .receiptMismatch)
+            }
+            let blob = Self.blobID(sha256: sha256)
+            try blobs.publish(upload: uploadID, as: blob)
+            try db.query("DELETE FROM central_uploads WHERE upload_id = $1", [.text(uploadID)])
+            let previous = try centralCopy(recordID)
+            var copy = CentralCopy(recordID: recordID, blobID: blob, sha256: sha256, size: size,
+                                   generation: (previous?.generation ?? 0) + 1, receiptSignature: receiptSignature, updatedAtMs: timeMs)
+            if previous == nil {
+                try db.query(
+                    """
+                    INSERT INTO central_copies (record_id, owner, blob_id, sha256, size, generation, receipt_signature, updated_at_ms)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                    """,
+                    [.blob(recordID), .text(owner), .text(blob), .blob(sha256), .int(size), .int(copy.generation), .blob(receiptSignature), .int(timeMs)]
+                )
+            } else {
+                try db.query(
+                    """
+                    UPDATE central_copies SET blob_id = $2, sha256 = $3, size = $4, generation = $5, receipt_signature = $6, updated_at_ms = $7
+                    WHERE record_id = $1
+                    """,
+                    [.blob(recordID), .text(blob), .blob(sha256), .int(size), .int(copy.generation), .blob(receiptSignature), .int(timeMs)]
+                )
+                if previous?.blobID != blob { replacedBlob = previous?.blobID }
+            }
+            copy.auditIndex = try appendAudit(
+                kind: previous == nil ? .centralUpload : .centralReplace, user: owner, recordID: recordID, fileName: record.fileName,
+                timeMs: timeMs, detail: Self.describe(copy), source: source, clientID: clientID
+            )
+            return .done(copy)
+        }
+        if let replacedBlob { try removeIfUnnamed(replacedBlob) }
+        return outcome
+    }
+
+    /// A commit whose upload is gone: answered with the central copy when that already is the
+    /// upload's bytes (the first commit's answer was lost).
+    private func alreadyCommitted(uploadID: String, owner: String) throws -> CentralOutcome<CentralCopy> {
+        let parts = uploadID.split(separator: "-")
+        guard parts.count == 2, let recordID = Self.bytes(hex: String(parts[0])),
+              let current = try centralCopy(recordID), current.blobID == String(parts[1]),
+              try !db.query("SELECT 1 FROM records WHERE id = $1 AND owner = $2", [.blob(recordID), .text(owner)]).isEmpty
+        else { return .notFound }
+        return .done(current)
+    }
+
+    /// Opens a download of the record's central copy, audited as `central_download` before any byte leaves.
+    public func openDownload(recordID: [UInt8], owner: String, timeMs: Int64, source: String, clientID: String) throws -> CentralOutcome<CentralCopy> {
+        try db.transaction {
+            guard let record = try loadRecord(recordID), record.owner == owner else {
+                try appendAudit(kind: .centralRefused, user: owner, recordID: recordID, timeMs: timeMs,
+                                detail: Self.noSuchRecordReason, source: source, clientID: clientID)
+                return .notFound
+            }
+            let refusal: Refusal?
+            if record.ownerLocked { refusal = .accountLocked } else if record.wrappedKey == nil { refusal = .keyDestroyed } else { refusal = nil }
+            guard refusal == nil, var copy = try centralCopy(recordID) else {
+                let why = refusal ?? .noCentralCopy
+                try appendAudit(kind: .centralRefused, user: owner, recordID: recordID, fileName: record.fileName, timeMs: timeMs,
+                                detail: "download: " + why.reason, source: source, clientID: clientID)
+                return .refused(why)
+            }
+            copy.auditIndex = try appendAudit(kind: .centralDownload, user: owner, recordID: recordID, fileName: record.fileName,
+                                              timeMs: timeMs, detail: Self.describe(copy), source: source, clientID: clientID)
+            return .done(copy)
+        }
+    }
+
+    /// Up to `length` bytes of the central copy `blobID` of the owner's record from `offset`.
+    public func readCentral(recordID: [UInt8], owner: String, blobID: String, offset: Int64, length: Int) throws -> CentralOutcome<[UInt8]> {
+        let rows = try db.query("SELECT blob_id, size FROM central_copies WHERE record_id = $1 AND owner = $2", [.blob(recordID), .text(owner)])
+        guard let row = rows.first else { return .notFound }
+        guard try row.text(0) == blobID else { return .refused(.centralCopyReplaced) }
+        let size = try row.int(1)
+        guard offset >= 0, offset <= size else { return .done([]) }
+        guard let bytes = try blobs.read(blob: blobID, offset: offset, length: Int(min(Int64(length), size - offset))) else {
+            throw StorageError(.blobs, "the central copy \(blobID) is named by a record but missing from the \(blobs.kind) store")
+        }
+        return .done(bytes)
+    }
+
+    /// The record's central copy, if any.
+    func centralCopy(_ recordID: [UInt8]) throws -> CentralCopy? {
+        let rows = try db.query(
+            "SELECT blob_id, sha256, size, generation, receipt_signature, updated_at_ms FROM central_copies WHERE record_id = $1",
+            [.blob(recordID)]
+        )
+        guard let r = rows.first else { return nil }
+        return CentralCopy(recordID: recordID, blobID: try r.text(0), sha256: try r.blob(1), size: try r.int(2),
+                           generation: try r.int(3), receiptSignature: try r.blob(4), updatedAtMs: try r.int(5))
+    }
+
+    /// Inside a delete's transaction: forgets the record's central copy and audits it.
+    ///
+    /// - Returns: The blob to remove once the transaction committed.
+    func forgetCentralCopy(_ record: RecordRow, timeMs: Int64, source: String, clientID: String) throws -> String? {
+        guard let copy = try centralCopy(record.id) else { return nil }
+        try db.query("DELETE FROM central_copies WHERE record_id = $1", [.blob(record.id)])
+        try appendAudit(kind: .centralDelete, user: record.owner, recordID: record.id, fileName: record.fileName, timeMs: timeMs,
+                        detail: "the central copy was destroyed with the record: " + Self.describe(copy), source: source, clientID: clientID)
+        return copy.blobID
+    }
+
+    /// Removes a blob no record names any more.
+    func removeIfUnnamed(_ blob: String) throws {
+        let named = try db.query("SELECT 1 FROM central_copies WHERE blob_id = $1 LIMIT 1", [.text(blob)])
+        if named.isEmpty { try blobs.delete(blob: blob) }
+    }
+
+    /// Drops uploads that stopped more than ``uploadRetentionMs`` ago.
+    public func forgetStoppedUploads(nowMs: Int64) throws {
+        let stopped = try db.query("SELECT upload_id FROM central_uploads WHERE started_at_ms < $1", [.int(nowMs - Self.uploadRetentionMs)])
+        for row in stopped {
+            let upload = try row.text(0)
+            try blobs.discard(upload: upload)
+            try db.query("DELETE FROM central_uploads WHERE upload_id = $1", [.text(upload)])
+            uploadDigests[upload] = nil
+        }
+    }
+
+    /// The bytes a hex string of ours spells, or `nil`.
+    private static func bytes(hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        for i in stride(from: 0, to: digits.count, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[i...i + 1], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        return bytes
+    }
+
+    /// A central copy in the audit entry's detail: generation, size and SHA-256.
+    static func describe(_ copy: CentralCopy) -> String {
+        "generation \(copy.generation), \(copy.size) bytes, SHA-256 \(AuditLeaf.hex(copy.sha256))"
+    }
+}

@@ -1,0 +1,99 @@
+/// Central copies kept in the database itself, as chunks of a table (`blob_chunks`): on
+/// PostgreSQL, so that streaming replication and a base backup carry them with the records.
+///
+/// An upload's chunks are rows under the name `upload:ID`; publishing renames them to the blob's
+/// name in the caller's transaction (PostgreSQL keeps the chunks' TOASTed bytes where they are, so
+/// a rename does not copy them). A row per chunk keeps each value far below PostgreSQL's 1 GB limit.
+public final class TableBlobStore: BlobStore {
+    private let db: any SQLConnection
+
+    public init(connection: any SQLConnection) { self.db = connection }
+
+    public var kind: String { db.dialect == .postgres ? "postgresql" : "sqlite" }
+
+    private static func staged(_ upload: String) -> String { "upload:" + upload }
+
+    public func stagedLength(upload: String) throws -> Int64 {
+        let rows = try db.query(
+            "SELECT COALESCE(MAX(at_offset + length(data)), 0) FROM blob_chunks WHERE blob_id = $1", [.text(Self.staged(upload))]
+        )
+        return try rows.first?.int(0) ?? 0
+    }
+
+    public func stage(upload: String, offset: Int64, bytes: [UInt8]) throws {
+        try db.transaction {
+            // Anything at or beyond `offset` is dropped; a chunk that straddles it is cut.
+            let name = Self.staged(upload)
+            let straddling = try db.query(
+                "SELECT at_offset, data FROM blob_chunks WHERE blob_id = $1 AND at_offset < $2 AND at_offset + length(data) > $2",
+                [.text(name), .int(offset)]
+            )
+            try db.query("DELETE FROM blob_chunks WHERE blob_id = $1 AND at_offset + length(data) > $2", [.text(name), .int(offset)])
+            for row in straddling {
+                let start = try row.int(0)
+                let kept = Array(try row.blob(1).prefix(Int(offset - start)))
+                try db.query("INSERT INTO blob_chunks (blob_id, at_offset, data) VALUES ($1, $2, $3)", [.text(name), .int(start), .blob(kept)])
+            }
+            try db.query("INSERT INTO blob_chunks (blob_id, at_offset, data) VALUES ($1, $2, $3)", [.text(name), .int(offset), .blob(bytes)])
+        }
+    }
+
+    public func readStaged(upload: String, offset: Int64, length: Int) throws -> [UInt8] {
+        try read(name: Self.staged(upload), offset: offset, length: length) ?? []
+    }
+
+    public func publish(upload: String, as blob: String) throws {
+        try db.transaction {
+            let exists = try !db.query("SELECT 1 FROM blob_chunks WHERE blob_id = $1 LIMIT 1", [.text(blob)]).isEmpty
+            if exists {
+                try discard(upload: upload)
+            } else {
+                try db.query("UPDATE blob_chunks SET blob_id = $2 WHERE blob_id = $1", [.text(Self.staged(upload)), .text(blob)])
+            }
+        }
+    }
+
+    public func discard(upload: String) throws {
+        try db.query("DELETE FROM blob_chunks WHERE blob_id = $1", [.text(Self.staged(upload))])
+    }
+
+    public func read(blob: String, offset: Int64, length: Int) throws -> [UInt8]? {
+        try read(name: blob, offset: offset, length: length)
+    }
+
+    public func delete(blob: String) throws {
+        try db.query("DELETE FROM blob_chunks WHERE blob_id = $1", [.text(blob)])
+    }
+
+    public func blobNames() throws -> [String] {
+        try db.query("SELECT DISTINCT blob_id FROM blob_chunks WHERE blob_id NOT LIKE 'upload:%'", []).map { try $0.text(0) }
+    }
+
+    /// The bytes `[offset, offset + length)` of the chunks named `name`; `nil` when it has none.
+    private func read(name: String, offset: Int64, length: Int) throws -> [UInt8]? {
+        let rows = try db.query(
+            """
+            SELECT at_offset, data FROM blob_chunks
+            WHERE blob_id = $1 AND at_offset < $3 AND at_offset + length(data) > $2 ORDER BY at_offset
+            """,
+            [.text(name), .int(offset), .int(offset + Int64(length))]
+        )
+        if rows.isEmpty {
+            let any = try db.query("SELECT 1 FROM blob_chunks WHERE blob_id = $1 LIMIT 1", [.text(name)])
+            return any.isEmpty ? nil : []
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(length)
+        for row in rows {
+            let start = try row.int(0)
+            let data = try row.blob(1)
+            let from = Int(max(offset - start, 0))
+            let to = Int(min(Int64(data.count), offset + Int64(length) - start))
+            guard start + Int64(from) == offset + Int64(bytes.count), from < to else {
+                throw StorageError(.corrupt, "a central copy's chunks are not contiguous at offset \(start)")
+            }
+            bytes += data[from..<to]
+        }
+        return bytes
+    }
+}

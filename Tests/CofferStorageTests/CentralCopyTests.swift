@@ -1,0 +1,183 @@
+import CofferDigest
+import CofferStorage
+import CofferTesting
+import Foundation
+import Testing
+
+/// Central copies in the store: uploads staged out of sight until committed under their size and
+/// SHA-256, resumed from what was staged, replaced with a generation, confirmed re-seals, quotas and
+/// deletion — in the folder beside SQLite, in SQLite's table, and in PostgreSQL's.
+@Suite struct CentralCopyTests {
+    enum Backend: String, CaseIterable, Sendable { case sqliteFolder = "sqlite with a folder", sqliteTable = "sqlite table", postgres }
+
+    static var backends: [Backend] {
+        TestEnvironment.postgresURL != nil || TestEnvironment.postgresRequired ? Backend.allCases : [.sqliteFolder, .sqliteTable]
+    }
+
+    /// A store with alice's record 1 (receipt [7, 7, 7]) and bob, and the folder of its blobs if it has one.
+    func openStore(_ backend: Backend, quota: CentralQuota = CentralQuota()) async throws -> (RecordStore, String?) {
+        let store: RecordStore
+        var folder: String?
+        switch backend {
+        case .sqliteFolder:
+            let dir = try TestEnvironment.makeTemporaryDirectory("central")
+            folder = dir + "/test.sqlite.central"
+            store = try RecordStore(connection: SQLiteConnection(path: dir + "/test.sqlite"), blobs: FolderBlobStore(folder: folder!))
+        case .sqliteTable:
+            let dir = try TestEnvironment.makeTemporaryDirectory("central")
+            store = try RecordStore(connection: SQLiteConnection(path: dir + "/test.sqlite"))
+        case .postgres:
+            store = try RecordStore(connection: PostgresConnection(url: try await TestEnvironment.makePostgresDatabase()))
+        }
+        store.centralQuota = quota
+        _ = try store.registerUser(name: "alice", passwordHash: "h", timeMs: 1, source: "s")
+        _ = try store.registerUser(name: "bob", passwordHash: "h", timeMs: 1, source: "s")
+        #expect(try store.createRecord(record("alice"), source: "s") != nil)
+        return (store, folder)
+    }
+
+    let recordID = Array(repeating: UInt8(1), count: 16)
+
+    func record(_ owner: String, id: UInt8 = 1) -> StoredRecord {
+        StoredRecord(id: Array(repeating: id, count: 16), owner: owner, fileName: "a.txt", sha256: Array(repeating: 9, count: 32),
+                     size: 5, createdAtMs: 1_000, encodeKeyID: Array(repeating: 8, count: 32), wrappedDecodeKey: [1, 2, 3],
+                     receipt: Array("{}".utf8), receiptSignature: [7, 7, 7])
+    }
+
+    func begin(_ store: RecordStore, _ bytes: [UInt8], owner: String = "alice", receipt: [UInt8] = [7, 7, 7]) throws -> UploadStart {
+        try store.beginUpload(recordID: recordID, owner: owner, sha256: ContentDigest.of(bytes), size: Int64(bytes.count),
+                              receiptSignature: receipt, timeMs: 10, source: "s", clientID: "c")
+    }
+
+    /// Announces, sends in chunks of `chunk` bytes and commits `bytes`.
+    func send(_ store: RecordStore, _ bytes: [UInt8], chunk: Int = 1000, receipt: [UInt8] = [7, 7, 7]) throws -> CentralOutcome<CentralCopy> {
+        guard case .ready(let upload, let received) = try begin(store, bytes, receipt: receipt) else { throw TestError("not ready") }
+        var offset = Int(received)
+        while offset < bytes.count {
+            let piece = Array(bytes[offset..<min(offset + chunk, bytes.count)])
+            guard case .done(let now) = try store.putChunk(uploadID: upload, owner: "alice", offset: Int64(offset), bytes: piece) else { throw TestError("chunk refused") }
+            offset = Int(now)
+        }
+        return try store.commitUpload(uploadID: upload, owner: "alice", timeMs: 20, source: "s", clientID: "c")
+    }
+
+    /// The whole central copy, read back as a download would.
+    func download(_ store: RecordStore, owner: String = "alice") throws -> [UInt8]? {
+        guard case .done(let copy) = try store.openDownload(recordID: recordID, owner: owner, timeMs: 30, source: "s", clientID: "c") else { return nil }
+        var bytes: [UInt8] = []
+        while bytes.count < copy.size {
+            guard case .done(let piece) = try store.readCentral(recordID: recordID, owner: owner, blobID: copy.blobID, offset: Int64(bytes.count), length: 4096),
+                  !piece.isEmpty else { return nil }
+            bytes += piece
+        }
+        return bytes
+    }
+
+    func kinds(_ store: RecordStore) throws -> [String] {
+        try store.history(owner: "alice", recordID: recordID, limit: 100)?.map(\.kind) ?? []
+    }
+
+    func random(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255) } }
+
+    @Test("an upload is invisible until committed, then reads back byte for byte and is audited", arguments: backends)
+    func uploadAndDownload(backend: Backend) async throws {
+        let (store, _) = try await openStore(backend)
+        let bytes = random(10_000)
+        guard case .ready(let upload, 0) = try begin(store, bytes) else { Issue.record("not ready"); return }
+        _ = try store.putChunk(uploadID: upload, owner: "alice", offset: 0, bytes: Array(bytes[0..<4000]))
+        #expect(try store.openDownload(recordID: recordID, owner: "alice", timeMs: 11, source: "s", clientID: "c") == .refused(.noCentralCopy))
+        let outcome = try send(store, bytes)
+        guard case .done(let copy) = outcome else { Issue.record("not committed: \(outcome)"); return }
+        #expect(copy.generation == 1 && copy.size == 10_000 && copy.sha256 == ContentDigest.of(bytes))
+        #expect(try download(store) == bytes)
+        #expect(try store.listRecords(owner: "alice", limit: 10).first?.central?.generation == 1)
+        #expect(try kinds(store) == ["save", "central_refused", "central_upload", "central_download"])
+    }
+
+    @Test("a stopped upload resumes where it stopped; a commit before the end is refused; bytes that are not the announced ones are dropped", arguments: backends)
+    func resumeAndRefuse(backend: Backend) async throws {
+        let (store, _) = try await openStore(backend)
+        let bytes = random(5_000)
+        guard case .ready(let upload, 0) = try begin(store, bytes) else { Issue.record("not ready"); return }
+        _ = try store.putChunk(uploadID: upload, owner: "alice", offset: 0, bytes: Array(bytes[0..<3000]))
+        #expect(try store.commitUpload(uploadID: upload, owner: "alice", timeMs: 12, source: "s", clientID: "c")
+            == .refused(.uploadIncomplete(received: 3000, size: 5000)))
+        #expect(try begin(store, bytes) == .ready(uploadID: upload, received: 3000), "announced again, it resumes")
+        #expect(try store.putChunk(uploadID: upload, owner: "alice", offset: 4000, bytes: [1]) == .refused(.uploadIncomplete(received: 3000, size: 5000)),
+                "a chunk past what was staged")
+        #expect(try store.putChunk(uploadID: upload, owner: "bob", offset: 3000, bytes: [1]) == .notFound, "another user's upload")
+        // Resending from an earlier offset replaces what followed it.
+        _ = try store.putChunk(uploadID: upload, owner: "alice", offset: 2000, bytes: Array(bytes[2000..<5000]))
+        guard case .done = try store.commitUpload(uploadID: upload, owner: "alice", timeMs: 13, source: "s", clientID: "c") else {
+            Issue.record("the resumed upload was not committed"); return
+        }
+        #expect(try download(store) == bytes)
+        #expect(try store.commitUpload(uploadID: upload, owner: "alice", timeMs: 14, source: "s", clientID: "c") != .notFound,
+                "a commit sent again answers the copy it made")
+
+        let other = random(2_000)
+        guard case .ready(let second, 0) = try begin(store, other) else { Issue.record("not ready"); return }
+        var altered = other
+        altered[100] ^= 1
+        _ = try store.putChunk(uploadID: second, owner: "alice", offset: 0, bytes: altered)
+        #expect(try store.commitUpload(uploadID: second, owner: "alice", timeMs: 15, source: "s", clientID: "c") == .refused(.uploadDigestMismatch))
+        #expect(try download(store) == bytes, "the central copy is still the last good one")
+        #expect(try begin(store, other) == .ready(uploadID: second, received: 0), "the altered bytes were dropped")
+    }
+
+    @Test("a replacement gets the next generation and removes the old bytes; an upload under the staged re-seal's receipt confirms it", arguments: backends)
+    func replaceAndConfirm(backend: Backend) async throws {
+        let (store, folder) = try await openStore(backend)
+        let first = random(3_000)
+        guard case .done(let one) = try send(store, first) else { Issue.record("first upload"); return }
+        guard case .alreadyCurrent(let current) = try begin(store, first) else { Issue.record("the same bytes again: nothing to send"); return }
+        #expect(current.generation == one.generation && current.blobID == one.blobID)
+
+        // A retrieve stages the re-seal [5, 5, 5]; its container replaces the central copy.
+        let next = KeyGeneration(wrappedDecodeKey: [4, 4], encodeKeyID: Array(repeating: 3, count: 32), receipt: Array("{}".utf8),
+                                 receiptSignature: [5, 5, 5], sha256: Array(repeating: 9, count: 32), size: 5)
+        _ = try store.releaseKey(recordID: recordID, owner: "alice", fileName: "a.txt", receiptSignature: [7, 7, 7], timeMs: 40, source: "s", next: next)
+        let resealed = random(3_000)
+        guard case .done(let two) = try send(store, resealed, receipt: [5, 5, 5]) else { Issue.record("re-sealed upload"); return }
+        #expect(two.generation == 2 && two.receiptSignature == [5, 5, 5])
+        #expect(try download(store) == resealed)
+        #expect(try kinds(store).suffix(5) == ["retrieve", "reseal", "key_destroyed", "central_replace", "central_download"])
+        #expect(try store.releaseKey(recordID: recordID, owner: "alice", fileName: "a.txt", receiptSignature: [7, 7, 7], timeMs: 50, source: "s")
+            == .refused(.oldCopy), "the old key is destroyed")
+        #expect(try begin(store, random(10)) == .refused(.oldCopy), "a container under the old receipt is not taken")
+        if let folder {
+            let blobs = try FileManager.default.subpathsOfDirectory(atPath: folder + "/blobs").filter { $0.count > 3 }
+            #expect(blobs.count == 1, "only the current copy's bytes are kept: \(blobs)")
+        }
+    }
+
+    @Test("quotas refuse an upload before any byte is sent, audited; only the owner reads or writes a central copy", arguments: backends)
+    func quotasAndOwners(backend: Backend) async throws {
+        let (store, _) = try await openStore(backend, quota: CentralQuota(maxBytes: 4_000, maxCopies: 1))
+        guard case .refused(.quotaExceeded(let why)) = try begin(store, random(5_000)) else { Issue.record("over the byte quota"); return }
+        #expect(why.contains("4000"))
+        guard case .done = try send(store, random(3_000)) else { Issue.record("within the quota"); return }
+        #expect(try store.createRecord(record("alice", id: 2), source: "s") != nil)
+        let second = try store.beginUpload(recordID: Array(repeating: 2, count: 16), owner: "alice", sha256: Array(repeating: 1, count: 32), size: 10,
+                                           receiptSignature: [7, 7, 7], timeMs: 10, source: "s", clientID: "c")
+        guard case .refused(.quotaExceeded) = second else { Issue.record("over the copies quota: \(second)"); return }
+
+        #expect(try begin(store, random(10), owner: "bob") == .notFound)
+        #expect(try download(store, owner: "bob") == nil)
+        #expect(try store.history(owner: "bob", recordID: nil, limit: 10)?.last?.kind == "central_refused")
+        #expect(try store.history(owner: "bob", recordID: nil, limit: 10)?.last?.fileName == nil, "bob learns no name")
+    }
+
+    @Test("deleting a record destroys its central copy, audited", arguments: backends)
+    func deleteDestroysCopy(backend: Backend) async throws {
+        let (store, folder) = try await openStore(backend)
+        guard case .done(let copy) = try send(store, random(2_000)) else { Issue.record("upload"); return }
+        #expect(try store.deleteRecord(recordID: recordID, owner: "alice", receiptSignature: [7, 7, 7], timeMs: 60, source: "s", clientID: "c") == .done)
+        #expect(try store.readCentral(recordID: recordID, owner: "alice", blobID: copy.blobID, offset: 0, length: 10) == .notFound)
+        #expect(try store.blobs.read(blob: copy.blobID, offset: 0, length: 10) == nil, "the bytes are gone")
+        #expect(try kinds(store).suffix(3) == ["delete", "key_destroyed", "central_delete"])
+        if let folder {
+            #expect(try FileManager.default.subpathsOfDirectory(atPath: folder + "/blobs").filter { $0.count > 3 }.isEmpty)
+        }
+    }
+}
