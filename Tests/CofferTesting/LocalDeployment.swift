@@ -28,12 +28,18 @@ public final class LocalDeployment: @unchecked Sendable {
     /// The SoftHSM2 token holding the transaction tier's keys, when the deployment runs with one.
     public private(set) var device: SoftHSMToken?
 
+    /// Extra flags for every `coffer-database` process (`--central-quota-mib 1`, say).
+    public var databaseArguments: [String] = []
+
     /// The client's environment: server, CA, a private state folder, and `user`.
-    public func clientEnvironment(user: String) -> [String: String] {
+    ///
+    /// - Parameter installation: Another installation of the same user (another laptop): its own
+    ///   state folder, device key and sessions.
+    public func clientEnvironment(user: String, installation: String? = nil) -> [String: String] {
         [
             "COFFER_SERVER": clientServers ?? serverURL.replacingOccurrences(of: "https://127.0.0.1", with: "localhost"),
             "COFFER_CA": caFile,
-            "COFFER_HOME": directory + "/client-" + user,
+            "COFFER_HOME": directory + "/client-" + user + (installation.map { "-" + $0 } ?? ""),
             "COFFER_USER": user,
             "PATH": "/usr/bin:/bin",
         ]
@@ -47,11 +53,12 @@ public final class LocalDeployment: @unchecked Sendable {
     ///   - device: Keep the transaction tier's keys in a SoftHSM2 token made for this deployment
     ///     (`coffer-admin init --pkcs11-module`) instead of key files.
     ///   - tlsKeyInToken: With `device`, whether the TLS key is the token's too (else a file).
-    public static func start(store: String? = nil, transactionArguments: [String] = [], databases: Int = 1, device: Bool = false,
-                             tlsKeyInToken: Bool = true) async throws -> LocalDeployment {
+    public static func start(store: String? = nil, transactionArguments: [String] = [], databaseArguments: [String] = [], databases: Int = 1,
+                             device: Bool = false, tlsKeyInToken: Bool = true) async throws -> LocalDeployment {
         let directory = try TestEnvironment.makeTemporaryDirectory("deployment")
         let deployment = LocalDeployment(directory: directory, store: store ?? directory + "/coffer.sqlite")
         deployment.transactionArguments = transactionArguments
+        deployment.databaseArguments = databaseArguments
         if device {
             deployment.device = try await SoftHSMToken.make(in: directory + "/softhsm")
             deployment.device?.tlsKeyInToken = tlsKeyInToken
@@ -137,7 +144,7 @@ public final class LocalDeployment: @unchecked Sendable {
             TestEnvironment.binary("coffer-database"),
             ["--endpoint", endpoint, "--store", store, "--curve-secret-key", directory + "/keys/database/curve.secret",
              "--allow-list", directory + "/keys/database/allow.list", "--ready-file", ready, "--log-level", "debug",
-             "--health", "127.0.0.1:\(healthPort)"],
+             "--health", "127.0.0.1:\(healthPort)"] + databaseArguments,
             environment: ["PATH": "/usr/bin:/bin"], logDirectory: logs
         )
         let lines = try await waitForFile(ready, process: database).split(separator: "\n")
@@ -208,8 +215,10 @@ public final class LocalDeployment: @unchecked Sendable {
     }
 
     /// Runs the real `coffer` client as `user`.
-    public func coffer(_ arguments: [String], user: String, stdin: String? = nil, timeout: Duration = .seconds(120)) async throws -> CommandResult {
-        try await run(TestEnvironment.binary("coffer"), arguments, environment: clientEnvironment(user: user), stdin: stdin, timeout: timeout)
+    public func coffer(_ arguments: [String], user: String, installation: String? = nil, stdin: String? = nil,
+                       timeout: Duration = .seconds(120)) async throws -> CommandResult {
+        try await run(TestEnvironment.binary("coffer"), arguments, environment: clientEnvironment(user: user, installation: installation),
+                      stdin: stdin, timeout: timeout)
     }
 
     /// Runs `coffer-admin` with this deployment's keys and database endpoint appended where `--keys` or
@@ -226,6 +235,12 @@ public final class LocalDeployment: @unchecked Sendable {
     /// its answer: PBKDF2 runs one check at a time per tier, and dozens of deployments share two cores
     /// while the suite runs, so the client's 9-second default is too short on a slow day.
     public static let passwordTimeout = ["--timeout", "60"]
+
+    /// Logs `user` in on another installation of theirs.
+    public func login(_ user: String, installation: String, password: String = "correct horse battery staple") async throws {
+        let loggedIn = try await coffer(["login", "--password-stdin"] + Self.passwordTimeout, user: user, installation: installation, stdin: password + "\n")
+        guard loggedIn.status == 0 else { throw TestError("login failed: \(loggedIn.stderr)") }
+    }
 
     /// Registers `user` and logs in.
     public func registerAndLogin(_ user: String, password: String = "correct horse battery staple") async throws {
