@@ -47,7 +47,15 @@ import Testing
         let logout = Call(method: "POST", path: "/v1/logout", body: try json(LogoutRequest(everywhere: true)))
         let password = Call(method: "POST", path: "/v1/password",
                             body: try json(PasswordChangeRequest(password: "correct horse battery staple", newPassword: "an attacker's choice 1")))
-        let calls = [save, retrieve, records, history, recordHistory, checkpoint, proofs, delete, logout, password]
+        // Central copies: announcing an upload, its streamed bytes (whose signature covers the query
+        // and an empty body: the bytes are bound by the announced SHA-256), and a download.
+        let centralSHA = String(repeating: "cd", count: 32)
+        let announce = Call(method: "POST", path: "/v1/records/\(receipt.recordID)/central",
+                            body: try json(CentralUploadRequest(token: receipt.token, sha256: centralSHA, size: 10)))
+        let uploadID = receipt.recordID.replacingOccurrences(of: "-", with: "") + "-" + centralSHA
+        let bytes = Call(method: "PUT", path: "/v1/uploads/\(uploadID)?offset=0", body: [], streamed: true)
+        let download = Call(method: "GET", path: "/v1/records/\(receipt.recordID)/central", body: [])
+        let calls = [save, retrieve, records, history, recordHistory, checkpoint, proofs, delete, logout, password, announce, bytes, download]
 
         // Nothing of Alice's may appear in an answer that is not Alice's. (Record ids are what a
         // caller sends; an answer may repeat them, and says the same whether the record exists.)
@@ -69,6 +77,7 @@ import Testing
             expectRefused(try await send(deployment, call, headers: try signed(call, token: alice.token, signer: nil)), 401, "\(name) unsigned")
             expectRefused(try await send(deployment, call, headers: try signed(call, token: expired, signer: alice.key)), 401, "\(name) with an expired session")
             expectRefused(try await send(deployment, call, headers: try signed(call, token: alice.token, signer: bob.key)), 401, "\(name) signed by another device")
+            guard !call.streamed else { continue }
             let tampered = call.body.isEmpty ? Array(" ".utf8) : call.body.map { $0 == UInt8(ascii: "1") ? UInt8(ascii: "2") : $0 } + Array(" ".utf8)
             expectRefused(try await send(deployment, call, headers: try signed(call, token: alice.token, signer: alice.key), body: tampered), 401, "\(name) with a tampered body")
         }
@@ -77,7 +86,8 @@ import Testing
         // the answer, nor later in his own history.
         let bobsGuess = Call(method: "POST", path: "/v1/retrieve", body: try json(RetrieveRequest(recordID: receipt.recordID, fileName: "bobs-guess.txt", token: receipt.token)))
         for call in [bobsGuess, recordHistory, Call(method: "POST", path: "/v1/delete", body: try json(RecordRequest(recordID: old.recordID, token: "AAAA"))),
-                     Call(method: "POST", path: "/v1/reseal", body: try json(RecordRequest(recordID: receipt.recordID, token: "AAAA")))] {
+                     Call(method: "POST", path: "/v1/reseal", body: try json(RecordRequest(recordID: receipt.recordID, token: "AAAA"))),
+                     announce, bytes, download] {
             let reply = try await send(deployment, call, headers: try signed(call, token: bob.token, signer: bob.key))
             #expect([403, 404].contains(reply.status), "\(call.path) with another user's session: HTTP \(reply.status) \(reply.body.prefix(200))")
             expectNoLeak(reply, "\(call.path) with another user's session")
@@ -107,7 +117,9 @@ import Testing
         expectRefused(try await send(deployment, retrieve, headers: retrieveHeaders), 409, "POST /v1/retrieve replayed")
         let offer = try JSONDecoder().decode(RetrieveResponse.self, from: Data(retrieved.body.utf8)).reseal
         let reseal = Call(method: "POST", path: "/v1/reseal", body: try json(RecordRequest(recordID: receipt.recordID, token: try #require(offer).receipt.token)))
-        for call in [save, records, history, recordHistory, checkpoint, proofs, reseal, delete] {
+        let announceResealed = Call(method: "POST", path: announce.path,
+                                    body: try json(CentralUploadRequest(token: try #require(offer).receipt.token, sha256: centralSHA, size: 10)))
+        for call in [save, records, history, recordHistory, checkpoint, proofs, reseal, announceResealed, delete] {
             let headers = try signed(call, token: alice.token, signer: alice.key)
             let first = try await send(deployment, call, headers: headers)
             #expect((200..<300).contains(first.status), "\(call.method) \(call.path) once: HTTP \(first.status) \(first.body.prefix(200))")

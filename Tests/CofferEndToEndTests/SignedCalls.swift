@@ -26,6 +26,8 @@ struct Call {
     let method: String
     let path: String
     let body: [UInt8]
+    /// An upload's bytes: the signature covers the path and an empty body, not these bytes.
+    var streamed = false
 }
 
 func identity(_ deployment: LocalDeployment, _ user: String) throws -> Identity {
