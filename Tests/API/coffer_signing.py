@@ -3,7 +3,7 @@ real `coffer` installation, exactly as the client signs (docs/PROTOCOL.md, "Sign
 
 The signature is made over the bytes that go on the wire (a `requests` auth handler sees the
 prepared request), with a fresh time and nonce for every send, so schemathesis' own re-sends are
-not replays. A request without `Authorization` stays unsigned, so that the server's refusal of an
+not replays (an upload's streamed bytes are left out, as the client leaves them out). A request without `Authorization` stays unsigned, so that the server's refusal of an
 unauthenticated request is what gets checked.
 
 Environment: COFFER_API_STATE (the client's state folder, with device.key).
@@ -28,6 +28,9 @@ class DeviceSignature(requests.auth.AuthBase):
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode("utf-8")
+        # An upload's bytes are streamed, not signed: the signature covers an empty body there.
+        if request.method == "PUT" and request.path_url.startswith("/v1/uploads/"):
+            body = b""
         time_ms = str(int(time.time() * 1000))
         nonce = os.urandom(16).hex()
         message = f"coffer request v1\n{request.method}\n{request.path_url}\n{time_ms}\n{nonce}\n{hashlib.sha256(body).hexdigest()}"
