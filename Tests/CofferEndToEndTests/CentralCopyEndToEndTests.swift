@@ -77,7 +77,7 @@ import Testing
         #expect(history.filter { expected.contains($0) }.prefix(expected.count).elementsEqual(expected), "\(history)")
     }
 
-    @Test("a central copy whose bytes were altered on disk is refused by the client before it opens anything")
+    @Test("the central copy is the container byte for byte, and one whose bytes were altered on disk is refused by the client before it opens anything")
     func alteredBlobRefused() async throws {
         let deployment = try await LocalDeployment.start()
         defer { deployment.terminate() }
@@ -92,6 +92,7 @@ import Testing
         let name = try #require(try FileManager.default.contentsOfDirectory(atPath: blobs + "/" + shard).first)
         let path = blobs + "/" + shard + "/" + name
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(bytes == (try Data(contentsOf: URL(fileURLWithPath: folder + "/notes.bin.coffer"))), "the service holds the ciphertext the client sealed, nothing else")
         bytes[bytes.count - 100] ^= 0x01
         try bytes.write(to: URL(fileURLWithPath: path))
 
