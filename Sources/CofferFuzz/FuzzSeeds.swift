@@ -30,6 +30,7 @@ enum FuzzSeeds {
             Array(try encoder.encode(RetrieveRequest(recordID: receipt.recordID, fileName: "report.pdf", token: "dG9rZW4="))),
             Array(try encoder.encode(AuditProofsRequest(treeSize: 10, fromSize: 2, indexes: [1, 2, 3]))),
             Array(try encoder.encode(receipt)),
+            Array(try encoder.encode(CentralUploadRequest(token: "dG9rZW4=", sha256: String(repeating: "cd", count: 32), size: 1_000))),
         ]
     }
 
@@ -72,7 +73,32 @@ enum FuzzSeeds {
         ended.replayGuard.nonce = Data(repeating: 8, count: 16)
         ended.replayGuard.user = "alice"
         ended.replayGuard.sessionIssuedUnixMs = 1
+        // Central copies: an announcement, a chunk, a commit, a download and a read of it.
+        var begin = Coffer_Wire_V1_BeginUpload()
+        begin.recordID = create.recordID
+        begin.owner = "alice"
+        begin.sha256 = Data(repeating: 3, count: 32)
+        begin.size = 10
+        begin.receiptSignature = Data([7])
+        let upload = String(repeating: "01", count: 16) + "-" + String(repeating: "03", count: 32)
+        var chunk = Coffer_Wire_V1_PutChunk()
+        chunk.uploadID = upload
+        chunk.owner = "alice"
+        chunk.data = Data(repeating: 4, count: 10)
+        var commit = Coffer_Wire_V1_CommitUpload()
+        commit.uploadID = upload
+        commit.owner = "alice"
+        var open = Coffer_Wire_V1_OpenDownload()
+        open.recordID = create.recordID
+        open.owner = "alice"
+        var read = Coffer_Wire_V1_ReadChunk()
+        read.recordID = create.recordID
+        read.owner = "alice"
+        read.blobID = String(repeating: "03", count: 32)
+        read.length = 10
         return try [
+            WireProtocol.request(.beginUpload(begin)), WireProtocol.request(.putChunk(chunk)), WireProtocol.request(.commitUpload(commit)),
+            WireProtocol.request(.openDownload(open)), WireProtocol.request(.readChunk(read)),
             WireProtocol.request(.ping(.init())), WireProtocol.request(.registerUser(register)), guarded,
             WireProtocol.request(.releaseKey(release)), WireProtocol.request(.getAuditProofs(proofs)),
             WireProtocol.request(.setUserLock(lock)), WireProtocol.request(.listUsers(users)), ended,

@@ -98,6 +98,8 @@ enum FuzzTargets {
         _ = try? decoder.decode(IdentityRequest.self, from: data)
         _ = try? decoder.decode(AuditProofsRequest.self, from: data)
         if let receipt = try? decoder.decode(Receipt.self, from: data) { _ = receipt.canonicalBytes }
+        if let body = try? decoder.decode(CentralUploadRequest.self, from: data) { _ = Validation.isSHA256Hex(body.sha256) }
+        _ = try? decoder.decode(CentralUploadResponse.self, from: data)
     }
 
     // MARK: inter-tier messages, answered by a real handler over a SQLite store
