@@ -8,4 +8,13 @@ enum FaultInjection {
             kill(getpid(), SIGKILL)
         }
     }
+
+    /// Like ``point(_:)``, but first gives the peer `seconds` to take in what was already sent: a
+    /// killed process's socket is reset, and a reset drops whatever the peer had not yet read.
+    static func point(_ name: String, after seconds: Double) {
+        if ProcessInfo.processInfo.environment["COFFER_FAULT"] == name {
+            Thread.sleep(forTimeInterval: seconds)
+            kill(getpid(), SIGKILL)
+        }
+    }
 }

@@ -203,6 +203,7 @@ struct HTTPSClient: Sendable {
             sent += Int64(n)
             progress.moved()
             report(sent)
+            if sent >= length / 2 { FaultInjection.point("mid-upload", after: 2) }
         }
     }
 

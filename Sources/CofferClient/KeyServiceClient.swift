@@ -104,17 +104,26 @@ public struct KeyServiceClient: Sendable {
     func uploadBytes(uploadID: String, fd: Int32, offset: Int64, length: Int64, session: SessionCredentials,
                      progress: @escaping @Sendable (Int64) -> Void) async throws -> CentralUploadResponse {
         let path = "/v1/uploads/\(uploadID)?offset=\(offset)"
-        let reply = try await http.send(.PUT, path, headers: try Self.signedHeaders(.PUT, path, body: [], session: session),
-                                        body: .file(fd: fd, offset: offset, length: length, progress: progress), sink: nil)
-        return try Self.decode(reply)
+        do {
+            let reply = try await http.send(.PUT, path, headers: try Self.signedHeaders(.PUT, path, body: [], session: session),
+                                            body: .file(fd: fd, offset: offset, length: length, progress: progress), sink: nil)
+            return try Self.decode(reply)
+        } catch let error as HTTPSClient.NoAnswer {
+            // What arrived stays staged: announcing the upload again says how much, and resumes it.
+            throw ClientError(.unavailable, "\(error.message); the upload stopped midway")
+        }
     }
 
     /// Streams the record's central copy to `sink`; answers its headers once all of it arrived.
     func downloadCentral(recordID: String, session: SessionCredentials, sink: @escaping HTTPSClient.BodySink) async throws -> HTTPSClient.Reply {
         let path = "/v1/records/\(recordID)/central"
-        let reply = try await http.send(.GET, path, headers: try Self.signedHeaders(.GET, path, body: [], session: session), body: nil, sink: sink)
-        guard (200..<300).contains(reply.status) else { throw Self.error(for: reply) }
-        return reply
+        do {
+            let reply = try await http.send(.GET, path, headers: try Self.signedHeaders(.GET, path, body: [], session: session), body: nil, sink: sink)
+            guard (200..<300).contains(reply.status) else { throw Self.error(for: reply) }
+            return reply
+        } catch let error as HTTPSClient.NoAnswer {
+            throw ClientError(.unavailable, "\(error.message); the download stopped midway and nothing was opened; retrieve it again")
+        }
     }
 
     /// The account's history, or one record's when `recordID` is given.

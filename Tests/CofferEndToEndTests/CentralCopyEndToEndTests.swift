@@ -165,3 +165,59 @@ import Testing
         #expect(gone.status == 66, "\(gone.stderr)")
     }
 }
+
+/// Uploads cut midway: the client killed, or the transaction process that streams it killed. The
+/// central copy stays as it was (none, here) and the next push resumes from what the database tier
+/// holds.
+@Suite(.serialized) struct CentralUploadFaultTests {
+    struct Pushed: Decodable {
+        struct Central: Decodable { let generation: Int64; let size: Int64 }
+        let sent: Int64
+        let central: Central?
+    }
+
+    @Test("an upload cut by a killed client or a killed transaction process leaves no central copy, and a push resumes from what was staged and completes it",
+          arguments: ["client", "transaction"])
+    func cutAndResumed(killed: String) async throws {
+        let deployment = try await LocalDeployment.start()
+        defer { deployment.terminate() }
+        if killed == "transaction" {
+            let dying = try await deployment.startAnotherTransaction(environment: ["COFFER_FAULT": "mid-upload"])
+            deployment.clientServers = "\(dying),\(deployment.serverURL.replacingOccurrences(of: "https://127.0.0.1", with: "localhost"))"
+        }
+        try await deployment.registerAndLogin("alice")
+        let folder = deployment.directory + "/work"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let original = Data((0..<(6 << 20)).map { _ in UInt8.random(in: 0...255) })
+        try original.write(to: URL(fileURLWithPath: folder + "/big.bin"))
+        #expect(try await deployment.coffer(["save", folder + "/big.bin"], user: "alice").status == 0)
+        let container = folder + "/big.bin.coffer"
+
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: container)[.size] as? Int64)
+        let resumed: CommandResult
+        if killed == "client" {
+            var environment = deployment.clientEnvironment(user: "alice")
+            environment["COFFER_FAULT"] = "mid-upload"
+            let cut = try TestProcess(TestEnvironment.binary("coffer"), ["push", container], environment: environment, logDirectory: deployment.directory)
+            let status = try await cut.wait()
+            #expect(status == 128 + 9, "the upload was not cut: \(status) \(cut.standardError)")
+            let listed = try await deployment.coffer(["list", "--json"], user: "alice")
+            #expect(!listed.stdout.contains("\"central\""), "a cut upload is no central copy: \(listed.stdout)")
+            resumed = try await deployment.coffer(["push", container, "--json"], user: "alice")
+        } else {
+            // The first process takes the announcement and dies after the first chunk; the client
+            // announces again to the next, which answers what is staged, and sends the rest.
+            resumed = try await deployment.coffer(["push", container, "--json"], user: "alice")
+            #expect(deployment.moreTransactions.first?.process.isRunning == false, "the first process died midway")
+        }
+        #expect(resumed.status == 0, "\(resumed.stderr)\n\(deployment.tierLogs)")
+        let pushed = try JSONDecoder().decode(Pushed.self, from: Data(resumed.stdout.utf8))
+        #expect(pushed.central?.size == size && pushed.central?.generation == 1)
+        #expect(pushed.sent > 0 && pushed.sent < size, "the last push sent only what was missing: \(pushed.sent) of \(size)")
+
+        try FileManager.default.removeItem(atPath: container)
+        let opened = try await deployment.coffer(["retrieve", "--central", "big.bin", "-o", folder + "/opened.bin"], user: "alice")
+        #expect(opened.status == 0, "\(opened.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/opened.bin")) == original)
+    }
+}

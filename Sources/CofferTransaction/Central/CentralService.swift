@@ -58,7 +58,16 @@ struct CentralService: Sendable {
         var ended = false
         while !ended || pending.readableBytes > 0 {
             if !ended, pending.readableBytes < WireDefaults.centralChunkSize {
-                if var buffer = try await iterator.next() { pending.writeBuffer(&buffer) } else { ended = true }
+                do {
+                    if var buffer = try await iterator.next() { pending.writeBuffer(&buffer) } else { ended = true }
+                } catch {
+                    // The client went away midway: what reached the database tier stays staged for a resume.
+                    logger.info("an upload stopped before its end", metadata: [
+                        "coffer.user": "\(session.user)", "coffer.record_id": "\(recordText)", "coffer.staged": "\(offset)",
+                        "coffer.error": "\(error)",
+                    ])
+                    throw error
+                }
                 continue
             }
             let bytes = pending.readBytes(length: min(pending.readableBytes, WireDefaults.centralChunkSize)) ?? []
@@ -70,6 +79,7 @@ struct CentralService: Sendable {
                 throw database.unexpected(answer, to: message)
             }
             offset = stored.received
+            UploadFaultInjection.afterChunk()
         }
         let commit = WireMessages.commitUpload(uploadID, session: session, source: request.source, timeMs: Clock.nowMs())
         let answer = try await call(commit, replayGuard: replayGuard, recordID: recordText)

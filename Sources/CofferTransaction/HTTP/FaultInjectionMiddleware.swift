@@ -19,3 +19,14 @@ struct FaultInjectionMiddleware<Context: RequestContext>: RouterMiddleware {
         return response
     }
 }
+
+/// Kills the process in the middle of an upload, once its first chunk reached the database tier:
+/// to prove that an upload cut there leaves the central copy as it was and resumes. Active only
+/// when `COFFER_FAULT` is `mid-upload`; never set it otherwise.
+enum UploadFaultInjection {
+    static let active = ProcessInfo.processInfo.environment["COFFER_FAULT"] == "mid-upload"
+
+    static func afterChunk() {
+        if active { kill(getpid(), SIGKILL) }
+    }
+}
