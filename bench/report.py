@@ -141,6 +141,34 @@ if device:
             check(best["token"] >= 0.8 * best["files"], f"device: best {operation}s/s {best['token']:.0f} with the token, "
                   f"{best['token'] / best['files']:.2f}x key files' {best['files']:.0f} (needs 0.8x)")
 
+central = section("central")
+if central:
+    print(f"\n## Central copies: one {central[0]['bytes'] / 2**20:.0f} MiB container through both tiers, beside curl uploading it to a TLS sink with the same certificate")
+    print(f"{'store':<12}{'operation':<34}{'MB/s':>8}{'vs curl':>9}{'peak RSS MiB':>14}")
+    for r in central:
+        size = r["bytes"]
+        curl_rate = r["sink"]["bytes"] / r["sink"]["seconds"] if r["sink"]["seconds"] else 0
+        rows = [
+            ("coffer push (upload)", size / r["push_s"], r["push_rss"]),
+            ("download (curl, signed)", r["download"]["bytes"] / r["download"]["seconds"], None),
+            ("coffer retrieve --central", size / r["retrieve_s"], r["retrieve_rss"]),
+            ("curl upload to a TLS sink", curl_rate, None),
+        ]
+        for name, rate, rss in rows:
+            vs = f"{rate / curl_rate:>8.2f}x" if curl_rate else ""
+            print(f"{r['store']:<12}{name:<34}{mb(rate):>8.0f}{vs:>9}{(f'{rss / 1024:.0f}' if rss else ''):>14}")
+        print(f"{r['store']:<12}{'peak RSS: transaction, database':<34}{'':>17}{r['transaction_hwm'] / 1024:>7.0f}, {r['database_hwm'] / 1024:.0f}")
+        check(r["transaction_hwm"] < 512 * 1024 and r["database_hwm"] < 512 * 1024 and r["push_rss"] < 512 * 1024,
+              f"central ({r['store']}): peak RSS transaction {r['transaction_hwm'] // 1024} MiB, database {r['database_hwm'] // 1024} MiB, "
+              f"client {r['push_rss'] // 1024} MiB for a {size // 2**20} MiB container (flat: streamed)")
+    saves = section("central_saves")
+    for store in ("sqlite", "postgresql"):
+        alone = [r for r in saves if r["store"] == store and not r["uploading"]]
+        busy = [r for r in saves if r["store"] == store and r["uploading"]]
+        if alone and busy:
+            print(f"{store:<12}{'saves/s at 16 clients: alone, uploading':<34}{alone[0]['perSecond']:>8.0f}, {busy[0]['perSecond']:.0f} "
+                  f"({busy[0]['perSecond'] / max(alone[0]['perSecond'], 1):.2f}x)")
+
 print("\n## DESIGN.md figures")
 for line in verdicts:
     print(line)
