@@ -179,7 +179,11 @@ public struct RetrieveResponse: Codable, Sendable {
     public var reseal: ResealOffer?
     /// The index of the retrieval's entry in the audit log.
     public var auditIndex: Int64?
-    public init(decodeKey: String, decodePublicKey: String? = nil, reseal: ResealOffer?, auditIndex: Int64? = nil) {
+    /// Whether the record has a central copy: the re-sealed container is then uploaded to replace
+    /// it (which confirms the re-seal) instead of confirming with `/v1/reseal`.
+    public var central: Bool?
+    public init(decodeKey: String, decodePublicKey: String? = nil, reseal: ResealOffer?, auditIndex: Int64? = nil, central: Bool? = nil) {
+        self.central = central
         self.decodeKey = decodeKey
         self.decodePublicKey = decodePublicKey
         self.reseal = reseal

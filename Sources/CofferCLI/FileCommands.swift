@@ -123,7 +123,8 @@ struct Retrieve: AsyncParsableCommand {
         if let problem = result.resealProblem {
             Terminal.warn("warning: \(container) was not re-sealed: \(problem)")
         }
-        let resealed = result.resealed ? "; container re-sealed under a new key pair, old decode key destroyed" : ""
+        let central = result.centralReplaced == true ? ", central copy replaced" : ""
+        let resealed = result.resealed ? "; container re-sealed under a new key pair\(central), old decode key destroyed" : ""
         try output.emit(result, text: "retrieved \(result.input) → \(result.output) (\(result.size) bytes, SHA-256 checked\(resealed))")
     }
 }

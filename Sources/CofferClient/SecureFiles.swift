@@ -46,6 +46,8 @@ public struct SecureFiles: Sendable {
         public var resealed: Bool
         /// Why not, when it was not.
         public var resealProblem: String?
+        /// Whether the re-sealed container also replaced the record's central copy.
+        public var centralReplaced: Bool?
     }
 
     /// Seals `input` into `output` in one pass — each byte read once, encrypted under a fresh file
@@ -184,11 +186,23 @@ public struct SecureFiles: Sendable {
             result.resealProblem = resealProblem
             return result
         }
+        // A record with a central copy is confirmed by replacing that copy with the re-sealed
+        // container, in one commit on the service: the central copy never falls behind the key.
+        let viaCentral = confirmingReseal && answer.central == true
         do {
-            try await resealer.finish(service: service, session: session, confirming: confirmingReseal)
+            try await resealer.finish(service: service, session: session, confirming: confirmingReseal && !viaCentral)
             result.resealed = true
         } catch let error as ClientError {
             result.resealProblem = error.message
+            return result
+        }
+        guard viaCentral else { return result }
+        do {
+            _ = try await push(container: input)
+            result.centralReplaced = true
+        } catch let error as ClientError {
+            result.resealed = false
+            result.resealProblem = "the re-sealed container could not replace the record's central copy (\(error.message)); the re-seal waits: the central copy and this container both still open"
         }
         return result
     }

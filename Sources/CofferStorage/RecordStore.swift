@@ -170,6 +170,7 @@ public final class RecordStore {
             let ownName = stored.flatMap { $0.owner == owner ? $0.fileName : nil }
             switch outcome {
             case .released(var key):
+                key.hasCentral = try centralCopy(recordID) != nil
                 key.auditIndex = try appendAudit(kind: .retrieve, user: owner, recordID: recordID, fileName: ownName, timeMs: timeMs, source: source, clientID: clientID)
                 if let next, next.sha256 == key.sha256, next.size == key.size {
                     try stage(next, recordID: recordID)

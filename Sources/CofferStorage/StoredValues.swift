@@ -71,6 +71,8 @@ public struct ReleasedKey: Sendable, Hashable {
     public var auditIndex: Int64
     /// Whether the request's next key generation was staged with the release.
     public var nextStaged = false
+    /// Whether the record has a central copy.
+    public var hasCentral = false
 }
 
 /// The outcome of a key release request.

@@ -751,6 +751,10 @@ public nonisolated struct Coffer_Wire_V1_KeyReleased: Sendable {
   /// Whether the request's next key generation was staged with the release.
   public var nextStaged: Bool = false
 
+  /// Whether the record has a central copy: the client then confirms the re-seal by uploading the
+  /// re-sealed container as the central copy (CommitUpload), so that the central copy stays current.
+  public var centralCopyKept: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2996,7 +3000,7 @@ nonisolated extension Coffer_Wire_V1_ReleaseKey: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Coffer_Wire_V1_KeyReleased: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".KeyReleased"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}wrapped_decode_key\0\u{3}audit_index\0\u{3}encode_key_id\0\u{1}sha256\0\u{1}size\0\u{3}next_staged\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}wrapped_decode_key\0\u{3}audit_index\0\u{3}encode_key_id\0\u{1}sha256\0\u{1}size\0\u{3}next_staged\0\u{3}central_copy_kept\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3010,6 +3014,7 @@ nonisolated extension Coffer_Wire_V1_KeyReleased: SwiftProtobuf.Message, SwiftPr
       case 4: try { try decoder.decodeSingularBytesField(value: &self.sha256) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.size) }()
       case 6: try { try decoder.decodeSingularBoolField(value: &self.nextStaged) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.centralCopyKept) }()
       default: break
       }
     }
@@ -3034,6 +3039,9 @@ nonisolated extension Coffer_Wire_V1_KeyReleased: SwiftProtobuf.Message, SwiftPr
     if self.nextStaged != false {
       try visitor.visitSingularBoolField(value: self.nextStaged, fieldNumber: 6)
     }
+    if self.centralCopyKept != false {
+      try visitor.visitSingularBoolField(value: self.centralCopyKept, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3044,6 +3052,7 @@ nonisolated extension Coffer_Wire_V1_KeyReleased: SwiftProtobuf.Message, SwiftPr
     if lhs.sha256 != rhs.sha256 {return false}
     if lhs.size != rhs.size {return false}
     if lhs.nextStaged != rhs.nextStaged {return false}
+    if lhs.centralCopyKept != rhs.centralCopyKept {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -104,6 +104,25 @@ import Testing
         #expect(!(try await kinds(deployment, "alice")).contains("retrieve"), "no decode key was asked for")
     }
 
+    @Test("a local retrieve of a record with a central copy replaces the central copy with the re-sealed container, which still opens")
+    func localRetrieveKeepsCentralCurrent() async throws {
+        let deployment = try await LocalDeployment.start()
+        defer { deployment.terminate() }
+        try await deployment.registerAndLogin("alice")
+        let folder = try work(deployment)
+        let original = Data((0..<300_000).map { _ in UInt8.random(in: 0...255) })
+        try original.write(to: URL(fileURLWithPath: folder + "/draft.bin"))
+        #expect(try await deployment.coffer(["save", "--central", folder + "/draft.bin"], user: "alice").status == 0)
+        let local = try await deployment.coffer(["retrieve", folder + "/draft.bin.coffer", "-o", folder + "/local.bin"], user: "alice")
+        #expect(local.status == 0 && local.stdout.contains("central copy replaced"), "\(local.stdout)\(local.stderr)")
+        #expect(try await records(deployment, "alice").first?.central?.generation == 2)
+        let central = try await deployment.coffer(["retrieve", "--central", "draft.bin", "-o", folder + "/central.bin"], user: "alice")
+        #expect(central.status == 0, "\(central.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/central.bin")) == original)
+        let kinds = try await kinds(deployment, "alice")
+        #expect(kinds.filter { $0 == "reseal" }.count == 2 && kinds.filter { $0 == "central_replace" }.count == 2, "\(kinds)")
+    }
+
     @Test("an upload over the quota gets one clear line before any byte is sent, and an audit entry", arguments: EndToEndTests.stores)
     func overQuota(store: Store) async throws {
         let deployment: LocalDeployment

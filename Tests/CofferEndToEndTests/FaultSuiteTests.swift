@@ -5,7 +5,9 @@ import Testing
 /// The fault suite: two transaction processes, two database processes and a PostgreSQL primary with a
 /// synchronous standby, under a bounded load of saves and retrieves while processes are killed,
 /// restarted and frozen, PostgreSQL is restarted, and once the primary dies and the standby is promoted.
-/// Afterwards every acknowledged save must retrieve byte for byte and the audit log must verify.
+/// Every other save also uploads a central copy. Afterwards every acknowledged save must retrieve byte
+/// for byte, every acknowledged central copy must too (downloaded, opened and re-sealed), and the
+/// audit log must verify.
 ///
 /// `COFFER_FAULT_SECONDS` sets the length of the load (default 40).
 @Suite(.serialized) struct FaultSuiteTests {
@@ -16,14 +18,23 @@ import Testing
         var operations = 0, saves = 0, retrievesDuringLoad = 0, failedDuringLoad = 0
         var faults: [String: Int] = [:]
         var acknowledged: [(user: String, file: String, content: Data)] = []
-        func operation(saved: (String, String, Data)?, retrieved: Bool, failed: Bool) {
+        /// Saves whose central copy was acknowledged too, with their record id.
+        var central: [(user: String, recordID: String, file: String, content: Data)] = []
+        func operation(saved: (String, String, Data)?, retrieved: Bool, failed: Bool, recordID: String? = nil) {
             operations += 1
             if let saved { saves += 1; acknowledged.append((saved.0, saved.1, saved.2)) }
+            if let saved, let recordID { central.append((saved.0, recordID, saved.1, saved.2)) }
             if retrieved { retrievesDuringLoad += 1 }
             if failed { failedDuringLoad += 1 }
         }
         func fault(_ kind: String) { faults[kind, default: 0] += 1 }
         func acknowledgedBy(_ user: String) -> [(user: String, file: String, content: Data)] { acknowledged.filter { $0.user == user } }
+    }
+
+    /// The record id `coffer save --central --json` printed.
+    static func recordID(ofCentralSave output: String) -> String? {
+        struct Saved: Decodable { struct Save: Decodable { let recordID: String }; let save: Save }
+        return try? JSONDecoder().decode(Saved.self, from: Data(output.utf8)).save.recordID
     }
 
     @Test("fault suite: kills, restarts, freezes and a PostgreSQL failover lose no acknowledged save",
@@ -62,9 +73,11 @@ import Testing
                         let file = "\(work)/\(user)/file-\(n).bin"
                         let content = Data((0..<(1_024 + Int.random(in: 0..<8_192))).map { _ in UInt8.random(in: 0...255) })
                         try? content.write(to: URL(fileURLWithPath: file))
-                        let result = try? await deployment.coffer(["save", file], user: user, timeout: .seconds(60))
+                        let centrally = n % 2 == 0
+                        let result = try? await deployment.coffer(["save", file, "--json"] + (centrally ? ["--central"] : []), user: user, timeout: .seconds(60))
                         let saved = result?.status == 0
-                        await counts.operation(saved: saved ? (user, file, content) : nil, retrieved: false, failed: !saved)
+                        let recordID = centrally && saved ? result.flatMap { Self.recordID(ofCentralSave: $0.stdout) } : nil
+                        await counts.operation(saved: saved ? (user, file, content) : nil, retrieved: false, failed: !saved, recordID: recordID)
                     }
                 }
             }
@@ -129,6 +142,17 @@ import Testing
                 lost.append("\(file): \(result.stderr)")
             }
         }
+        // Every acknowledged central copy opens too, from the service alone.
+        var centrallyRetrieved = 0
+        for (user, recordID, file, content) in await counts.central {
+            let copy = file + ".central"
+            let result = try await deployment.coffer(["retrieve", "--central", recordID, "-o", copy, "--force"], user: user, timeout: .seconds(60))
+            if result.status == 0, FileManager.default.contents(atPath: copy) == content {
+                centrallyRetrieved += 1
+            } else {
+                lost.append("the central copy of \(file): \(result.stderr)")
+            }
+        }
         let anyUser = users[0]
         if let sample = await counts.acknowledgedBy(anyUser).last {
             let verified = try await deployment.coffer(["history", sample.file + ".coffer", "--verify"], user: anyUser)
@@ -145,12 +169,14 @@ import Testing
             fault suite (\(Self.seconds) s): operations \(await counts.operations), saves acknowledged \(await counts.saves), \
             retrieves during load \(await counts.retrievesDuringLoad), failed or refused during load \(await counts.failedDuringLoad), \
             faults injected \(faults.values.reduce(0, +)) [\(faults.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))], \
-            retrieved after \(retrieved), lost \(lost.count), audit log verifies: \(audit.status == 0)
+            retrieved after \(retrieved), central copies acknowledged \(await counts.central.count) and retrieved after \(centrallyRetrieved), \
+            lost \(lost.count), audit log verifies: \(audit.status == 0)
             """
         print(summary)
         try? summary.write(toFile: NSTemporaryDirectory() + "coffer-fault-suite.txt", atomically: true, encoding: .utf8)
         #expect(lost.isEmpty, "lost acknowledged saves: \(lost.prefix(5))")
         #expect(await counts.saves > 0)
+        #expect(await !counts.central.isEmpty, "some central copies were acknowledged")
         #expect(faults["postgresql primary killed, standby promoted"] == 1)
     }
 }

@@ -50,7 +50,8 @@ extension FileService {
             decodeKey: decodeKey.rawRepresentation.base64EncodedString(),
             decodePublicKey: decodeKey.publicKey.x963Representation.base64EncodedString(),
             reseal: reseal,
-            auditIndex: answer.auditIndex
+            auditIndex: answer.auditIndex,
+            central: answer.centralCopyKept ? true : nil
         )
     }
 

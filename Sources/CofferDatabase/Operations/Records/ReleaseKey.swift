@@ -36,6 +36,7 @@ enum ReleaseKey: DatabaseOperation {
             released.sha256 = Data(key.sha256)
             released.size = key.size
             released.nextStaged = key.nextStaged
+            released.centralCopyKept = key.hasCentral
             return WireProtocol.response(to: request, .keyReleased(released))
         case .notFound:
             return WireProtocol.error(to: request, .notFound, "no such record")
