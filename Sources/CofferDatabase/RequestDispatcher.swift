@@ -50,6 +50,7 @@ public final class RequestDispatcher {
         let valid = requests.compactMap { $0 }
         guard !valid.isEmpty else { return requests.map { _ in nil } }
         let answered: [[UInt8]]
+        var committed: RecordStore?
         do {
             let store = try currentStore()
             let now = Int64(Date().timeIntervalSince1970 * 1000)
@@ -62,8 +63,16 @@ public final class RequestDispatcher {
                     try valid.map { try respondOrFail($0, store, now: now, inBatch: true) }
                 }
             }
+            committed = store
         } catch {
+            store?.keepUnnamedBlobs()
             answered = valid.map { (try? WireProtocol.encode(failure($0, error))) ?? [] }
+        }
+        // The bytes of central copies the batch stopped naming go only now that it committed.
+        do {
+            try committed?.removeUnnamedBlobs()
+        } catch {
+            logger.warning("could not remove a central copy's bytes that no record names any more", metadata: ["coffer.error": "\(error)"])
         }
         var replies = answered.makeIterator()
         return requests.map { request in request == nil ? nil : replies.next() }
@@ -96,7 +105,7 @@ public final class RequestDispatcher {
         let operation = OperationDispatch.operation(for: body)
         let context = OperationContext(store: store, logger: logger)
         let run = { try WireProtocol.encode(try self.guarded(request, store) ?? operation.answer(request, context)) }
-        guard operation.kind.changesState else {
+        guard operation.kind.storesReply else {
             return inBatch ? try store.transaction(run) : try run()
         }
         if Self.replayGuardIsWellFormed(request), let reply = try operation.answerInOneCall(request, OneCallContext(

@@ -164,14 +164,13 @@ extension RecordStore {
             try db.query("DELETE FROM central_uploads WHERE upload_id = $1", [.text(uploadID)])
             return .refused(.uploadDigestMismatch)
         }
-        var replacedBlob: String?
         let outcome: CentralOutcome<CentralCopy> = try db.transaction {
             guard var record = try loadRecord(recordID), record.owner == owner else { return .notFound }
             if record.ownerLocked { return .refused(.accountLocked) }
             if record.wrappedKey == nil { return .refused(.keyDestroyed) }
             if record.pendingSignature == receiptSignature {
                 record = try promotePending(record, timeMs: timeMs, source: source, clientID: clientID,
-                                            how: "confirmed by the upload of the re-sealed central copy")
+                                            how: "confirmed by the upload of the re-sealed central copy", replacingCentralCopy: true)
             }
             guard record.signature == receiptSignature else {
                 return .refused(try isRetired(recordID, receiptSignature) ? .oldCopy : .receiptMismatch)
@@ -198,7 +197,7 @@ extension RecordStore {
                     """,
                     [.blob(recordID), .text(blob), .blob(sha256), .int(size), .int(copy.generation), .blob(receiptSignature), .int(timeMs)]
                 )
-                if previous?.blobID != blob { replacedBlob = previous?.blobID }
+                if let old = previous?.blobID, old != blob { blobsToRemove.append(old) }
             }
             copy.auditIndex = try appendAudit(
                 kind: previous == nil ? .centralUpload : .centralReplace, user: owner, recordID: recordID, fileName: record.fileName,
@@ -206,7 +205,7 @@ extension RecordStore {
             )
             return .done(copy)
         }
-        if let replacedBlob { try removeIfUnnamed(replacedBlob) }
+        try removeUnnamedBlobsIfCommitted()
         return outcome
     }
 
@@ -267,21 +266,49 @@ extension RecordStore {
                            generation: try r.int(3), receiptSignature: try r.blob(4), updatedAtMs: try r.int(5))
     }
 
-    /// Inside a delete's transaction: forgets the record's central copy and audits it.
-    ///
-    /// - Returns: The blob to remove once the transaction committed.
-    func forgetCentralCopy(_ record: RecordRow, timeMs: Int64, source: String, clientID: String) throws -> String? {
-        guard let copy = try centralCopy(record.id) else { return nil }
+    /// Inside a delete's transaction: forgets the record's central copy and audits it; its bytes go
+    /// once the transaction committed.
+    func forgetCentralCopy(_ record: RecordRow, timeMs: Int64, source: String, clientID: String) throws {
+        guard let copy = try centralCopy(record.id) else { return }
         try db.query("DELETE FROM central_copies WHERE record_id = $1", [.blob(record.id)])
         try appendAudit(kind: .centralDelete, user: record.owner, recordID: record.id, fileName: record.fileName, timeMs: timeMs,
                         detail: "the central copy was destroyed with the record: " + Self.describe(copy), source: source, clientID: clientID)
-        return copy.blobID
+        blobsToRemove.append(copy.blobID)
     }
 
-    /// Removes a blob no record names any more.
-    func removeIfUnnamed(_ blob: String) throws {
-        let named = try db.query("SELECT 1 FROM central_copies WHERE blob_id = $1 LIMIT 1", [.text(blob)])
-        if named.isEmpty { try blobs.delete(blob: blob) }
+    /// Removes the blobs that committed changes stopped naming, unless a record names them again
+    /// (a change rolled back): the bytes of a copy go only after the commit that let go of them.
+    /// The database tier calls this after each batch it committed; a store method called outside
+    /// any transaction does it itself.
+    public func removeUnnamedBlobs() throws {
+        let candidates = blobsToRemove
+        blobsToRemove = []
+        for blob in Set(candidates) {
+            let named = try db.query("SELECT 1 FROM central_copies WHERE blob_id = $1 LIMIT 1", [.text(blob)])
+            if named.isEmpty { try blobs.delete(blob: blob) }
+        }
+    }
+
+    /// Forgets the blobs to remove: the batch that let go of them did not commit.
+    public func keepUnnamedBlobs() { blobsToRemove = [] }
+
+    /// ``removeUnnamedBlobs()`` when no transaction is open any more, that is when the change
+    /// committed; inside a batch, the database tier does it after the batch's commit.
+    func removeUnnamedBlobsIfCommitted() throws {
+        if !db.transactionCounts.open && !blobsToRemove.isEmpty { try removeUnnamedBlobs() }
+    }
+
+    /// Inside a transaction that makes another generation current without replacing the central
+    /// copy: the copy, sealed under the generation whose key is being destroyed, would never open
+    /// again, so it is dropped (audited) rather than kept broken.
+    func dropStaleCentralCopy(_ record: RecordRow, timeMs: Int64, source: String, clientID: String) throws {
+        guard let copy = try centralCopy(record.id) else { return }
+        try db.query("DELETE FROM central_copies WHERE record_id = $1", [.blob(record.id)])
+        try appendAudit(kind: .centralDelete, user: record.owner, recordID: record.id, fileName: record.fileName, timeMs: timeMs,
+                        detail: "the record was re-sealed without replacing its central copy, whose key is destroyed, so the copy was dropped: "
+                            + Self.describe(copy) + "; push the re-sealed container to keep one",
+                        source: source, clientID: clientID)
+        blobsToRemove.append(copy.blobID)
     }
 
     /// Drops uploads that stopped more than ``uploadRetentionMs`` ago.

@@ -90,8 +90,13 @@ extension RecordStore {
 
     /// Makes the staged generation current and destroys the old decode key, once the client has
     /// replaced its container. Idempotent: confirming the current receipt again changes nothing.
+    ///
+    /// A central copy, sealed under the key this destroys, is dropped with the confirmation
+    /// (``dropStaleCentralCopy(_:timeMs:source:clientID:)``); clients confirm such a record by
+    /// uploading the re-sealed container instead.
     public func confirmReseal(recordID: [UInt8], owner: String, receiptSignature: [UInt8], timeMs: Int64, source: String, clientID: String) throws -> RecordChange {
-        try db.transaction {
+        defer { try? removeUnnamedBlobsIfCommitted() }
+        return try db.transaction {
             guard let record = try loadRecord(recordID), record.owner == owner else { return .notFound }
             if record.signature == receiptSignature, record.wrappedKey != nil { return .alreadyDone }
             guard record.pendingSignature == receiptSignature else {
@@ -105,7 +110,6 @@ extension RecordStore {
     /// Destroys a record's decode keys (crypto-shredding). The receipt must be the current or staged one.
     /// The record's central copy goes with it (`central_delete`); its bytes are removed after the commit.
     public func deleteRecord(recordID: [UInt8], owner: String, receiptSignature: [UInt8], timeMs: Int64, source: String, clientID: String) throws -> RecordChange {
-        var unnamedBlob: String?
         let change: RecordChange = try db.transaction {
             guard let record = try loadRecord(recordID), record.owner == owner else { return .notFound }
             guard !record.ownerLocked else { return .refused(.accountLocked) }
@@ -124,11 +128,11 @@ extension RecordStore {
             try appendAudit(kind: .delete, user: owner, recordID: recordID, fileName: record.fileName, timeMs: timeMs, source: source, clientID: clientID)
             try appendAudit(kind: .keyDestroyed, user: owner, recordID: recordID, fileName: record.fileName, timeMs: timeMs,
                             detail: "deleted: every decode key of the record destroyed", source: source, clientID: clientID)
-            unnamedBlob = try forgetCentralCopy(record, timeMs: timeMs, source: source, clientID: clientID)
+            try forgetCentralCopy(record, timeMs: timeMs, source: source, clientID: clientID)
             try forgetReplies(recordID: recordID)
             return .done
         }
-        if let unnamedBlob { try removeIfUnnamed(unnamedBlob) }
+        try removeUnnamedBlobsIfCommitted()
         return change
     }
 
@@ -181,7 +185,11 @@ extension RecordStore {
     ///
     /// - Returns: The record as it now stands.
     @discardableResult
-    func promotePending(_ record: RecordRow, timeMs: Int64, source: String, clientID: String, how: String) throws -> RecordRow {
+    ///
+    /// - Parameter replacingCentralCopy: The caller replaces the central copy in the same
+    ///   transaction; otherwise one sealed under the old generation is dropped.
+    func promotePending(_ record: RecordRow, timeMs: Int64, source: String, clientID: String, how: String,
+                        replacingCentralCopy: Bool = false) throws -> RecordRow {
         guard let wrapped = record.pendingWrappedKey, let keyID = record.pendingEncodeKeyID,
               let receipt = record.pendingReceipt, let signature = record.pendingSignature
         else { return record }
@@ -204,6 +212,7 @@ extension RecordStore {
                         detail: how, source: source, clientID: clientID)
         try appendAudit(kind: .keyDestroyed, user: record.owner, recordID: recordID, fileName: record.fileName, timeMs: timeMs,
                         detail: "the previous decode key was destroyed after the re-seal", source: source, clientID: clientID)
+        if !replacingCentralCopy { try dropStaleCentralCopy(record, timeMs: timeMs, source: source, clientID: clientID) }
         try forgetReplies(recordID: recordID)
         var promoted = record
         promoted.wrappedKey = wrapped

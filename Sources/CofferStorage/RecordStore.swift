@@ -22,6 +22,8 @@ public final class RecordStore {
     public var centralQuota = CentralQuota()
     /// The SHA-256 so far of each upload whose chunks this store received in order.
     var uploadDigests: [String: ContentDigest] = [:]
+    /// Blobs a change stopped naming, removed once that change committed (``removeUnnamedBlobs()``).
+    var blobsToRemove: [String] = []
 
     /// Wraps an open connection and brings its schema up to date.
     ///
@@ -141,7 +143,8 @@ public final class RecordStore {
         recordID: [UInt8], owner: String, fileName: String, receiptSignature: [UInt8], timeMs: Int64, source: String,
         clientID: String = "", next: KeyGeneration? = nil
     ) throws -> KeyRelease {
-        try db.transaction {
+        defer { try? removeUnnamedBlobsIfCommitted() }
+        return try db.transaction {
             let outcome: KeyRelease
             let stored = try loadRecord(recordID)
             if let record = stored, record.owner == owner, record.ownerLocked {

@@ -4,8 +4,13 @@
 /// An upload's chunks are rows under the name `upload:ID`; publishing renames them to the blob's
 /// name in the caller's transaction (PostgreSQL keeps the chunks' TOASTed bytes where they are, so
 /// a rename does not copy them). A row per chunk keeps each value far below PostgreSQL's 1 GB limit.
+///
+/// Every query is an index range over `(blob_id, at_offset)` near the offset asked for: a chunk is at
+/// most ``maxChunk`` bytes, so one that overlaps an offset starts less than that before it.
 public final class TableBlobStore: BlobStore {
     private let db: any SQLConnection
+    /// The largest chunk staged in one row.
+    public static let maxChunk = 1 << 20
 
     public init(connection: any SQLConnection) { self.db = connection }
 
@@ -14,21 +19,33 @@ public final class TableBlobStore: BlobStore {
     private static func staged(_ upload: String) -> String { "upload:" + upload }
 
     public func stagedLength(upload: String) throws -> Int64 {
+        // Chunks are contiguous from 0: the last one ends where the upload does.
         let rows = try db.query(
-            "SELECT COALESCE(MAX(at_offset + length(data)), 0) FROM blob_chunks WHERE blob_id = $1", [.text(Self.staged(upload))]
+            "SELECT at_offset + length(data) FROM blob_chunks WHERE blob_id = $1 ORDER BY at_offset DESC LIMIT 1", [.text(Self.staged(upload))]
         )
         return try rows.first?.int(0) ?? 0
     }
 
     public func stage(upload: String, offset: Int64, bytes: [UInt8]) throws {
+        guard bytes.count <= Self.maxChunk else {
+            throw StorageError(.blobs, "a chunk of \(bytes.count) bytes is larger than the \(Self.maxChunk) one row takes")
+        }
+        // A staged chunk need not be durable on its own: the commit that makes the upload a copy
+        // is, and PostgreSQL flushes everything written before it with it. Only for a transaction of
+        // the chunk's own: one shared with other requests (a batch) keeps its durable commit.
+        let ownTransaction = !db.transactionCounts.open
         try db.transaction {
+            if ownTransaction, db.dialect == .postgres { try db.execute("SET LOCAL synchronous_commit TO off") }
             // Anything at or beyond `offset` is dropped; a chunk that straddles it is cut.
             let name = Self.staged(upload)
             let straddling = try db.query(
-                "SELECT at_offset, data FROM blob_chunks WHERE blob_id = $1 AND at_offset < $2 AND at_offset + length(data) > $2",
-                [.text(name), .int(offset)]
+                "SELECT at_offset, data FROM blob_chunks WHERE blob_id = $1 AND at_offset >= $3 AND at_offset < $2 AND at_offset + length(data) > $2",
+                [.text(name), .int(offset), .int(offset - Int64(Self.maxChunk))]
             )
-            try db.query("DELETE FROM blob_chunks WHERE blob_id = $1 AND at_offset + length(data) > $2", [.text(name), .int(offset)])
+            // Rows that start at or after `offset`, and the one that straddles it.
+            try db.query("DELETE FROM blob_chunks WHERE blob_id = $1 AND at_offset >= $2", [.text(name), .int(offset)])
+            try db.query("DELETE FROM blob_chunks WHERE blob_id = $1 AND at_offset >= $3 AND at_offset < $2 AND at_offset + length(data) > $2",
+                         [.text(name), .int(offset), .int(offset - Int64(Self.maxChunk))])
             for row in straddling {
                 let start = try row.int(0)
                 let kept = Array(try row.blob(1).prefix(Int(offset - start)))
@@ -74,9 +91,9 @@ public final class TableBlobStore: BlobStore {
         let rows = try db.query(
             """
             SELECT at_offset, data FROM blob_chunks
-            WHERE blob_id = $1 AND at_offset < $3 AND at_offset + length(data) > $2 ORDER BY at_offset
+            WHERE blob_id = $1 AND at_offset >= $4 AND at_offset < $3 AND at_offset + length(data) > $2 ORDER BY at_offset
             """,
-            [.text(name), .int(offset), .int(offset + Int64(length))]
+            [.text(name), .int(offset), .int(offset + Int64(length)), .int(offset - Int64(Self.maxChunk))]
         )
         if rows.isEmpty {
             let any = try db.query("SELECT 1 FROM blob_chunks WHERE blob_id = $1 LIMIT 1", [.text(name)])

@@ -11,12 +11,19 @@ public struct WireOperation: Sendable, Hashable {
     public let changesState: Bool
     /// Whether it appends to the audit log (always, or when it refuses).
     public let audits: Bool
+    /// Whether a retry must get the first run's stored reply: every change, but one whose effect is
+    /// the same however often it runs (a chunk written at its offset), which is simply run again.
+    public let storesReply: Bool
 
-    private init(_ name: String, changes: Bool, audits: Bool) {
+    private init(_ name: String, changes: Bool, audits: Bool, storesReply: Bool? = nil) {
         self.name = name
         self.changesState = changes
         self.audits = audits
+        self.storesReply = storesReply ?? changes
     }
+
+    /// A change that leaves the same state however often it runs: no reply is stored for it.
+    private static func idempotent(_ name: String) -> WireOperation { WireOperation(name, changes: true, audits: false, storesReply: false) }
 
     private static func read(_ name: String) -> WireOperation { WireOperation(name, changes: false, audits: false) }
     private static func change(_ name: String, audits: Bool = true) -> WireOperation { WireOperation(name, changes: true, audits: audits) }
@@ -45,7 +52,7 @@ public struct WireOperation: Sendable, Hashable {
         case .endSessions: change("EndSessions")
         case .setPassword: change("SetPassword")
         case .beginUpload: change("BeginUpload")
-        case .putChunk: change("PutChunk", audits: false)
+        case .putChunk: idempotent("PutChunk")
         case .commitUpload: change("CommitUpload")
         case .openDownload: change("OpenDownload")
         case .readChunk: read("ReadChunk")

@@ -180,4 +180,40 @@ import Testing
             #expect(try FileManager.default.subpathsOfDirectory(atPath: folder + "/blobs").filter { $0.count > 3 }.isEmpty)
         }
     }
+
+    @Test("a re-seal confirmed without replacing the central copy drops the copy, audited, rather than keep it under a destroyed key", arguments: backends)
+    func staleCopyDropped(backend: Backend) async throws {
+        let (store, _) = try await openStore(backend)
+        guard case .done(let copy) = try send(store, random(2_000)) else { Issue.record("upload"); return }
+        let next = KeyGeneration(wrappedDecodeKey: [4, 4], encodeKeyID: Array(repeating: 3, count: 32), receipt: Array("{}".utf8),
+                                 receiptSignature: [5, 5, 5], sha256: Array(repeating: 9, count: 32), size: 5)
+        guard case .released(let key) = try store.releaseKey(recordID: recordID, owner: "alice", fileName: "a.txt", receiptSignature: [7, 7, 7],
+                                                            timeMs: 40, source: "s", next: next) else { Issue.record("release"); return }
+        #expect(key.hasCentral, "the release says the record has a central copy")
+        #expect(try store.confirmReseal(recordID: recordID, owner: "alice", receiptSignature: [5, 5, 5], timeMs: 41, source: "s", clientID: "c") == .done)
+        #expect(try store.listRecords(owner: "alice", limit: 10).first?.central == nil)
+        #expect(try store.blobs.read(blob: copy.blobID, offset: 0, length: 1) == nil, "its bytes are gone")
+        #expect(try kinds(store).suffix(3) == ["reseal", "key_destroyed", "central_delete"])
+        #expect(try store.history(owner: "alice", recordID: recordID, limit: 100)?.last?.detail.contains("push the re-sealed container") == true)
+    }
+
+    @Test("the bytes of a copy a batch let go of stay until the batch commits, and stay for good when it rolls back", arguments: backends)
+    func bytesGoAfterCommit(backend: Backend) async throws {
+        let (store, _) = try await openStore(backend)
+        guard case .done(let copy) = try send(store, random(2_000)) else { Issue.record("upload"); return }
+        struct Abort: Error {}
+        _ = try? store.transaction {
+            _ = try store.deleteRecord(recordID: recordID, owner: "alice", receiptSignature: [7, 7, 7], timeMs: 60, source: "s", clientID: "c")
+            #expect(try store.blobs.read(blob: copy.blobID, offset: 0, length: 1) != nil, "kept while the batch is open")
+            throw Abort()
+        }
+        store.keepUnnamedBlobs()
+        #expect(try store.blobs.read(blob: copy.blobID, offset: 0, length: 1) != nil, "the rolled-back delete left the bytes")
+        #expect(try download(store)?.count == 2_000, "and the copy opens")
+        try store.transaction {
+            _ = try store.deleteRecord(recordID: recordID, owner: "alice", receiptSignature: [7, 7, 7], timeMs: 61, source: "s", clientID: "c")
+        }
+        try store.removeUnnamedBlobs()
+        #expect(try store.blobs.read(blob: copy.blobID, offset: 0, length: 1) == nil, "gone once the batch committed")
+    }
 }
