@@ -158,12 +158,17 @@ public struct RetrieveRequest: Codable, Sendable {
     public var sha256: String?
     /// The plaintext size in bytes the container's receipt states; sent with ``sha256``.
     public var size: Int64?
-    public init(recordID: String, fileName: String, token: String, sha256: String? = nil, size: Int64? = nil) {
+    /// The owner the container's receipt names, when it is not the caller (a record shared with
+    /// them): the key service then makes the re-seal's key generation for that owner after the
+    /// release. Optional, and never trusted: the database tier says whose the record is.
+    public var owner: String?
+    public init(recordID: String, fileName: String, token: String, sha256: String? = nil, size: Int64? = nil, owner: String? = nil) {
         self.recordID = recordID
         self.fileName = fileName
         self.token = token
         self.sha256 = sha256
         self.size = size
+        self.owner = owner
     }
 }
 

@@ -33,4 +33,10 @@ public enum AuditKind: String, Sendable, CaseIterable {
     case centralDelete = "central_delete"
     /// An upload or download of a central copy was refused: the detail says why.
     case centralRefused = "central_refused"
+    /// The owner shared a record with another user: the detail names the grantee and the grant's end.
+    case share
+    /// The owner revoked a grant: the detail names the grantee.
+    case unshare
+    /// A share or an unshare was refused: the detail says why.
+    case shareRefused = "share_refused"
 }

@@ -37,7 +37,7 @@ struct CofferCommand: AsyncParsableCommand {
               77  wrong password, not logged in, or request refused
               78  server, CA certificate or user not configured
             """,
-        subcommands: [Register.self, Login.self, Logout.self, ChangePassword.self, Save.self, Push.self, Retrieve.self, History.self, List.self, Delete.self, Verify.self, ExportReceipt.self, Watch.self, Web.self]
+        subcommands: [Register.self, Login.self, Logout.self, ChangePassword.self, Save.self, Push.self, Retrieve.self, History.self, List.self, Delete.self, Share.self, Unshare.self, Shared.self, Verify.self, ExportReceipt.self, Watch.self, Web.self]
     )
 }
 

@@ -133,7 +133,8 @@ struct History: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the audit history of a container's record, or of your whole account.",
         discussion: """
-            Without FILE: every event of your account, failed logins included.
+            Without FILE: every event of your account, failed logins included, and what others did with the records you \
+            shared with them (`by USER`).
             With --verify (needs FILE): proves every listed entry is in the audit log's newest signed checkpoint, that
             the log extends the last checkpoint this client verified (kept under ~/.config/coffer/audit), and that every save and
             retrieve this client saw acknowledged is still listed. Exits 65 and says THE AUDIT HISTORY WAS REWRITTEN if not.
@@ -157,21 +158,23 @@ struct History: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (client, session, _) = try connection.session()
+        let (client, session, user) = try connection.session()
         let recordID = try container.map { try SecureFiles.recordID(ofContainer: $0) }
         guard verify, let recordID else {
             let answer = try await client.history(recordID: recordID, session: session)
-            try output.emit(answer, lines: Self.table(answer.events))
+            try output.emit(answer, lines: Self.table(answer.events, user: user))
             return
         }
         let identityKey = try await connection.verifyServer(client, expected: serverKey)
         let journal = AuditJournal(stateDirectory: connection.stateDirectory, server: client.server)
         let report = try await HistoryVerifier(service: client, session: session, journal: journal).verify(recordID: recordID, identityKey: identityKey)
         let since = report.previousTreeSize.map { "; consistent with the checkpoint of \($0) entries verified before" } ?? "; first checkpoint kept for next time"
-        try output.emit(report, lines: Self.table(report.events) + ["verified: \(report.events.count) entries are in the signed checkpoint of \(report.treeSize) entries of \(report.origin)\(since); \(report.journalEntries) acknowledged entries found" + (report.newerThanCheckpoint > 0 ? "; \(report.newerThanCheckpoint) newer entries are not yet in a checkpoint (verify again shortly)" : "")])
+        try output.emit(report, lines: Self.table(report.events, user: user) + ["verified: \(report.events.count) entries are in the signed checkpoint of \(report.treeSize) entries of \(report.origin)\(since); \(report.journalEntries) acknowledged entries found" + (report.newerThanCheckpoint > 0 ? "; \(report.newerThanCheckpoint) newer entries are not yet in a checkpoint (verify again shortly)" : "")])
     }
 
-    static func table(_ events: [HistoryEvent]) -> [String] {
+    /// The events, one per line; an event another user made (under a grant of one of `user`'s
+    /// records) names them.
+    static func table(_ events: [HistoryEvent], user: String) -> [String] {
         if events.isEmpty { return ["no events"] }
         let formatter = ISO8601DateFormatter()
         return events.map { event in
@@ -179,6 +182,7 @@ struct History: AsyncParsableCommand {
             var line = "\(time)  \(event.kind.padding(toLength: 17, withPad: " ", startingAt: 0))"
             if let name = event.fileName { line += " \(name)" }
             if let id = event.recordID { line += " [\(id)]" }
+            if event.user != user { line += " by \(event.user)" }
             line += " from \(event.source)"
             if !event.clientID.isEmpty { line += " client \(event.clientID.prefix(8))" }
             if !event.detail.isEmpty { line += " — \(event.detail)" }

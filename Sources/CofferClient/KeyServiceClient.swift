@@ -93,6 +93,23 @@ public struct KeyServiceClient: Sendable {
         try await call(.GET, "/v1/records", session: session, body: Optional<RegisterRequest>.none)
     }
 
+    /// Shares a record with another registered user until `request.expires` or until revoked.
+    /// Safe to send again: sharing again only sets the same end.
+    public func share(recordID: String, _ request: ShareRequest, session: SessionCredentials) async throws -> GrantChangeResponse {
+        try await call(.POST, "/v1/records/\(recordID)/grants", session: session, body: request)
+    }
+
+    /// Revokes a grant at once.
+    public func unshare(recordID: String, grantee: String, session: SessionCredentials) async throws -> GrantChangeResponse {
+        try await call(.DELETE, "/v1/records/\(recordID)/grants/\(grantee)", session: session, body: Optional<RegisterRequest>.none,
+                       resend: .never(advice: "run `coffer shared` to see whether the grant still stands"))
+    }
+
+    /// The live grants the caller made and those made to them.
+    public func grants(session: SessionCredentials) async throws -> GrantsResponse {
+        try await call(.GET, "/v1/grants", session: session, body: Optional<RegisterRequest>.none)
+    }
+
     /// Announces an upload of a central copy: where to send the bytes and how many the service has.
     /// Safe to send again: the same bytes for the same record resume the same upload.
     public func beginUpload(recordID: String, _ request: CentralUploadRequest, session: SessionCredentials) async throws -> CentralUploadResponse {

@@ -19,11 +19,13 @@ struct Resealer {
     private let recordID: [UInt8]
     private let encodeKey: P256.KeyAgreement.PublicKey
 
-    /// Checks the offer against the record being opened and starts the new container beside `container`.
-    init(container: String, old: Receipt, offer: ResealOffer, user: String, caFile: String) throws {
+    /// Checks the offer against the record being opened and starts the new container beside
+    /// `container`. The record stays its owner's, whoever re-seals it (the owner, or a user it is
+    /// shared with).
+    init(container: String, old: Receipt, offer: ResealOffer, caFile: String) throws {
         let next = offer.receipt
         guard next.recordID == old.recordID, next.fileName == old.fileName, next.sha256 == old.sha256, next.size == old.size,
-              next.owner == user
+              next.owner == old.owner
         else {
             throw ClientError(.software, "the key service's re-seal receipt does not match the record; the container was not re-sealed")
         }

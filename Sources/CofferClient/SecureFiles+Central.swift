@@ -150,16 +150,20 @@ extension SecureFiles {
         return (generation, reply.header(CentralHeaders.auditIndex).flatMap { Int64($0) })
     }
 
-    /// The record a user names: a record id, or the file name of exactly one of their records with a
-    /// central copy.
+    /// The record a user names: a record id, or the file name of exactly one record with a central
+    /// copy among theirs and those shared with them.
     func resolveCentral(_ record: String) async throws -> String {
         if RecordID.bytes(record) != nil { return record.lowercased() }
-        let matches = try await service.records(session: session).records.filter { $0.fileName == record && $0.central != nil && !$0.deleted }
+        let own = try await service.records(session: session).records
+            .filter { $0.fileName == record && $0.central != nil && !$0.deleted }.map(\.recordID)
+        let shared = try await service.grants(session: session).grants
+            .filter { $0.grantee == user && $0.fileName == record && $0.central != nil }.map(\.recordID)
+        let matches = own + shared
         switch matches.count {
-        case 1: return matches[0].recordID
-        case 0: throw ClientError(.noInput, "no record named \(DisplayText.terminal(record)) has a central copy; `coffer list` shows your records")
+        case 1: return matches[0]
+        case 0: throw ClientError(.noInput, "no record named \(DisplayText.terminal(record)) has a central copy; `coffer list` and `coffer shared` show the records you may retrieve")
         default:
-            let ids = matches.map(\.recordID).joined(separator: ", ")
+            let ids = matches.joined(separator: ", ")
             throw ClientError(.usage, "\(matches.count) records named \(DisplayText.terminal(record)) have a central copy (\(ids)); name one by its record id")
         }
     }

@@ -129,7 +129,7 @@ public struct SecureFiles: Sendable {
 
         let answer = try await service.retrieve(
             RetrieveRequest(recordID: receipt.recordID, fileName: receipt.fileName, token: receipt.token,
-                            sha256: receipt.sha256, size: receipt.size),
+                            sha256: receipt.sha256, size: receipt.size, owner: receipt.owner == user ? nil : receipt.owner),
             session: session
         )
         guard let raw = Data(base64Encoded: answer.decodeKey),
@@ -143,7 +143,7 @@ public struct SecureFiles: Sendable {
         var resealer: Resealer?
         if let offer = answer.reseal {
             do {
-                resealer = try Resealer(container: input, old: receipt, offer: offer, user: user, caFile: service.caFile)
+                resealer = try Resealer(container: input, old: receipt, offer: offer, caFile: service.caFile)
             } catch let error as ClientError {
                 resealProblem = error.message
             }

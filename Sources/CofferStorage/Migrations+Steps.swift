@@ -342,5 +342,37 @@ extension Migrations {
                 ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
                 """
         ),
+        Migration(
+            version: 10,
+            // Sharing (docs/PROTOCOL.md, Sharing): who may retrieve a record besides its owner, and
+            // until when. A revoked or expired grant stays, so that the owner's history keeps
+            // showing what was done under it.
+            sqlite: """
+                CREATE TABLE grants (
+                    record_id BLOB NOT NULL REFERENCES records(id),
+                    grantee TEXT NOT NULL,
+                    owner TEXT NOT NULL,
+                    granted_at_ms INTEGER NOT NULL,
+                    expires_at_ms INTEGER,
+                    revoked_at_ms INTEGER,
+                    PRIMARY KEY (record_id, grantee)
+                );
+                CREATE INDEX grants_grantee ON grants(grantee);
+                CREATE INDEX grants_owner ON grants(owner);
+                """,
+            postgres: """
+                CREATE TABLE grants (
+                    record_id BYTEA NOT NULL REFERENCES records(id),
+                    grantee TEXT NOT NULL,
+                    owner TEXT NOT NULL,
+                    granted_at_ms BIGINT NOT NULL,
+                    expires_at_ms BIGINT,
+                    revoked_at_ms BIGINT,
+                    PRIMARY KEY (record_id, grantee)
+                );
+                CREATE INDEX grants_grantee ON grants(grantee);
+                CREATE INDEX grants_owner ON grants(owner);
+                """
+        ),
     ]
 }

@@ -42,7 +42,7 @@ extension RecordStore {
     /// Proofs at `treeSize` (the current size when `nil`): consistency from each of `fromSizes` and from
     /// the latest checkpoint, and inclusion of `indexes`, which must be entries of `owner` when one is given.
     ///
-    /// - Returns: `nil` when an index is out of range or not the owner's.
+    /// - Returns: `nil` when an index is out of range or not in the owner's history.
     public func auditProofs(treeSize: Int64?, fromSizes: [Int64], indexes: [Int64], owner: String?) throws -> AuditProofSet? {
         let log = AuditLog(db)
         let current = try log.size()
@@ -59,9 +59,17 @@ extension RecordStore {
         var inclusion: [AuditInclusion] = []
         for index in indexes {
             guard index >= 0, index < size,
-                  let row = try db.query("SELECT user_name, leaf, kind FROM audit_log WHERE idx = $1", [.int(index)]).first,
-                  // A `web_module` entry names what every user is served: anyone may prove it.
-                  try owner == nil || row.text(0) == owner || row.text(2) == AuditKind.webModule.rawValue
+                  let row = try db.query(
+                      """
+                      SELECT user_name, leaf, kind,
+                             EXISTS (SELECT 1 FROM grants WHERE record_id = audit_log.record_id AND owner = $2)
+                      FROM audit_log WHERE idx = $1
+                      """,
+                      [.int(index), .text(owner ?? "")]
+                  ).first,
+                  // A `web_module` entry names what every user is served: anyone may prove it. An
+                  // entry on a record the owner shared is in their history, whoever made it.
+                  try owner == nil || row.text(0) == owner || row.text(2) == AuditKind.webModule.rawValue || row.int(3) != 0
             else { return nil }
             inclusion.append(AuditInclusion(index: index, leaf: try row.blob(1), proof: try tree.inclusionProof(index: index, size: size)))
         }

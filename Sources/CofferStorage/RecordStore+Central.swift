@@ -59,21 +59,25 @@ extension RecordStore {
 
     /// Checks an announced upload against the record, its receipt and the owner's quota before any
     /// byte is sent, and opens (or finds) the upload. Refusals are audited as `central_refused`.
+    ///
+    /// The requester is the record's owner or a user it is shared with under a live grant; the
+    /// copy counts towards the owner's quota either way.
     public func beginUpload(
-        recordID: [UInt8], owner: String, sha256: [UInt8], size: Int64, receiptSignature: [UInt8],
+        recordID: [UInt8], owner requester: String, sha256: [UInt8], size: Int64, receiptSignature: [UInt8],
         timeMs: Int64, source: String, clientID: String
     ) throws -> UploadStart {
         try db.transaction {
-            guard let record = try loadRecord(recordID), record.owner == owner else {
-                try appendAudit(kind: .centralRefused, user: owner, recordID: recordID, timeMs: timeMs,
+            guard let record = try loadRecord(recordID), case let access = try self.access(record, by: requester, atMs: timeMs), access.knowsRecord else {
+                try appendAudit(kind: .centralRefused, user: requester, recordID: recordID, timeMs: timeMs,
                                 detail: Self.noSuchRecordReason, source: source, clientID: clientID)
                 return .notFound
             }
             let refuse = { (refusal: Refusal) throws -> UploadStart in
-                try self.appendAudit(kind: .centralRefused, user: owner, recordID: recordID, fileName: record.fileName, timeMs: timeMs,
-                                     detail: "upload: " + refusal.reason, source: source, clientID: clientID)
+                try self.appendAudit(kind: .centralRefused, user: requester, recordID: recordID, fileName: record.fileName, timeMs: timeMs,
+                                     detail: Self.grantDetail(record, access, "upload: " + refusal.reason), source: source, clientID: clientID)
                 return .refused(refusal)
             }
+            if case .ended(let refusal) = access { return try refuse(refusal) }
             if record.ownerLocked { return try refuse(.accountLocked) }
             if record.wrappedKey == nil { return try refuse(.keyDestroyed) }
             guard receiptSignature == record.signature || receiptSignature == record.pendingSignature else {
@@ -81,20 +85,21 @@ extension RecordStore {
             }
             let current = try centralCopy(recordID)
             if let current, current.sha256 == sha256, current.size == size { return .alreadyCurrent(current) }
-            if let exceeded = try quotaExceeded(owner: owner, recordID: recordID, adding: size) { return try refuse(.quotaExceeded(exceeded)) }
+            if let exceeded = try quotaExceeded(owner: record.owner, recordID: recordID, adding: size) { return try refuse(.quotaExceeded(exceeded)) }
             let upload = Self.uploadID(recordID: recordID, sha256: sha256)
             let existing = try db.query("SELECT size FROM central_uploads WHERE upload_id = $1", [.text(upload)])
             if let row = existing.first {
                 guard try row.int(0) == size else { return try refuse(.uploadDigestMismatch) }
-                try db.query("UPDATE central_uploads SET receipt_signature = $2, started_at_ms = $3 WHERE upload_id = $1",
-                             [.text(upload), .blob(receiptSignature), .int(timeMs)])
+                // The same bytes to the same record resume the same upload, whoever of those who may sends them.
+                try db.query("UPDATE central_uploads SET receipt_signature = $2, started_at_ms = $3, owner = $4 WHERE upload_id = $1",
+                             [.text(upload), .blob(receiptSignature), .int(timeMs), .text(requester)])
             } else {
                 try db.query(
                     """
                     INSERT INTO central_uploads (upload_id, record_id, owner, sha256, size, receipt_signature, started_at_ms)
                     VALUES ($1, $2, $3, $4, $5, $6, $7)
                     """,
-                    [.text(upload), .blob(recordID), .text(owner), .blob(sha256), .int(size), .blob(receiptSignature), .int(timeMs)]
+                    [.text(upload), .blob(recordID), .text(requester), .blob(sha256), .int(size), .blob(receiptSignature), .int(timeMs)]
                 )
             }
             return .ready(uploadID: upload, received: min(try blobs.stagedLength(upload: upload), size))
@@ -118,7 +123,7 @@ extension RecordStore {
         return nil
     }
 
-    /// Stages one chunk of an upload.
+    /// Stages one chunk of an upload, for the requester who announced it last.
     ///
     /// - Returns: The bytes now staged.
     public func putChunk(uploadID: String, owner: String, offset: Int64, bytes: [UInt8]) throws -> CentralOutcome<Int64> {
@@ -146,13 +151,14 @@ extension RecordStore {
 
     /// Checks the staged upload and makes it the record's central copy, audited, in one transaction;
     /// an upload under the staged re-seal's receipt confirms the re-seal in the same transaction.
-    /// The replaced copy's bytes are removed after the commit.
-    public func commitUpload(uploadID: String, owner: String, timeMs: Int64, source: String, clientID: String) throws -> CentralOutcome<CentralCopy> {
+    /// The replaced copy's bytes are removed after the commit. The grant of a requester who is not
+    /// the owner is checked again here: one revoked during the upload stops it.
+    public func commitUpload(uploadID: String, owner requester: String, timeMs: Int64, source: String, clientID: String) throws -> CentralOutcome<CentralCopy> {
         let rows = try db.query(
             "SELECT record_id, sha256, size, receipt_signature FROM central_uploads WHERE upload_id = $1 AND owner = $2",
-            [.text(uploadID), .text(owner)]
+            [.text(uploadID), .text(requester)]
         )
-        guard let row = rows.first else { return try alreadyCommitted(uploadID: uploadID, owner: owner) }
+        guard let row = rows.first else { return try alreadyCommitted(uploadID: uploadID, requester: requester, atMs: timeMs) }
         let recordID = try row.blob(0), sha256 = try row.blob(1), size = try row.int(2), receiptSignature = try row.blob(3)
         let staged = try blobs.stagedLength(upload: uploadID)
         guard staged == size else { return .refused(.uploadIncomplete(received: min(staged, size), size: size)) }
@@ -165,12 +171,16 @@ extension RecordStore {
             return .refused(.uploadDigestMismatch)
         }
         let outcome: CentralOutcome<CentralCopy> = try db.transaction {
-            guard var record = try loadRecord(recordID), record.owner == owner else { return .notFound }
+            guard var record = try loadRecord(recordID) else { return .notFound }
+            let access = try access(record, by: requester, atMs: timeMs)
+            if case .ended(let refusal) = access { return .refused(refusal) }
+            guard access.allowed else { return .notFound }
             if record.ownerLocked { return .refused(.accountLocked) }
             if record.wrappedKey == nil { return .refused(.keyDestroyed) }
             if record.pendingSignature == receiptSignature {
-                record = try promotePending(record, timeMs: timeMs, source: source, clientID: clientID,
-                                            how: "confirmed by the upload of the re-sealed central copy", replacingCentralCopy: true)
+                record = try promotePending(record, by: requester, timeMs: timeMs, source: source, clientID: clientID,
+                                            how: Self.grantDetail(record, access, "confirmed by the upload of the re-sealed central copy"),
+                                            replacingCentralCopy: true)
             }
             guard record.signature == receiptSignature else {
                 return .refused(try isRetired(recordID, receiptSignature) ? .oldCopy : .receiptMismatch)
@@ -187,7 +197,7 @@ extension RecordStore {
                     INSERT INTO central_copies (record_id, owner, blob_id, sha256, size, generation, receipt_signature, updated_at_ms)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                     """,
-                    [.blob(recordID), .text(owner), .text(blob), .blob(sha256), .int(size), .int(copy.generation), .blob(receiptSignature), .int(timeMs)]
+                    [.blob(recordID), .text(record.owner), .text(blob), .blob(sha256), .int(size), .int(copy.generation), .blob(receiptSignature), .int(timeMs)]
                 )
             } else {
                 try db.query(
@@ -200,8 +210,8 @@ extension RecordStore {
                 if let old = previous?.blobID, old != blob { blobsToRemove.append(old) }
             }
             copy.auditIndex = try appendAudit(
-                kind: previous == nil ? .centralUpload : .centralReplace, user: owner, recordID: recordID, fileName: record.fileName,
-                timeMs: timeMs, detail: Self.describe(copy), source: source, clientID: clientID
+                kind: previous == nil ? .centralUpload : .centralReplace, user: requester, recordID: recordID, fileName: record.fileName,
+                timeMs: timeMs, detail: Self.grantDetail(record, access, Self.describe(copy)), source: source, clientID: clientID
             )
             return .done(copy)
         }
@@ -211,40 +221,54 @@ extension RecordStore {
 
     /// A commit whose upload is gone: answered with the central copy when that already is the
     /// upload's bytes (the first commit's answer was lost).
-    private func alreadyCommitted(uploadID: String, owner: String) throws -> CentralOutcome<CentralCopy> {
+    private func alreadyCommitted(uploadID: String, requester: String, atMs timeMs: Int64) throws -> CentralOutcome<CentralCopy> {
         let parts = uploadID.split(separator: "-")
         guard parts.count == 2, let recordID = Self.bytes(hex: String(parts[0])),
               let current = try centralCopy(recordID), current.blobID == String(parts[1]),
-              try !db.query("SELECT 1 FROM records WHERE id = $1 AND owner = $2", [.blob(recordID), .text(owner)]).isEmpty
+              let record = try loadRecord(recordID), try access(record, by: requester, atMs: timeMs).allowed
         else { return .notFound }
         return .done(current)
     }
 
-    /// Opens a download of the record's central copy, audited as `central_download` before any byte leaves.
-    public func openDownload(recordID: [UInt8], owner: String, timeMs: Int64, source: String, clientID: String) throws -> CentralOutcome<CentralCopy> {
+    /// Opens a download of the record's central copy, audited as `central_download` before any byte
+    /// leaves. The requester is the record's owner or a user it is shared with under a live grant.
+    public func openDownload(recordID: [UInt8], owner requester: String, timeMs: Int64, source: String, clientID: String) throws -> CentralOutcome<CentralCopy> {
         try db.transaction {
-            guard let record = try loadRecord(recordID), record.owner == owner else {
-                try appendAudit(kind: .centralRefused, user: owner, recordID: recordID, timeMs: timeMs,
+            guard let record = try loadRecord(recordID), case let access = try self.access(record, by: requester, atMs: timeMs), access.knowsRecord else {
+                try appendAudit(kind: .centralRefused, user: requester, recordID: recordID, timeMs: timeMs,
                                 detail: Self.noSuchRecordReason, source: source, clientID: clientID)
                 return .notFound
             }
             let refusal: Refusal?
-            if record.ownerLocked { refusal = .accountLocked } else if record.wrappedKey == nil { refusal = .keyDestroyed } else { refusal = nil }
+            if case .ended(let ended) = access {
+                refusal = ended
+            } else if record.ownerLocked {
+                refusal = .accountLocked
+            } else if record.wrappedKey == nil {
+                refusal = .keyDestroyed
+            } else {
+                refusal = nil
+            }
             guard refusal == nil, var copy = try centralCopy(recordID) else {
                 let why = refusal ?? .noCentralCopy
-                try appendAudit(kind: .centralRefused, user: owner, recordID: recordID, fileName: record.fileName, timeMs: timeMs,
-                                detail: "download: " + why.reason, source: source, clientID: clientID)
+                try appendAudit(kind: .centralRefused, user: requester, recordID: recordID, fileName: record.fileName, timeMs: timeMs,
+                                detail: Self.grantDetail(record, access, "download: " + why.reason), source: source, clientID: clientID)
                 return .refused(why)
             }
-            copy.auditIndex = try appendAudit(kind: .centralDownload, user: owner, recordID: recordID, fileName: record.fileName,
-                                              timeMs: timeMs, detail: Self.describe(copy), source: source, clientID: clientID)
+            copy.auditIndex = try appendAudit(kind: .centralDownload, user: requester, recordID: recordID, fileName: record.fileName, timeMs: timeMs,
+                                              detail: Self.grantDetail(record, access, Self.describe(copy)), source: source, clientID: clientID)
             return .done(copy)
         }
     }
 
-    /// Up to `length` bytes of the central copy `blobID` of the owner's record from `offset`.
-    public func readCentral(recordID: [UInt8], owner: String, blobID: String, offset: Int64, length: Int) throws -> CentralOutcome<[UInt8]> {
-        let rows = try db.query("SELECT blob_id, size FROM central_copies WHERE record_id = $1 AND owner = $2", [.blob(recordID), .text(owner)])
+    /// Up to `length` bytes of the central copy `blobID` of a record the requester may read at
+    /// `timeMs` (theirs, or shared with them): a grant revoked during a download stops it.
+    public func readCentral(recordID: [UInt8], owner requester: String, blobID: String, offset: Int64, length: Int, timeMs: Int64) throws -> CentralOutcome<[UInt8]> {
+        guard let record = try loadRecord(recordID) else { return .notFound }
+        let access = try access(record, by: requester, atMs: timeMs)
+        if case .ended(let refusal) = access { return .refused(refusal) }
+        guard access.allowed else { return .notFound }
+        let rows = try db.query("SELECT blob_id, size FROM central_copies WHERE record_id = $1", [.blob(recordID)])
         guard let row = rows.first else { return .notFound }
         guard try row.text(0) == blobID else { return .refused(.centralCopyReplaced) }
         let size = try row.int(1)
@@ -301,10 +325,10 @@ extension RecordStore {
     /// Inside a transaction that makes another generation current without replacing the central
     /// copy: the copy, sealed under the generation whose key is being destroyed, would never open
     /// again, so it is dropped (audited) rather than kept broken.
-    func dropStaleCentralCopy(_ record: RecordRow, timeMs: Int64, source: String, clientID: String) throws {
+    func dropStaleCentralCopy(_ record: RecordRow, by actor: String, timeMs: Int64, source: String, clientID: String) throws {
         guard let copy = try centralCopy(record.id) else { return }
         try db.query("DELETE FROM central_copies WHERE record_id = $1", [.blob(record.id)])
-        try appendAudit(kind: .centralDelete, user: record.owner, recordID: record.id, fileName: record.fileName, timeMs: timeMs,
+        try appendAudit(kind: .centralDelete, user: actor, recordID: record.id, fileName: record.fileName, timeMs: timeMs,
                         detail: "the record was re-sealed without replacing its central copy, whose key is destroyed, so the copy was dropped: "
                             + Self.describe(copy) + "; push the re-sealed container to keep one",
                         source: source, clientID: clientID)

@@ -64,13 +64,13 @@ public struct KeyGeneration: Sendable, Hashable {
 
 extension RecordStore {
     /// Stages the next key generation after a release; it becomes current when the client confirms.
-    /// Returns `false` when the record is gone, not the owner's, or deleted.
-    public func stageReseal(recordID: [UInt8], owner: String, wrappedDecodeKey: [UInt8], encodeKeyID: [UInt8], receipt: [UInt8], receiptSignature: [UInt8]) throws -> Bool {
+    /// Returns `false` when the record is gone, deleted, or neither the requester's nor shared with
+    /// them at `timeMs`.
+    public func stageReseal(recordID: [UInt8], owner requester: String, wrappedDecodeKey: [UInt8], encodeKeyID: [UInt8], receipt: [UInt8],
+                            receiptSignature: [UInt8], timeMs: Int64) throws -> Bool {
         try db.transaction {
-            try db.query(
-                Self.stageNext + " AND owner = $6",
-                [.blob(recordID), .blob(wrappedDecodeKey), .blob(encodeKeyID), .blob(receipt), .blob(receiptSignature), .text(owner)]
-            )
+            guard let record = try loadRecord(recordID), try access(record, by: requester, atMs: timeMs).allowed else { return false }
+            try db.query(Self.stageNext, [.blob(recordID), .blob(wrappedDecodeKey), .blob(encodeKeyID), .blob(receipt), .blob(receiptSignature)])
             return try loadRecord(recordID)?.pendingSignature == receiptSignature
         }
     }
@@ -92,17 +92,23 @@ extension RecordStore {
     /// replaced its container. Idempotent: confirming the current receipt again changes nothing.
     ///
     /// A central copy, sealed under the key this destroys, is dropped with the confirmation
-    /// (``dropStaleCentralCopy(_:timeMs:source:clientID:)``); clients confirm such a record by
+    /// (``dropStaleCentralCopy(_:by:timeMs:source:clientID:)``); clients confirm such a record by
     /// uploading the re-sealed container instead.
-    public func confirmReseal(recordID: [UInt8], owner: String, receiptSignature: [UInt8], timeMs: Int64, source: String, clientID: String) throws -> RecordChange {
+    ///
+    /// The requester is the record's owner or a user it is shared with under a live grant.
+    public func confirmReseal(recordID: [UInt8], owner requester: String, receiptSignature: [UInt8], timeMs: Int64, source: String, clientID: String) throws -> RecordChange {
         defer { try? removeUnnamedBlobsIfCommitted() }
         return try db.transaction {
-            guard let record = try loadRecord(recordID), record.owner == owner else { return .notFound }
+            guard let record = try loadRecord(recordID) else { return .notFound }
+            let access = try access(record, by: requester, atMs: timeMs)
+            if case .ended(let refusal) = access { return .refused(refusal) }
+            guard access.allowed else { return .notFound }
             if record.signature == receiptSignature, record.wrappedKey != nil { return .alreadyDone }
             guard record.pendingSignature == receiptSignature else {
                 return .refused(.noResealWaiting)
             }
-            try promotePending(record, timeMs: timeMs, source: source, clientID: clientID, how: "confirmed by the client")
+            try promotePending(record, by: requester, timeMs: timeMs, source: source, clientID: clientID,
+                               how: Self.grantDetail(record, access, "confirmed by the client"))
             return .done
         }
     }
@@ -183,12 +189,13 @@ extension RecordStore {
 
     /// Inside a transaction: the staged generation becomes current; the old key is overwritten.
     ///
+    /// - Parameters:
+    ///   - actor: Who confirmed it (the owner, or a grantee), under whose name it is audited.
+    ///   - replacingCentralCopy: The caller replaces the central copy in the same transaction;
+    ///     otherwise one sealed under the old generation is dropped.
     /// - Returns: The record as it now stands.
     @discardableResult
-    ///
-    /// - Parameter replacingCentralCopy: The caller replaces the central copy in the same
-    ///   transaction; otherwise one sealed under the old generation is dropped.
-    func promotePending(_ record: RecordRow, timeMs: Int64, source: String, clientID: String, how: String,
+    func promotePending(_ record: RecordRow, by actor: String, timeMs: Int64, source: String, clientID: String, how: String,
                         replacingCentralCopy: Bool = false) throws -> RecordRow {
         guard let wrapped = record.pendingWrappedKey, let keyID = record.pendingEncodeKeyID,
               let receipt = record.pendingReceipt, let signature = record.pendingSignature
@@ -208,11 +215,11 @@ extension RecordStore {
             [.blob(recordID), .blob(wrapped), .blob(keyID), .blob(receipt), .blob(signature), .int(timeMs)]
         )
         db.eraseOverwrittenOnCommit()
-        try appendAudit(kind: .reseal, user: record.owner, recordID: recordID, fileName: record.fileName, timeMs: timeMs,
+        try appendAudit(kind: .reseal, user: actor, recordID: recordID, fileName: record.fileName, timeMs: timeMs,
                         detail: how, source: source, clientID: clientID)
-        try appendAudit(kind: .keyDestroyed, user: record.owner, recordID: recordID, fileName: record.fileName, timeMs: timeMs,
+        try appendAudit(kind: .keyDestroyed, user: actor, recordID: recordID, fileName: record.fileName, timeMs: timeMs,
                         detail: "the previous decode key was destroyed after the re-seal", source: source, clientID: clientID)
-        if !replacingCentralCopy { try dropStaleCentralCopy(record, timeMs: timeMs, source: source, clientID: clientID) }
+        if !replacingCentralCopy { try dropStaleCentralCopy(record, by: actor, timeMs: timeMs, source: source, clientID: clientID) }
         try forgetReplies(recordID: recordID)
         var promoted = record
         promoted.wrappedKey = wrapped

@@ -134,30 +134,41 @@ public final class RecordStore {
     /// re-seal first (the client replaced its container but died before confirming).
     ///
     /// The audit entry carries what the store knows, never what the request claims: the stored file
-    /// name for a record of the owner's, and no file name at all for a record that is not theirs (a
+    /// name for a record the requester may know of, and no file name at all for one they may not (a
     /// crafted container must not write its text into the victim's permanent history).
     ///
+    /// `requester` is the record's owner or a user it is shared with under a live grant
+    /// (``shareRecord(recordID:owner:grantee:expiresAtMs:timeMs:source:clientID:)``); their
+    /// entries are theirs, and the owner sees them in their history. A requester whose grant ended
+    /// is refused with ``Refusal/grantEnded(_:)``.
+    ///
     /// A `next` generation made for the record's SHA-256 and size is staged in the same transaction
-    /// as the release (``ReleasedKey/nextStaged``); one made for other values is not.
+    /// as the release (``ReleasedKey/nextStaged``) when the requester is the owner, for whom the
+    /// transaction tier made it; one made for other values is not.
     public func releaseKey(
-        recordID: [UInt8], owner: String, fileName: String, receiptSignature: [UInt8], timeMs: Int64, source: String,
+        recordID: [UInt8], owner requester: String, fileName: String, receiptSignature: [UInt8], timeMs: Int64, source: String,
         clientID: String = "", next: KeyGeneration? = nil
     ) throws -> KeyRelease {
         defer { try? removeUnnamedBlobsIfCommitted() }
         return try db.transaction {
             let outcome: KeyRelease
             let stored = try loadRecord(recordID)
-            if let record = stored, record.owner == owner, record.ownerLocked {
+            let access = try stored.map { try self.access($0, by: requester, atMs: timeMs) } ?? .none
+            if let record = stored, access.allowed, record.ownerLocked {
                 outcome = .refused(.accountLocked)
-            } else if let record = stored, record.owner == owner {
+            } else if case .ended(let refusal) = access {
+                outcome = .refused(refusal)
+            } else if let record = stored, access.allowed {
                 var current = record
                 if let pending = record.pendingSignature, pending == receiptSignature {
-                    current = try promotePending(record, timeMs: timeMs, source: source, clientID: clientID, how: "confirmed by a retrieve of the re-sealed container")
+                    current = try promotePending(record, by: requester, timeMs: timeMs, source: source, clientID: clientID,
+                                                 how: Self.grantDetail(record, access, "confirmed by a retrieve of the re-sealed container"))
                 }
                 if current.fileName != fileName {
                     outcome = .refused(.fileNameMismatch)
                 } else if current.signature == receiptSignature, let wrapped = current.wrappedKey {
-                    outcome = .released(ReleasedKey(wrappedDecodeKey: wrapped, encodeKeyID: current.encodeKeyID, sha256: current.sha256, size: current.size, auditIndex: 0))
+                    outcome = .released(ReleasedKey(wrappedDecodeKey: wrapped, encodeKeyID: current.encodeKeyID, sha256: current.sha256,
+                                                    size: current.size, auditIndex: 0, owner: current.owner))
                 } else if current.signature == receiptSignature || current.wrappedKey == nil {
                     outcome = .refused(.keyDestroyed)
                 } else if try isRetired(recordID, receiptSignature) {
@@ -166,25 +177,28 @@ public final class RecordStore {
                     outcome = .refused(.receiptMismatch)
                 }
             } else {
-                // Another owner's record and a missing one look the same from outside, and in the
-                // requester's history.
+                // Another owner's unshared record and a missing one look the same from outside, and
+                // in the requester's history.
                 outcome = .notFound
             }
-            let ownName = stored.flatMap { $0.owner == owner ? $0.fileName : nil }
+            let knownName = access.knowsRecord ? stored?.fileName : nil
+            let detail = { (text: String) in stored.map { Self.grantDetail($0, access, text) } ?? text }
             switch outcome {
             case .released(var key):
                 key.hasCentral = try centralCopy(recordID) != nil
-                key.auditIndex = try appendAudit(kind: .retrieve, user: owner, recordID: recordID, fileName: ownName, timeMs: timeMs, source: source, clientID: clientID)
-                if let next, next.sha256 == key.sha256, next.size == key.size {
+                key.auditIndex = try appendAudit(kind: .retrieve, user: requester, recordID: recordID, fileName: knownName, timeMs: timeMs,
+                                                 detail: detail(""), source: source, clientID: clientID)
+                if access == .owner, let next, next.sha256 == key.sha256, next.size == key.size {
                     try stage(next, recordID: recordID)
                     key.nextStaged = true
                 }
                 return .released(key)
             case .refused(let refusal):
-                try appendAudit(kind: .retrieveRefused, user: owner, recordID: recordID, fileName: ownName, timeMs: timeMs, detail: refusal.reason, source: source, clientID: clientID)
+                try appendAudit(kind: .retrieveRefused, user: requester, recordID: recordID, fileName: knownName, timeMs: timeMs,
+                                detail: detail(refusal.reason), source: source, clientID: clientID)
                 return outcome
             case .notFound:
-                try appendAudit(kind: .retrieveRefused, user: owner, recordID: recordID, timeMs: timeMs, detail: Self.noSuchRecordReason, source: source, clientID: clientID)
+                try appendAudit(kind: .retrieveRefused, user: requester, recordID: recordID, timeMs: timeMs, detail: Self.noSuchRecordReason, source: source, clientID: clientID)
                 return outcome
             }
         }
@@ -194,28 +208,34 @@ public final class RecordStore {
     /// owner's alike.
     public static let noSuchRecordReason = "no record with this id belongs to the requester"
 
-    /// The audit history of `owner`: all of it, or one record's.
+    /// The audit history of `user`: all of it, or one record's. It holds the user's own entries
+    /// and, on each record they ever shared, everyone's: what grantees did under the grant.
     ///
-    /// - Returns: `nil` when `recordID` is given and is not a record of `owner`.
-    public func history(owner: String, recordID: [UInt8]?, limit: Int) throws -> [AuditEntry]? {
+    /// - Returns: `nil` when `recordID` is given and is neither a record of `user` nor one shared
+    ///   with them (ever: a grantee keeps seeing their own entries of a record after the grant ended).
+    public func history(owner user: String, recordID: [UInt8]?, limit: Int) throws -> [AuditEntry]? {
         let rows: [SQLRow]
         if let recordID {
-            let owned = try db.query("SELECT 1 FROM records WHERE id = $1 AND owner = $2", [.blob(recordID), .text(owner)])
-            guard !owned.isEmpty else { return nil }
+            let owned = try db.query("SELECT 1 FROM records WHERE id = $1 AND owner = $2", [.blob(recordID), .text(user)])
+            let granted = owned.isEmpty
+                ? try db.query("SELECT 1 FROM grants WHERE record_id = $1 AND grantee = $2", [.blob(recordID), .text(user)]) : []
+            guard !owned.isEmpty || !granted.isEmpty else { return nil }
             rows = try db.query(
                 """
                 SELECT \(AuditLog.entryColumns) FROM audit_log
-                WHERE record_id = $1 AND user_name = $2 ORDER BY idx DESC LIMIT $3
+                WHERE record_id = $1 AND (user_name = $2 OR EXISTS (SELECT 1 FROM grants WHERE record_id = $1 AND owner = $2))
+                ORDER BY idx DESC LIMIT $3
                 """,
-                [.blob(recordID), .text(owner), .int(Int64(limit))]
+                [.blob(recordID), .text(user), .int(Int64(limit))]
             )
         } else {
             rows = try db.query(
                 """
                 SELECT \(AuditLog.entryColumns) FROM audit_log
-                WHERE user_name = $1 ORDER BY idx DESC LIMIT $2
+                WHERE user_name = $1 OR record_id IN (SELECT record_id FROM grants WHERE owner = $1)
+                ORDER BY idx DESC LIMIT $2
                 """,
-                [.text(owner), .int(Int64(limit))]
+                [.text(user), .int(Int64(limit))]
             )
         }
         return try rows.reversed().map(AuditLog.entry)

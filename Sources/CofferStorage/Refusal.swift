@@ -25,6 +25,14 @@ public enum Refusal: Sendable, Hashable {
     case noCentralCopy
     /// The central copy was replaced after the download was opened.
     case centralCopyReplaced
+    /// A share names a user who is not registered.
+    case unknownGrantee
+    /// A share names the record's owner.
+    case shareWithSelf
+    /// A share would end before it begins.
+    case grantEndsInPast
+    /// The requester's grant of the record ended; says how.
+    case grantEnded(String)
 
     /// The sentence for the requester.
     public var reason: String {
@@ -41,6 +49,10 @@ public enum Refusal: Sendable, Hashable {
         case .uploadDigestMismatch: "the uploaded bytes do not have the SHA-256 the upload announced; nothing was kept"
         case .noCentralCopy: "the record has no central copy"
         case .centralCopyReplaced: "the central copy was replaced while it was being downloaded; download it again"
+        case .unknownGrantee: "no registered user has that name"
+        case .shareWithSelf: "a record cannot be shared with its owner"
+        case .grantEndsInPast: "the grant would end before it begins"
+        case .grantEnded(let how): "the grant that shared this record with you ended: \(how)"
         }
     }
 }

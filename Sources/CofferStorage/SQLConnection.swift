@@ -30,6 +30,11 @@ public struct SQLRow: Sendable {
         return try blob(i)
     }
 
+    public func optionalInt(_ i: Int) throws -> Int64? {
+        if case .null = values[i] { return nil }
+        return try int(i)
+    }
+
     public func optionalText(_ i: Int) throws -> String? {
         if case .null = values[i] { return nil }
         return try text(i)

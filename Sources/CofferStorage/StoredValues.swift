@@ -73,14 +73,16 @@ public struct ReleasedKey: Sendable, Hashable {
     public var nextStaged = false
     /// Whether the record has a central copy.
     public var hasCentral = false
+    /// The record's owner: the requester, or who shared it with them. The decode key is wrapped for them.
+    public var owner = ""
 }
 
 /// The outcome of a key release request.
 public enum KeyRelease: Sendable, Hashable {
     /// The checks passed; the retrieval is audited.
     case released(ReleasedKey)
-    /// No record of this owner has this id (another owner's and a missing one alike); the attempt
-    /// is audited with ``RecordStore/noSuchRecordReason``.
+    /// No record the requester may retrieve has this id (another owner's unshared record and a
+    /// missing one alike); the attempt is audited with ``RecordStore/noSuchRecordReason``.
     case notFound
     /// The record exists but the request does not match it; the attempt is audited.
     case refused(Refusal)

@@ -56,6 +56,9 @@ public struct WireOperation: Sendable, Hashable {
         case .commitUpload: change("CommitUpload")
         case .openDownload: change("OpenDownload")
         case .readChunk: read("ReadChunk")
+        case .shareRecord: change("ShareRecord")
+        case .unshareRecord: change("UnshareRecord")
+        case .listGrants: read("ListGrants")
         }
     }
 }

@@ -261,6 +261,30 @@ public nonisolated struct Coffer_Wire_V1_Request: @unchecked Sendable {
     set {_uniqueStorage()._body = .readChunk(newValue)}
   }
 
+  public var shareRecord: Coffer_Wire_V1_ShareRecord {
+    get {
+      if case .shareRecord(let v)? = _storage._body {return v}
+      return Coffer_Wire_V1_ShareRecord()
+    }
+    set {_uniqueStorage()._body = .shareRecord(newValue)}
+  }
+
+  public var unshareRecord: Coffer_Wire_V1_UnshareRecord {
+    get {
+      if case .unshareRecord(let v)? = _storage._body {return v}
+      return Coffer_Wire_V1_UnshareRecord()
+    }
+    set {_uniqueStorage()._body = .unshareRecord(newValue)}
+  }
+
+  public var listGrants: Coffer_Wire_V1_ListGrants {
+    get {
+      if case .listGrants(let v)? = _storage._body {return v}
+      return Coffer_Wire_V1_ListGrants()
+    }
+    set {_uniqueStorage()._body = .listGrants(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
@@ -289,6 +313,9 @@ public nonisolated struct Coffer_Wire_V1_Request: @unchecked Sendable {
     case commitUpload(Coffer_Wire_V1_CommitUpload)
     case openDownload(Coffer_Wire_V1_OpenDownload)
     case readChunk(Coffer_Wire_V1_ReadChunk)
+    case shareRecord(Coffer_Wire_V1_ShareRecord)
+    case unshareRecord(Coffer_Wire_V1_UnshareRecord)
+    case listGrants(Coffer_Wire_V1_ListGrants)
 
   }
 
@@ -436,6 +463,14 @@ public nonisolated struct Coffer_Wire_V1_Response: Sendable {
     set {body = .chunkData(newValue)}
   }
 
+  public var grants: Coffer_Wire_V1_Grants {
+    get {
+      if case .grants(let v)? = body {return v}
+      return Coffer_Wire_V1_Grants()
+    }
+    set {body = .grants(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
@@ -455,6 +490,7 @@ public nonisolated struct Coffer_Wire_V1_Response: Sendable {
     case chunkStored(Coffer_Wire_V1_ChunkStored)
     case centralCopy(Coffer_Wire_V1_CentralCopy)
     case chunkData(Coffer_Wire_V1_ChunkData)
+    case grants(Coffer_Wire_V1_Grants)
 
   }
 
@@ -691,8 +727,13 @@ public nonisolated struct Coffer_Wire_V1_RecordCreated: Sendable {
   public init() {}
 }
 
-/// Checks owner, name and receipt signature against the stored record, audits the outcome,
+/// Checks the requester, name and receipt signature against the stored record, audits the outcome,
 /// and only then returns the wrapped decode key. A refusal is audited as `retrieve_refused`.
+///
+/// In this and every request on one record (StageReseal, ConfirmReseal, BeginUpload, PutChunk,
+/// CommitUpload, OpenDownload, ReadChunk), `owner` is the requesting user: the record's owner, or a
+/// user it is shared with under a live grant (ShareRecord), checked at each request. Only the owner
+/// may delete or share it.
 public nonisolated struct Coffer_Wire_V1_ReleaseKey: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -754,6 +795,10 @@ public nonisolated struct Coffer_Wire_V1_KeyReleased: Sendable {
   /// Whether the record has a central copy: the client then confirms the re-seal by uploading the
   /// re-sealed container as the central copy (CommitUpload), so that the central copy stays current.
   public var centralCopyKept: Bool = false
+
+  /// The record's owner (the requester, or who shared it with them): the decode key is wrapped for
+  /// the owner, and the next generation's receipt names the owner.
+  public var owner: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1501,6 +1546,125 @@ public nonisolated struct Coffer_Wire_V1_ChunkData: Sendable {
   public init() {}
 }
 
+/// Sharing (docs/PROTOCOL.md, Sharing): the owner of a record lets another registered user retrieve
+/// it and read and replace its central copy, until expires_unix_ms (0: until revoked). Sharing again
+/// replaces the grant's end. Audited as `share`; refused (audited as `share_refused`) NOT_FOUND for a
+/// record that is not the owner's, BAD_REQUEST for an unknown grantee or the owner themself,
+/// FORBIDDEN for a deleted record or an end in the past. Answered Ack.
+public nonisolated struct Coffer_Wire_V1_ShareRecord: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var recordID: Data = Data()
+
+  public var owner: String = String()
+
+  public var grantee: String = String()
+
+  public var expiresUnixMs: Int64 = 0
+
+  public var source: String = String()
+
+  public var timeUnixMs: Int64 = 0
+
+  public var clientID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Ends a grant at once, for every session of the grantee. Audited as `unshare`. NOT_FOUND when the
+/// record is not the owner's or has no live grant for the grantee. Answered Ack.
+public nonisolated struct Coffer_Wire_V1_UnshareRecord: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var recordID: Data = Data()
+
+  public var owner: String = String()
+
+  public var grantee: String = String()
+
+  public var source: String = String()
+
+  public var timeUnixMs: Int64 = 0
+
+  public var clientID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The live grants at time_unix_ms that `user` made and that were made to them.
+public nonisolated struct Coffer_Wire_V1_ListGrants: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var user: String = String()
+
+  public var timeUnixMs: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Coffer_Wire_V1_Grants: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var grants: [Coffer_Wire_V1_Grant] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Coffer_Wire_V1_Grant: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var recordID: Data = Data()
+
+  public var owner: String = String()
+
+  public var grantee: String = String()
+
+  public var fileName: String = String()
+
+  public var sha256: Data = Data()
+
+  public var size: Int64 = 0
+
+  public var grantedUnixMs: Int64 = 0
+
+  /// 0: until revoked.
+  public var expiresUnixMs: Int64 = 0
+
+  /// The record's central copy, when it has one.
+  public var central: Coffer_Wire_V1_CentralCopy {
+    get {_central ?? Coffer_Wire_V1_CentralCopy()}
+    set {_central = newValue}
+  }
+  /// Returns true if `central` has been explicitly set.
+  public var hasCentral: Bool {self._central != nil}
+  /// Clears the value of `central`. Subsequent reads from it will return its default value.
+  public mutating func clearCentral() {self._central = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _central: Coffer_Wire_V1_CentralCopy? = nil
+}
+
 public nonisolated struct Coffer_Wire_V1_Ack: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1619,7 +1783,7 @@ fileprivate nonisolated let _protobuf_package = "coffer.wire.v1"
 
 nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Request"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{3}replay_guard\0\u{2}\u{7}ping\0\u{3}register_user\0\u{3}get_credentials\0\u{3}record_login\0\u{3}create_record\0\u{3}release_key\0\u{3}list_history\0\u{3}stage_reseal\0\u{3}confirm_reseal\0\u{3}delete_record\0\u{3}list_records\0\u{3}get_audit_proofs\0\u{3}store_checkpoint\0\u{3}list_audit_entries\0\u{3}list_checkpoints\0\u{3}append_audit\0\u{3}set_user_lock\0\u{3}list_users\0\u{3}end_sessions\0\u{3}set_password\0\u{3}begin_upload\0\u{3}put_chunk\0\u{3}commit_upload\0\u{3}open_download\0\u{3}read_chunk\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{3}replay_guard\0\u{2}\u{7}ping\0\u{3}register_user\0\u{3}get_credentials\0\u{3}record_login\0\u{3}create_record\0\u{3}release_key\0\u{3}list_history\0\u{3}stage_reseal\0\u{3}confirm_reseal\0\u{3}delete_record\0\u{3}list_records\0\u{3}get_audit_proofs\0\u{3}store_checkpoint\0\u{3}list_audit_entries\0\u{3}list_checkpoints\0\u{3}append_audit\0\u{3}set_user_lock\0\u{3}list_users\0\u{3}end_sessions\0\u{3}set_password\0\u{3}begin_upload\0\u{3}put_chunk\0\u{3}commit_upload\0\u{3}open_download\0\u{3}read_chunk\0\u{3}share_record\0\u{3}unshare_record\0\u{3}list_grants\0")
 
   fileprivate class _StorageClass {
     var _protocolVersion: UInt32 = 0
@@ -1986,6 +2150,45 @@ nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtob
             _storage._body = .readChunk(v)
           }
         }()
+        case 35: try {
+          var v: Coffer_Wire_V1_ShareRecord?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .shareRecord(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .shareRecord(v)
+          }
+        }()
+        case 36: try {
+          var v: Coffer_Wire_V1_UnshareRecord?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .unshareRecord(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .unshareRecord(v)
+          }
+        }()
+        case 37: try {
+          var v: Coffer_Wire_V1_ListGrants?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .listGrants(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .listGrants(v)
+          }
+        }()
         default: break
         }
       }
@@ -2108,6 +2311,18 @@ nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtob
         guard case .readChunk(let v)? = _storage._body else { preconditionFailure() }
         try visitor.visitSingularMessageField(value: v, fieldNumber: 34)
       }()
+      case .shareRecord?: try {
+        guard case .shareRecord(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 35)
+      }()
+      case .unshareRecord?: try {
+        guard case .unshareRecord(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 36)
+      }()
+      case .listGrants?: try {
+        guard case .listGrants(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 37)
+      }()
       case nil: break
       }
     }
@@ -2134,7 +2349,7 @@ nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Coffer_Wire_V1_Response: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Response"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{2}\u{8}error\0\u{1}pong\0\u{1}ack\0\u{1}credentials\0\u{3}key_released\0\u{1}history\0\u{1}records\0\u{3}audit_proofs\0\u{3}audit_entries\0\u{1}checkpoints\0\u{1}users\0\u{3}record_created\0\u{3}upload_ready\0\u{3}chunk_stored\0\u{3}central_copy\0\u{3}chunk_data\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{2}\u{8}error\0\u{1}pong\0\u{1}ack\0\u{1}credentials\0\u{3}key_released\0\u{1}history\0\u{1}records\0\u{3}audit_proofs\0\u{3}audit_entries\0\u{1}checkpoints\0\u{1}users\0\u{3}record_created\0\u{3}upload_ready\0\u{3}chunk_stored\0\u{3}central_copy\0\u{3}chunk_data\0\u{1}grants\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2352,6 +2567,19 @@ nonisolated extension Coffer_Wire_V1_Response: SwiftProtobuf.Message, SwiftProto
           self.body = .chunkData(v)
         }
       }()
+      case 26: try {
+        var v: Coffer_Wire_V1_Grants?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .grants(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .grants(v)
+        }
+      }()
       default: break
       }
     }
@@ -2432,6 +2660,10 @@ nonisolated extension Coffer_Wire_V1_Response: SwiftProtobuf.Message, SwiftProto
     case .chunkData?: try {
       guard case .chunkData(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 25)
+    }()
+    case .grants?: try {
+      guard case .grants(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 26)
     }()
     case nil: break
     }
@@ -3000,7 +3232,7 @@ nonisolated extension Coffer_Wire_V1_ReleaseKey: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Coffer_Wire_V1_KeyReleased: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".KeyReleased"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}wrapped_decode_key\0\u{3}audit_index\0\u{3}encode_key_id\0\u{1}sha256\0\u{1}size\0\u{3}next_staged\0\u{3}central_copy_kept\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}wrapped_decode_key\0\u{3}audit_index\0\u{3}encode_key_id\0\u{1}sha256\0\u{1}size\0\u{3}next_staged\0\u{3}central_copy_kept\0\u{1}owner\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3015,6 +3247,7 @@ nonisolated extension Coffer_Wire_V1_KeyReleased: SwiftProtobuf.Message, SwiftPr
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.size) }()
       case 6: try { try decoder.decodeSingularBoolField(value: &self.nextStaged) }()
       case 7: try { try decoder.decodeSingularBoolField(value: &self.centralCopyKept) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.owner) }()
       default: break
       }
     }
@@ -3042,6 +3275,9 @@ nonisolated extension Coffer_Wire_V1_KeyReleased: SwiftProtobuf.Message, SwiftPr
     if self.centralCopyKept != false {
       try visitor.visitSingularBoolField(value: self.centralCopyKept, fieldNumber: 7)
     }
+    if !self.owner.isEmpty {
+      try visitor.visitSingularStringField(value: self.owner, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3053,6 +3289,7 @@ nonisolated extension Coffer_Wire_V1_KeyReleased: SwiftProtobuf.Message, SwiftPr
     if lhs.size != rhs.size {return false}
     if lhs.nextStaged != rhs.nextStaged {return false}
     if lhs.centralCopyKept != rhs.centralCopyKept {return false}
+    if lhs.owner != rhs.owner {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -4694,6 +4931,260 @@ nonisolated extension Coffer_Wire_V1_ChunkData: SwiftProtobuf.Message, SwiftProt
 
   public static func ==(lhs: Coffer_Wire_V1_ChunkData, rhs: Coffer_Wire_V1_ChunkData) -> Bool {
     if lhs.data != rhs.data {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_ShareRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ShareRecord"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}record_id\0\u{1}owner\0\u{1}grantee\0\u{3}expires_unix_ms\0\u{1}source\0\u{3}time_unix_ms\0\u{3}client_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.recordID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.owner) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.grantee) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.expiresUnixMs) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.clientID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.recordID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.recordID, fieldNumber: 1)
+    }
+    if !self.owner.isEmpty {
+      try visitor.visitSingularStringField(value: self.owner, fieldNumber: 2)
+    }
+    if !self.grantee.isEmpty {
+      try visitor.visitSingularStringField(value: self.grantee, fieldNumber: 3)
+    }
+    if self.expiresUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.expiresUnixMs, fieldNumber: 4)
+    }
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 5)
+    }
+    if self.timeUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 6)
+    }
+    if !self.clientID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clientID, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_ShareRecord, rhs: Coffer_Wire_V1_ShareRecord) -> Bool {
+    if lhs.recordID != rhs.recordID {return false}
+    if lhs.owner != rhs.owner {return false}
+    if lhs.grantee != rhs.grantee {return false}
+    if lhs.expiresUnixMs != rhs.expiresUnixMs {return false}
+    if lhs.source != rhs.source {return false}
+    if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs.clientID != rhs.clientID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_UnshareRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UnshareRecord"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}record_id\0\u{1}owner\0\u{1}grantee\0\u{1}source\0\u{3}time_unix_ms\0\u{3}client_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.recordID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.owner) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.grantee) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.clientID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.recordID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.recordID, fieldNumber: 1)
+    }
+    if !self.owner.isEmpty {
+      try visitor.visitSingularStringField(value: self.owner, fieldNumber: 2)
+    }
+    if !self.grantee.isEmpty {
+      try visitor.visitSingularStringField(value: self.grantee, fieldNumber: 3)
+    }
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 4)
+    }
+    if self.timeUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 5)
+    }
+    if !self.clientID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clientID, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_UnshareRecord, rhs: Coffer_Wire_V1_UnshareRecord) -> Bool {
+    if lhs.recordID != rhs.recordID {return false}
+    if lhs.owner != rhs.owner {return false}
+    if lhs.grantee != rhs.grantee {return false}
+    if lhs.source != rhs.source {return false}
+    if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs.clientID != rhs.clientID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_ListGrants: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListGrants"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{3}time_unix_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.user) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.timeUnixMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.user.isEmpty {
+      try visitor.visitSingularStringField(value: self.user, fieldNumber: 1)
+    }
+    if self.timeUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeUnixMs, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_ListGrants, rhs: Coffer_Wire_V1_ListGrants) -> Bool {
+    if lhs.user != rhs.user {return false}
+    if lhs.timeUnixMs != rhs.timeUnixMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_Grants: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Grants"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}grants\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.grants) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.grants.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.grants, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_Grants, rhs: Coffer_Wire_V1_Grants) -> Bool {
+    if lhs.grants != rhs.grants {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_Grant: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Grant"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}record_id\0\u{1}owner\0\u{1}grantee\0\u{3}file_name\0\u{1}sha256\0\u{1}size\0\u{3}granted_unix_ms\0\u{3}expires_unix_ms\0\u{1}central\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.recordID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.owner) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.grantee) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.fileName) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.sha256) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.size) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.grantedUnixMs) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self.expiresUnixMs) }()
+      case 9: try { try decoder.decodeSingularMessageField(value: &self._central) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.recordID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.recordID, fieldNumber: 1)
+    }
+    if !self.owner.isEmpty {
+      try visitor.visitSingularStringField(value: self.owner, fieldNumber: 2)
+    }
+    if !self.grantee.isEmpty {
+      try visitor.visitSingularStringField(value: self.grantee, fieldNumber: 3)
+    }
+    if !self.fileName.isEmpty {
+      try visitor.visitSingularStringField(value: self.fileName, fieldNumber: 4)
+    }
+    if !self.sha256.isEmpty {
+      try visitor.visitSingularBytesField(value: self.sha256, fieldNumber: 5)
+    }
+    if self.size != 0 {
+      try visitor.visitSingularInt64Field(value: self.size, fieldNumber: 6)
+    }
+    if self.grantedUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.grantedUnixMs, fieldNumber: 7)
+    }
+    if self.expiresUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.expiresUnixMs, fieldNumber: 8)
+    }
+    try { if let v = self._central {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_Grant, rhs: Coffer_Wire_V1_Grant) -> Bool {
+    if lhs.recordID != rhs.recordID {return false}
+    if lhs.owner != rhs.owner {return false}
+    if lhs.grantee != rhs.grantee {return false}
+    if lhs.fileName != rhs.fileName {return false}
+    if lhs.sha256 != rhs.sha256 {return false}
+    if lhs.size != rhs.size {return false}
+    if lhs.grantedUnixMs != rhs.grantedUnixMs {return false}
+    if lhs.expiresUnixMs != rhs.expiresUnixMs {return false}
+    if lhs._central != rhs._central {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -9,7 +9,8 @@ import Testing
 @Suite(.serialized) struct AuditFailureTests {
     static func health(_ deployment: LocalDeployment) async throws -> (status: Int, body: String) {
         let address = try ServerAddress(deployment.serverURL.replacingOccurrences(of: "https://127.0.0.1", with: "localhost"))
-        return try await KeyServiceClient(server: address, caFile: deployment.caFile).health()
+        // A generous timeout: the suites share two cores, and this asks for the health, not the speed.
+        return try await KeyServiceClient(server: address, caFile: deployment.caFile, timeout: .seconds(30)).health()
     }
 
     @Test("when an audit entry cannot be written the save does not happen, the client is told why, and health reports it")

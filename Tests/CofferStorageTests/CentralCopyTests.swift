@@ -66,7 +66,7 @@ import Testing
         guard case .done(let copy) = try store.openDownload(recordID: recordID, owner: owner, timeMs: 30, source: "s", clientID: "c") else { return nil }
         var bytes: [UInt8] = []
         while bytes.count < copy.size {
-            guard case .done(let piece) = try store.readCentral(recordID: recordID, owner: owner, blobID: copy.blobID, offset: Int64(bytes.count), length: 4096),
+            guard case .done(let piece) = try store.readCentral(recordID: recordID, owner: owner, blobID: copy.blobID, offset: Int64(bytes.count), length: 4096, timeMs: 2),
                   !piece.isEmpty else { return nil }
             bytes += piece
         }
@@ -173,7 +173,7 @@ import Testing
         let (store, folder) = try await openStore(backend)
         guard case .done(let copy) = try send(store, random(2_000)) else { Issue.record("upload"); return }
         #expect(try store.deleteRecord(recordID: recordID, owner: "alice", receiptSignature: [7, 7, 7], timeMs: 60, source: "s", clientID: "c") == .done)
-        #expect(try store.readCentral(recordID: recordID, owner: "alice", blobID: copy.blobID, offset: 0, length: 10) == .notFound)
+        #expect(try store.readCentral(recordID: recordID, owner: "alice", blobID: copy.blobID, offset: 0, length: 10, timeMs: 2) == .notFound)
         #expect(try store.blobs.read(blob: copy.blobID, offset: 0, length: 10) == nil, "the bytes are gone")
         #expect(try kinds(store).suffix(3) == ["delete", "key_destroyed", "central_delete"])
         if let folder {

@@ -112,8 +112,8 @@ import Testing
         _ = try store.registerUser(name: "alice", passwordHash: "h", timeMs: 1, source: "s")
         _ = try store.createRecord(record("alice"), source: "s")
         let id = record("alice").id
-        #expect(try store.stageReseal(recordID: id, owner: "alice", wrappedDecodeKey: [4, 4], encodeKeyID: [5], receipt: [6], receiptSignature: [8, 8]))
-        #expect(try !store.stageReseal(recordID: id, owner: "bob", wrappedDecodeKey: [4], encodeKeyID: [5], receipt: [6], receiptSignature: [9]))
+        #expect(try store.stageReseal(recordID: id, owner: "alice", wrappedDecodeKey: [4, 4], encodeKeyID: [5], receipt: [6], receiptSignature: [8, 8], timeMs: 2))
+        #expect(try !store.stageReseal(recordID: id, owner: "bob", wrappedDecodeKey: [4], encodeKeyID: [5], receipt: [6], receiptSignature: [9], timeMs: 2))
         #expect(try store.confirmReseal(recordID: id, owner: "alice", receiptSignature: [1], timeMs: 5, source: "s", clientID: "c") == .refused(.noResealWaiting))
         #expect(try store.confirmReseal(recordID: id, owner: "alice", receiptSignature: [8, 8], timeMs: 5, source: "s", clientID: "c") == .done)
         #expect(try store.confirmReseal(recordID: id, owner: "alice", receiptSignature: [8, 8], timeMs: 6, source: "s", clientID: "c") == .alreadyDone)
@@ -139,7 +139,7 @@ import Testing
         _ = try store.registerUser(name: "alice", passwordHash: "h", timeMs: 1, source: "s")
         _ = try store.createRecord(record("alice"), source: "s")
         let id = record("alice").id
-        _ = try store.stageReseal(recordID: id, owner: "alice", wrappedDecodeKey: [4, 4], encodeKeyID: [5], receipt: [6], receiptSignature: [8, 8])
+        _ = try store.stageReseal(recordID: id, owner: "alice", wrappedDecodeKey: [4, 4], encodeKeyID: [5], receipt: [6], receiptSignature: [8, 8], timeMs: 2)
         guard case .released(let key) = try store.releaseKey(recordID: id, owner: "alice", fileName: "a.txt", receiptSignature: [8, 8], timeMs: 7, source: "s") else {
             Issue.record("the staged generation does not release")
             return

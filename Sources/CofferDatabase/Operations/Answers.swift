@@ -21,6 +21,7 @@ enum Answers {
         case .quotaExceeded: .quotaExceeded
         case .noCentralCopy: .notFound
         case .centralCopyReplaced, .uploadIncomplete: .conflict
+        case .unknownGrantee, .shareWithSelf, .grantEndsInPast: .badRequest
         default: .forbidden
         }
         return WireProtocol.error(to: request, code, refusal.reason)
@@ -47,6 +48,19 @@ enum Answers {
         case .done(let value): WireProtocol.response(to: request, body(value))
         case .notFound: WireProtocol.error(to: request, .notFound, missing)
         case .refused(let refusal): Self.refusal(request, refusal)
+        }
+    }
+
+    /// The answer to a share or an unshare: an Ack with its audit index, NOT_FOUND, or the refusal
+    /// (BAD_REQUEST for a grantee who cannot be one).
+    static func grant(_ request: WireRequest, _ outcome: GrantOutcome) -> WireResponse {
+        switch outcome {
+        case .done(let index):
+            var ack = Coffer_Wire_V1_Ack()
+            ack.auditIndex = index
+            return WireProtocol.response(to: request, .ack(ack))
+        case .notFound(let reason): return WireProtocol.error(to: request, .notFound, reason)
+        case .refused(let refusal): return Self.refusal(request, refusal)
         }
     }
 

@@ -29,6 +29,9 @@ enum OperationDispatch {
         case .commitUpload(let m): CommitUpload.bind(m, body)
         case .openDownload(let m): OpenDownload.bind(m, body)
         case .readChunk(let m): ReadChunk.bind(m, body)
+        case .shareRecord(let m): ShareRecord.bind(m, body)
+        case .unshareRecord(let m): UnshareRecord.bind(m, body)
+        case .listGrants(let m): ListGrants.bind(m, body)
         }
     }
 }

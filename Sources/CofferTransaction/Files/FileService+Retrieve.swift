@@ -30,7 +30,7 @@ extension FileService {
             answer = released
         } catch DatabaseLinkError.refused(.notFound, _) {
             failed = true
-            throw APIError(.notFound, "not_found", "no record \(body.recordID) belongs to you; the container may be another user's")
+            throw APIError(.notFound, "not_found", "no record \(body.recordID) belongs to you or is shared with you; the container may be another user's")
         } catch DatabaseLinkError.refused(.forbidden, let reason) {
             failed = true
             throw APIError(.forbidden, "refused", "the retrieval was refused: \(reason); the attempt is in your history")
@@ -57,10 +57,13 @@ extension FileService {
 
     /// The record's next key generation, made before the release from the SHA-256 and size the
     /// client's receipt states, when it sent them; the database tier stages it only if they are the
-    /// record's. `nil` when the client sent neither, and then the re-seal is staged after the release.
+    /// record's and the caller owns it. `nil` when the client sent neither, or says the record is
+    /// another user's (shared with the caller): then the re-seal is staged after the release, for
+    /// the owner the database tier names.
     ///
     /// - Throws: 400 when only one of them is sent, or either is malformed.
     private func makeNext(_ body: RetrieveRequest, recordID: [UInt8], session: Session) async throws -> KeyGeneration? {
+        if let owner = body.owner, owner != session.user { return nil }
         guard body.sha256 != nil || body.size != nil else { return nil }
         guard let sha256 = body.sha256, Validation.isSHA256Hex(sha256), let size = body.size, size >= 0 else {
             throw APIError.badRequest("sha256 (64 lowercase hex digits) and a size that is not negative go together, or neither is sent")
@@ -73,7 +76,7 @@ extension FileService {
     private func stageReseal(recordID: [UInt8], session: Session, fileName: String, released: Coffer_Wire_V1_KeyReleased) async -> ResealOffer? {
         do {
             guard released.sha256.count == 32 else { throw APIError.internalError }
-            let next = try await generations.make(recordID: recordID, session: session, fileName: fileName,
+            let next = try await generations.make(recordID: recordID, session: session, owner: Self.owner(of: released, session), fileName: fileName,
                                                   sha256: Hex.encode(released.sha256), size: released.size, now: Clock.nowMs())
             _ = try await database.call(try WireMessages.stageReseal(next, owner: session.user))
             return ResealOffer(encodeKey: next.encodeKey, receipt: next.receipt)
@@ -83,10 +86,16 @@ extension FileService {
         }
     }
 
+    /// The owner of a released record: the one the database tier names, or the caller when it
+    /// names none. A wrong name only makes the unwrap fail, since the wrapped key is bound to its owner.
+    static func owner(of released: Coffer_Wire_V1_KeyReleased, _ session: Session) -> String {
+        released.owner.isEmpty ? session.user : released.owner
+    }
+
     /// Unwraps the decode key the database tier released; a stored key that does not open for its
     /// record is the operator's alarm (500).
     private func unwrapReleased(_ answer: Coffer_Wire_V1_KeyReleased, recordID: [UInt8], session: Session) async throws -> P256.KeyAgreement.PrivateKey {
-        let (wrapped, encodeKeyID, owner) = (Array(answer.wrappedDecodeKey), Array(answer.encodeKeyID), session.user)
+        let (wrapped, encodeKeyID, owner) = (Array(answer.wrappedDecodeKey), Array(answer.encodeKeyID), Self.owner(of: answer, session))
         do {
             return try await keys.perform { [keys] in
                 try keys.releaseDecodeKey(wrapped, recordID: recordID, owner: owner, encodeKeyID: encodeKeyID)

@@ -26,12 +26,16 @@ struct KeyGenerator: Sendable {
     let timestamps: TimestampAuthority
 
     /// A fresh key pair for `recordID` and its receipt over what the client said of the file.
-    func make(recordID: [UInt8], session: Session, fileName: String, sha256: String, size: Int64, now: Int64) async throws -> KeyGeneration {
+    ///
+    /// - Parameter owner: The record's owner, for whom the decode key is wrapped and whom the
+    ///   receipt names; the session's user unless a grantee re-seals the owner's record.
+    func make(recordID: [UInt8], session: Session, owner: String? = nil, fileName: String, sha256: String, size: Int64, now: Int64) async throws -> KeyGeneration {
         guard let id = RecordID.text(recordID) else { throw APIError.internalError }
+        let owner = owner ?? session.user
         return try await keys.perform { [keys, timestamps] in
-            let pair = try keys.makeDecodeKey(recordID: recordID, owner: session.user)
+            let pair = try keys.makeDecodeKey(recordID: recordID, owner: owner)
             var receipt = Receipt(
-                recordID: id, owner: session.user, clientID: session.clientID, fileName: fileName,
+                recordID: id, owner: owner, clientID: session.clientID, fileName: fileName,
                 sha256: sha256, size: size, time: now, encodeKeyID: Hex.encode(pair.encodeKeyID)
             )
             let token = try timestamps.stamp(sha256: receipt.imprint)

@@ -16,3 +16,5 @@ extension LogoutResponse: ResponseEncodable {}
 extension PasswordChangeResponse: ResponseEncodable {}
 extension WebManifestResponse: ResponseEncodable {}
 extension CentralUploadResponse: ResponseEncodable {}
+extension GrantChangeResponse: ResponseEncodable {}
+extension GrantsResponse: ResponseEncodable {}

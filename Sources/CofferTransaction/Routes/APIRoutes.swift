@@ -29,6 +29,7 @@ public enum APIRoutes {
         signed.addRoutes(FileRoutes.signed(services.files))
         signed.addRoutes(AuditRoutes.signed(services.audit))
         signed.addRoutes(CentralRoutes.signed(services.central))
+        signed.addRoutes(SharingRoutes.signed(services.sharing))
 
         let streamed = v1.group().add(middleware: AuthenticationMiddleware(authenticator: services.authenticator, streamsBody: true))
             .group(context: SignedRequestContext.self)

@@ -13,6 +13,7 @@ public struct TransactionServices: Sendable {
     let accounts: AccountService
     let files: FileService
     let central: CentralService
+    let sharing: SharingService
     let audit: AuditService
     let health: HealthService
     let rateLimits: RateLimitAuditor
@@ -52,6 +53,7 @@ public struct TransactionServices: Sendable {
             failures: failures, userChanges: userChanges, logger: logger
         )
         self.central = CentralService(database: gateway, checkpointer: checkpointer, userChanges: userChanges, logger: logger)
+        self.sharing = SharingService(database: gateway, checkpointer: checkpointer, userChanges: userChanges, logger: logger)
         self.audit = AuditService(database: gateway, keys: keys, checkpointer: checkpointer)
         self.health = HealthService(database: gateway, checkpointer: checkpointer, drain: drain)
         self.rateLimits = RateLimitAuditor(database: gateway, failures: failures, userChanges: userChanges, registrations: registrations,

@@ -271,4 +271,34 @@ enum WireMessages {
         message.length = UInt32(length)
         return .readChunk(message)
     }
+
+    static func shareRecord(_ recordID: [UInt8], grantee: String, expiresMs: Int64?, session: Session, source: String, timeMs: Int64) -> WireRequest.OneOf_Body {
+        var message = Coffer_Wire_V1_ShareRecord()
+        message.recordID = Data(recordID)
+        message.owner = session.user
+        message.grantee = grantee
+        message.expiresUnixMs = expiresMs ?? 0
+        message.source = source
+        message.timeUnixMs = timeMs
+        message.clientID = session.clientID
+        return .shareRecord(message)
+    }
+
+    static func unshareRecord(_ recordID: [UInt8], grantee: String, session: Session, source: String, timeMs: Int64) -> WireRequest.OneOf_Body {
+        var message = Coffer_Wire_V1_UnshareRecord()
+        message.recordID = Data(recordID)
+        message.owner = session.user
+        message.grantee = grantee
+        message.source = source
+        message.timeUnixMs = timeMs
+        message.clientID = session.clientID
+        return .unshareRecord(message)
+    }
+
+    static func listGrants(user: String, timeMs: Int64) -> WireRequest.OneOf_Body {
+        var message = Coffer_Wire_V1_ListGrants()
+        message.user = user
+        message.timeUnixMs = timeMs
+        return .listGrants(message)
+    }
 }

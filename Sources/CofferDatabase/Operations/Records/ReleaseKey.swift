@@ -2,12 +2,12 @@ import CofferStorage
 import CofferWire
 import Foundation
 
-/// `ReleaseKey`: checks owner, name and receipt against the stored record, audits the outcome
+/// `ReleaseKey`: checks the requester (owner or grantee), name and receipt against the stored record, audits the outcome
 /// (`retrieve` or `retrieve_refused`), and only then returns the wrapped decode key; stages the
 /// record's next key generation in the same transaction when the request brings one made for the
 /// record's SHA-256 and size.
 enum ReleaseKey: DatabaseOperation {
-    static let touches = "records, users (the lock), retired receipts, the audit log"
+    static let touches = "records, users (the lock), grants, retired receipts, the audit log"
 
     static func carriedRecord(_ m: Coffer_Wire_V1_ReleaseKey) -> [UInt8]? { Array(m.recordID) }
 
@@ -37,6 +37,7 @@ enum ReleaseKey: DatabaseOperation {
             released.size = key.size
             released.nextStaged = key.nextStaged
             released.centralCopyKept = key.hasCentral
+            released.owner = key.owner
             return WireProtocol.response(to: request, .keyReleased(released))
         case .notFound:
             return WireProtocol.error(to: request, .notFound, "no such record")

@@ -1,0 +1,29 @@
+public import Foundation
+
+/// When a grant ends, as a person writes it: an ISO 8601 time, a date (its start, in UTC), or a
+/// span from now (`30m`, `12h`, `7d`).
+public enum GrantEnd {
+    /// The moment `text` names, or `nil` when it is none of the forms.
+    public static func parse(_ text: String, now: Date) -> Date? {
+        if let unit = text.last, let value = Int(text.dropLast()), value > 0, value <= 100 * 365 * 86_400 {
+            let seconds: Int? = switch unit {
+            case "s": value
+            case "m": value * 60
+            case "h": value * 3600
+            case "d": value * 86_400
+            default: nil
+            }
+            if let seconds { return now.addingTimeInterval(TimeInterval(seconds)) }
+        }
+        let full = ISO8601DateFormatter()
+        if let time = full.date(from: text) { return time }
+        let date = ISO8601DateFormatter()
+        date.formatOptions = [.withFullDate]
+        return date.date(from: text)
+    }
+
+    /// Unix ms as a person reads it: UTC, to the second.
+    public static func format(_ ms: Int64) -> String {
+        ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(ms) / 1000))
+    }
+}
