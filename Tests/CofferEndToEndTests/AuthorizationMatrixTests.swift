@@ -55,7 +55,12 @@ import Testing
         let uploadID = receipt.recordID.replacingOccurrences(of: "-", with: "") + "-" + centralSHA
         let bytes = Call(method: "PUT", path: "/v1/uploads/\(uploadID)?offset=0", body: [], streamed: true)
         let download = Call(method: "GET", path: "/v1/records/\(receipt.recordID)/central", body: [])
-        let calls = [save, retrieve, records, history, recordHistory, checkpoint, proofs, delete, logout, password, announce, bytes, download]
+        // Sharing: a grant, its revocation, and the list of grants.
+        let share = Call(method: "POST", path: "/v1/records/\(receipt.recordID)/grants", body: try json(ShareRequest(grantee: "bob")))
+        let unshare = Call(method: "DELETE", path: "/v1/records/\(receipt.recordID)/grants/bob", body: [])
+        let grants = Call(method: "GET", path: "/v1/grants", body: [])
+        let calls = [save, retrieve, records, history, recordHistory, checkpoint, proofs, delete, logout, password, announce, bytes, download,
+                     share, unshare, grants]
 
         // Nothing of Alice's may appear in an answer that is not Alice's. (Record ids are what a
         // caller sends; an answer may repeat them, and says the same whether the record exists.)
@@ -87,7 +92,7 @@ import Testing
         let bobsGuess = Call(method: "POST", path: "/v1/retrieve", body: try json(RetrieveRequest(recordID: receipt.recordID, fileName: "bobs-guess.txt", token: receipt.token)))
         for call in [bobsGuess, recordHistory, Call(method: "POST", path: "/v1/delete", body: try json(RecordRequest(recordID: old.recordID, token: "AAAA"))),
                      Call(method: "POST", path: "/v1/reseal", body: try json(RecordRequest(recordID: receipt.recordID, token: "AAAA"))),
-                     announce, bytes, download] {
+                     announce, bytes, download, share, unshare] {
             let reply = try await send(deployment, call, headers: try signed(call, token: bob.token, signer: bob.key))
             #expect([403, 404].contains(reply.status), "\(call.path) with another user's session: HTTP \(reply.status) \(reply.body.prefix(200))")
             expectNoLeak(reply, "\(call.path) with another user's session")
@@ -102,7 +107,7 @@ import Testing
         #expect(forHers.status == 404 && forHers.status == forNone.status
                     && forHers.body.replacingOccurrences(of: receipt.recordID, with: "ID") == forNone.body.replacingOccurrences(of: missingID, with: "ID"),
                 "another user's record: \(forHers.status) \(forHers.body); a missing one: \(forNone.status) \(forNone.body)")
-        for call in [records, history, checkpoint] {
+        for call in [records, history, checkpoint, grants] {
             let reply = try await send(deployment, call, headers: try signed(call, token: bob.token, signer: bob.key))
             #expect(reply.status == 200, "\(call.path) as Bob: HTTP \(reply.status)")
             expectNoLeak(reply, "\(call.path) as Bob")
@@ -119,11 +124,57 @@ import Testing
         let reseal = Call(method: "POST", path: "/v1/reseal", body: try json(RecordRequest(recordID: receipt.recordID, token: try #require(offer).receipt.token)))
         let announceResealed = Call(method: "POST", path: announce.path,
                                     body: try json(CentralUploadRequest(token: try #require(offer).receipt.token, sha256: centralSHA, size: 10)))
-        for call in [save, records, history, recordHistory, checkpoint, proofs, reseal, announceResealed, delete] {
+        for call in [save, records, history, recordHistory, checkpoint, proofs, reseal, announceResealed, share, grants, unshare, delete] {
             let headers = try signed(call, token: alice.token, signer: alice.key)
             let first = try await send(deployment, call, headers: headers)
             #expect((200..<300).contains(first.status), "\(call.method) \(call.path) once: HTTP \(first.status) \(first.body.prefix(200))")
             expectRefused(try await send(deployment, call, headers: headers), 409, "\(call.method) \(call.path) replayed")
         }
+    }
+
+    @Test("a user reaches another's record only under a live grant: before it, for a third user, after its revocation and after its end each call is refused, audited, and tells nothing more")
+    func grantMatrix() async throws {
+        let deployment = try await LocalDeployment.start()
+        defer { deployment.terminate() }
+        for user in ["alice", "bob", "carol"] { try await deployment.registerAndLogin(user) }
+        let work = deployment.directory + "/work"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        try Data("the shared plan".utf8).write(to: URL(fileURLWithPath: work + "/plan.txt"))
+        #expect(try await deployment.coffer(["save", "--central", work + "/plan.txt"], user: "alice").status == 0)
+        let receipt = try ReceiptCheck.read(container: work + "/plan.txt.coffer").1
+        let bob = try identity(deployment, "bob")
+        let carol = try identity(deployment, "carol")
+        let calls = [
+            Call(method: "POST", path: "/v1/retrieve", body: try json(RetrieveRequest(recordID: receipt.recordID, fileName: receipt.fileName, token: receipt.token))),
+            Call(method: "GET", path: "/v1/records/\(receipt.recordID)/central", body: []),
+            Call(method: "POST", path: "/v1/records/\(receipt.recordID)/central",
+                 body: try json(CentralUploadRequest(token: receipt.token, sha256: String(repeating: "ef", count: 32), size: 10))),
+        ]
+        func statuses(_ who: Identity) async throws -> [Int] {
+            var answered: [Int] = []
+            for call in calls {
+                let reply = try await send(deployment, call, headers: try signed(call, token: who.token, signer: who.key))
+                #expect(!reply.body.contains(receipt.token) || reply.status == 200, "\(call.path): \(reply.body.prefix(200))")
+                answered.append(reply.status)
+            }
+            return answered
+        }
+        #expect(try await statuses(bob) == [404, 404, 404], "before the grant")
+        #expect(try await deployment.coffer(["share", "plan.txt", "--with", "bob"], user: "alice").status == 0)
+        #expect(try await statuses(bob) == [200, 200, 200], "under the grant")
+        #expect(try await statuses(carol) == [404, 404, 404], "a grant is its grantee's only")
+        #expect(try await deployment.coffer(["unshare", "plan.txt", "--with", "bob"], user: "alice").status == 0)
+        #expect(try await statuses(bob) == [403, 403, 403], "after the revocation, in the same session")
+        #expect(try await deployment.coffer(["share", "plan.txt", "--with", "bob", "--until", "2s"], user: "alice").status == 0)
+        try await Task.sleep(for: .seconds(2.5))
+        #expect(try await statuses(bob) == [403, 403, 403], "after the grant's end")
+        let grants = Call(method: "GET", path: "/v1/grants", body: [])
+        let listed = try await send(deployment, grants, headers: try signed(grants, token: bob.token, signer: bob.key))
+        #expect(listed.status == 200 && listed.body.contains(#""grants":[]"#), "\(listed.body)")
+
+        // Every refusal is in the grantee's history, and in the owner's.
+        let history = try await deployment.coffer(["history", "--json"], user: "alice")
+        let refused = history.stdout.components(separatedBy: "\"retrieve_refused\"").count - 1
+        #expect(refused >= 4, "bob's refused retrieves (and carol's) are in alice's history: \(history.stdout.prefix(400))")
     }
 }
