@@ -31,6 +31,11 @@ enum FuzzSeeds {
             Array(try encoder.encode(AuditProofsRequest(treeSize: 10, fromSize: 2, indexes: [1, 2, 3]))),
             Array(try encoder.encode(receipt)),
             Array(try encoder.encode(CentralUploadRequest(token: "dG9rZW4=", sha256: String(repeating: "cd", count: 32), size: 1_000))),
+            Array(try encoder.encode(ShareRequest(grantee: "bob", expires: 1_900_000_000_000))),
+            Array(try encoder.encode(GrantsResponse(grants: [GrantInfo(
+                recordID: receipt.recordID, owner: "alice", grantee: "bob", fileName: "a.txt", sha256: String(repeating: "a", count: 64), size: 5,
+                granted: 1, expires: nil, central: CentralCopyInfo(sha256: String(repeating: "c", count: 64), size: 9, generation: 1, updated: 2)
+            )]))),
         ]
     }
 
@@ -96,7 +101,21 @@ enum FuzzSeeds {
         read.owner = "alice"
         read.blobID = String(repeating: "03", count: 32)
         read.length = 10
+        // Sharing: a grant, its revocation, and the list.
+        var share = Coffer_Wire_V1_ShareRecord()
+        share.recordID = create.recordID
+        share.owner = "alice"
+        share.grantee = "bob"
+        share.expiresUnixMs = 5
+        var unshare = Coffer_Wire_V1_UnshareRecord()
+        unshare.recordID = create.recordID
+        unshare.owner = "alice"
+        unshare.grantee = "bob"
+        var grants = Coffer_Wire_V1_ListGrants()
+        grants.user = "bob"
+        grants.timeUnixMs = 4
         return try [
+            WireProtocol.request(.shareRecord(share)), WireProtocol.request(.unshareRecord(unshare)), WireProtocol.request(.listGrants(grants)),
             WireProtocol.request(.beginUpload(begin)), WireProtocol.request(.putChunk(chunk)), WireProtocol.request(.commitUpload(commit)),
             WireProtocol.request(.openDownload(open)), WireProtocol.request(.readChunk(read)),
             WireProtocol.request(.ping(.init())), WireProtocol.request(.registerUser(register)), guarded,

@@ -100,6 +100,8 @@ enum FuzzTargets {
         if let receipt = try? decoder.decode(Receipt.self, from: data) { _ = receipt.canonicalBytes }
         if let body = try? decoder.decode(CentralUploadRequest.self, from: data) { _ = Validation.isSHA256Hex(body.sha256) }
         _ = try? decoder.decode(CentralUploadResponse.self, from: data)
+        if let body = try? decoder.decode(ShareRequest.self, from: data) { _ = Validation.isValidUserName(body.grantee) }
+        _ = try? decoder.decode(GrantsResponse.self, from: data)
     }
 
     // MARK: inter-tier messages, answered by a real handler over a SQLite store
