@@ -35,7 +35,7 @@ public enum Migrations {
 
     /// The tables whose rows the tier may change, and the audit tables it may only append to.
     static let mutableTables = ["users", "records", "devices", "request_nonces", "retired_receipts", "request_replies",
-                                "central_copies", "central_uploads", "blob_chunks"]
+                                "central_copies", "central_uploads", "blob_chunks", "grants"]
     static let auditTables = ["audit_log", "audit_tree", "audit_checkpoints"]
 
     /// Gives `role` what a database tier needs and no more: SELECT and INSERT on the audit tables,
