@@ -87,7 +87,8 @@ struct Retrieve: AsyncParsableCommand {
             key pair and the old decode key is destroyed, so a key that leaked before opens nothing now; older copies \
             of the container are refused from then on.
 
-            With --central, CONTAINER names a record with a central copy instead (its record id, or its file name): \
+            With --central, CONTAINER names a record with a central copy instead (its record id, or its file name: \
+            the newest of your records of that name, or else one shared with you): \
             the central copy is downloaded, checked against the SHA-256 it was stored with, opened to the file name \
             in the current folder (or -o PATH), re-sealed, and uploaded again to replace it.
             """

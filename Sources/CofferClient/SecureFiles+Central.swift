@@ -150,22 +150,23 @@ extension SecureFiles {
         return (generation, reply.header(CentralHeaders.auditIndex).flatMap { Int64($0) })
     }
 
-    /// The record a user names: a record id, or the file name of exactly one record with a central
-    /// copy among theirs and those shared with them.
+    /// The record a user names: a record id, or a file name — the newest of the user's records of
+    /// that name with a central copy, or else the most recently shared of that name, when one user
+    /// shared records of that name with them.
     func resolveCentral(_ record: String) async throws -> String {
         if RecordID.bytes(record) != nil { return record.lowercased() }
-        let own = try await service.records(session: session).records
-            .filter { $0.fileName == record && $0.central != nil && !$0.deleted }.map(\.recordID)
-        let shared = try await service.grants(session: session).grants
-            .filter { $0.grantee == user && $0.fileName == record && $0.central != nil }.map(\.recordID)
-        let matches = own + shared
-        switch matches.count {
-        case 1: return matches[0]
-        case 0: throw ClientError(.noInput, "no record named \(DisplayText.terminal(record)) has a central copy; `coffer list` and `coffer shared` show the records you may retrieve")
-        default:
-            let ids = matches.joined(separator: ", ")
-            throw ClientError(.usage, "\(matches.count) records named \(DisplayText.terminal(record)) have a central copy (\(ids)); name one by its record id")
+        let own = try await service.records(session: session).records.filter { $0.fileName == record && $0.central != nil && !$0.deleted }
+        if let newest = own.max(by: { $0.created < $1.created }) { return newest.recordID }
+        let shared = try await service.grants(session: session).grants.filter { $0.grantee == user && $0.fileName == record && $0.central != nil }
+        let owners = Set(shared.map(\.owner))
+        guard owners.count <= 1 else {
+            let ids = shared.map { "\($0.recordID) from \($0.owner)" }.joined(separator: ", ")
+            throw ClientError(.usage, "records named \(DisplayText.terminal(record)) are shared with you by \(owners.count) users (\(ids)); name one by its record id")
         }
+        guard let newest = shared.max(by: { $0.granted < $1.granted }) else {
+            throw ClientError(.noInput, "no record named \(DisplayText.terminal(record)) has a central copy; `coffer list` and `coffer shared` show the records you may retrieve")
+        }
+        return newest.recordID
     }
 
     /// The SHA-256 of an open file, read once.
