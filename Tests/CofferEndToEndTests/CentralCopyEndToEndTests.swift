@@ -1,4 +1,5 @@
 import CofferTesting
+import Crypto
 import Foundation
 import Testing
 
@@ -238,5 +239,60 @@ import Testing
         let opened = try await deployment.coffer(["retrieve", "--central", "big.bin", "-o", folder + "/opened.bin"], user: "alice")
         #expect(opened.status == 0, "\(opened.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/opened.bin")) == original)
+    }
+
+    struct Listed: Decodable {
+        struct Record: Decodable {
+            struct Central: Decodable { let generation: Int64; let sha256: String }
+            let central: Central?
+        }
+        let records: [Record]
+    }
+
+    @Test("an upload cut by a killed database process or a restarted PostgreSQL leaves the old central copy or the new one, never a broken one, and a push completes it",
+          arguments: ["database", "postgresql"])
+    func cutByStorage(killed: String) async throws {
+        let cluster = killed == "postgresql" ? try await PostgresCluster.start() : nil
+        defer { cluster?.stop() }
+        let deployment = try await LocalDeployment.start(store: cluster?.url)
+        defer { deployment.terminate() }
+        // A transaction process whose every chunk takes a quarter of a second: the cut lands midway.
+        let slow = try await deployment.startAnotherTransaction(environment: ["COFFER_FAULT": "slow-upload"])
+        deployment.clientServers = "\(slow),\(deployment.serverURL.replacingOccurrences(of: "https://127.0.0.1", with: "localhost"))"
+        try await deployment.registerAndLogin("alice")
+        let folder = deployment.directory + "/work"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let original = Data((0..<(12 << 20)).map { _ in UInt8.random(in: 0...255) })
+        try original.write(to: URL(fileURLWithPath: folder + "/big.bin"))
+        let container = folder + "/big.bin.coffer"
+        #expect(try await deployment.coffer(["save", "--central", folder + "/big.bin"], user: "alice").status == 0)
+        let first = try Data(contentsOf: URL(fileURLWithPath: container))
+
+        // A local retrieve re-seals the container and confirms by uploading it as the central copy;
+        // the store is cut while that upload streams.
+        let retrieve = try TestProcess(TestEnvironment.binary("coffer"), ["retrieve", container, "-o", folder + "/opened.bin"],
+                                       environment: deployment.clientEnvironment(user: "alice"), logDirectory: deployment.directory)
+        defer { retrieve.killAndReap() }
+        #expect(try await WatchTests.waitFor { FileManager.default.fileExists(atPath: folder + "/opened.bin") }, "\(retrieve.standardError)")
+        try await Task.sleep(for: .seconds(2))
+        if let cluster { try await cluster.restartPrimary() } else { try await deployment.restartDatabase(0) }
+        let status = try await retrieve.wait(timeout: .seconds(120))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/opened.bin")) == original, "the retrieve itself stands: \(status) \(retrieve.standardError)")
+
+        // Old or new, never broken: the central copy is the bytes of one container or the other.
+        let second = try Data(contentsOf: URL(fileURLWithPath: container))
+        let listed = try await deployment.coffer(["list", "--json"], user: "alice")
+        let central = try #require(try JSONDecoder().decode(Listed.self, from: Data(listed.stdout.utf8)).records.first?.central, "\(listed.stdout)\(listed.stderr)")
+        let hex = { (data: Data) in SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+        #expect((central.generation == 1 && central.sha256 == hex(first)) || (central.generation == 2 && central.sha256 == hex(second)),
+                "generation \(central.generation), \(central.sha256): \(retrieve.standardError)")
+
+        // The push (again, or resumed) completes it, and the central copy opens from anywhere.
+        let pushed = try await deployment.coffer(["push", container], user: "alice")
+        #expect(pushed.status == 0, "\(pushed.stderr)\n\(deployment.tierLogs)")
+        try FileManager.default.removeItem(atPath: container)
+        let opened = try await deployment.coffer(["retrieve", "--central", "big.bin", "-o", folder + "/central.bin"], user: "alice")
+        #expect(opened.status == 0, "\(opened.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/central.bin")) == original)
     }
 }

@@ -79,7 +79,7 @@ struct CentralService: Sendable {
                 throw database.unexpected(answer, to: message)
             }
             offset = stored.received
-            UploadFaultInjection.afterChunk()
+            await UploadFaultInjection.afterChunk()
         }
         let commit = WireMessages.commitUpload(uploadID, session: session, source: request.source, timeMs: Clock.nowMs())
         let answer = try await call(commit, replayGuard: replayGuard, recordID: recordText)

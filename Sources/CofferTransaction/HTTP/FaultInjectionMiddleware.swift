@@ -20,13 +20,18 @@ struct FaultInjectionMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Kills the process in the middle of an upload, once its first chunk reached the database tier:
-/// to prove that an upload cut there leaves the central copy as it was and resumes. Active only
-/// when `COFFER_FAULT` is `mid-upload`; never set it otherwise.
+/// Kills the process in the middle of an upload, once its first chunk reached the database tier
+/// (`COFFER_FAULT` `mid-upload`), or makes each chunk take a quarter of a second (`slow-upload`), so
+/// that a test can cut the database tier or PostgreSQL under an upload: to prove that an upload cut
+/// there leaves the central copy as it was and resumes. Never set it otherwise.
 enum UploadFaultInjection {
-    static let active = ProcessInfo.processInfo.environment["COFFER_FAULT"] == "mid-upload"
+    static let fault = ProcessInfo.processInfo.environment["COFFER_FAULT"]
 
-    static func afterChunk() {
-        if active { kill(getpid(), SIGKILL) }
+    static func afterChunk() async {
+        switch fault {
+        case "mid-upload": kill(getpid(), SIGKILL)
+        case "slow-upload": try? await Task.sleep(for: .milliseconds(250))
+        default: break
+        }
     }
 }
