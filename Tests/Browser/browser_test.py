@@ -265,6 +265,37 @@ def main():
         assert "(proved)" in driver.find_element(By.ID, "history-list").text
         shot(driver, "05b-verified")
 
+        # Central copies: SAVE keeps one; the CLI retrieves it; the record's Retrieve button opens the
+        # central copy, re-seals it and replaces it, with nothing but the plaintext to download.
+        clear_downloads()
+        central_plain = work / "central.bin"
+        central_plain.write_bytes(os.urandom(big // 3 + 777))
+        driver.find_element(By.ID, "central").click()
+        pick(driver, "save-input", central_plain)
+        wait(driver, lambda d: (body(d, "lastDone") or "").endswith(":central"), "the save with a central copy")
+        driver.find_element(By.ID, "central").click()
+        downloaded("central.bin.coffer", "browser-central.coffer")
+        coffer("retrieve", "--central", "central.bin", "-o", str(work / "central-cli.bin"))
+        assert (work / "central-cli.bin").read_bytes() == central_plain.read_bytes(), "the CLI opened the browser's central copy to other bytes"
+        clear_downloads()
+        driver.find_element(By.ID, "refresh").click()
+        wait(driver, lambda d: d.find_elements(By.XPATH, "//tr[td[text()='central.bin']]//button[text()='Retrieve']"), "the central copy's Retrieve button")
+        driver.find_element(By.XPATH, "//tr[td[text()='central.bin']]//button[text()='Retrieve']").click()
+        wait(driver, lambda d: (body(d, "lastDone") or "").startswith("retrieved:") and (body(d, "lastDone") or "").endswith(":central"),
+             "the retrieve of the central copy")
+        shot(driver, "05c-central")
+        from_central = downloaded("central.bin", "browser-from-central.bin")
+        assert from_central.read_bytes() == central_plain.read_bytes(), "the browser opened the central copy to other bytes"
+        time.sleep(1)
+        assert not list(downloads.glob("*.coffer")), "a retrieve of a central copy offered a second download of the container"
+        listed = json.loads(coffer("list", "--json").stdout)["records"]
+        generation = next(r["central"]["generation"] for r in listed if r["fileName"] == "central.bin")
+        assert generation == 3, f"the central copy was not replaced by the browser's re-seal: generation {generation}"
+        coffer("retrieve", "--central", "central.bin", "-o", str(work / "central-again.bin"), "--force")
+        assert (work / "central-again.bin").read_bytes() == central_plain.read_bytes()
+        print("browser-test: a central copy saved in the browser opens with the CLI, and the browser retrieves, re-seals and "
+              "replaces a central copy with no second download", file=sys.stderr)
+
         # A tampered container: refused, nothing downloaded.
         clear_downloads()
         tampered = work / "tampered.coffer"

@@ -88,24 +88,54 @@ export class KeyService {
     return this.session;
   }
 
-  /** A request under the session, signed by the device key. */
-  async signed(method, path, body) {
+  /** The headers that sign a request of `bytes` under the session with the device key. */
+  async signature(method, path, bytes) {
     if (!this.session) throw new ApiError(401, 'unauthorized', 'log in first');
     const me = await this.installation();
-    const bytes = body === undefined ? new Uint8Array(0) : utf8(JSON.stringify(body));
     const time = String(Date.now());
     const nonce = hex(randomBytes(16));
     const bodyHash = hex(await digest(bytes));
     const message = utf8(`coffer request v1\n${method}\n${path}\n${time}\n${nonce}\n${bodyHash}`);
     const signature = base64(await device.sign(me, message));
+    return { Authorization: `Bearer ${this.session.token}`, 'Coffer-Time': time, 'Coffer-Nonce': nonce, 'Coffer-Signature': signature };
+  }
+
+  /** A request under the session, signed by the device key. */
+  async signed(method, path, body) {
+    const bytes = body === undefined ? new Uint8Array(0) : utf8(JSON.stringify(body));
+    const headers = await this.signature(method, path, bytes);
     try {
-      return await this.call(method, path, body, {
-        Authorization: `Bearer ${this.session.token}`, 'Coffer-Time': time, 'Coffer-Nonce': nonce, 'Coffer-Signature': signature,
-      });
+      return await this.call(method, path, body, headers);
     } catch (error) {
       if (error.status === 401) this.session = null;
       throw error;
     }
+  }
+
+  /**
+   * A signed request whose body is not JSON (an upload's bytes, `blob`) or whose answer is not
+   * (a download): the signature covers the path with its query and an empty body, as
+   * docs/PROTOCOL.md says for central copies. Answers the `Response` of a success.
+   */
+  async signedRaw(method, path, blob) {
+    const headers = await this.signature(method, path, new Uint8Array(0));
+    let response;
+    try {
+      response = await fetch(path, {
+        method, headers: { ...headers, ...(blob ? { 'Content-Type': 'application/octet-stream' } : {}) },
+        body: blob ?? undefined, cache: 'no-store', credentials: 'omit', redirect: 'error',
+      });
+    } catch {
+      throw new ApiError(0, 'unreachable', 'the key service cannot be reached; check the connection and retry');
+    }
+    if (!response.ok) {
+      let error = null;
+      try { error = (await response.json())?.error; } catch { /* not JSON */ }
+      if (response.status === 401) this.session = null;
+      if (error && typeof error.code === 'string' && typeof error.message === 'string') throw new ApiError(response.status, error.code, error.message);
+      throw new ApiError(response.status, 'unexpected', `the key service answered ${response.status}`);
+    }
+    return response;
   }
 
   async logout(everywhere = false) {

@@ -4,7 +4,7 @@
 import { ApiError, KeyService } from './api.js';
 import { AuditError, verifyHistory } from './audit.js';
 import { ContainerError } from './container.js';
-import { inspect, retrieveFile, saveFile } from './flows.js';
+import { inspect, keepCentral, retrieveCentral, retrieveFile, saveFile } from './flows.js';
 import { printable } from './receipt.js';
 import { download, sweep } from './scratch.js';
 
@@ -110,11 +110,25 @@ function finished(label, scratchFile, downloadName) {
 async function save(files) {
   for (const file of files) {
     try {
-      const result = await withProgress(`Saving ${printable(file.name)}`, (options) => saveFile(service, file, options));
+      const central = $('central').checked;
+      const result = await withProgress(`Saving ${printable(file.name)}`, async (options) => {
+        const saved = await saveFile(service, file, options);
+        if (!central) return saved;
+        try {
+          return { ...saved, central: await keepCentral(service, saved.container, saved.receipt, options) };
+        } catch (error) {
+          return { ...saved, centralProblem: explain(error) };
+        }
+      });
       if (!result) return;
       finished('Saved', result.container, `${file.name}.coffer`);
-      say(`Saved ${printable(file.name)}: receipt time-stamped ${new Date(result.receipt.time).toLocaleString()}.`, 'ok');
-      document.body.dataset.lastDone = `saved:${result.receipt.recordID}`;
+      const kept = result.central ? ` Its central copy is kept by the key service (generation ${result.central.generation}).` : '';
+      if (result.centralProblem) {
+        say(`Saved ${printable(file.name)}, but its central copy was not kept: ${result.centralProblem} Keep the container.`, 'error');
+      } else {
+        say(`Saved ${printable(file.name)}: receipt time-stamped ${new Date(result.receipt.time).toLocaleString()}.${kept}`, 'ok');
+      }
+      document.body.dataset.lastDone = `saved:${result.receipt.recordID}${result.central ? ':central' : ''}`;
     } catch (error) {
       failed(error);
       return;
@@ -128,16 +142,40 @@ async function retrieve(files) {
     try {
       const result = await withProgress(`Retrieving ${printable(file.name)}`, (options) => retrieveFile(service, file, options));
       if (!result) return;
-      finished('Opened', result.plaintext, result.receipt.fileName);
-      if (result.container) finished('Re-sealed container (replaces the one you opened)', result.container, file.name);
-      say(result.resealed
-        ? `Opened ${printable(result.receipt.fileName)} and re-sealed it under a fresh key: keep the new container; the old one no longer opens.`
-        : `Opened ${printable(result.receipt.fileName)}; the key service could not offer a re-seal, so the container you have stays current.`, 'ok');
-      document.body.dataset.lastDone = `retrieved:${result.receipt.recordID}`;
+      opened(result, file.name);
     } catch (error) {
       failed(error);
       return;
     }
+  }
+  await refresh();
+}
+
+/** Offers what a retrieve opened and says what became of the container and its central copy. */
+function opened(result, containerName) {
+  finished('Opened', result.plaintext, result.receipt.fileName);
+  if (result.container) finished('Re-sealed container (replaces the one you opened)', result.container, containerName);
+  const central = result.centralReplaced ? ' The central copy was replaced by the re-sealed container.' : '';
+  if (result.problem) {
+    say(`Opened ${printable(result.receipt.fileName)}, but ${result.problem}. Keep the new container.`, 'error');
+  } else if (result.resealed) {
+    say(`Opened ${printable(result.receipt.fileName)} and re-sealed it under a fresh key: ${result.container ? 'keep the new container; the old one no longer opens.' : 'nothing else to keep.'}${central}`, 'ok');
+  } else {
+    say(`Opened ${printable(result.receipt.fileName)}; the key service could not offer a re-seal, so the container you have stays current.`, 'ok');
+  }
+  document.body.dataset.lastDone = `retrieved:${result.receipt.recordID}${result.centralReplaced ? ':central' : ''}`;
+}
+
+/** RETRIEVE from the record's central copy: download, check, open, re-seal, replace the copy. */
+async function retrieveFromCentral(record) {
+  try {
+    const result = await withProgress(`Retrieving the central copy of ${printable(record.fileName)}`,
+      (options) => retrieveCentral(service, record.recordID, options));
+    if (!result) return;
+    opened(result, `${record.fileName}.coffer`);
+  } catch (error) {
+    failed(error);
+    return;
   }
   await refresh();
 }
@@ -167,7 +205,7 @@ async function refresh() {
       row.dataset.record = record.recordID;
       cell(row, 'File', printable(record.fileName)).className = 'name';
       cell(row, 'Saved', new Date(record.created).toLocaleString());
-      cell(row, 'Size', sizeText(record.size));
+      cell(row, 'Size', sizeText(record.size) + (record.central ? ` · central copy g${record.central.generation}` : ''));
       cell(row, 'Receipt time', new Date(record.resealed ?? record.created).toLocaleString());
       cell(row, 'Audit', record.deleted ? 'key destroyed' : 'not checked').className = 'audit';
       const actions = document.createElement('div');
@@ -183,6 +221,14 @@ async function refresh() {
       verify.setAttribute('aria-label', `Verify the history of ${printable(record.fileName)} against the signed audit log`);
       verify.addEventListener('click', () => verifyRecord(record, row));
       actions.append(history, verify);
+      if (record.central && !record.deleted) {
+        const central = document.createElement('button');
+        central.type = 'button';
+        central.textContent = 'Retrieve';
+        central.setAttribute('aria-label', `Retrieve ${printable(record.fileName)} from its central copy`);
+        central.addEventListener('click', () => retrieveFromCentral(record));
+        actions.append(central);
+      }
       if (!record.deleted) {
         const remove = document.createElement('button');
         remove.type = 'button';

@@ -2,6 +2,7 @@
 // and the decode key never leave this page; the key service sees hashes, names and receipts.
 
 import { fromBase64, hex, uuidBytes, uuidText, utf8 } from './bytes.js';
+import { downloadCentral, pushCentral } from './central.js';
 import { ContainerError, openPayload, readHeader, seal, unlock } from './container.js';
 import { checkAnswer, checkBinding, isValidFileName, parseReceipt } from './receipt.js';
 import { scratch } from './scratch.js';
@@ -67,10 +68,37 @@ export async function inspect(containerFile) {
   return { header, receipt };
 }
 
+/** Uploads a saved container as its record's central copy. Answers the copy. */
+export async function keepCentral(service, container, receipt, options) {
+  return pushCentral(service, receipt.recordID, receipt.token, await container.file(), options);
+}
+
+/**
+ * Downloads a record's central copy, checks it, opens it and re-seals it: the re-sealed container
+ * replaces the central copy, so only the plaintext is for the user to download. Returns what
+ * ``retrieveFile`` does.
+ */
+export async function retrieveCentral(service, recordID, options) {
+  const downloaded = await downloadCentral(service, recordID, options);
+  try {
+    const result = await retrieveFile(service, await downloaded.file(), options);
+    if (result.container && result.centralReplaced) {
+      await result.container.discard();
+      result.container = null;
+    }
+    return result;
+  } finally {
+    await downloaded.discard();
+  }
+}
+
 /**
  * Opens a container and re-seals it under the fresh key pair the release offers: the plaintext
  * (checked against the receipt's hash) and the new container, which the key service is told of
- * only once it is written. Returns `{plaintext, container, receipt, resealed}`.
+ * only once it is written. A record with a central copy is confirmed by uploading the new container
+ * as that copy, in one commit on the service (docs/PROTOCOL.md); if that upload fails, the re-seal
+ * waits and both copies still open. Returns `{plaintext, container, receipt, resealed,
+ * centralReplaced, problem}`.
  */
 export async function retrieveFile(service, containerFile, { progress, signal }) {
   const { header, receipt } = await inspect(containerFile);
@@ -99,12 +127,12 @@ export async function retrieveFile(service, containerFile, { progress, signal })
     await plaintext.discard();
     throw error;
   }
-  if (!answer.reseal) return { plaintext, container: null, receipt, resealed: false };
-  const container = await reseal(service, { header, receipt, offer: answer.reseal, plaintext, progress, signal });
-  return { plaintext, container: container.sink, receipt: container.receipt, resealed: true };
+  if (!answer.reseal) return { plaintext, container: null, receipt, resealed: false, centralReplaced: false };
+  const container = await reseal(service, { header, receipt, offer: answer.reseal, plaintext, progress, signal, central: answer.central === true });
+  return { plaintext, container: container.sink, receipt: container.receipt, resealed: true, centralReplaced: container.centralReplaced, problem: container.problem };
 }
 
-async function reseal(service, { header, receipt, offer, plaintext, progress, signal }) {
+async function reseal(service, { header, receipt, offer, plaintext, progress, signal, central }) {
   const encodeKey = encodeKeyOf(offer.encodeKey);
   const next = parseReceipt(offer.receipt);
   checkAnswer(next, { recordID: receipt.recordID, fileName: receipt.fileName, sha256: receipt.sha256, size: receipt.size,
@@ -124,6 +152,15 @@ async function reseal(service, { header, receipt, offer, plaintext, progress, si
     throw error;
   }
   // The new container is written: only now may the old decode key be destroyed.
-  await service.signed('POST', '/v1/reseal', { recordID: uuidText(header.recordID), token: next.token });
-  return { sink, receipt: next };
+  if (!central) {
+    await service.signed('POST', '/v1/reseal', { recordID: uuidText(header.recordID), token: next.token });
+    return { sink, receipt: next, centralReplaced: false };
+  }
+  try {
+    await pushCentral(service, uuidText(header.recordID), next.token, await sink.file(), { signal });
+    return { sink, receipt: next, centralReplaced: true };
+  } catch (error) {
+    // The re-seal waits: the central copy keeps its key, and the new container confirms it when next opened.
+    return { sink, receipt: next, centralReplaced: false, problem: `the re-sealed container could not replace the central copy (${error.message}); the central copy keeps its current key` };
+  }
 }
