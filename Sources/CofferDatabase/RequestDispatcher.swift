@@ -15,6 +15,8 @@ public final class RequestDispatcher {
     private var store: RecordStore?
     private let logger: Logger
     private var lastForget: Int64 = 0
+    /// When unnamed blobs were last swept (0: not since start, so the first batch does).
+    private var lastSweep: Int64 = 0
     /// How long request nonces are remembered; the transaction tier refuses requests older than half of this.
     static let nonceRetentionMs: Int64 = 10 * 60 * 1000
 
@@ -174,13 +176,24 @@ public final class RequestDispatcher {
     }
 
     /// Stored replies and nonces are kept for `nonceRetentionMs`, far beyond any retry budget and
-    /// twice the clock skew the transaction tier accepts; older ones are swept once a minute.
+    /// twice the clock skew the transaction tier accepts; older ones are swept once a minute, and
+    /// blobs that no record names (``RecordStore/sweepUnnamedBlobs(publishedAtLeast:)``) at the first
+    /// request and then once an hour.
     private func forgetOldReplies(_ store: RecordStore, now: Int64) throws {
         guard now - lastForget > 60_000 else { return }
         lastForget = now
         try store.forgetReplies(olderThanMs: now - Self.nonceRetentionMs)
         try store.forgetNonces(olderThanMs: now - Self.nonceRetentionMs)
         try store.forgetStoppedUploads(nowMs: now)
+        guard now - lastSweep > 3_600_000 else { return }
+        lastSweep = now
+        do {
+            let swept = try store.sweepUnnamedBlobs()
+            if swept > 0 { logger.notice("removed central-copy bytes that no record names", metadata: ["coffer.blobs": "\(swept)"]) }
+        } catch {
+            // A sweep that fails costs disk space only; the requests go on.
+            logger.warning("could not sweep central-copy bytes that no record names", metadata: ["coffer.error": "\(error)"])
+        }
     }
 
     private func currentStore() throws -> RecordStore {

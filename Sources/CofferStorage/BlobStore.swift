@@ -32,8 +32,9 @@ public protocol BlobStore: AnyObject {
     func read(blob: String, offset: Int64, length: Int) throws -> [UInt8]?
     /// Removes the blob (nothing when there is none).
     func delete(blob: String) throws
-    /// The blobs that exist, for the sweep of unnamed ones.
-    func blobNames() throws -> [String]
+    /// Removes the blobs that `named` (the store's current copies, read after the blobs are listed)
+    /// does not name and that were published at least `ageMs` ago; answers how many.
+    func removeUnnamed(named: () throws -> Set<String>, publishedAtLeast ageMs: Int64) throws -> Int
 }
 
 extension BlobStore {

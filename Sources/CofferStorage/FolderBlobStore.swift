@@ -99,9 +99,22 @@ public final class FolderBlobStore: BlobStore {
         try? Self.syncFolder(shard)
     }
 
-    public func blobNames() throws -> [String] {
+    /// A blob is published (renamed into place) before the commit that names it, so only one old
+    /// enough to be past any commit in progress is removed.
+    public func removeUnnamed(named: () throws -> Set<String>, publishedAtLeast ageMs: Int64) throws -> Int {
+        let before = Date().addingTimeInterval(-Double(ageMs) / 1000)
         let shards = (try? FileManager.default.contentsOfDirectory(atPath: folder + "/blobs")) ?? []
-        return shards.flatMap { (try? FileManager.default.contentsOfDirectory(atPath: "\(folder)/blobs/\($0)")) ?? [] }
+        let old = shards.flatMap { shard in
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: "\(folder)/blobs/\(shard)")) ?? []
+            return names.filter { name in
+                let modified = (try? FileManager.default.attributesOfItem(atPath: "\(folder)/blobs/\(shard)/\(name)"))?[.modificationDate] as? Date
+                return modified.map { $0 <= before } ?? false
+            }
+        }
+        let current = try named()
+        let unnamed = old.filter { !current.contains($0) }
+        for blob in unnamed { try delete(blob: blob) }
+        return unnamed.count
     }
 
     /// Up to `length` bytes from `offset`; `nil` when the file does not exist.

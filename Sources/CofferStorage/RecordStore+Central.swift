@@ -313,6 +313,18 @@ extension RecordStore {
         }
     }
 
+    /// Removes blobs that no record names and that were published at least `ageMs` ago: what a
+    /// crash between publishing a folder blob and the commit that would have named it, or a commit
+    /// that rolled back, left behind. The age keeps it clear of a commit in progress. Run between
+    /// transactions (the database tier does at start and every hour).
+    ///
+    /// - Returns: How many were removed.
+    @discardableResult
+    public func sweepUnnamedBlobs(publishedAtLeast ageMs: Int64 = 3_600_000) throws -> Int {
+        try blobs.removeUnnamed(named: { Set(try db.query("SELECT blob_id FROM central_copies", []).map { try $0.text(0) }) },
+                                publishedAtLeast: ageMs)
+    }
+
     /// Forgets the blobs to remove: the batch that let go of them did not commit.
     public func keepUnnamedBlobs() { blobsToRemove = [] }
 

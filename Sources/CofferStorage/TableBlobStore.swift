@@ -82,8 +82,18 @@ public final class TableBlobStore: BlobStore {
         try db.query("DELETE FROM blob_chunks WHERE blob_id = $1", [.text(blob)])
     }
 
-    public func blobNames() throws -> [String] {
-        try db.query("SELECT DISTINCT blob_id FROM blob_chunks WHERE blob_id NOT LIKE 'upload:%'", []).map { try $0.text(0) }
+    /// One statement, so one snapshot: a blob's chunks commit with the row that names it, so a blob
+    /// visible here unnamed is unnamed for good, whatever its age, and one committing meanwhile is
+    /// not seen at all.
+    public func removeUnnamed(named: () throws -> Set<String>, publishedAtLeast ageMs: Int64) throws -> Int {
+        let removed = try db.query(
+            """
+            DELETE FROM blob_chunks WHERE blob_id NOT LIKE 'upload:%' AND blob_id NOT IN (SELECT blob_id FROM central_copies)
+            RETURNING blob_id
+            """,
+            []
+        )
+        return Set(try removed.map { try $0.text(0) }).count
     }
 
     /// The bytes `[offset, offset + length)` of the chunks named `name`; `nil` when it has none.

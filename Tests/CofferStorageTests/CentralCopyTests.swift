@@ -1,3 +1,4 @@
+import CofferAudit
 import CofferDigest
 import CofferStorage
 import CofferTesting
@@ -215,5 +216,28 @@ import Testing
         }
         try store.removeUnnamedBlobs()
         #expect(try store.blobs.read(blob: copy.blobID, offset: 0, length: 1) == nil, "gone once the batch committed")
+    }
+}
+
+extension CentralCopyTests {
+    @Test("the sweep removes a published blob no record names (once old enough, for the folder), and keeps named ones", arguments: backends)
+    func sweep(_ backend: Backend) async throws {
+        let (store, _) = try await openStore(backend)
+        let named = Array(repeating: UInt8(5), count: 3_000)
+        guard case .done(let copy) = try send(store, named) else { throw TestError("not committed") }
+        // A blob published whose naming commit never came (a crash between the two, or a rollback).
+        let orphan = Array(repeating: UInt8(6), count: 2_000)
+        let upload = AuditLeaf.hex(Array(repeating: 2, count: 16)) + "-" + AuditLeaf.hex(ContentDigest.of(orphan))
+        try store.blobs.stage(upload: upload, offset: 0, bytes: orphan)
+        let orphanID = AuditLeaf.hex(ContentDigest.of(orphan))
+        try store.blobs.publish(upload: upload, as: orphanID)
+        if backend == .sqliteFolder {
+            #expect(try store.sweepUnnamedBlobs(publishedAtLeast: 3_600_000) == 0, "a fresh file may still be on its way to being named")
+            #expect(try store.blobs.read(blob: orphanID, offset: 0, length: 10) != nil)
+        }
+        #expect(try store.sweepUnnamedBlobs(publishedAtLeast: 0) == 1)
+        #expect(try store.blobs.read(blob: orphanID, offset: 0, length: 10) == nil)
+        #expect(try store.blobs.read(blob: copy.blobID, offset: 0, length: 10) != nil, "a named blob stays")
+        #expect(try store.sweepUnnamedBlobs(publishedAtLeast: 0) == 0)
     }
 }
