@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
@@ -93,7 +95,10 @@ let package = Package(
         ),
         .target(
             name: "CofferServerSupport",
-            dependencies: ["CofferText", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CofferText", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -116,7 +121,8 @@ let package = Package(
         ),
         .target(
             name: "CofferTierLink",
-            dependencies: ["CofferKeys", "CofferWire", "CofferZMQ", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CofferKeys", "CofferWire", "CofferZMQ", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: swiftSettings
         ),
 
@@ -142,6 +148,7 @@ let package = Package(
                 "CofferWire",
                 "CofferZMQ",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
@@ -165,6 +172,7 @@ let package = Package(
                 "CofferWire",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -341,7 +349,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CofferDatabaseTests",
-            dependencies: ["CofferDatabase", "CofferStorage", "CofferWire", "CofferTesting", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CofferDatabase", "CofferServerSupport", "CofferStorage", "CofferWire", "CofferTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -367,7 +375,8 @@ let package = Package(
         .testTarget(
             name: "CofferTransactionTests",
             dependencies: [
-                "CofferTransaction", "CofferAPI", "CofferAudit", "CofferKeys", "CofferTesting", "CofferTierLink", "CofferTimestamp", "CofferWebModule", "CofferWire",
+                "CofferTransaction", "CofferAPI", "CofferAudit", "CofferKeys", "CofferServerSupport", "CofferTesting", "CofferTierLink", "CofferTimestamp",
+                "CofferWebModule", "CofferWire",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),

@@ -62,9 +62,15 @@ public struct AutoRetriever: Sendable {
         for item in wanted {
             let path = directory + "/" + item.path
             let kept = state.files[item.path]
-            let local = LocalFile(path: path)
-            if let kept, kept.recordID == item.recordID, kept.sha256 == item.sha256, local == kept.local { said.clear(item.path); continue }
-            if let local, local != kept?.local {
+            var local = LocalFile(path: path)
+            // A file touched but not changed (its bytes still the ones retrieved) is not a local change.
+            if let seen = local, let kept, seen != kept.local, Self.sha256(of: path) == kept.sha256 {
+                state.files[item.path]?.local = seen
+                try? state.save(to: directory + "/" + Self.stateFile)
+                local = seen
+            }
+            if let kept, kept.recordID == item.recordID, kept.sha256 == item.sha256, local == state.files[item.path]?.local { said.clear(item.path); continue }
+            if let local, local != state.files[item.path]?.local {
                 said.once(item.path, kept == nil
                     ? "\(item.path) is here but was not retrieved by this watch; it is not replaced (move it away to get the central copy)"
                     : "\(item.path) was changed here since it was retrieved; it is not replaced (save it, or move it away to get the newest)", log)
@@ -77,7 +83,10 @@ public struct AutoRetriever: Sendable {
                 }
                 let result = try await files().retrieveCentral(item.recordID, output: path, force: true)
                 guard let written = LocalFile(path: path) else { throw ClientError(.ioError, "\(path) is missing after the retrieve") }
-                state.files[item.path] = RetrievedState.Entry(recordID: item.recordID, sha256: result.sha256, local: written)
+                // Someone may have changed the file between its writing and now (the re-sealed
+                // container was being uploaded meanwhile): then it is theirs, not ours.
+                let ours = Self.sha256(of: path) == result.sha256
+                state.files[item.path] = RetrievedState.Entry(recordID: item.recordID, sha256: result.sha256, local: ours ? written : .changed)
                 try state.save(to: directory + "/" + Self.stateFile)
                 said.clear(item.path)
                 let from = item.owner.map { " shared by \($0)" } ?? ""
@@ -121,6 +130,12 @@ public struct AutoRetriever: Sendable {
         return wanted.sorted { $0.path < $1.path }
     }
 
+    /// The SHA-256 of a working copy, or `nil` when it cannot be read.
+    static func sha256(of path: String) -> String? {
+        guard let file = try? InputFile(path: path) else { return nil }
+        return try? SecureFiles.digest(of: file, path: path, showProgress: false)
+    }
+
     /// Whether a recorded file name may be a name in the folder: not hidden (the watch's own files
     /// are), and none of the names the file system gives a meaning. (Recorded names never hold `/`.)
     static func isSafeName(_ name: String) -> Bool {
@@ -132,6 +147,15 @@ public struct AutoRetriever: Sendable {
 struct LocalFile: Codable, Equatable {
     var size: Int64
     var modifiedNs: Int64
+
+    /// What no file on disk looks like: recorded when the file was changed before the watch could
+    /// note it, so that it counts as a local change.
+    static let changed = LocalFile(size: -1, modifiedNs: -1)
+
+    private init(size: Int64, modifiedNs: Int64) {
+        self.size = size
+        self.modifiedNs = modifiedNs
+    }
 
     init?(path: String) {
         var info = stat()

@@ -22,6 +22,9 @@ public enum DatabaseSettings {
         .text("store", "A SQLite file path, or a postgresql:// URL (default \(defaults.store.text)).") { $0.store = StoreLocation($1) },
         .text("curve-secret-key", "This tier's CURVE secret key file (mode 0600).") { $0.curveSecretKeyFile = $1 },
         .text("allow-list", "The file of the CURVE public keys admitted.") { $0.allowListFile = $1 },
+        .text("metrics", "Answer GET /metrics (Prometheus) on HOST:PORT, a listener of its own (default none; port 0 picks one, written to the ready file).") {
+            $0.metricsEndpoint = $1
+        },
         .text("health", "Answer health probes on HOST:PORT: GET /live and GET /ready (default none; port 0 picks one, written to the ready file).") {
             $0.healthEndpoint = $1
         },

@@ -50,20 +50,33 @@ public final class DatabaseTier: Service, Sendable {
         try start()
         var probes: HealthListener?
         if let endpoint = configuration.healthEndpoint {
-            guard let colon = endpoint.lastIndex(of: ":"), let port = Int(endpoint[endpoint.index(after: colon)...]) else {
-                throw DatabaseTierError("the health address must be HOST:PORT, not \(endpoint)")
+            do {
+                probes = try HealthListener(endpoint: endpoint, ready: { [self] in readiness() })
+            } catch let error as HealthListenerError {
+                throw DatabaseTierError("the health listener: \(error)")
             }
-            probes = try HealthListener(host: String(endpoint[..<colon]), port: port) { [self] in readiness() }
+        }
+        var metrics: HealthListener?
+        if let endpoint = configuration.metricsEndpoint {
+            do {
+                metrics = try HealthListener(endpoint: endpoint, metrics: ServerMetrics.exposition)
+            } catch let error as HealthListenerError {
+                throw DatabaseTierError("the metrics listener: \(error)")
+            }
         }
         if let path = configuration.readyFile {
-            // Line 1: the bound endpoint; line 2, with health probes: their address (port 0 picks one).
-            let health = probes.map { "health=127.0.0.1:\($0.port)\n" } ?? ""
-            try AtomicFile.write(Array((boundEndpoint + "\n" + health).utf8), to: path)
+            // Line 1: the bound endpoint; then, with health probes or metrics, their addresses (port 0 picks one).
+            let health = probes.map { "health=\($0.host):\($0.port)\n" } ?? ""
+            let scrape = metrics.map { "metrics=\($0.host):\($0.port)\n" } ?? ""
+            try AtomicFile.write(Array((boundEndpoint + "\n" + health + scrape).utf8), to: path)
         }
+        SystemdNotify.ready(status: "serving \(boundEndpoint)")
         try? await gracefulShutdown()
+        SystemdNotify.stopping()
         logger.info("shutting down")
         await drain()
         probes?.stop()
+        metrics?.stop()
         logger.info("database tier stopped")
     }
 

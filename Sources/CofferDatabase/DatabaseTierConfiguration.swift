@@ -13,6 +13,8 @@ public struct DatabaseTierConfiguration: Sendable {
     public var allowListFile = "database-allow.list"
     /// Where to answer health probes (`HOST:PORT`, `GET /live` and `GET /ready`); none when `nil`.
     public var healthEndpoint: String?
+    /// Where to answer `GET /metrics` in Prometheus' text format (`HOST:PORT`); none when `nil`.
+    public var metricsEndpoint: String?
     /// The most waiting requests answered in one transaction with one durable commit (group commit).
     /// 1 commits each request on its own.
     public var maxBatch = 32

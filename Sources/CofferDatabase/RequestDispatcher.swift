@@ -51,6 +51,12 @@ public final class RequestDispatcher {
         }
         let valid = requests.compactMap { $0 }
         guard !valid.isEmpty else { return requests.map { _ in nil } }
+        let started = ContinuousClock.now
+        let appendsBefore = store?.auditAppends
+        defer {
+            let elapsed = ContinuousClock.now - started
+            DatabaseMetrics.batch(size: valid.count, elapsedNanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        }
         let answered: [[UInt8]]
         var committed: RecordStore?
         do {
@@ -68,7 +74,14 @@ public final class RequestDispatcher {
             committed = store
         } catch {
             store?.keepUnnamedBlobs()
-            answered = valid.map { (try? WireProtocol.encode(failure($0, error))) ?? [] }
+            answered = valid.map { request in
+                let answer = failure(request, error)
+                if let body = request.body { DatabaseMetrics.answered(WireOperation.of(body).name, outcome: DatabaseMetrics.outcome(of: answer)) }
+                return (try? WireProtocol.encode(answer)) ?? []
+            }
+        }
+        if let committed {
+            DatabaseMetrics.auditLog(appended: committed.auditAppends - (appendsBefore ?? committed.auditAppends), size: committed.knownAuditLogSize)
         }
         // The bytes of central copies the batch stopped naming go only now that it committed.
         do {
@@ -88,7 +101,9 @@ public final class RequestDispatcher {
         } catch let error as StorageError where error.code == .connection && inBatch {
             throw error
         } catch {
-            return try WireProtocol.encode(failure(request, error))
+            let answer = failure(request, error)
+            if let body = request.body { DatabaseMetrics.answered(WireOperation.of(body).name, outcome: DatabaseMetrics.outcome(of: answer)) }
+            return try WireProtocol.encode(answer)
         }
     }
 
@@ -106,17 +121,23 @@ public final class RequestDispatcher {
         }
         let operation = OperationDispatch.operation(for: body)
         let context = OperationContext(store: store, logger: logger)
-        let run = { try WireProtocol.encode(try self.guarded(request, store) ?? operation.answer(request, context)) }
+        let run = {
+            let answer = try self.guarded(request, store) ?? operation.answer(request, context)
+            DatabaseMetrics.answered(operation.kind.name, outcome: DatabaseMetrics.outcome(of: answer))
+            return try WireProtocol.encode(answer)
+        }
         guard operation.kind.storesReply else {
             return inBatch ? try store.transaction(run) : try run()
         }
         if Self.replayGuardIsWellFormed(request), let reply = try operation.answerInOneCall(request, OneCallContext(
             store: store, nonce: Self.nonce(of: request), nowMs: now, nonceRetentionMs: Self.nonceRetentionMs
         )) {
+            DatabaseMetrics.answered(operation.kind.name, outcome: "ok")
             return reply
         }
         let (reply, repeated) = try store.once(requestID: Array(request.requestID), recordID: operation.carriedRecord, nowMs: now, run)
         if repeated {
+            DatabaseMetrics.answered(operation.kind.name, outcome: "stored_reply")
             logger.info("answered a retried request from its stored reply", metadata: ["coffer.request_id": "\(AuditLeaf.hex(Array(request.requestID)))"])
         }
         return reply
@@ -200,6 +221,7 @@ public final class RequestDispatcher {
         if let store { return store }
         let opened = try openStore()
         store = opened
+        DatabaseMetrics.reconnected()
         logger.info("reconnected to the store")
         return opened
     }

@@ -15,6 +15,7 @@ enum DatabaseCommand {
             exit(64)
         }
         JSONLogHandler.bootstrap(level: Logger.Level(rawValue: configuration.logLevel) ?? .info)
+        ServerMetrics.bootstrap(valueBuckets: DatabaseMetrics.buckets)
         let logger = Logger(label: "coffer-database")
         do {
             if configuration.migrateOnly {

@@ -4,20 +4,25 @@ import Synchronization
 import Glibc
 #endif
 
-/// A minimal HTTP/1.1 listener for service managers' probes, on its own thread:
-/// `GET /live` answers 200 while the process runs; `GET /ready` answers 200 or 503 from `ready`.
+/// A minimal HTTP/1.1 listener for service managers' probes and for a metrics scraper, on its own
+/// thread: `GET /live` answers 200 while the process runs; `GET /ready` answers 200 or 503 from
+/// `ready` (when given); `GET /metrics` answers `metrics()` in Prometheus' text format (when given).
 ///
 /// It reads at most one small request per connection, answers, and closes; anything else gets 404.
 /// Bind it to a private address: it carries no secrets, but it is not meant for the internet.
 public final class HealthListener: Sendable {
+    /// The host bound.
+    public let host: String
     private let fd: Int32
     /// The port bound (useful when 0 was asked for).
     public let port: Int
-    private let ready: @Sendable () -> (ok: Bool, detail: String)
+    private let ready: (@Sendable () -> (ok: Bool, detail: String))?
+    private let metrics: (@Sendable () -> String)?
     private let stopped = Mutex(false)
 
     /// Binds `host:port` (port 0 picks one) and starts answering.
-    public init(host: String, port: Int, ready: @escaping @Sendable () -> (ok: Bool, detail: String)) throws {
+    public init(host: String, port: Int, ready: (@Sendable () -> (ok: Bool, detail: String))? = nil,
+                metrics: (@Sendable () -> String)? = nil) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw HealthListenerError("cannot create a socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
@@ -39,11 +44,22 @@ public final class HealthListener: Sendable {
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &actual) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         self.fd = fd
+        self.host = host
         self.port = Int(UInt16(bigEndian: actual.sin_port))
         self.ready = ready
+        self.metrics = metrics
         let thread = Thread { [self] in serve() }
         thread.name = "coffer-health"
         thread.start()
+    }
+
+    /// Binds `endpoint`, `HOST:PORT` (port 0 picks one), and starts answering.
+    public convenience init(endpoint: String, ready: (@Sendable () -> (ok: Bool, detail: String))? = nil,
+                            metrics: (@Sendable () -> String)? = nil) throws {
+        guard let colon = endpoint.lastIndex(of: ":"), let port = Int(endpoint[endpoint.index(after: colon)...]), (0...65_535).contains(port) else {
+            throw HealthListenerError("the address must be HOST:PORT, not \(endpoint)")
+        }
+        try self.init(host: String(endpoint[..<colon]), port: port, ready: ready, metrics: metrics)
     }
 
     /// Stops answering and closes the socket.
@@ -66,17 +82,29 @@ public final class HealthListener: Sendable {
             let count = read(client, &buffer, buffer.count)
             let line = count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self).split(separator: "\r\n").first.map(String.init) ?? "" : ""
             let (status, body): (String, String)
+            var contentType = "application/json"
             if line.hasPrefix("GET /live ") {
                 (status, body) = ("200 OK", #"{"status":"live"}"#)
-            } else if line.hasPrefix("GET /ready ") {
+            } else if line.hasPrefix("GET /ready "), let ready {
                 let state = ready()
                 let detail = state.detail.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
                 (status, body) = (state.ok ? "200 OK" : "503 Service Unavailable", #"{"status":"\#(state.ok ? "ready" : "not ready")","detail":"\#(detail)"}"#)
+            } else if line.hasPrefix("GET /metrics "), let metrics {
+                (status, body) = ("200 OK", metrics())
+                contentType = ServerMetrics.contentType
             } else {
-                (status, body) = ("404 Not Found", #"{"status":"unknown path; use /live or /ready"}"#)
+                let paths = ["/live"] + (ready == nil ? [] : ["/ready"]) + (metrics == nil ? [] : ["/metrics"])
+                (status, body) = ("404 Not Found", #"{"status":"unknown path; use \#(paths.joined(separator: " or "))"}"#)
             }
-            let response = "HTTP/1.1 \(status)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
-            _ = response.withCString { write(client, $0, strlen($0)) }
+            let response = "HTTP/1.1 \(status)\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+            // A metrics page is larger than one write may take: write until all of it is sent.
+            var bytes = Array(response.utf8)[...]
+            while !bytes.isEmpty {
+                let n = bytes.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { break }
+                bytes = bytes.dropFirst(n)
+            }
             close(client)
         }
     }

@@ -20,12 +20,13 @@ public struct SettingsReader<Configuration>: Sendable {
     /// What reading found.
     public enum Outcome {
         case configuration(Configuration)
-        /// `--help` was given: print this and exit 0.
+        /// `--help` (or `--example-config`) was given: print this and exit 0.
         case help(String)
     }
 
     /// Reads `arguments` (without the program name) over `defaults`.
     public func read(arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment, defaults: Configuration) throws -> Outcome {
+        if arguments == ["--example-config"] { return .help(exampleConfig()) }
         let (configFile, flags, wantsHelp) = try parseFlags(arguments)
         if wantsHelp { return .help(help()) }
         let source = try SettingsFile(path: configFile, environmentPrefix: environmentPrefix, environment: environment)
@@ -93,11 +94,25 @@ public struct SettingsReader<Configuration>: Sendable {
         return (configFile, flags, false)
     }
 
+    /// A config file naming every setting, each commented out under its meaning: what
+    /// `--example-config` prints, and what the examples in deploy/ start from.
+    public func exampleConfig() -> String {
+        var lines = ["# \(command) settings: key = value, one per line; # starts a comment.",
+                     "# Every setting is listed, commented out at its default. Unknown keys are refused.", ""]
+        for setting in settings {
+            lines.append("# " + setting.help)
+            lines.append("# \(setting.key) = " + (setting.isSwitch ? "false" : ""))
+            lines.append("")
+        }
+        return lines.joined(separator: "\n")
+    }
+
     /// The help text: every setting with its meaning, and where settings come from.
     public func help() -> String {
         var lines = ["\(command): \(abstract)", "", "USAGE: \(command) [--config FILE] [--KEY VALUE ...]", "",
                      "Settings come from --config FILE (key = value lines), then \(environmentPrefix)_<KEY> environment",
-                     "variables (KEY in capitals, dashes as underscores), then flags; a later one wins. Unknown keys are refused.", ""]
+                     "variables (KEY in capitals, dashes as underscores), then flags; a later one wins. Unknown keys are refused.",
+                     "--example-config prints a config file that names every setting.", ""]
         let width = min(28, (settings.map { $0.key.count + ($0.isSwitch ? 2 : 8) }.max() ?? 20) + 2)
         for setting in settings {
             let flag = "--\(setting.key)" + (setting.isSwitch ? "" : " VALUE")

@@ -54,6 +54,9 @@ final class AuditFrontier {
         counts = db.transactionCounts
     }
 
+    /// The log's size as last appended or read here, when it is known.
+    var knownSize: Int64? { size >= 0 ? size : nil }
+
     /// Drops what is remembered: the next append reads the log again.
     func forget() {
         size = -1

@@ -114,7 +114,9 @@ extension RecordStore {
     /// Appends one event in a transaction of its own (refusals, operators' actions, rate-limit summaries).
     @discardableResult
     public func audit(_ event: AuditEvent) throws -> Int64 {
-        try db.transaction { try auditLog.append(event) }
+        let index = try db.transaction { try auditLog.append(event) }
+        auditAppends += 1
+        return index
     }
 
     private static func checkpoint(_ row: SQLRow) throws -> StoredCheckpoint {

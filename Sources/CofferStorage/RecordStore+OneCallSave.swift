@@ -75,6 +75,7 @@ extension RecordStore {
             ])
             guard try made.first?.int(0) == 1 else { return nil }
             log.written(entry)
+            auditAppends += 1
             return entry.index
         }
         return try auditLockHeld ? body() : transaction(holdingAuditLock: true, body)

@@ -24,6 +24,9 @@ public final class RecordStore {
     var uploadDigests: [String: ContentDigest] = [:]
     /// Blobs a change stopped naming, removed once that change committed (``removeUnnamedBlobs()``).
     var blobsToRemove: [String] = []
+    /// Audit entries this store appended, committed or not: for metrics (the database tier counts
+    /// those of the batches that committed).
+    public internal(set) var auditAppends: Int64 = 0
 
     /// Wraps an open connection and brings its schema up to date.
     ///
@@ -50,6 +53,10 @@ public final class RecordStore {
             return try body()
         }
     }
+
+    /// The audit log's size as this store last appended to or read it, when known: for metrics,
+    /// not for decisions (another process may have appended since).
+    public var knownAuditLogSize: Int64? { auditFrontier.knownSize }
 
     /// `sqlite` or `postgresql`.
     public var storeName: String { db.dialect == .sqlite ? "sqlite" : "postgresql" }
@@ -249,8 +256,10 @@ public final class RecordStore {
         kind: AuditKind, user: String, recordID: [UInt8]? = nil, fileName: String? = nil,
         timeMs: Int64, detail: String = "", source: String, clientID: String = ""
     ) throws -> Int64 {
-        try auditLog.append(AuditEvent(
+        let index = try auditLog.append(AuditEvent(
             kind: kind.rawValue, user: user, recordID: recordID, fileName: fileName, timeMs: timeMs, detail: detail, source: source, clientID: clientID
         ))
+        auditAppends += 1
+        return index
     }
 }

@@ -56,6 +56,16 @@ public final class DatabaseLink: DatabaseCalling, Sendable {
     /// A lost or late answer, no connected process, and an `UNAVAILABLE` answer (the process lost its
     /// database) are retried with the same request id until the overall timeout.
     public func call(_ body: WireRequest.OneOf_Body, replayGuard: Coffer_Wire_V1_ReplayGuard?) async throws -> WireResponse.OneOf_Body {
+        let started = ContinuousClock.now
+        TierLinkMetrics.began()
+        var outcome = "unavailable"
+        defer { TierLinkMetrics.ended(outcome, after: ContinuousClock.now - started) }
+        let answer = try await attempt(body, replayGuard: replayGuard)
+        outcome = "ok"
+        return answer
+    }
+
+    private func attempt(_ body: WireRequest.OneOf_Body, replayGuard: Coffer_Wire_V1_ReplayGuard?) async throws -> WireResponse.OneOf_Body {
         var request = WireProtocol.request(body)
         if let replayGuard { request.replayGuard = replayGuard }
         let payload = try WireProtocol.encode(request)
@@ -67,6 +77,7 @@ public final class DatabaseLink: DatabaseCalling, Sendable {
                 reply = try await client.request(payload, timeout: min(attemptTimeout, deadline - ContinuousClock.now))
             } catch let error as ZMQError where error.code == .timeout || error.code == .unavailable || error.code == .library {
                 let connecting = error.code == .unavailable && ContinuousClock.now - started < Self.handshakeGrace
+                TierLinkMetrics.retried(error.code == .timeout ? "timeout" : "no_process")
                 try await retry.wait(after: error.message, logger: logger, level: connecting ? .debug : .warning)
                 continue
             } catch let error as ZMQError {
@@ -83,9 +94,11 @@ public final class DatabaseLink: DatabaseCalling, Sendable {
             }
             if case .error(let error) = answer {
                 if error.code == .unavailable {
+                    TierLinkMetrics.retried("unavailable_answer")
                     try await retry.wait(after: error.message, logger: logger)
                     continue
                 }
+                TierLinkMetrics.refused()
                 throw DatabaseLinkError.refused(error.code, error.message)
             }
             return answer

@@ -1,5 +1,6 @@
 import CofferFiles
 import CofferKeys
+import CofferServerSupport
 import CofferTierLink
 import CofferTimestamp
 import CofferWebModule
@@ -66,6 +67,15 @@ public struct TransactionTier: Sendable {
         defer { rateLimitAudit.cancel() }
         let logger = self.logger
         let connections = ConnectionLimit(maximum: configuration.http.maxConnections)
+        let metrics = try configuration.metricsEndpoint.map { endpoint in
+            do {
+                return try HealthListener(endpoint: endpoint, metrics: ServerMetrics.exposition)
+            } catch let error as HealthListenerError {
+                throw TransactionTierError("the metrics listener: \(error)")
+            }
+        }
+        defer { metrics?.stop() }
+        TransactionMetrics.sample(connections: connections, services: services)
         let openFiles = ConnectionLimit.raiseOpenFileLimit()
         if openFiles > 0 && openFiles < configuration.http.maxConnections + 256 {
             logger.warning("the open-file limit is below max-connections; connections beyond it are refused by the kernel, not answered busy", metadata: [
@@ -80,9 +90,11 @@ public struct TransactionTier: Sendable {
                 let port = channel.localAddress?.port ?? configuration.http.port
                 let url = "https://\(configuration.http.host):\(port)"
                 logger.info("transaction tier ready", metadata: ["coffer.url": "\(url)", "coffer.database": "\(configuration.tierLink.link.endpoints.joined(separator: ","))"])
+                SystemdNotify.ready(status: "serving \(url)")
                 if let readyFile = configuration.readyFile {
                     do {
-                        try AtomicFile.write(Array((url + "\n").utf8), to: readyFile)
+                        let scrape = metrics.map { "metrics=\($0.host):\($0.port)\n" } ?? ""
+                        try AtomicFile.write(Array((url + "\n" + scrape).utf8), to: readyFile)
                     } catch {
                         logger.error("cannot write the ready file", metadata: ["coffer.file": "\(readyFile)", "coffer.error": "\(error)"])
                     }
@@ -121,6 +133,7 @@ public struct TransactionTier: Sendable {
         func run() async throws {
             try? await gracefulShutdown()
             services.beginDrain()
+            SystemdNotify.stopping()
             logger.info("draining: finishing requests in flight")
         }
     }

@@ -123,6 +123,8 @@ public struct TransactionTierConfiguration: Sendable {
     public var audit = Audit()
     /// A file to write `https://HOST:PORT` to once listening.
     public var readyFile: String?
+    /// Where to answer `GET /metrics` in Prometheus' text format (`HOST:PORT`); none when `nil`.
+    public var metricsEndpoint: String?
     /// The least severe log level written: trace, debug, info, notice, warning, error or critical.
     public var logLevel = "info"
 

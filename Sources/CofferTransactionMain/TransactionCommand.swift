@@ -9,6 +9,7 @@ enum TransactionCommand {
     static func main() async {
         let configuration = TransactionSettings.reader.configurationOrExit(defaults: TransactionTierConfiguration())
         JSONLogHandler.bootstrap(level: Logger.Level(rawValue: configuration.logLevel) ?? .info)
+        ServerMetrics.bootstrap()
         let logger = Logger(label: "coffer-transaction")
         do {
             try await TransactionTier(configuration: configuration, logger: logger).run()

@@ -20,6 +20,10 @@ public final class LocalDeployment: @unchecked Sendable {
     var transactionArguments: [String] = []
     /// The health-probe port of each database process, in order.
     public private(set) var databaseHealthPorts: [Int] = []
+    /// Where the last started transaction and database processes answer `GET /metrics`
+    /// (`HOST:PORT`), when they were started with `--metrics`.
+    public private(set) var transactionMetrics: String?
+    public private(set) var databaseMetrics: String?
 
     /// Extra transaction processes started with ``startAnotherTransaction()``.
     public private(set) var moreTransactions: [(process: TestProcess, url: String)] = []
@@ -149,6 +153,7 @@ public final class LocalDeployment: @unchecked Sendable {
         )
         let lines = try await waitForFile(ready, process: database).split(separator: "\n")
         let health = lines.first { $0.hasPrefix("health=") }.flatMap { Int($0.split(separator: ":").last ?? "") } ?? 0
+        databaseMetrics = lines.first { $0.hasPrefix("metrics=") }.map { String($0.dropFirst("metrics=".count)) }
         return (database, String(lines.first ?? ""), health)
     }
 
@@ -188,7 +193,9 @@ public final class LocalDeployment: @unchecked Sendable {
                 + (transactionArguments.contains("--web-module") ? [] : ["--web-module", "off"]) + transactionArguments,
             environment: baseEnvironment.merging(environment) { $1 }, logDirectory: logs
         )
-        serverURL = try await waitForFile(ready, process: transaction!)
+        let lines = try await waitForFile(ready, process: transaction!).split(separator: "\n")
+        serverURL = String(lines.first ?? "")
+        transactionMetrics = lines.first { $0.hasPrefix("metrics=") }.map { String($0.dropFirst("metrics=".count)) }
     }
 
     /// Moves the transaction tier's keys from their files into `token` with `coffer-admin init

@@ -61,6 +61,8 @@ public actor Checkpointer {
         let note = try String(contentsOfFile: path, encoding: .utf8)
         do {
             latest = Signed(checkpoint: try Checkpoint.open(note, verifier: signer.verifier, origin: origin), note: note)
+            let written = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+            TransactionMetrics.checkpoint(size: latest?.checkpoint.size ?? 0, signedAt: written ?? Date())
         } catch {
             throw TransactionTierError("\(path) does not hold a checkpoint signed by this checkpoint key: \(error)")
         }
@@ -130,7 +132,9 @@ public actor Checkpointer {
             return newest
         }
         let checkpoint = Checkpoint(origin: origin, size: size, rootHash: root)
+        let signing = ContinuousClock.now
         let signed = Signed(checkpoint: checkpoint, note: try signer.sign(checkpoint.text).serialized)
+        TransactionMetrics.keyOperation("sign_checkpoint", since: signing)
         do {
             _ = try await database.call(WireMessages.storeCheckpoint(treeSize: size, rootHash: root, note: signed.note, timeMs: Clock.nowMs()))
         } catch DatabaseLinkError.refused(.conflict, let why) {
@@ -144,6 +148,7 @@ public actor Checkpointer {
     private func adopt(_ signed: Signed) {
         guard signed.checkpoint.size >= latest?.checkpoint.size ?? 0 else { return }
         latest = signed
+        TransactionMetrics.checkpoint(size: signed.checkpoint.size, signedAt: Date())
         guard let path = policy.stateFile else { return }
         do {
             try AtomicFile.write(Array(signed.note.utf8), to: path)

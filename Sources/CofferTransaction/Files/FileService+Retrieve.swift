@@ -97,8 +97,10 @@ extension FileService {
     private func unwrapReleased(_ answer: Coffer_Wire_V1_KeyReleased, recordID: [UInt8], session: Session) async throws -> P256.KeyAgreement.PrivateKey {
         let (wrapped, encodeKeyID, owner) = (Array(answer.wrappedDecodeKey), Array(answer.encodeKeyID), Self.owner(of: answer, session))
         do {
-            return try await keys.perform { [keys] in
-                try keys.releaseDecodeKey(wrapped, recordID: recordID, owner: owner, encodeKeyID: encodeKeyID)
+            return try await TransactionMetrics.timed("release") {
+                try await keys.perform { [keys] in
+                    try keys.releaseDecodeKey(wrapped, recordID: recordID, owner: owner, encodeKeyID: encodeKeyID)
+                }
             }
         } catch let mismatch as DecodeKeyMismatch {
             logger.critical("a stored decode key does not unwrap for its record", metadata: ["coffer.record_id": "\(RecordID.text(recordID) ?? "?")", "coffer.error": "\(mismatch)"])

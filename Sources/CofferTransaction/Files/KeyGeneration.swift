@@ -32,15 +32,17 @@ struct KeyGenerator: Sendable {
     func make(recordID: [UInt8], session: Session, owner: String? = nil, fileName: String, sha256: String, size: Int64, now: Int64) async throws -> KeyGeneration {
         guard let id = RecordID.text(recordID) else { throw APIError.internalError }
         let owner = owner ?? session.user
-        return try await keys.perform { [keys, timestamps] in
-            let pair = try keys.makeDecodeKey(recordID: recordID, owner: owner)
-            var receipt = Receipt(
-                recordID: id, owner: owner, clientID: session.clientID, fileName: fileName,
-                sha256: sha256, size: size, time: now, encodeKeyID: Hex.encode(pair.encodeKeyID)
-            )
-            let token = try timestamps.stamp(sha256: receipt.imprint)
-            receipt.token = Data(token).base64EncodedString()
-            return KeyGeneration(recordID: recordID, keys: pair, receipt: receipt, token: token)
+        return try await TransactionMetrics.timed("new_generation") {
+            try await keys.perform { [keys, timestamps] in
+                let pair = try keys.makeDecodeKey(recordID: recordID, owner: owner)
+                var receipt = Receipt(
+                    recordID: id, owner: owner, clientID: session.clientID, fileName: fileName,
+                    sha256: sha256, size: size, time: now, encodeKeyID: Hex.encode(pair.encodeKeyID)
+                )
+                let token = try timestamps.stamp(sha256: receipt.imprint)
+                receipt.token = Data(token).base64EncodedString()
+                return KeyGeneration(recordID: recordID, keys: pair, receipt: receipt, token: token)
+            }
         }
     }
 }

@@ -14,14 +14,24 @@ struct ErrorAnswerMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as APIError {
-            throw error
-        } catch let error as any HTTPResponseError {
-            throw translate(error.status, (error as? HTTPError)?.body, request)
         } catch {
+            let answer = answer(error, request, context)
+            TransactionMetrics.refused(code: answer.code)
+            throw answer
+        }
+    }
+
+    /// The API error that answers `error`.
+    private func answer(_ error: any Error, _ request: Request, _ context: Context) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as any HTTPResponseError:
+            return translate(error.status, (error as? HTTPError)?.body, request)
+        default:
             // Anything else is a bug of ours: no library text reaches the client.
             context.logger.error("a request failed unexpectedly", metadata: ["coffer.error": "\(error)"])
-            throw APIError.internalError
+            return APIError.internalError
         }
     }
 

@@ -27,6 +27,7 @@ public final class ConnectionLimit: Sendable {
         let now = open.add(1, ordering: .relaxed).newValue
         if now <= maximum { return true }
         open.subtract(1, ordering: .relaxed)
+        TransactionMetrics.connectionRefused()
         return false
     }
 

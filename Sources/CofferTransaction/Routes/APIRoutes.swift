@@ -15,6 +15,8 @@ public enum APIRoutes {
         let router = Router(context: CofferRequestContext.self)
         let routes = RouteTable()
         router.add(middleware: SecurityHeadersMiddleware())
+        // Requests by route pattern (never a record id), method and status, with their latency.
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorAnswerMiddleware(routes: routes))
         if let fault = FaultInjectionMiddleware<CofferRequestContext>.fromEnvironment() { router.add(middleware: fault) }
 

@@ -105,6 +105,9 @@ public enum TransactionSettings {
             $0.web.moduleDirectory = $1 == "off" ? nil : $1
             $0.web.required = $1 != "off"
         },
-        .text("ready-file", "A file to write https://HOST:PORT to once listening.") { $0.readyFile = $1 },
+        .text("ready-file", "A file to write https://HOST:PORT to once listening (and, with metrics, metrics=HOST:PORT on the next line).") { $0.readyFile = $1 },
+        .text("metrics", "Answer GET /metrics (Prometheus) on HOST:PORT, a plain-HTTP listener of its own, never the HTTPS port (default none; port 0 picks one).") {
+            $0.metricsEndpoint = $1
+        },
     ]
 }

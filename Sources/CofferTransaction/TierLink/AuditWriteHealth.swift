@@ -7,7 +7,10 @@ final class AuditWriteHealth: Sendable {
     /// The last failure, until an audited change succeeds again.
     var failure: String? { state.withLock { $0 } }
 
-    func failed(_ why: String) { state.withLock { $0 = why } }
+    func failed(_ why: String) {
+        state.withLock { $0 = why }
+        TransactionMetrics.auditWriteFailed()
+    }
     func succeeded() { state.withLock { $0 = nil } }
 }
 

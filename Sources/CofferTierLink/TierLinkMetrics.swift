@@ -1,0 +1,30 @@
+import Metrics
+import Synchronization
+
+/// The tier link's metrics (docs/DEPLOYMENT.md, Metrics): calls by outcome and their latency,
+/// attempts sent again and why, and the calls waiting for an answer now.
+enum TierLinkMetrics {
+    private static let waiting = Atomic<Int>(0)
+    private static let inFlight = Gauge(label: "coffer_tier_link_in_flight")
+    private static let duration = Timer(label: "coffer_tier_link_call_duration_seconds")
+    private static let refusals = Counter(label: "coffer_tier_link_refusals_total")
+
+    static func began() {
+        inFlight.record(waiting.add(1, ordering: .relaxed).newValue)
+    }
+
+    /// A call ended: `ok` (an answer, a refusal included) or `unavailable` (no answer in time, or a failure).
+    static func ended(_ outcome: String, after elapsed: Duration) {
+        inFlight.record(waiting.subtract(1, ordering: .relaxed).newValue)
+        Counter(label: "coffer_tier_link_calls_total", dimensions: [("outcome", outcome)]).increment()
+        duration.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+
+    /// An attempt is sent again: `timeout`, `no_process` or `unavailable_answer`.
+    static func retried(_ reason: String) {
+        Counter(label: "coffer_tier_link_retries_total", dimensions: [("reason", reason)]).increment()
+    }
+
+    /// The database tier answered with a refusal (not found, forbidden, conflict, …).
+    static func refused() { refusals.increment() }
+}
