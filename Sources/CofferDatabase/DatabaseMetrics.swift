@@ -1,3 +1,4 @@
+import CofferServerSupport
 import CofferStorage
 import CofferWire
 import Metrics
@@ -11,6 +12,7 @@ public enum DatabaseMetrics {
     private static let appends = Counter(label: "coffer_audit_appends_total")
     private static let logSize = Gauge(label: "coffer_audit_log_entries")
     private static let reconnects = Counter(label: "coffer_db_store_reconnects_total")
+    private static let requests = CounterFamily("coffer_db_requests_total", labels: ["operation", "outcome"])
 
     /// The histogram buckets of the database tier's recorders, for ``ServerMetrics/bootstrap(valueBuckets:)``:
     /// requests per batch.
@@ -18,7 +20,7 @@ public enum DatabaseMetrics {
 
     /// One request answered: its operation's name (docs/PROTOCOL.md) and `ok` or its error code.
     static func answered(_ operation: String, outcome: String) {
-        Counter(label: "coffer_db_requests_total", dimensions: [("operation", operation), ("outcome", outcome)]).increment()
+        requests.increment(operation, outcome)
     }
 
     /// One batch answered: how many requests, and how long from its first read to its answers.

@@ -11,10 +11,12 @@ enum TransactionMetrics {
     private static let checkpointSize = Gauge(label: "coffer_checkpoint_tree_size")
     private static let checkpointTime = Gauge(label: "coffer_checkpoint_signed_timestamp_seconds")
     private static let connectionsRefused = Counter(label: "coffer_https_connections_refused_total")
+    private static let refusals = CounterFamily("coffer_http_refusals_total", labels: ["code"])
+    private static let keyOperations = TimerFamily("coffer_key_operation_duration_seconds", labels: ["operation"])
 
     /// A request answered with an error: its code (`login_failed`, `too_many_requests`, `replayed`, `busy`, …).
     static func refused(code: String) {
-        Counter(label: "coffer_http_refusals_total", dimensions: [("code", code)]).increment()
+        refusals.increment(code)
     }
 
     /// A connection beyond `max-connections`, answered busy.
@@ -38,9 +40,7 @@ enum TransactionMetrics {
 
     /// Records one operation of the key backend that began at `started`.
     static func keyOperation(_ operation: String, since started: ContinuousClock.Instant) {
-        let elapsed = ContinuousClock.now - started
-        Timer(label: "coffer_key_operation_duration_seconds", dimensions: [("operation", operation)])
-            .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        keyOperations.record(ContinuousClock.now - started, operation)
     }
 
     /// Registers the gauges read at each scrape.
