@@ -15,7 +15,8 @@ enum DatabaseCommand {
             exit(64)
         }
         JSONLogHandler.bootstrap(level: Logger.Level(rawValue: configuration.logLevel) ?? .info)
-        ServerMetrics.bootstrap(valueBuckets: DatabaseMetrics.buckets)
+        // Without a metrics listener nothing would read them: swift-metrics stays a no-op.
+        if configuration.metricsEndpoint != nil { ServerMetrics.bootstrap(valueBuckets: DatabaseMetrics.buckets) }
         let logger = Logger(label: "coffer-database")
         do {
             if configuration.migrateOnly {

@@ -9,7 +9,8 @@ enum TransactionCommand {
     static func main() async {
         let configuration = TransactionSettings.reader.configurationOrExit(defaults: TransactionTierConfiguration())
         JSONLogHandler.bootstrap(level: Logger.Level(rawValue: configuration.logLevel) ?? .info)
-        ServerMetrics.bootstrap()
+        // Without a metrics listener nothing would read them: swift-metrics stays a no-op.
+        if configuration.metricsEndpoint != nil { ServerMetrics.bootstrap() }
         let logger = Logger(label: "coffer-transaction")
         do {
             try await TransactionTier(configuration: configuration, logger: logger).run()
