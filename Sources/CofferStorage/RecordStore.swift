@@ -138,7 +138,9 @@ public final class RecordStore {
     /// returning: the wrapped decode key leaves only after its `retrieve` entry is committed.
     ///
     /// The presented receipt may be the current one or the staged re-seal's; the latter confirms the
-    /// re-seal first (the client replaced its container but died before confirming).
+    /// re-seal first (the client replaced its container but died before confirming) — unless the
+    /// record has a central copy, sealed under the current generation: then the staged key is
+    /// released without confirming anything, and the client's upload of its fresh re-seal does.
     ///
     /// The audit entry carries what the store knows, never what the request claims: the stored file
     /// name for a record the requester may know of, and no file name at all for one they may not (a
@@ -167,12 +169,24 @@ public final class RecordStore {
                 outcome = .refused(refusal)
             } else if let record = stored, access.allowed {
                 var current = record
+                // A container re-sealed under the staged generation whose upload as the central copy
+                // did not happen: confirming its re-seal here would destroy the key the central copy
+                // is sealed under. Its (staged) key is released instead; the client re-seals it
+                // afresh and confirms by uploading, which replaces the central copy in the same commit.
+                var stagedForCentral = false
                 if let pending = record.pendingSignature, pending == receiptSignature {
-                    current = try promotePending(record, by: requester, timeMs: timeMs, source: source, clientID: clientID,
-                                                 how: Self.grantDetail(record, access, "confirmed by a retrieve of the re-sealed container"))
+                    if try centralCopy(recordID) != nil {
+                        stagedForCentral = true
+                    } else {
+                        current = try promotePending(record, by: requester, timeMs: timeMs, source: source, clientID: clientID,
+                                                     how: Self.grantDetail(record, access, "confirmed by a retrieve of the re-sealed container"))
+                    }
                 }
                 if current.fileName != fileName {
                     outcome = .refused(.fileNameMismatch)
+                } else if stagedForCentral, let wrapped = current.pendingWrappedKey, let keyID = current.pendingEncodeKeyID {
+                    outcome = .released(ReleasedKey(wrappedDecodeKey: wrapped, encodeKeyID: keyID, sha256: current.sha256,
+                                                    size: current.size, auditIndex: 0, owner: current.owner))
                 } else if current.signature == receiptSignature, let wrapped = current.wrappedKey {
                     outcome = .released(ReleasedKey(wrappedDecodeKey: wrapped, encodeKeyID: current.encodeKeyID, sha256: current.sha256,
                                                     size: current.size, auditIndex: 0, owner: current.owner))

@@ -241,3 +241,29 @@ extension CentralCopyTests {
         #expect(try store.sweepUnnamedBlobs(publishedAtLeast: 0) == 0)
     }
 }
+
+extension CentralCopyTests {
+    @Test("a container re-sealed under the staged generation, whose upload failed, opens without destroying the key of the central copy; the next upload confirms",
+          arguments: backends)
+    func stagedContainerOfARecordWithACentralCopy(_ backend: Backend) async throws {
+        let (store, _) = try await openStore(backend)
+        let first = Array(repeating: UInt8(7), count: 2_000)
+        guard case .done = try send(store, first) else { throw TestError("not committed") }
+        // A retrieve staged generation [8, 8]; the client re-sealed its container under it, but its upload failed.
+        #expect(try store.stageReseal(recordID: recordID, owner: "alice", wrappedDecodeKey: [4, 4], encodeKeyID: [5], receipt: [6], receiptSignature: [8, 8], timeMs: 20))
+        guard case .released(let key) = try store.releaseKey(recordID: recordID, owner: "alice", fileName: "a.txt", receiptSignature: [8, 8], timeMs: 30, source: "s") else {
+            throw TestError("the staged container did not open")
+        }
+        #expect(key.wrappedDecodeKey == [4, 4] && key.encodeKeyID == [5] && key.hasCentral, "the staged key, and the client is told to upload")
+        #expect(try store.listRecords(owner: "alice", limit: 10).first?.central != nil, "the central copy stays")
+        guard case .released(let current) = try store.releaseKey(recordID: recordID, owner: "alice", fileName: "a.txt", receiptSignature: [7, 7, 7], timeMs: 31, source: "s") else {
+            throw TestError("the central copy's key was destroyed")
+        }
+        #expect(current.wrappedDecodeKey == [1, 2, 3])
+        // The fresh re-seal's upload confirms it and replaces the copy.
+        #expect(try store.stageReseal(recordID: recordID, owner: "alice", wrappedDecodeKey: [9, 9], encodeKeyID: [10], receipt: [11], receiptSignature: [12, 12], timeMs: 40))
+        guard case .done(let replaced) = try send(store, Array(repeating: 8, count: 2_100), receipt: [12, 12]) else { throw TestError("not replaced") }
+        #expect(replaced.generation == 2)
+        #expect(try store.releaseKey(recordID: recordID, owner: "alice", fileName: "a.txt", receiptSignature: [7, 7, 7], timeMs: 50, source: "s") == .refused(.oldCopy))
+    }
+}
