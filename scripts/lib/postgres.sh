@@ -19,8 +19,11 @@ postgres_start() {
   POSTGRES_PORT=""
   local candidate
   for _ in $(seq 1 50); do
-    candidate=$((20000 + RANDOM % 20000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null || { POSTGRES_PORT=$candidate; break; }
+    # Below the ephemeral range and clear of deploy/local's blocks (scripts/lib/ports.sh).
+    candidate=$((29500 + RANDOM % 3000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null && continue
+    python3 -c 'import socket, sys; socket.socket().bind(("127.0.0.1", int(sys.argv[1])))' "$candidate" 2>/dev/null \
+      && { POSTGRES_PORT=$candidate; break; }
   done
   [ -n "$POSTGRES_PORT" ] || { echo "postgres: no free port" >&2; return 1; }
   local settings=(-p "$POSTGRES_PORT" -k "$POSTGRES_DIR" -c listen_addresses=127.0.0.1 -c max_connections=300)
