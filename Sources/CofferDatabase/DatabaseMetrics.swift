@@ -24,9 +24,9 @@ public enum DatabaseMetrics {
     }
 
     /// One batch answered: how many requests, and how long from its first read to its answers.
-    static func batch(size: Int, elapsedNanoseconds: Int64) {
+    static func batch(size: Int, elapsed: Duration) {
         batchSize.record(size)
-        batchDuration.recordNanoseconds(elapsedNanoseconds)
+        batchDuration.record(duration: elapsed)
     }
 
     /// A committed batch appended `appended` entries; the log's size, when known.

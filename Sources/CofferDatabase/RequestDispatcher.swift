@@ -53,10 +53,7 @@ public final class RequestDispatcher {
         guard !valid.isEmpty else { return requests.map { _ in nil } }
         let started = ContinuousClock.now
         let appendsBefore = store?.auditAppends
-        defer {
-            let elapsed = ContinuousClock.now - started
-            DatabaseMetrics.batch(size: valid.count, elapsedNanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
-        }
+        defer { DatabaseMetrics.batch(size: valid.count, elapsed: ContinuousClock.now - started) }
         let answered: [[UInt8]]
         var committed: RecordStore?
         do {

@@ -46,6 +46,6 @@ public final class TimerFamily: Sendable {
             made[values] = timer
             return timer
         }
-        timer.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        timer.record(duration: elapsed)
     }
 }

@@ -23,7 +23,7 @@ enum TierLinkMetrics {
     static func ended(_ outcome: String, after elapsed: Duration) {
         inFlight.record(waiting.subtract(1, ordering: .relaxed).newValue)
         (outcome == "ok" ? ok : unavailable).increment()
-        duration.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        duration.record(duration: elapsed)
     }
 
     /// An attempt is sent again: `timeout`, `no_process` or `unavailable_answer`.
