@@ -37,9 +37,25 @@ public enum DatabaseMetrics {
 
     static func reconnected() { reconnects.increment() }
 
-    /// The outcome label of an answer: `ok`, or its error code in lowercase.
+    /// The outcome label of an answer: `ok`, or its error code as the tier protocol names it, in
+    /// lowercase (`not_found`, `audit_failed`, …).
     static func outcome(of response: WireResponse) -> String {
         guard case .error(let error) = response.body else { return "ok" }
-        return String(describing: error.code).lowercased()
+        return switch error.code {
+        case .unspecified: "unspecified"
+        case .badRequest: "bad_request"
+        case .unsupportedVersion: "unsupported_version"
+        case .conflict: "conflict"
+        case .notFound: "not_found"
+        case .forbidden: "forbidden"
+        case .internal: "internal"
+        case .unavailable: "unavailable"
+        case .replayed: "replayed"
+        case .auditFailed: "audit_failed"
+        case .accountLocked: "account_locked"
+        case .sessionEnded: "session_ended"
+        case .quotaExceeded: "quota_exceeded"
+        case .UNRECOGNIZED: "unrecognized"
+        }
     }
 }
