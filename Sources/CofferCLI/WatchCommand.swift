@@ -38,7 +38,7 @@ struct Watch: AsyncParsableCommand {
 
     func validate() throws {
         guard debounce >= 0, debounce <= 3600 else { throw ValidationError("--debounce must be between 0 and 3600 seconds") }
-        if let every, Self.parseInterval(every) == nil {
+        if let every, TimeSpan.parse(every) == nil {
             throw ValidationError("--every takes a number with s, m, h or d, for example 30s or 15m")
         }
     }
@@ -52,7 +52,7 @@ struct Watch: AsyncParsableCommand {
                 log: Self.log,
                 files: { try connection.secureFiles(showProgress: false) }
             )
-            try await retriever.run(every: every.flatMap(Self.parseInterval) ?? .seconds(60))
+            try await retriever.run(every: every.flatMap(TimeSpan.parse) ?? .seconds(60))
             return
         }
         let saver = AutoSaver(
@@ -60,23 +60,12 @@ struct Watch: AsyncParsableCommand {
             log: Self.log,
             files: { try connection.secureFiles(showProgress: false) }
         )
-        try await saver.run(debounce: .milliseconds(Int(debounce * 1000)), every: every.flatMap(Self.parseInterval))
+        try await saver.run(debounce: .milliseconds(Int(debounce * 1000)), every: every.flatMap(TimeSpan.parse))
     }
 
     /// One line of the watch's log, with its time, escaped for the terminal.
     @Sendable static func log(_ line: String) {
         let time = Date().formatted(.iso8601)
         FileHandle.standardOutput.write(Data("\(time)  \(DisplayText.terminal(line))\n".utf8))
-    }
-
-    static func parseInterval(_ text: String) -> Duration? {
-        guard let unit = text.last, let value = Int(text.dropLast()), value > 0 else { return nil }
-        switch unit {
-        case "s": return .seconds(value)
-        case "m": return .seconds(value * 60)
-        case "h": return .seconds(value * 3600)
-        case "d": return .seconds(value * 86_400)
-        default: return nil
-        }
     }
 }

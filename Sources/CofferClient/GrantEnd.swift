@@ -5,16 +5,7 @@ public import Foundation
 public enum GrantEnd {
     /// The moment `text` names, or `nil` when it is none of the forms.
     public static func parse(_ text: String, now: Date) -> Date? {
-        if let unit = text.last, let value = Int(text.dropLast()), value > 0, value <= 100 * 365 * 86_400 {
-            let seconds: Int? = switch unit {
-            case "s": value
-            case "m": value * 60
-            case "h": value * 3600
-            case "d": value * 86_400
-            default: nil
-            }
-            if let seconds { return now.addingTimeInterval(TimeInterval(seconds)) }
-        }
+        if let span = TimeSpan.parse(text) { return now.addingTimeInterval(TimeInterval(span.components.seconds)) }
         let full = ISO8601DateFormatter()
         if let time = full.date(from: text) { return time }
         let date = ISO8601DateFormatter()
