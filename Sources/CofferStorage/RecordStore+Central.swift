@@ -14,6 +14,18 @@ public struct CentralCopy: Sendable, Hashable {
     public var auditIndex: Int64 = 0
 }
 
+extension CentralCopy {
+    /// The columns a query selects from `central_copies c` (LEFT JOINed) for ``init(row:at:recordID:)``.
+    static let joinedColumns = "c.blob_id, c.sha256, c.size, c.generation, c.receipt_signature, c.updated_at_ms"
+
+    /// The central copy in `row` from column `index` on (``joinedColumns``); `nil` when the join found none.
+    init?(row: SQLRow, at index: Int, recordID: [UInt8]) throws {
+        guard let blob = try row.optionalText(index) else { return nil }
+        self.init(recordID: recordID, blobID: blob, sha256: try row.blob(index + 1), size: try row.int(index + 2),
+                  generation: try row.int(index + 3), receiptSignature: try row.blob(index + 4), updatedAtMs: try row.int(index + 5))
+    }
+}
+
 /// How much each account may keep centrally.
 public struct CentralQuota: Sendable, Hashable {
     /// The most bytes of central copies per account.

@@ -130,7 +130,7 @@ extension RecordStore {
         try db.query(
             """
             SELECT g.record_id, g.owner, g.grantee, r.file_name, r.sha256, r.size, g.granted_at_ms, g.expires_at_ms,
-                   c.blob_id, c.sha256, c.size, c.generation, c.receipt_signature, c.updated_at_ms
+                   \(CentralCopy.joinedColumns)
             FROM grants g JOIN records r ON r.id = g.record_id LEFT JOIN central_copies c ON c.record_id = g.record_id
             WHERE (g.owner = $1 OR g.grantee = $1) AND g.revoked_at_ms IS NULL AND (g.expires_at_ms IS NULL OR g.expires_at_ms > $2)
                 AND r.wrapped_decode_key IS NOT NULL
@@ -139,12 +139,9 @@ extension RecordStore {
             [.text(user), .int(timeMs), .int(Int64(limit))]
         ).map { row in
             let id = try row.blob(0)
-            let central = try row.optionalText(8).map { blob in
-                CentralCopy(recordID: id, blobID: blob, sha256: try row.blob(9), size: try row.int(10), generation: try row.int(11),
-                            receiptSignature: try row.blob(12), updatedAtMs: try row.int(13))
-            }
             return Grant(recordID: id, owner: try row.text(1), grantee: try row.text(2), fileName: try row.text(3), sha256: try row.blob(4),
-                         size: try row.int(5), grantedAtMs: try row.int(6), expiresAtMs: try row.optionalInt(7), central: central)
+                         size: try row.int(5), grantedAtMs: try row.int(6), expiresAtMs: try row.optionalInt(7),
+                         central: try CentralCopy(row: row, at: 8, recordID: id))
         }
     }
 

@@ -147,19 +147,16 @@ extension RecordStore {
         try db.query(
             """
             SELECT r.id, r.file_name, r.sha256, r.size, r.created_at_ms, r.resealed_at_ms, r.wrapped_decode_key IS NULL,
-                   c.blob_id, c.sha256, c.size, c.generation, c.receipt_signature, c.updated_at_ms
+                   \(CentralCopy.joinedColumns)
             FROM records r LEFT JOIN central_copies c ON c.record_id = r.id
             WHERE r.owner = $1 ORDER BY r.created_at_ms DESC LIMIT $2
             """,
             [.text(owner), .int(Int64(limit))]
         ).map { row in
             let id = try row.blob(0)
-            let central = try row.optionalText(7).map { blob in
-                CentralCopy(recordID: id, blobID: blob, sha256: try row.blob(8), size: try row.int(9), generation: try row.int(10),
-                            receiptSignature: try row.blob(11), updatedAtMs: try row.int(12))
-            }
             return RecordSummary(id: id, fileName: try row.text(1), sha256: try row.blob(2), size: try row.int(3),
-                                 createdAtMs: try row.int(4), resealedAtMs: try row.int(5), deleted: try row.int(6) != 0, central: central)
+                                 createdAtMs: try row.int(4), resealedAtMs: try row.int(5), deleted: try row.int(6) != 0,
+                                 central: try CentralCopy(row: row, at: 7, recordID: id))
         }
     }
 

@@ -106,5 +106,13 @@ import Testing
         #expect(try await send(bed, .get, "/v1/grants").code == "internal", "another user's grant")
         bed.database.answer("ListGrants") { _ in list([grant(owner: "bob", grantee: "alice", sha: 3)]) }
         #expect(try await send(bed, .get, "/v1/grants").code == "internal", "a malformed grant")
+        bed.database.answer("ListGrants") { _ in
+            var g = grant(owner: "bob", grantee: "alice")
+            g.central.sha256 = Data(repeating: 2, count: 32)
+            g.central.size = 10
+            g.central.generation = 0
+            return list([g])
+        }
+        #expect(try await send(bed, .get, "/v1/grants").code == "internal", "a central copy without a generation")
     }
 }

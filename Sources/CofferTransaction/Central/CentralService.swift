@@ -139,9 +139,14 @@ struct CentralService: Sendable {
     /// A central copy from the database tier, checked before anything is said of it.
     private func checked(_ copy: Coffer_Wire_V1_CentralCopy, recordID: [UInt8], answer: WireResponse.OneOf_Body,
                          to message: WireRequest.OneOf_Body) throws -> CentralCopyInfo {
-        guard Array(copy.recordID) == recordID, copy.sha256.count == 32, copy.size > 0, copy.generation > 0 else {
-            throw database.unexpected(answer, to: message)
-        }
+        guard Array(copy.recordID) == recordID, let info = Self.info(copy) else { throw database.unexpected(answer, to: message) }
+        return info
+    }
+
+    /// A central copy as the API says it, or `nil` when the database tier's description of it is
+    /// malformed (a SHA-256 that is not 32 bytes, no bytes, no generation).
+    static func info(_ copy: Coffer_Wire_V1_CentralCopy) -> CentralCopyInfo? {
+        guard copy.sha256.count == 32, copy.size > 0, copy.generation > 0 else { return nil }
         return CentralCopyInfo(sha256: Hex.encode(copy.sha256), size: copy.size, generation: copy.generation, updated: copy.updatedUnixMs)
     }
 

@@ -103,9 +103,8 @@ struct FileService: Sendable {
         guard case .records(let records) = answer else { throw database.unexpected(answer, to: list) }
         return RecordsResponse(records: try records.records.map { r in
             guard let recordID = RecordID.text(Array(r.recordID)), r.sha256.count == 32 else { throw database.unexpected(answer, to: list) }
-            let c = r.central
-            guard !r.hasCentral || (c.sha256.count == 32 && c.size > 0 && c.generation > 0) else { throw database.unexpected(answer, to: list) }
-            let central = r.hasCentral ? CentralCopyInfo(sha256: Hex.encode(c.sha256), size: c.size, generation: c.generation, updated: c.updatedUnixMs) : nil
+            let central = r.hasCentral ? CentralService.info(r.central) : nil
+            guard !r.hasCentral || central != nil else { throw database.unexpected(answer, to: list) }
             return RecordInfo(recordID: recordID, fileName: r.fileName, sha256: Hex.encode(r.sha256), size: r.size,
                               created: r.createdUnixMs, resealed: r.resealedUnixMs == 0 ? nil : r.resealedUnixMs, deleted: r.deleted,
                               central: central)

@@ -49,12 +49,12 @@ struct SharingService: Sendable {
             guard let recordID = RecordID.text(Array(g.recordID)), g.sha256.count == 32, g.owner == user || g.grantee == user,
                   Validation.isValidUserName(g.owner), Validation.isValidUserName(g.grantee), Validation.isValidRecordedFileName(g.fileName)
             else { throw database.unexpected(answer, to: message) }
-            let c = g.central
-            guard !g.hasCentral || (c.sha256.count == 32 && c.size > 0 && c.generation > 0) else { throw database.unexpected(answer, to: message) }
+            let central = g.hasCentral ? CentralService.info(g.central) : nil
+            guard !g.hasCentral || central != nil else { throw database.unexpected(answer, to: message) }
             return GrantInfo(
                 recordID: recordID, owner: g.owner, grantee: g.grantee, fileName: g.fileName, sha256: Hex.encode(g.sha256), size: g.size,
                 granted: g.grantedUnixMs, expires: g.expiresUnixMs == 0 ? nil : g.expiresUnixMs,
-                central: g.hasCentral ? CentralCopyInfo(sha256: Hex.encode(c.sha256), size: c.size, generation: c.generation, updated: c.updatedUnixMs) : nil
+                central: central
             )
         })
     }
