@@ -117,7 +117,7 @@ public final class RequestDispatcher {
             return try WireProtocol.encode(WireProtocol.error(to: request, .badRequest, "a request needs a 16-byte request id and a body"))
         }
         let operation = OperationDispatch.operation(for: body)
-        let context = OperationContext(store: store, logger: logger)
+        let context = OperationContext(store: store, logger: logger, nowMs: now)
         let run = {
             let answer = try self.guarded(request, store) ?? operation.answer(request, context)
             DatabaseMetrics.answered(operation.kind.name, outcome: DatabaseMetrics.outcome(of: answer))

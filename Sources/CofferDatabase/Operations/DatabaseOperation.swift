@@ -42,6 +42,9 @@ extension DatabaseOperation {
 struct OperationContext {
     let store: RecordStore
     let logger: Logger
+    /// The database tier's clock when the batch began (Unix ms), for requests that carry no time
+    /// of their own but are checked against one (a grant's end).
+    let nowMs: Int64
     /// The most entries one answer carries (history, records, users).
     static let maxItems = 1_000
 }

@@ -12,7 +12,7 @@ enum ReadChunk: DatabaseOperation {
             return WireProtocol.error(to: request, .badRequest, "a read needs a record id, an owner, a blob id, an offset and a length of 1 to \(WireDefaults.centralChunkSize)")
         }
         let outcome = try context.store.readCentral(recordID: Array(m.recordID), owner: m.owner, blobID: m.blobID, offset: m.offset, length: Int(m.length),
-                                                    timeMs: Int64(Date().timeIntervalSince1970 * 1000))
+                                                    timeMs: context.nowMs)
         return Answers.central(request, outcome, missing: "no such record") { bytes in
             var data = Coffer_Wire_V1_ChunkData()
             data.data = Data(bytes)

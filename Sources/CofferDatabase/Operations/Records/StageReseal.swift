@@ -1,6 +1,5 @@
 import CofferStorage
 import CofferWire
-import Foundation
 
 /// `StageReseal`: the record's next key generation, waiting until the client confirms the
 /// re-sealed container. Audits nothing: the confirmation does.
@@ -13,7 +12,7 @@ enum StageReseal: DatabaseOperation {
         }
         guard try context.store.stageReseal(recordID: Array(m.recordID), owner: m.owner, wrappedDecodeKey: Array(m.wrappedDecodeKey),
                                             encodeKeyID: Array(m.encodeKeyID), receipt: Array(m.receipt), receiptSignature: Array(m.receiptSignature),
-                                            timeMs: Int64(Date().timeIntervalSince1970 * 1000))
+                                            timeMs: context.nowMs)
         else {
             return WireProtocol.error(to: request, .notFound, "no such record")
         }
