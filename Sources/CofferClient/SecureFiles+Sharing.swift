@@ -9,9 +9,7 @@ extension SecureFiles {
     /// Shares the record `target` names (a container, a record id, or the file name of exactly one
     /// of the caller's records) with `grantee`, until `expires` (Unix ms) or until revoked.
     public func share(_ target: String, with grantee: String, expires: Int64?) async throws -> GrantChangeResponse {
-        guard Validation.isValidUserName(grantee) else {
-            throw ClientError(.usage, "\(DisplayText.terminal(grantee)) is not a user name (lowercase letters, digits, '.', '_' and '-')")
-        }
+        try Self.checkUserName(grantee)
         guard grantee != user else { throw ClientError(.usage, "a record cannot be shared with its owner") }
         if let expires, expires <= Int64(Date().timeIntervalSince1970 * 1000) {
             throw ClientError(.usage, "the grant would end before it begins; give a time in the future with --until")
@@ -28,9 +26,7 @@ extension SecureFiles {
 
     /// Revokes the caller's grant of the record `target` names to `grantee`, at once.
     public func unshare(_ target: String, with grantee: String) async throws -> GrantChangeResponse {
-        guard Validation.isValidUserName(grantee) else {
-            throw ClientError(.usage, "\(DisplayText.terminal(grantee)) is not a user name (lowercase letters, digits, '.', '_' and '-')")
-        }
+        try Self.checkUserName(grantee)
         let recordID = try await resolveOwnRecord(target)
         let answer = try await service.unshare(recordID: recordID, grantee: grantee, session: session)
         note(recordID: recordID, index: answer.auditIndex, kind: "unshare")
@@ -40,6 +36,13 @@ extension SecureFiles {
     /// The live grants: those others made to the caller, and those the caller made.
     public func grants() async throws -> [GrantInfo] {
         try await service.grants(session: session).grants
+    }
+
+    /// Refuses, before anything is asked, a name that cannot be a user's.
+    static func checkUserName(_ name: String) throws {
+        guard Validation.isValidUserName(name) else {
+            throw ClientError(.usage, "\(DisplayText.terminal(name)) is not a user name (lowercase letters, digits, '.', '_' and '-')")
+        }
     }
 
     /// The caller's record a user names: a container (its receipt checked offline first), a record
