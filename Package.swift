@@ -291,6 +291,7 @@ let package = Package(
                 "CofferAudit",
                 "CofferDevice",
                 "CofferKeys",
+                "CofferStorage",
                 "CofferWire",
                 "CofferZMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -12,10 +12,14 @@ public struct AuditCheckpointResponse: Codable, Sendable {
     /// Base64 DER ECDSA signature by the server identity key over ``AuditKeyStatement/message(verifierKey:)``:
     /// a client that pinned the identity key learns the checkpoint key from it.
     public var verifierKeySignature: String
-    public init(checkpoint: String, verifierKey: String, verifierKeySignature: String) {
+    /// The indexes of the log's `restore` entries below the checkpoint's size, newest first (at
+    /// most 16), when it has any: any user may prove them (docs/AUDIT.md, Restores).
+    public var restores: [Int64]?
+    public init(checkpoint: String, verifierKey: String, verifierKeySignature: String, restores: [Int64]? = nil) {
         self.checkpoint = checkpoint
         self.verifierKey = verifierKey
         self.verifierKeySignature = verifierKeySignature
+        self.restores = restores
     }
 }
 

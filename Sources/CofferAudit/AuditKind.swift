@@ -39,4 +39,7 @@ public enum AuditKind: String, Sendable, CaseIterable {
     case unshare
     /// A share or an unshare was refused: the detail says why.
     case shareRefused = "share_refused"
+    /// An operator restored the store from a backup (`coffer-admin restore`): the detail, a
+    /// ``RestoreDetail``, names the backup and how many entries were lost with the newer log.
+    case restore
 }

@@ -169,7 +169,9 @@ struct History: AsyncParsableCommand {
         let identityKey = try await connection.verifyServer(client, expected: serverKey)
         let journal = AuditJournal(stateDirectory: connection.stateDirectory, server: client.server)
         let report = try await HistoryVerifier(service: client, session: session, journal: journal).verify(recordID: recordID, identityKey: identityKey)
-        let since = report.previousTreeSize.map { "; consistent with the checkpoint of \($0) entries verified before" } ?? "; first checkpoint kept for next time"
+        if let restore = report.restore { FileHandle.standardError.write(Data((restore.warning + "\n").utf8)) }
+        let since = report.restore != nil ? "; the checkpoint verified before was superseded by the restore"
+            : report.previousTreeSize.map { "; consistent with the checkpoint of \($0) entries verified before" } ?? "; first checkpoint kept for next time"
         try output.emit(report, lines: Self.table(report.events, user: user) + ["verified: \(report.events.count) entries are in the signed checkpoint of \(report.treeSize) entries of \(report.origin)\(since); \(report.journalEntries) acknowledged entries found" + (report.newerThanCheckpoint > 0 ? "; \(report.newerThanCheckpoint) newer entries are not yet in a checkpoint (verify again shortly)" : "")])
     }
 

@@ -19,6 +19,8 @@ public struct AuditJournal: Sendable {
     var journalPath: String { "\(directory)/\(stem).journal" }
     var checkpointPath: String { "\(directory)/\(stem).checkpoint" }
     var verifierKeyPath: String { "\(directory)/\(stem).vkey" }
+    var restoresPath: String { "\(directory)/\(stem).restores" }
+    var lostPath: String { "\(directory)/\(stem).lost" }
 
     /// Notes that entry `index` of kind `kind` records an operation on `recordID`.
     public func record(recordID: String, index: Int64, kind: String) throws {
@@ -47,6 +49,33 @@ public struct AuditJournal: Sendable {
     /// The checkpoint key learned on first use, if any.
     public func verifierKey() -> String? {
         (try? String(contentsOfFile: verifierKeyPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The indexes of the `restore` entries this client has seen in a verified log.
+    func knownRestores() -> Set<Int64> {
+        guard let text = try? String(contentsOfFile: restoresPath, encoding: .utf8) else { return [] }
+        return Set(text.split(whereSeparator: \.isWhitespace).compactMap { Int64($0) })
+    }
+
+    /// Adds `indexes` to the restores seen.
+    func storeKnownRestores(_ indexes: [Int64]) throws {
+        let known = knownRestores()
+        guard !Set(indexes).isSubset(of: known) else { return }
+        try replace(restoresPath, known.union(indexes).sorted().map(String.init).joined(separator: "\n") + "\n")
+    }
+
+    /// Moves the journal's entries from `index` on, which a restore lost, to the `.lost` file.
+    func setAside(from index: Int64) throws {
+        guard let text = try? String(contentsOfFile: journalPath, encoding: .utf8) else { return }
+        let lines = text.split(separator: "\n")
+        let (kept, lost) = lines.reduce(into: ([Substring](), [Substring]())) { parts, line in
+            let fields = line.split(separator: " ")
+            if fields.count == 3, let at = Int64(fields[1]), at >= index { parts.1.append(line) } else { parts.0.append(line) }
+        }
+        guard !lost.isEmpty else { return }
+        let earlier = (try? String(contentsOfFile: lostPath, encoding: .utf8)) ?? ""
+        try replace(lostPath, earlier + lost.joined(separator: "\n") + "\n")
+        try replace(journalPath, kept.isEmpty ? "" : kept.joined(separator: "\n") + "\n")
     }
 
     /// Keeps `note` as the newest verified checkpoint, atomically.

@@ -1,6 +1,7 @@
 import CofferAPI
 import CofferAudit
 import Crypto
+import CofferText
 import Foundation
 
 /// The audit log's newest signed checkpoint, checked: its key vouched for by the identity key and
@@ -16,6 +17,9 @@ struct CheckpointCheck: Sendable {
         let checkpoint: Checkpoint
         /// The checkpoint this client verified before, if any.
         let previous: Checkpoint?
+        /// A restore the operator made after ``previous``, proved by ``proofs(indexes:_:)``: the
+        /// entries from its index on that this client saw are gone.
+        var restore: (index: Int64, detail: RestoreDetail)?
     }
 
     func newest(identityKey: P256.Signing.PublicKey) async throws -> Newest {
@@ -45,28 +49,49 @@ struct CheckpointCheck: Sendable {
                 throw ClientError(.dataError, "the checkpoint kept in \(journal.checkpointPath) does not verify: \(error)")
             }
         }
-        if let previous, previous.size > checkpoint.size {
-            throw Self.rewritten("the newest checkpoint covers \(checkpoint.size) entries, but this client verified a checkpoint of \(previous.size) entries before: the log was truncated", journal: journal)
-        }
         return Newest(answer: answer, checkpoint: checkpoint, previous: previous)
     }
 
-    /// Checks the proofs answer's root and the consistency from the previous checkpoint.
-    func checkTree(_ proofs: AuditProofsResponse, _ newest: Newest) throws {
+    /// The proofs of entries `indexes` at the newest checkpoint's size, with the tree checked: its
+    /// root, and its consistency with the checkpoint this client verified before. A log that does
+    /// not extend that checkpoint passes only when it holds a `restore` entry this client has not
+    /// seen, after the backup's entries and before the checkpoint's end, proved included: then
+    /// `newest.restore` names it. Anything else means the history was rewritten.
+    func proofs(indexes: [Int64], _ newest: inout Newest) async throws -> AuditProofsResponse {
         let checkpoint = newest.checkpoint
+        let known = journal.knownRestores()
+        let candidates = (newest.answer.restores ?? []).filter { $0 >= 0 && $0 < checkpoint.size && !known.contains($0) }
+        let extendable = newest.previous.map { $0.size <= checkpoint.size } ?? true
+        var proofs = try await service.auditProofs(
+            AuditProofsRequest(treeSize: checkpoint.size, fromSize: extendable ? newest.previous?.size : nil, indexes: indexes + candidates), session: session
+        )
         guard proofs.treeSize == checkpoint.size, Data(base64Encoded: proofs.rootHash).map(Array.init) == checkpoint.rootHash else {
             throw Self.rewritten("the log's tree of \(checkpoint.size) entries does not have the root its signed checkpoint states", journal: journal)
         }
-        if let previous = newest.previous {
+        guard let previous = newest.previous else { return proofs }
+        let failure: String
+        if extendable {
             do {
                 try MerkleProof.verifyConsistency(
                     oldSize: previous.size, newSize: checkpoint.size, oldRoot: previous.rootHash, newRoot: checkpoint.rootHash,
                     proof: try MerkleProof.hashes(base64: proofs.consistency ?? [])
                 )
+                return proofs
             } catch {
-                throw Self.rewritten("the log of \(checkpoint.size) entries is not an extension of the checkpoint of \(previous.size) entries this client verified before (\(error))", journal: journal)
+                failure = "the log of \(checkpoint.size) entries is not an extension of the checkpoint of \(previous.size) entries this client verified before (\(error))"
             }
+        } else {
+            failure = "the newest checkpoint covers \(checkpoint.size) entries, but this client verified a checkpoint of \(previous.size) entries before: the log was truncated"
         }
+        // Only a restore made after the checkpoint this client kept explains it: the newest such entry.
+        guard let index = candidates.filter({ $0 < previous.size }).max() else { throw Self.rewritten(failure, journal: journal) }
+        let leaf = try includedLeaf(index, name: "the restore entry #\(index)", in: proofs, newest)
+        guard leaf.index == index, leaf.kind == AuditKind.restore.rawValue, let detail = RestoreDetail(detail: leaf.detail), detail.backupEntries == index else {
+            throw Self.rewritten(failure + "; entry #\(index), listed as a restore, is not one", journal: journal)
+        }
+        newest.restore = (index, detail)
+        proofs.consistency = nil
+        return proofs
     }
 
     /// The leaf of entry `index` (named `name` in errors), proved included in the newest checkpoint's
@@ -84,10 +109,24 @@ struct CheckpointCheck: Sendable {
         return try AuditLeaf(bytes: leaf)
     }
 
-    /// Keeps the checkpoint (and, on first use, its key) as the one verified.
+    /// Keeps the checkpoint (and, on first use, its key) as the one verified, and the restores
+    /// its log lists as seen; after a restore, sets aside the journal's entries it lost.
     func keep(_ newest: Newest) throws {
+        if let restore = newest.restore { try journal.setAside(from: restore.index) }
+        try journal.storeKnownRestores(newest.answer.restores ?? [])
         try journal.storeCheckpoint(newest.answer.checkpoint)
         if journal.verifierKey() == nil { try journal.storeVerifierKey(newest.answer.verifierKey) }
+    }
+
+    /// One paragraph for the person, when a restore was accepted.
+    static func restoreWarning(_ restore: (index: Int64, detail: RestoreDetail), previous: Checkpoint?, journal: AuditJournal) -> String {
+        let taken = Date(timeIntervalSince1970: Double(restore.detail.backupTakenMs) / 1000).formatted(.iso8601)
+        return """
+            WARNING: THE OPERATOR RESTORED THE KEY SERVICE FROM A BACKUP taken \(taken) (audit entry #\(restore.index)): \
+            the \(max(0, (previous?.size ?? restore.index) - restore.index)) or more entries this client had seen after it are gone, \
+            and so is anything saved or re-sealed after the backup. The entries this client noted are kept in \(journal.lostPath). \
+            Operator's note: \(DisplayText.terminal(restore.detail.note))
+            """
     }
 
     static func rewritten(_ what: String, journal: AuditJournal) -> ClientError {

@@ -33,20 +33,28 @@ public struct HistoryVerifier: Sendable {
         public var journalEntries: Int
         /// Entries appended after the checkpoint was signed: listed by the server, not yet provable.
         public var newerThanCheckpoint: Int
+        /// A restore from a backup that the operator made since this client last verified, if any.
+        public var restore: Restore?
+
+        /// A restore accepted: the log from `index` on replaced the one this client had seen.
+        public struct Restore: Codable, Sendable {
+            public var index: Int64
+            public var backupTakenMs: Int64
+            public var note: String
+            /// What to tell the person.
+            public var warning: String
+        }
     }
 
     /// Verifies the history of `recordID`; `identityKey` is the server key just proved against the pin.
     public func verify(recordID: String, identityKey: P256.Signing.PublicKey) async throws -> Report {
         let check = CheckpointCheck(service: service, session: session, journal: journal)
-        let newest = try await check.newest(identityKey: identityKey)
+        var newest = try await check.newest(identityKey: identityKey)
         let (checkpoint, previous) = (newest.checkpoint, newest.previous)
 
         let history = try await service.history(recordID: recordID, session: session)
         let covered = history.events.filter { $0.index < checkpoint.size }
-        let proofs = try await service.auditProofs(
-            AuditProofsRequest(treeSize: checkpoint.size, fromSize: previous?.size, indexes: covered.map(\.index)), session: session
-        )
-        try check.checkTree(proofs, newest)
+        let proofs = try await check.proofs(indexes: covered.map(\.index), &newest)
         var events: [HistoryEvent] = []
         for event in covered {
             let stated = try check.includedLeaf(event.index, name: "entry #\(event.index) (\(event.kind))", listed: event.leaf, in: proofs, newest)
@@ -56,14 +64,17 @@ public struct HistoryVerifier: Sendable {
             else { throw rewritten("entry #\(event.index) as listed differs from the entry in the log") }
             events.append(event)
         }
-        let noted = journal.entries(recordID: recordID).filter { $0.index < checkpoint.size }
+        // Entries noted from a restore on were lost with the log the restore replaced.
+        let noted = journal.entries(recordID: recordID).filter { $0.index < min(checkpoint.size, newest.restore?.index ?? .max) }
         for entry in noted where !events.contains(where: { $0.index == entry.index && $0.kind == entry.kind }) {
             throw rewritten("entry #\(entry.index) (\(entry.kind)), which this client saw acknowledged, is missing from the history: it was deleted or moved")
         }
         try check.keep(newest)
         return Report(
             events: events, origin: checkpoint.origin, treeSize: checkpoint.size, previousTreeSize: previous?.size,
-            journalEntries: noted.count, newerThanCheckpoint: history.events.count - covered.count
+            journalEntries: noted.count, newerThanCheckpoint: history.events.count - covered.count,
+            restore: newest.restore.map { Report.Restore(index: $0.index, backupTakenMs: $0.detail.backupTakenMs, note: $0.detail.note,
+                                                          warning: CheckpointCheck.restoreWarning($0, previous: previous, journal: journal)) }
         )
     }
 

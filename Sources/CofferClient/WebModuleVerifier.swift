@@ -55,13 +55,12 @@ public struct WebModuleVerifier: Sendable {
     /// returns the checkpoint's size.
     private func proveRecorded(index: Int64, manifestSHA256: String, files: Int, identityKey: P256.Signing.PublicKey) async throws -> Int64 {
         let check = CheckpointCheck(service: service, session: session, journal: journal)
-        let newest = try await check.newest(identityKey: identityKey)
+        var newest = try await check.newest(identityKey: identityKey)
         let size = newest.checkpoint.size
         guard index < size else {
             throw ClientError(.conflict, "the module's audit entry #\(index) is not yet in a signed checkpoint (\(size) entries); verify again shortly")
         }
-        let proofs = try await service.auditProofs(AuditProofsRequest(treeSize: size, fromSize: newest.previous?.size, indexes: [index]), session: session)
-        try check.checkTree(proofs, newest)
+        let proofs = try await check.proofs(indexes: [index], &newest)
         let stated = try check.includedLeaf(index, name: "the module's audit entry #\(index)", in: proofs, newest)
         guard stated.index == index, stated.kind == AuditKind.webModule.rawValue, stated.detail == WebManifest.auditDetail(sha256: manifestSHA256, files: files) else {
             throw ClientError(.dataError, "THE AUDIT LOG DOES NOT RECORD THE SERVED MODULE: entry #\(index) is \(stated.kind), not this manifest's web_module entry")

@@ -22,6 +22,8 @@ public final class DatabaseTier: Service, Sendable {
     private let keys: CurveKeyPair
     private let probe: StoreProbe
     private let stopping = Mutex(false)
+    /// Held shared while this process has a SQLite store open, so that a restore waits for it.
+    private let storeLock = Mutex<StoreLock?>(nil)
 
     /// Reads keys and the allow list, but binds and opens nothing yet.
     public init(configuration: DatabaseTierConfiguration, logger: Logger) throws {
@@ -84,6 +86,10 @@ public final class DatabaseTier: Service, Sendable {
     func start() throws {
         let location = configuration.store
         let quota = configuration.centralQuota
+        if !location.isPostgres && location.text != ":memory:" {
+            let lock = try StoreLock(store: location.text, exclusive: false)
+            storeLock.withLock { $0 = lock }
+        }
         let dispatcher = try RequestDispatcher(logger: logger) { try location.open(quota: quota) }
         let box = DispatcherBox(dispatcher)
         try server.start(batchHandler: { batch in box.dispatcher.handleBatch(batch) })

@@ -93,6 +93,11 @@ public final class FolderBlobStore: BlobStore {
         try Self.read(path: try blobPath(blob).path, offset: offset, length: length)
     }
 
+    /// Whether the blob is published.
+    func exists(blob: String) -> Bool {
+        (try? blobPath(blob)).map { access($0.path, F_OK) == 0 } ?? false
+    }
+
     public func delete(blob: String) throws {
         let (shard, path) = try blobPath(blob)
         if unlink(path) != 0 && errno != ENOENT { throw Self.failure("remove", path) }

@@ -374,5 +374,12 @@ extension Migrations {
                 CREATE INDEX grants_owner ON grants(owner);
                 """
         ),
+        Migration(
+            version: 11,
+            // Restores (docs/AUDIT.md, Restores): every checkpoint names the log's `restore` entries,
+            // found through a partial index that holds only them.
+            sqlite: "CREATE INDEX audit_log_restores ON audit_log(idx) WHERE kind = 'restore';",
+            postgres: "CREATE INDEX audit_log_restores ON audit_log(idx) WHERE kind = 'restore';"
+        ),
     ]
 }

@@ -17,6 +17,8 @@ public struct AuditProofSet: Sendable {
     /// Consistency proofs from each asked size (and from the latest checkpoint's) to ``treeSize``.
     public var consistency: [Int64: [[UInt8]]]
     public var inclusion: [AuditInclusion]
+    /// The indexes of the `restore` entries below ``treeSize``, newest first (at most 16).
+    public var restoreIndexes: [Int64] = []
 }
 
 /// What became of a checkpoint handed to the store.
@@ -67,14 +69,22 @@ extension RecordStore {
                       """,
                       [.int(index), .text(owner ?? "")]
                   ).first,
-                  // A `web_module` entry names what every user is served: anyone may prove it. An
-                  // entry on a record the owner shared is in their history, whoever made it.
-                  try owner == nil || row.text(0) == owner || row.text(2) == AuditKind.webModule.rawValue || row.int(3) != 0
+                  // A `web_module` entry names what every user is served, a `restore` entry what
+                  // became of everyone's history: anyone may prove them. An entry on a record the
+                  // owner shared is in their history, whoever made it.
+                  try owner == nil || row.text(0) == owner || Self.provableByAnyone.contains(try row.text(2)) || row.int(3) != 0
             else { return nil }
             inclusion.append(AuditInclusion(index: index, leaf: try row.blob(1), proof: try tree.inclusionProof(index: index, size: size)))
         }
-        return AuditProofSet(treeSize: size, rootHash: try tree.rootHash(size: size), latestCheckpoint: latest, consistency: consistency, inclusion: inclusion)
+        // The kind is written out, so that both databases use the partial index of migration 11.
+        let restores = try db.query("SELECT idx FROM audit_log WHERE kind = 'restore' AND idx < $1 ORDER BY idx DESC LIMIT 16",
+                                    [.int(size)]).map { try $0.int(0) }
+        return AuditProofSet(treeSize: size, rootHash: try tree.rootHash(size: size), latestCheckpoint: latest, consistency: consistency,
+                             inclusion: inclusion, restoreIndexes: restores)
     }
+
+    /// The kinds of entry any user may have proved: they concern everyone.
+    static let provableByAnyone: Set<String> = [AuditKind.webModule.rawValue, AuditKind.restore.rawValue]
 
     /// Entries `[from, from + limit)` in index order, for an export.
     public func auditEntries(from: Int64, limit: Int) throws -> [AuditEntry] {

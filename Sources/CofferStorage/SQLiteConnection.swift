@@ -16,11 +16,12 @@ public final class SQLiteConnection: SQLConnection {
     private var db: OpaquePointer?
     public let dialect = SQLDialect.sqlite
 
-    /// Opens (creating if needed) the file at `path` with mode 0600.
-    public init(path: String) throws {
+    /// Opens (creating if needed) the file at `path` with mode 0600; with `readOnly`, opens an
+    /// existing file for reading only.
+    public init(path: String, readOnly: Bool = false) throws {
         let existed = FileManager.default.fileExists(atPath: path)
         var handle: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         guard sqlite3_open_v2(path, &handle, flags, nil) == SQLITE_OK else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close(handle)
@@ -29,7 +30,37 @@ public final class SQLiteConnection: SQLConnection {
         db = handle
         if !existed { chmod(path, 0o600) }
         sqlite3_busy_timeout(handle, 5_000)
+        if readOnly { return }
         try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;")
+    }
+
+    /// Copies the database at `source` into a new file at `target` with SQLite's online backup API,
+    /// in one step: one read transaction, so the copy is consistent while others keep writing.
+    static func backUp(from source: String, to target: String) throws {
+        let from = try SQLiteConnection(path: source, readOnly: true)
+        let to = try SQLiteConnection(path: target)
+        guard let backup = sqlite3_backup_init(to.db, "main", from.db, "main") else {
+            throw StorageError(.backup, "cannot begin the SQLite backup: \(String(cString: sqlite3_errmsg(to.db)))")
+        }
+        var rc: Int32
+        repeat {
+            rc = sqlite3_backup_step(backup, -1)
+            if rc == SQLITE_BUSY || rc == SQLITE_LOCKED { usleep(50_000) }
+        } while rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED
+        let finished = sqlite3_backup_finish(backup)
+        guard rc == SQLITE_DONE, finished == SQLITE_OK else {
+            throw StorageError(.backup, "the SQLite backup of \(source) failed: \(String(cString: sqlite3_errstr(rc == SQLITE_DONE ? finished : rc)))")
+        }
+        // The copy is a plain file: fold its write-ahead log in, so it is one file.
+        try to.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
+    /// Closes the connection now; it must not be used afterwards.
+    func close() throws {
+        for statement in prepared.values { sqlite3_finalize(statement) }
+        prepared = [:]
+        guard sqlite3_close(db) == SQLITE_OK else { throw StorageError(.connection, "cannot close the SQLite file: \(String(cString: sqlite3_errmsg(db)))") }
+        db = nil
     }
 
     deinit {

@@ -2,7 +2,7 @@
 public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kinds of storage failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        enum Base: Hashable, Sendable { case connection, query, constraint, migration, corrupt, audit, contended, locked, sessionEnded, blobs }
+        enum Base: Hashable, Sendable { case connection, query, constraint, migration, corrupt, audit, contended, locked, sessionEnded, blobs, backup }
         let base: Base
         /// The store could not be opened or reached.
         public static let connection = Code(base: .connection)
@@ -25,6 +25,8 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let sessionEnded = Code(base: .sessionEnded)
         /// The blob store (the folder of central copies) could not be read or written.
         public static let blobs = Code(base: .blobs)
+        /// A backup could not be taken, checked or restored; the store was left as it was.
+        public static let backup = Code(base: .backup)
         public var description: String { String(describing: base) }
     }
 

@@ -1063,6 +1063,10 @@ public nonisolated struct Coffer_Wire_V1_AuditProofs: Sendable {
 
   public var inclusion: [Coffer_Wire_V1_InclusionProof] = []
 
+  /// The indexes of the log's `restore` entries below tree_size, newest first (at most 16): entries
+  /// anyone may prove, which tell a restore from a rewritten history (docs/AUDIT.md, Restores).
+  public var restoreIndexes: [Int64] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -3836,7 +3840,7 @@ nonisolated extension Coffer_Wire_V1_GetAuditProofs: SwiftProtobuf.Message, Swif
 
 nonisolated extension Coffer_Wire_V1_AuditProofs: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AuditProofs"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tree_size\0\u{3}root_hash\0\u{3}latest_checkpoint\0\u{1}consistency\0\u{1}inclusion\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tree_size\0\u{3}root_hash\0\u{3}latest_checkpoint\0\u{1}consistency\0\u{1}inclusion\0\u{3}restore_indexes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3849,6 +3853,7 @@ nonisolated extension Coffer_Wire_V1_AuditProofs: SwiftProtobuf.Message, SwiftPr
       case 3: try { try decoder.decodeSingularMessageField(value: &self._latestCheckpoint) }()
       case 4: try { try decoder.decodeRepeatedMessageField(value: &self.consistency) }()
       case 5: try { try decoder.decodeRepeatedMessageField(value: &self.inclusion) }()
+      case 6: try { try decoder.decodeRepeatedInt64Field(value: &self.restoreIndexes) }()
       default: break
       }
     }
@@ -3874,6 +3879,9 @@ nonisolated extension Coffer_Wire_V1_AuditProofs: SwiftProtobuf.Message, SwiftPr
     if !self.inclusion.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.inclusion, fieldNumber: 5)
     }
+    if !self.restoreIndexes.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.restoreIndexes, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3883,6 +3891,7 @@ nonisolated extension Coffer_Wire_V1_AuditProofs: SwiftProtobuf.Message, SwiftPr
     if lhs._latestCheckpoint != rhs._latestCheckpoint {return false}
     if lhs.consistency != rhs.consistency {return false}
     if lhs.inclusion != rhs.inclusion {return false}
+    if lhs.restoreIndexes != rhs.restoreIndexes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

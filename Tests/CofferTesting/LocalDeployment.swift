@@ -17,7 +17,8 @@ public final class LocalDeployment: @unchecked Sendable {
     public private(set) var transaction: TestProcess?
     public let caFile: String
     let logs: String
-    var transactionArguments: [String] = []
+    /// Extra flags for every `coffer-transaction` process started from now on.
+    public var transactionArguments: [String] = []
     /// The health-probe port of each database process, in order.
     public private(set) var databaseHealthPorts: [Int] = []
     /// Where the last started transaction and database processes answer `GET /metrics`

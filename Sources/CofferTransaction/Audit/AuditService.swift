@@ -65,7 +65,8 @@ struct AuditService: Sendable {
         let statement = try await keys.perform { [keys] in try keys.sign(message) }
         return AuditCheckpointResponse(
             checkpoint: signed.note, verifierKey: checkpointer.verifierKey,
-            verifierKeySignature: statement.derRepresentation.base64EncodedString()
+            verifierKeySignature: statement.derRepresentation.base64EncodedString(),
+            restores: signed.restoreIndexes.isEmpty ? nil : signed.restoreIndexes
         )
     }
 

@@ -22,6 +22,9 @@ public actor Checkpointer {
         public var interval: Duration = .seconds(10)
         /// Where the last signed checkpoint is kept across restarts (optional).
         public var stateFile: String?
+        /// The index of a `restore` entry the operator made (`coffer-admin restore`): the one log
+        /// that may fail to extend this process's last checkpoint is one restored there.
+        public var acceptRestore: Int64?
         public init() {}
     }
 
@@ -29,6 +32,9 @@ public actor Checkpointer {
     public struct Signed: Sendable {
         public var checkpoint: Checkpoint
         public var note: String
+        /// The log's `restore` entries below the checkpoint's size, newest first, as the database
+        /// tier listed them; clients prove them before they accept a restore.
+        public var restoreIndexes: [Int64] = []
     }
 
     private let signer: NoteSigner
@@ -101,8 +107,22 @@ public actor Checkpointer {
 
     private func make() async throws -> Signed {
         if let fault { throw CheckpointError.inconsistent(fault) }
-        let ask = WireMessages.getAuditProofs(owner: "", treeSize: 0, indexes: [], fromSizes: latest.map { [$0.checkpoint.size] } ?? [])
-        guard case .auditProofs(let answer) = try await database.call(ask) else {
+        let restorePoint = policy.acceptRestore.map { [$0] } ?? []
+        let ask = WireMessages.getAuditProofs(owner: "", treeSize: 0, indexes: [], fromSizes: (latest.map { [$0.checkpoint.size] } ?? []) + restorePoint)
+        var reply: WireResponse.OneOf_Body
+        do {
+            reply = try await database.call(ask)
+        } catch DatabaseLinkError.refused(.notFound, _) where latest != nil {
+            // A size asked is beyond the log: it is shorter than this process's checkpoint. Ask
+            // for the log as it is, and let the checks below say what became of it.
+            let sizes = restorePoint.filter { $0 < latest?.checkpoint.size ?? 0 }
+            do {
+                reply = try await database.call(WireMessages.getAuditProofs(owner: "", treeSize: 0, indexes: [], fromSizes: sizes))
+            } catch DatabaseLinkError.refused(.notFound, _) where !sizes.isEmpty {
+                reply = try await database.call(WireMessages.getAuditProofs(owner: "", treeSize: 0, indexes: [], fromSizes: []))
+            }
+        }
+        guard case .auditProofs(let answer) = reply else {
             throw CheckpointError.unavailable("the database tier gave an unexpected answer")
         }
         let size = answer.treeSize
@@ -119,21 +139,34 @@ public actor Checkpointer {
                 try refuse("the newest stored checkpoint is not signed by this checkpoint key: \(error)")
             }
         }
-        for previous in earlier {
+        var superseded = false
+        for (position, previous) in earlier.enumerated() {
             let old = previous.checkpoint
             do {
                 try MerkleProof.verifyConsistency(oldSize: old.size, newSize: size, oldRoot: old.rootHash, newRoot: root, proof: proofs[old.size] ?? [])
             } catch {
-                try refuse("the log of \(size) entries does not extend the signed checkpoint of \(old.size) entries: \(error)")
+                // Only this process's own checkpoint (position 0) may be superseded by a restore the operator named.
+                guard position == 0, latest != nil, let restore = policy.acceptRestore else {
+                    try refuse("the log of \(size) entries does not extend the signed checkpoint of \(old.size) entries: \(error)")
+                }
+                try await checkRestore(at: restore, superseding: old, size: size, root: root, proof: proofs[restore] ?? [])
+                superseded = true
             }
         }
+        if superseded {
+            latest = nil
+            earlier.removeFirst()
+        }
+        let restores = answer.restoreIndexes
         if let newest = earlier.max(by: { $0.checkpoint.size < $1.checkpoint.size }), newest.checkpoint.size == size {
+            var newest = newest
+            newest.restoreIndexes = restores
             adopt(newest)
             return newest
         }
         let checkpoint = Checkpoint(origin: origin, size: size, rootHash: root)
         let signing = ContinuousClock.now
-        let signed = Signed(checkpoint: checkpoint, note: try signer.sign(checkpoint.text).serialized)
+        let signed = Signed(checkpoint: checkpoint, note: try signer.sign(checkpoint.text).serialized, restoreIndexes: restores)
         TransactionMetrics.keyOperation("sign_checkpoint", since: signing)
         do {
             _ = try await database.call(WireMessages.storeCheckpoint(treeSize: size, rootHash: root, note: signed.note, timeMs: Clock.nowMs()))
@@ -143,6 +176,35 @@ public actor Checkpointer {
         adopt(signed)
         logger.info("signed an audit checkpoint", metadata: ["coffer.tree_size": "\(size)"])
         return signed
+    }
+
+    /// Checks that the log of `size` entries was restored at entry `index` by an operator, after
+    /// the checkpoint `old`: the entry is a `restore` entry of this log stating that the backup held
+    /// `index` entries with the root the log has at that size, and `old` is of the log that was lost.
+    /// Refuses (for good) otherwise.
+    private func checkRestore(at index: Int64, superseding old: Checkpoint, size: Int64, root: [UInt8], proof: [[UInt8]]) async throws {
+        guard index < size, index < old.size else {
+            try refuse("accept-restore names entry \(index), but the log of \(size) entries does not extend the checkpoint of \(old.size) entries and no restore after entry \(index) explains it")
+        }
+        let ask = WireMessages.getAuditProofs(owner: "", treeSize: size, indexes: [index], fromSizes: [])
+        guard case .auditProofs(let answer) = try await database.call(ask), answer.treeSize == size, Array(answer.rootHash) == root,
+              let item = answer.inclusion.first(where: { $0.index == index })
+        else { throw CheckpointError.unavailable("the database tier gave an unexpected answer") }
+        let leafBytes = Array(item.leaf)
+        guard (try? MerkleProof.verifyInclusion(leafHash: MerkleHash.leaf(leafBytes), index: index, size: size, proof: item.hashes.map { Array($0) }, root: root)) != nil,
+              let leaf = try? AuditLeaf(bytes: leafBytes), leaf.index == index, leaf.kind == AuditKind.restore.rawValue,
+              let detail = RestoreDetail(detail: leaf.detail), detail.backupEntries == index
+        else {
+            try refuse("accept-restore names entry \(index), which is not a restore entry following a backup of \(index) entries")
+        }
+        guard let backupRoot = detail.backupRootHash,
+              (try? MerkleProof.verifyConsistency(oldSize: index, newSize: size, oldRoot: backupRoot, newRoot: root, proof: proof)) != nil
+        else {
+            try refuse("the log of \(size) entries does not begin with the backup of \(index) entries that the restore entry names")
+        }
+        logger.warning("accepted the restore at audit entry \(index): the checkpoint of \(old.size) entries is superseded", metadata: [
+            "coffer.tree_size": "\(size)", "coffer.lost_entries": "\(detail.lostEntries.map(String.init) ?? "unknown")",
+        ])
     }
 
     private func adopt(_ signed: Signed) {

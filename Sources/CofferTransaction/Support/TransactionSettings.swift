@@ -59,6 +59,9 @@ public enum TransactionSettings {
             $0.audit.checkpoints.interval = .seconds($1)
         },
         .text("checkpoint-state", "A file that keeps the last signed checkpoint across restarts.") { $0.audit.checkpoints.stateFile = $1 },
+        .number("accept-restore", "The index of the restore audit entry that `coffer-admin restore` printed: sign checkpoints across that restore once (docs/DEPLOYMENT.md, Restore).") {
+            $0.audit.checkpoints.acceptRestore = Int64($1)
+        },
         .number("failure-limit-source", "Failed logins or retrievals per source address per window before attempts are refused at once (default \(defaults.limits.failures.perSource)).", in: 1...1_000_000) {
             $0.limits.failures.perSource = $1
         },

@@ -35,6 +35,7 @@ enum GetAuditProofs: DatabaseOperation {
                 proof.hashes = item.proof.map { Data($0) }
                 return proof
             }
+            answer.restoreIndexes = proofs.restoreIndexes
             return WireProtocol.response(to: request, .auditProofs(answer))
         } catch let error as MerkleError {
             // A missing subtree hash means the stored tree is damaged: say so, loudly.
