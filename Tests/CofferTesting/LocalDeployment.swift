@@ -244,8 +244,8 @@ public final class LocalDeployment: @unchecked Sendable {
     /// while the suite runs, so the client's 9-second default is too short on a slow day.
     public static let passwordTimeout = ["--timeout", "60"]
 
-    /// Logs `user` in on another installation of theirs.
-    public func login(_ user: String, installation: String, password: String = "correct horse battery staple") async throws {
+    /// Logs `user` in on another installation of theirs (`nil`: the first one, again).
+    public func login(_ user: String, installation: String?, password: String = "correct horse battery staple") async throws {
         let loggedIn = try await coffer(["login", "--password-stdin"] + Self.passwordTimeout, user: user, installation: installation, stdin: password + "\n")
         guard loggedIn.status == 0 else { throw TestError("login failed: \(loggedIn.stderr)") }
     }

@@ -35,12 +35,13 @@ public final class PostgresCluster: @unchecked Sendable {
         return process.standardOutput.contains("sync")
     }
 
-    /// Creates the primary and its synchronous standby, both running.
-    public static func start() async throws -> PostgresCluster {
+    /// Creates the primary and its synchronous standby, both running; with `standby: false` the
+    /// primary alone, and with `archive` it copies each finished WAL segment to ``archiveDirectory``.
+    public static func start(standby: Bool = true, archive: Bool = false) async throws -> PostgresCluster {
         let cluster = try PostgresCluster()
         do {
-            try await cluster.createPrimary()
-            try await cluster.createStandby()
+            try await cluster.createPrimary(archive: archive)
+            if standby { try await cluster.createStandby() }
         } catch {
             cluster.stop()
             throw error
@@ -65,7 +66,10 @@ public final class PostgresCluster: @unchecked Sendable {
         }
     }
 
-    private func createPrimary() async throws {
+    /// Where the primary archives its WAL when started with `archive`.
+    public var archiveDirectory: String { directory + "/wal-archive" }
+
+    private func createPrimary(archive: Bool) async throws {
         let node = Node(name: "primary", port: try TestEnvironment.freePort(), dataDirectory: directory + "/primary")
         try await pg("initdb", ["-D", node.dataDirectory, "-A", "trust", "-U", "coffer", "--no-sync"])
         try append(node, """
@@ -77,6 +81,13 @@ public final class PostgresCluster: @unchecked Sendable {
             synchronous_commit = on
             fsync = on
             """)
+        if archive {
+            try await pg("mkdir", ["-p", archiveDirectory], server: false, system: true)
+            try append(node, """
+                archive_mode = on
+                archive_command = 'test ! -f \(archiveDirectory)/%f && cp %p \(archiveDirectory)/%f'
+                """)
+        }
         try appendHBA(node, "host replication coffer 127.0.0.1/32 trust\n")
         nodes.append(node)
         try await startNode(0)
@@ -126,6 +137,44 @@ public final class PostgresCluster: @unchecked Sendable {
         primary = standby
     }
 
+    /// Takes a base backup of the primary into a new folder (`pg_basebackup`, the WAL it needs
+    /// streamed along) and returns its path.
+    public func baseBackup() async throws -> String {
+        let target = directory + "/base-\(UUID().uuidString.prefix(8))"
+        try await pg("pg_basebackup", ["-h", "127.0.0.1", "-p", "\(nodes[primary].port)", "-U", "coffer", "-D", target, "-X", "stream", "-c", "fast"], server: false)
+        return target
+    }
+
+    /// Runs one SQL statement on the primary as the `coffer` role; returns what it printed.
+    @discardableResult
+    public func sql(_ statement: String) async throws -> String {
+        let process = try run(bin + "/psql", ["-h", "127.0.0.1", "-p", "\(nodes[primary].port)", "-U", "coffer", "-d", "coffer", "-At",
+                                              "-v", "ON_ERROR_STOP=1", "-c", statement], asPostgres: asPostgres)
+        guard try await process.wait(timeout: .seconds(30)) == 0 else { throw TestError("psql failed: \(process.standardError)") }
+        return process.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Loses the primary (a crash, its data folder deleted) and recovers it from `base` and the WAL
+    /// archive up to the restore point `name`, then promotes it: point-in-time recovery.
+    public func recover(from base: String, toRestorePoint name: String) async throws {
+        try await crashNode(primary)
+        let node = nodes[primary]
+        try await pg("rm", ["-rf", node.dataDirectory], server: false, system: true)
+        try await pg("cp", ["-a", base, node.dataDirectory], server: false, system: true)
+        try append(node, """
+            restore_command = 'cp \(archiveDirectory)/%f %p'
+            recovery_target_name = '\(name)'
+            recovery_target_action = 'promote'
+            """)
+        try await pg("touch", [node.dataDirectory + "/recovery.signal"], server: false, system: true)
+        try await startNode(primary)
+        for _ in 0..<200 {
+            if (try? await sql("SELECT pg_is_in_recovery()")) == "f" { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestError("the recovered primary did not leave recovery")
+    }
+
     /// Stops every node.
     public func stop() {
         for node in nodes {
@@ -149,8 +198,10 @@ public final class PostgresCluster: @unchecked Sendable {
         try handle.close()
     }
 
-    private func pg(_ tool: String, _ arguments: [String], server: Bool = true) async throws {
-        let process = try run(bin + "/" + tool, arguments, asPostgres: asPostgres)
+    /// Runs a PostgreSQL tool (or, with `system`, a command of /usr/bin or /bin) as the cluster's user.
+    private func pg(_ tool: String, _ arguments: [String], server: Bool = true, system: Bool = false) async throws {
+        let executable = system ? (FileManager.default.isExecutableFile(atPath: "/usr/bin/" + tool) ? "/usr/bin/" : "/bin/") + tool : bin + "/" + tool
+        let process = try run(executable, arguments, asPostgres: asPostgres)
         guard try await process.wait(timeout: .seconds(60)) == 0 else {
             throw TestError("\(tool) failed: \(process.standardError)\(process.standardOutput)")
         }
