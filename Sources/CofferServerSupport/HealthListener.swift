@@ -6,7 +6,8 @@ import Glibc
 
 /// A minimal HTTP/1.1 listener for service managers' probes and for a metrics scraper, on its own
 /// thread: `GET /live` answers 200 while the process runs; `GET /ready` answers 200 or 503 from
-/// `ready` (when given); `GET /metrics` answers `metrics()` in Prometheus' text format (when given).
+/// `ready` (when given); `GET /metrics` answers `metrics()` in Prometheus' text format (when given);
+/// `GET /status` answers `status()`, a JSON object for `coffer-admin status` (when given).
 ///
 /// It reads at most one small request per connection, answers, and closes; anything else gets 404.
 /// Bind it to a private address: it carries no secrets, but it is not meant for the internet.
@@ -18,11 +19,12 @@ public final class HealthListener: Sendable {
     public let port: Int
     private let ready: (@Sendable () -> (ok: Bool, detail: String))?
     private let metrics: (@Sendable () -> String)?
+    private let status: (@Sendable () async -> String)?
     private let stopped = Mutex(false)
 
     /// Binds `host:port` (port 0 picks one) and starts answering.
     public init(host: String, port: Int, ready: (@Sendable () -> (ok: Bool, detail: String))? = nil,
-                metrics: (@Sendable () -> String)? = nil) throws {
+                metrics: (@Sendable () -> String)? = nil, status: (@Sendable () async -> String)? = nil) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw HealthListenerError("cannot create a socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
@@ -48,6 +50,7 @@ public final class HealthListener: Sendable {
         self.port = Int(UInt16(bigEndian: actual.sin_port))
         self.ready = ready
         self.metrics = metrics
+        self.status = status
         let thread = Thread { [self] in serve() }
         thread.name = "coffer-health"
         thread.start()
@@ -55,11 +58,11 @@ public final class HealthListener: Sendable {
 
     /// Binds `endpoint`, `HOST:PORT` (port 0 picks one), and starts answering.
     public convenience init(endpoint: String, ready: (@Sendable () -> (ok: Bool, detail: String))? = nil,
-                            metrics: (@Sendable () -> String)? = nil) throws {
+                            metrics: (@Sendable () -> String)? = nil, status: (@Sendable () async -> String)? = nil) throws {
         guard let colon = endpoint.lastIndex(of: ":"), let port = Int(endpoint[endpoint.index(after: colon)...]), (0...65_535).contains(port) else {
             throw HealthListenerError("the address must be HOST:PORT, not \(endpoint)")
         }
-        try self.init(host: String(endpoint[..<colon]), port: port, ready: ready, metrics: metrics)
+        try self.init(host: String(endpoint[..<colon]), port: port, ready: ready, metrics: metrics, status: status)
     }
 
     /// Stops answering and closes the socket.
@@ -92,8 +95,10 @@ public final class HealthListener: Sendable {
             } else if line.hasPrefix("GET /metrics "), let metrics {
                 (status, body) = ("200 OK", metrics())
                 contentType = ServerMetrics.contentType
+            } else if line.hasPrefix("GET /status "), let page = self.status {
+                (status, body) = ("200 OK", Self.wait(for: page) ?? #"{"status":"no answer within 5 seconds"}"#)
             } else {
-                let paths = ["/live"] + (ready == nil ? [] : ["/ready"]) + (metrics == nil ? [] : ["/metrics"])
+                let paths = ["/live"] + (ready == nil ? [] : ["/ready"]) + (metrics == nil ? [] : ["/metrics"]) + (self.status == nil ? [] : ["/status"])
                 (status, body) = ("404 Not Found", #"{"status":"unknown path; use \#(paths.joined(separator: " or "))"}"#)
             }
             let response = "HTTP/1.1 \(status)\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
@@ -107,6 +112,22 @@ public final class HealthListener: Sendable {
             }
             close(client)
         }
+    }
+}
+
+extension HealthListener {
+    /// Runs `work` on the concurrency pool and waits on this listener's own thread (never a pool
+    /// thread) for at most five seconds.
+    fileprivate static func wait(for work: @escaping @Sendable () async -> String) -> String? {
+        let answer = Mutex<String?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            let text = await work()
+            answer.withLock { $0 = text }
+            done.signal()
+        }
+        guard done.wait(timeout: .now() + 5) == .success else { return nil }
+        return answer.withLock { $0 }
     }
 }
 

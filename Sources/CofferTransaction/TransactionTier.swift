@@ -69,7 +69,8 @@ public struct TransactionTier: Sendable {
         let connections = ConnectionLimit(maximum: configuration.http.maxConnections)
         let metrics = try configuration.metricsEndpoint.map { endpoint in
             do {
-                return try HealthListener(endpoint: endpoint, metrics: ServerMetrics.exposition)
+                return try HealthListener(endpoint: endpoint, metrics: ServerMetrics.exposition,
+                                          status: { await TransactionStatus.json(services, checkpointer: checkpointer) })
             } catch let error as HealthListenerError {
                 throw TransactionTierError("the metrics listener: \(error)")
             }

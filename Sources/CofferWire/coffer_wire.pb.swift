@@ -527,6 +527,9 @@ public nonisolated struct Coffer_Wire_V1_Ping: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Asks for the store's status too (coffer-admin status); health probes leave it unset.
+  public var withStatus: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -540,6 +543,43 @@ public nonisolated struct Coffer_Wire_V1_Pong: Sendable {
   public var store: String = String()
 
   public var schemaVersion: UInt32 = 0
+
+  public var status: Coffer_Wire_V1_StoreStatus {
+    get {_status ?? Coffer_Wire_V1_StoreStatus()}
+    set {_status = newValue}
+  }
+  /// Returns true if `status` has been explicitly set.
+  public var hasStatus: Bool {self._status != nil}
+  /// Clears the value of `status`. Subsequent reads from it will return its default value.
+  public mutating func clearStatus() {self._status = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _status: Coffer_Wire_V1_StoreStatus? = nil
+}
+
+/// What an operator checks of the store: the audit log's length, its newest stored checkpoint,
+/// replication, restores.
+public nonisolated struct Coffer_Wire_V1_StoreStatus: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var auditEntries: Int64 = 0
+
+  public var checkpointSize: Int64 = 0
+
+  /// When the newest checkpoint was stored, Unix milliseconds; 0 when there is none.
+  public var checkpointStoredMs: Int64 = 0
+
+  /// SQLite: none; PostgreSQL: primary or standby, and the standbys streaming from it.
+  public var replication: String = String()
+
+  public var restoreIndexes: [Int64] = []
+
+  public var records: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -2735,18 +2775,29 @@ nonisolated extension Coffer_Wire_V1_ReplayGuard: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Coffer_Wire_V1_Ping: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Ping"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}with_status\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    // Load everything into unknown fields
-    while try decoder.nextFieldNumber() != nil {}
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.withStatus) }()
+      default: break
+      }
+    }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.withStatus != false {
+      try visitor.visitSingularBoolField(value: self.withStatus, fieldNumber: 1)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Coffer_Wire_V1_Ping, rhs: Coffer_Wire_V1_Ping) -> Bool {
+    if lhs.withStatus != rhs.withStatus {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2754,7 +2805,7 @@ nonisolated extension Coffer_Wire_V1_Ping: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Coffer_Wire_V1_Pong: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Pong"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}store\0\u{3}schema_version\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}store\0\u{3}schema_version\0\u{1}status\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2764,24 +2815,88 @@ nonisolated extension Coffer_Wire_V1_Pong: SwiftProtobuf.Message, SwiftProtobuf.
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.store) }()
       case 2: try { try decoder.decodeSingularUInt32Field(value: &self.schemaVersion) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._status) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.store.isEmpty {
       try visitor.visitSingularStringField(value: self.store, fieldNumber: 1)
     }
     if self.schemaVersion != 0 {
       try visitor.visitSingularUInt32Field(value: self.schemaVersion, fieldNumber: 2)
     }
+    try { if let v = self._status {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Coffer_Wire_V1_Pong, rhs: Coffer_Wire_V1_Pong) -> Bool {
     if lhs.store != rhs.store {return false}
     if lhs.schemaVersion != rhs.schemaVersion {return false}
+    if lhs._status != rhs._status {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_StoreStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".StoreStatus"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}audit_entries\0\u{3}checkpoint_size\0\u{3}checkpoint_stored_ms\0\u{1}replication\0\u{3}restore_indexes\0\u{1}records\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.auditEntries) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.checkpointSize) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.checkpointStoredMs) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.replication) }()
+      case 5: try { try decoder.decodeRepeatedInt64Field(value: &self.restoreIndexes) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.records) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.auditEntries != 0 {
+      try visitor.visitSingularInt64Field(value: self.auditEntries, fieldNumber: 1)
+    }
+    if self.checkpointSize != 0 {
+      try visitor.visitSingularInt64Field(value: self.checkpointSize, fieldNumber: 2)
+    }
+    if self.checkpointStoredMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.checkpointStoredMs, fieldNumber: 3)
+    }
+    if !self.replication.isEmpty {
+      try visitor.visitSingularStringField(value: self.replication, fieldNumber: 4)
+    }
+    if !self.restoreIndexes.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.restoreIndexes, fieldNumber: 5)
+    }
+    if self.records != 0 {
+      try visitor.visitSingularInt64Field(value: self.records, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_StoreStatus, rhs: Coffer_Wire_V1_StoreStatus) -> Bool {
+    if lhs.auditEntries != rhs.auditEntries {return false}
+    if lhs.checkpointSize != rhs.checkpointSize {return false}
+    if lhs.checkpointStoredMs != rhs.checkpointStoredMs {return false}
+    if lhs.replication != rhs.replication {return false}
+    if lhs.restoreIndexes != rhs.restoreIndexes {return false}
+    if lhs.records != rhs.records {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

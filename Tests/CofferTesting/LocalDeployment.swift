@@ -230,10 +230,10 @@ public final class LocalDeployment: @unchecked Sendable {
     }
 
     /// Runs `coffer-admin` with this deployment's keys and database endpoint appended where `--keys` or
-    /// `--database` apply (`audit export` and the `users` subcommands).
+    /// `--database` apply (`audit export`, `status` and the `users` subcommands).
     public func admin(_ arguments: [String]) async throws -> CommandResult {
         var arguments = arguments
-        if arguments.starts(with: ["audit", "export"]) || arguments.first == "users" {
+        if arguments.starts(with: ["audit", "export"]) || arguments.first == "users" || arguments.first == "status" {
             arguments += ["--keys", directory + "/keys", "--database", databaseEndpoint]
         }
         return try await run(TestEnvironment.binary("coffer-admin"), arguments, environment: baseEnvironment, stdin: nil, timeout: .seconds(120))

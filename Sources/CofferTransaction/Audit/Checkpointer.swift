@@ -49,6 +49,12 @@ public actor Checkpointer {
     /// Why signing stopped, if it did; health reports it.
     public nonisolated var fault: String? { faultState.withLock { $0 } }
 
+    private nonisolated let signedState = Mutex<(size: Int64, atMs: Int64)?>(nil)
+    /// The size of the newest checkpoint this process signed or adopted, and when; `coffer-admin status` reports its age.
+    public nonisolated var lastSigned: (size: Int64, atMs: Int64)? { signedState.withLock { $0 } }
+    /// The restore this process was told to accept, if any.
+    public nonisolated var acceptedRestore: Int64? { policy.acceptRestore }
+
     public init(signer: NoteSigner, database: any DatabaseCalling, policy: Policy, logger: Logger) {
         self.signer = signer
         self.database = database
@@ -69,6 +75,8 @@ public actor Checkpointer {
             latest = Signed(checkpoint: try Checkpoint.open(note, verifier: signer.verifier, origin: origin), note: note)
             let written = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
             TransactionMetrics.checkpoint(size: latest?.checkpoint.size ?? 0, signedAt: written ?? Date())
+            let signedAt = Int64((written ?? Date()).timeIntervalSince1970 * 1000)
+            signedState.withLock { $0 = (latest?.checkpoint.size ?? 0, signedAt) }
         } catch {
             throw TransactionTierError("\(path) does not hold a checkpoint signed by this checkpoint key: \(error)")
         }
@@ -211,6 +219,7 @@ public actor Checkpointer {
         guard signed.checkpoint.size >= latest?.checkpoint.size ?? 0 else { return }
         latest = signed
         TransactionMetrics.checkpoint(size: signed.checkpoint.size, signedAt: Date())
+        signedState.withLock { $0 = (signed.checkpoint.size, Clock.nowMs()) }
         guard let path = policy.stateFile else { return }
         do {
             try AtomicFile.write(Array(signed.note.utf8), to: path)

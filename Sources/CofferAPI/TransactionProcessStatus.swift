@@ -1,0 +1,34 @@
+/// What `GET /status` on a transaction process's metrics listener answers, for `coffer-admin
+/// status`: readiness, the audit state, the newest checkpoint and the keys in use. No secret and
+/// no user: the listener is the operators' (docs/DEPLOYMENT.md, Status).
+public struct TransactionProcessStatus: Codable, Sendable {
+    public var ready: Bool
+    /// Why not ready, or the database tier's store and schema.
+    public var detail: String
+    /// `ok`, or why the audit history is not healthy.
+    public var audit: String
+    /// The newest checkpoint this process signed or adopted: its size, and when.
+    public var checkpointSize: Int64?
+    public var checkpointAtMs: Int64?
+    /// Where the keys are (`key files`, or the token).
+    public var keyBackend: String
+    /// The identity and receipt signing key's fingerprint (`sha256:…`).
+    public var identityKey: String
+    /// The checkpoint verifier key (`name+hash+base64`).
+    public var checkpointKey: String
+    /// The restore this process was started to accept, if any.
+    public var acceptRestore: Int64?
+
+    public init(ready: Bool, detail: String, audit: String, checkpointSize: Int64?, checkpointAtMs: Int64?, keyBackend: String,
+                identityKey: String, checkpointKey: String, acceptRestore: Int64?) {
+        self.ready = ready
+        self.detail = detail
+        self.audit = audit
+        self.checkpointSize = checkpointSize
+        self.checkpointAtMs = checkpointAtMs
+        self.keyBackend = keyBackend
+        self.identityKey = identityKey
+        self.checkpointKey = checkpointKey
+        self.acceptRestore = acceptRestore
+    }
+}
