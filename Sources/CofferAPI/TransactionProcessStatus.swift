@@ -18,9 +18,15 @@ public struct TransactionProcessStatus: Codable, Sendable {
     public var checkpointKey: String
     /// The restore this process was started to accept, if any.
     public var acceptRestore: Int64?
+    /// The id of the KEK that wraps new keys, and of those that only unwrap (a rotation's others);
+    /// `nil` when a device keeps the KEK.
+    public var kek: String?
+    public var kekUnwrapOnly: [String]?
 
     public init(ready: Bool, detail: String, audit: String, checkpointSize: Int64?, checkpointAtMs: Int64?, keyBackend: String,
-                identityKey: String, checkpointKey: String, acceptRestore: Int64?) {
+                identityKey: String, checkpointKey: String, acceptRestore: Int64?, kek: String?, kekUnwrapOnly: [String]?) {
+        self.kek = kek
+        self.kekUnwrapOnly = kekUnwrapOnly
         self.ready = ready
         self.detail = detail
         self.audit = audit

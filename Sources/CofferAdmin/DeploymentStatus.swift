@@ -51,9 +51,10 @@ public struct DeploymentStatus: Codable, Sendable {
         for endpoint in transactions {
             await status.probeTransaction(endpoint, staleCheckpoint: staleCheckpoint, timeout: timeout, nowMs: nowMs)
         }
-        if Set(status.transactions.values.map(\.identityKey)).count > 1 || Set(status.transactions.values.map(\.checkpointKey)).count > 1 {
+        if Set(status.transactions.values.map(\.identityKey)).count > 1 || Set(status.transactions.values.map(\.checkpointKey)).count > 1
+            || Set(status.transactions.values.map { $0.kek ?? "" }).count > 1 {
             status.checks.append(Check(component: "keys", level: .warning,
-                                       detail: "the transaction processes do not all use the same identity and checkpoint keys (a rotation in progress?)"))
+                                       detail: "the transaction processes do not all use the same identity, checkpoint and key-encryption keys (a rotation in progress?)"))
         }
         return status
     }
@@ -129,6 +130,9 @@ public struct DeploymentStatus: Codable, Sendable {
             }
         }
         detail += "; keys: \(process.keyBackend), identity \(process.identityKey.prefix(23))…, checkpoint key \(process.checkpointKey.split(separator: "+").prefix(2).joined(separator: "+"))"
+        if let kek = process.kek {
+            detail += "; KEK \(kek)" + ((process.kekUnwrapOnly ?? []).isEmpty ? "" : " (also opens with \((process.kekUnwrapOnly ?? []).joined(separator: ", ")))")
+        }
         if let restore = process.acceptRestore { detail += "; accepts the restore at entry #\(restore)" }
         checks.append(Check(component: component, level: level, detail: detail))
     }

@@ -14,7 +14,7 @@ struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coffer-admin",
         abstract: "Operate a Coffer deployment.",
-        subcommands: [Init.self, Users.self, Audit.self, Status.self, Backup.self, Restore.self]
+        subcommands: [Init.self, Users.self, Audit.self, Status.self, Keys.self, Backup.self, Restore.self]
     )
 }
 

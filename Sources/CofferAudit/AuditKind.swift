@@ -42,4 +42,6 @@ public enum AuditKind: String, Sendable, CaseIterable {
     /// An operator restored the store from a backup (`coffer-admin restore`): the detail, a
     /// ``RestoreDetail``, names the backup and how many entries were lost with the newer log.
     case restore
+    /// Decode keys were moved to a new KEK in a batch of a KEK rotation: the detail names how many and the KEK.
+    case keyRewrap = "key_rewrap"
 }

@@ -49,6 +49,33 @@ public struct ServerKeys: Sendable {
         HKDF<SHA256>.deriveKey(inputKeyMaterial: kek, info: Array("coffer session v3".utf8), outputByteCount: 32)
     }
 
+    /// A KEK's id: 8 bytes derived from it (HKDF), naming it in wrapped keys, logs and
+    /// `coffer-admin keys` without revealing anything of it.
+    public static func kekID(_ kek: SymmetricKey) -> [UInt8] {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: kek, info: Array("coffer kek id v1".utf8), outputByteCount: 8).withUnsafeBytes { Array($0) }
+    }
+
+    /// ``kekID(_:)`` as 16 hex digits.
+    public static func kekIDText(_ kek: SymmetricKey) -> String {
+        kekID(kek).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Reads a KEK file alone (another KEK of a rotation), refusing one that others can read.
+    public static func loadKEK(_ file: String) throws -> SymmetricKey {
+        let text = try SecretFile.read(file, what: "the key-encryption key")
+        guard let bytes = Data(base64Encoded: String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count == 32 else {
+            throw KeyFileError("\(file) does not hold a 32-byte key in base64")
+        }
+        return SymmetricKey(data: bytes)
+    }
+
+    /// Creates a new KEK file, mode 0600, refusing to overwrite one; returns the KEK.
+    public static func generateKEK(_ file: String) throws -> SymmetricKey {
+        let kek = SymmetricKey(size: .bits256)
+        try SecretFile.create(file, contents: Array(kek.withUnsafeBytes { Data($0).base64EncodedString() }.utf8) + [10])
+        return kek
+    }
+
     /// The signing key's public half in PEM, for clients that verify receipts.
     public var signingPublicKeyPEM: String { signingKey.publicKey.pemRepresentation }
 }

@@ -46,12 +46,15 @@ public struct TransactionTier: Sendable {
             throw TransactionTierError("cannot use the time-stamping certificate \(configuration.keys.tsaCertificateFile): \(error); it must be issued for the signing key with extendedKeyUsage=critical,timeStamping")
         }
         let checkpointSigner = try keys.checkpointSigner(origin: configuration.audit.origin)
-        logger.info("keys loaded", metadata: ["coffer.keys": "\(keys.description)"])
+        logger.info("keys loaded", metadata: ["coffer.keys": "\(keys.description)", "coffer.kek": "\(keys.keks?.current ?? "in the token")",
+                                              "coffer.kek_unwrap_only": "\(keys.keks?.unwrapOnly.joined(separator: ",") ?? "")"])
         let link = try DatabaseLink(configuration: configuration.tierLink.link, keys: linkKeys, logger: logger)
         defer { link.shutdown() }
         let checkpointer = Checkpointer(signer: checkpointSigner, database: link, policy: configuration.audit.checkpoints, logger: logger)
         try await checkpointer.loadState()
         let signing = Task { await checkpointer.run() }
+        let rewrapping = Task { [logger] in await KeyRewrapper(keys: keys, database: link, policy: configuration.rewrap, logger: logger).run() }
+        defer { rewrapping.cancel() }
         defer { signing.cancel() }
         let webModule = try Self.webModule(configuration.web, logger: logger)
         let services = try TransactionServices(database: link, keys: keys, timestamps: timestamps, checkpointer: checkpointer, settings: configuration,

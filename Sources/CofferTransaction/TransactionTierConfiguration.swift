@@ -39,6 +39,8 @@ public struct TransactionTierConfiguration: Sendable {
         public var tsaCertificateFile = "tsa.crt"
         /// Base64 32-byte key-encryption key.
         public var kekFile = "kek.b64"
+        /// Other KEKs of a rotation: they open the keys they wrapped, and wrap none.
+        public var unwrapOnlyKEKFiles: [String] = []
         /// Base64 Ed25519 key that signs the audit log's checkpoints.
         public var checkpointKeyFile = "checkpoint.key"
         /// A cryptographic device to keep the keys in instead of the files above (the TSA certificate
@@ -121,6 +123,8 @@ public struct TransactionTierConfiguration: Sendable {
     public var lockout = Lockout()
     public var limits = Limits()
     public var audit = Audit()
+    /// How a KEK rotation moves decode keys to the current KEK.
+    var rewrap = KeyRewrapper.Policy()
     /// A file to write `https://HOST:PORT` to once listening.
     public var readyFile: String?
     /// Where to answer `GET /metrics` in Prometheus' text format (`HOST:PORT`); none when `nil`.

@@ -59,6 +59,9 @@ public struct WireOperation: Sendable, Hashable {
         case .shareRecord: change("ShareRecord")
         case .unshareRecord: change("UnshareRecord")
         case .listGrants: read("ListGrants")
+        case .listRewrapCandidates: read("ListRewrapCandidates")
+        case .rewrapKeys: change("RewrapKeys")
+        case .countWrappedKeys: read("CountWrappedKeys")
         }
     }
 }

@@ -285,6 +285,30 @@ public nonisolated struct Coffer_Wire_V1_Request: @unchecked Sendable {
     set {_uniqueStorage()._body = .listGrants(newValue)}
   }
 
+  public var listRewrapCandidates: Coffer_Wire_V1_ListRewrapCandidates {
+    get {
+      if case .listRewrapCandidates(let v)? = _storage._body {return v}
+      return Coffer_Wire_V1_ListRewrapCandidates()
+    }
+    set {_uniqueStorage()._body = .listRewrapCandidates(newValue)}
+  }
+
+  public var rewrapKeys: Coffer_Wire_V1_RewrapKeys {
+    get {
+      if case .rewrapKeys(let v)? = _storage._body {return v}
+      return Coffer_Wire_V1_RewrapKeys()
+    }
+    set {_uniqueStorage()._body = .rewrapKeys(newValue)}
+  }
+
+  public var countWrappedKeys: Coffer_Wire_V1_CountWrappedKeys {
+    get {
+      if case .countWrappedKeys(let v)? = _storage._body {return v}
+      return Coffer_Wire_V1_CountWrappedKeys()
+    }
+    set {_uniqueStorage()._body = .countWrappedKeys(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
@@ -316,6 +340,9 @@ public nonisolated struct Coffer_Wire_V1_Request: @unchecked Sendable {
     case shareRecord(Coffer_Wire_V1_ShareRecord)
     case unshareRecord(Coffer_Wire_V1_UnshareRecord)
     case listGrants(Coffer_Wire_V1_ListGrants)
+    case listRewrapCandidates(Coffer_Wire_V1_ListRewrapCandidates)
+    case rewrapKeys(Coffer_Wire_V1_RewrapKeys)
+    case countWrappedKeys(Coffer_Wire_V1_CountWrappedKeys)
 
   }
 
@@ -471,6 +498,30 @@ public nonisolated struct Coffer_Wire_V1_Response: Sendable {
     set {body = .grants(newValue)}
   }
 
+  public var rewrapCandidates: Coffer_Wire_V1_RewrapCandidates {
+    get {
+      if case .rewrapCandidates(let v)? = body {return v}
+      return Coffer_Wire_V1_RewrapCandidates()
+    }
+    set {body = .rewrapCandidates(newValue)}
+  }
+
+  public var rewrapped: Coffer_Wire_V1_Rewrapped {
+    get {
+      if case .rewrapped(let v)? = body {return v}
+      return Coffer_Wire_V1_Rewrapped()
+    }
+    set {body = .rewrapped(newValue)}
+  }
+
+  public var wrappedKeyCounts: Coffer_Wire_V1_WrappedKeyCounts {
+    get {
+      if case .wrappedKeyCounts(let v)? = body {return v}
+      return Coffer_Wire_V1_WrappedKeyCounts()
+    }
+    set {body = .wrappedKeyCounts(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
@@ -491,6 +542,9 @@ public nonisolated struct Coffer_Wire_V1_Response: Sendable {
     case centralCopy(Coffer_Wire_V1_CentralCopy)
     case chunkData(Coffer_Wire_V1_ChunkData)
     case grants(Coffer_Wire_V1_Grants)
+    case rewrapCandidates(Coffer_Wire_V1_RewrapCandidates)
+    case rewrapped(Coffer_Wire_V1_Rewrapped)
+    case wrappedKeyCounts(Coffer_Wire_V1_WrappedKeyCounts)
 
   }
 
@@ -1821,13 +1875,156 @@ public nonisolated struct Coffer_Wire_V1_Error: Sendable {
   public init() {}
 }
 
+/// Records whose decode key (or staged one) is not wrapped in a form starting with current_tag,
+/// in record-id order after after_record_id. Device forms (first byte 2) are never listed.
+public nonisolated struct Coffer_Wire_V1_ListRewrapCandidates: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var currentTag: Data = Data()
+
+  public var afterRecordID: Data = Data()
+
+  public var limit: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Coffer_Wire_V1_RewrapCandidates: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var candidates: [Coffer_Wire_V1_RewrapCandidate] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Coffer_Wire_V1_RewrapCandidate: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var recordID: Data = Data()
+
+  public var owner: String = String()
+
+  public var encodeKeyID: Data = Data()
+
+  public var wrapped: Data = Data()
+
+  /// The staged re-seal's key, when one is staged (empty otherwise).
+  public var pendingEncodeKeyID: Data = Data()
+
+  public var pendingWrapped: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Replaces wrapped keys that are still the ones listed (a re-seal or delete in between wins);
+/// appends one `key_rewrap` audit entry for the batch, naming how many moved to kek_id.
+public nonisolated struct Coffer_Wire_V1_RewrapKeys: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var rewraps: [Coffer_Wire_V1_KeyRewrap] = []
+
+  public var kekID: String = String()
+
+  public var source: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Coffer_Wire_V1_KeyRewrap: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var recordID: Data = Data()
+
+  public var oldWrapped: Data = Data()
+
+  public var newWrapped: Data = Data()
+
+  public var oldPending: Data = Data()
+
+  public var newPending: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Coffer_Wire_V1_Rewrapped: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var moved: UInt32 = 0
+
+  public var auditIndex: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// How many wrapped keys each form holds, for the operator's progress of a rotation.
+public nonisolated struct Coffer_Wire_V1_CountWrappedKeys: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Coffer_Wire_V1_WrappedKeyCounts: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var counts: [Coffer_Wire_V1_WrappedKeyCount] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Coffer_Wire_V1_WrappedKeyCount: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// `kek:ID` (hex of the form's tag), `kek-v1` (the untagged form of key files) or `device`.
+  public var form: String = String()
+
+  public var count: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "coffer.wire.v1"
 
 nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Request"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{3}replay_guard\0\u{2}\u{7}ping\0\u{3}register_user\0\u{3}get_credentials\0\u{3}record_login\0\u{3}create_record\0\u{3}release_key\0\u{3}list_history\0\u{3}stage_reseal\0\u{3}confirm_reseal\0\u{3}delete_record\0\u{3}list_records\0\u{3}get_audit_proofs\0\u{3}store_checkpoint\0\u{3}list_audit_entries\0\u{3}list_checkpoints\0\u{3}append_audit\0\u{3}set_user_lock\0\u{3}list_users\0\u{3}end_sessions\0\u{3}set_password\0\u{3}begin_upload\0\u{3}put_chunk\0\u{3}commit_upload\0\u{3}open_download\0\u{3}read_chunk\0\u{3}share_record\0\u{3}unshare_record\0\u{3}list_grants\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{3}replay_guard\0\u{2}\u{7}ping\0\u{3}register_user\0\u{3}get_credentials\0\u{3}record_login\0\u{3}create_record\0\u{3}release_key\0\u{3}list_history\0\u{3}stage_reseal\0\u{3}confirm_reseal\0\u{3}delete_record\0\u{3}list_records\0\u{3}get_audit_proofs\0\u{3}store_checkpoint\0\u{3}list_audit_entries\0\u{3}list_checkpoints\0\u{3}append_audit\0\u{3}set_user_lock\0\u{3}list_users\0\u{3}end_sessions\0\u{3}set_password\0\u{3}begin_upload\0\u{3}put_chunk\0\u{3}commit_upload\0\u{3}open_download\0\u{3}read_chunk\0\u{3}share_record\0\u{3}unshare_record\0\u{3}list_grants\0\u{3}list_rewrap_candidates\0\u{3}rewrap_keys\0\u{3}count_wrapped_keys\0")
 
   fileprivate class _StorageClass {
     var _protocolVersion: UInt32 = 0
@@ -2233,6 +2430,45 @@ nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtob
             _storage._body = .listGrants(v)
           }
         }()
+        case 38: try {
+          var v: Coffer_Wire_V1_ListRewrapCandidates?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .listRewrapCandidates(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .listRewrapCandidates(v)
+          }
+        }()
+        case 39: try {
+          var v: Coffer_Wire_V1_RewrapKeys?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .rewrapKeys(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .rewrapKeys(v)
+          }
+        }()
+        case 40: try {
+          var v: Coffer_Wire_V1_CountWrappedKeys?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .countWrappedKeys(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .countWrappedKeys(v)
+          }
+        }()
         default: break
         }
       }
@@ -2367,6 +2603,18 @@ nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtob
         guard case .listGrants(let v)? = _storage._body else { preconditionFailure() }
         try visitor.visitSingularMessageField(value: v, fieldNumber: 37)
       }()
+      case .listRewrapCandidates?: try {
+        guard case .listRewrapCandidates(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 38)
+      }()
+      case .rewrapKeys?: try {
+        guard case .rewrapKeys(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 39)
+      }()
+      case .countWrappedKeys?: try {
+        guard case .countWrappedKeys(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 40)
+      }()
       case nil: break
       }
     }
@@ -2393,7 +2641,7 @@ nonisolated extension Coffer_Wire_V1_Request: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Coffer_Wire_V1_Response: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Response"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{2}\u{8}error\0\u{1}pong\0\u{1}ack\0\u{1}credentials\0\u{3}key_released\0\u{1}history\0\u{1}records\0\u{3}audit_proofs\0\u{3}audit_entries\0\u{1}checkpoints\0\u{1}users\0\u{3}record_created\0\u{3}upload_ready\0\u{3}chunk_stored\0\u{3}central_copy\0\u{3}chunk_data\0\u{1}grants\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{2}\u{8}error\0\u{1}pong\0\u{1}ack\0\u{1}credentials\0\u{3}key_released\0\u{1}history\0\u{1}records\0\u{3}audit_proofs\0\u{3}audit_entries\0\u{1}checkpoints\0\u{1}users\0\u{3}record_created\0\u{3}upload_ready\0\u{3}chunk_stored\0\u{3}central_copy\0\u{3}chunk_data\0\u{1}grants\0\u{3}rewrap_candidates\0\u{1}rewrapped\0\u{3}wrapped_key_counts\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2624,6 +2872,45 @@ nonisolated extension Coffer_Wire_V1_Response: SwiftProtobuf.Message, SwiftProto
           self.body = .grants(v)
         }
       }()
+      case 27: try {
+        var v: Coffer_Wire_V1_RewrapCandidates?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .rewrapCandidates(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .rewrapCandidates(v)
+        }
+      }()
+      case 28: try {
+        var v: Coffer_Wire_V1_Rewrapped?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .rewrapped(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .rewrapped(v)
+        }
+      }()
+      case 29: try {
+        var v: Coffer_Wire_V1_WrappedKeyCounts?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .wrappedKeyCounts(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .wrappedKeyCounts(v)
+        }
+      }()
       default: break
       }
     }
@@ -2708,6 +2995,18 @@ nonisolated extension Coffer_Wire_V1_Response: SwiftProtobuf.Message, SwiftProto
     case .grants?: try {
       guard case .grants(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 26)
+    }()
+    case .rewrapCandidates?: try {
+      guard case .rewrapCandidates(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 27)
+    }()
+    case .rewrapped?: try {
+      guard case .rewrapped(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 28)
+    }()
+    case .wrappedKeyCounts?: try {
+      guard case .wrappedKeyCounts(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 29)
     }()
     case nil: break
     }
@@ -5381,4 +5680,338 @@ nonisolated extension Coffer_Wire_V1_Error: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Coffer_Wire_V1_Error.Code: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSPECIFIED\0\u{1}BAD_REQUEST\0\u{1}UNSUPPORTED_VERSION\0\u{1}CONFLICT\0\u{1}NOT_FOUND\0\u{1}FORBIDDEN\0\u{1}INTERNAL\0\u{1}UNAVAILABLE\0\u{1}REPLAYED\0\u{1}AUDIT_FAILED\0\u{1}ACCOUNT_LOCKED\0\u{1}SESSION_ENDED\0\u{1}QUOTA_EXCEEDED\0")
+}
+
+nonisolated extension Coffer_Wire_V1_ListRewrapCandidates: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListRewrapCandidates"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}current_tag\0\u{3}after_record_id\0\u{1}limit\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.currentTag) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.afterRecordID) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.currentTag.isEmpty {
+      try visitor.visitSingularBytesField(value: self.currentTag, fieldNumber: 1)
+    }
+    if !self.afterRecordID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.afterRecordID, fieldNumber: 2)
+    }
+    if self.limit != 0 {
+      try visitor.visitSingularUInt32Field(value: self.limit, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_ListRewrapCandidates, rhs: Coffer_Wire_V1_ListRewrapCandidates) -> Bool {
+    if lhs.currentTag != rhs.currentTag {return false}
+    if lhs.afterRecordID != rhs.afterRecordID {return false}
+    if lhs.limit != rhs.limit {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_RewrapCandidates: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RewrapCandidates"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}candidates\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.candidates) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.candidates.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.candidates, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_RewrapCandidates, rhs: Coffer_Wire_V1_RewrapCandidates) -> Bool {
+    if lhs.candidates != rhs.candidates {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_RewrapCandidate: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RewrapCandidate"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}record_id\0\u{1}owner\0\u{3}encode_key_id\0\u{1}wrapped\0\u{3}pending_encode_key_id\0\u{3}pending_wrapped\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.recordID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.owner) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.encodeKeyID) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.wrapped) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.pendingEncodeKeyID) }()
+      case 6: try { try decoder.decodeSingularBytesField(value: &self.pendingWrapped) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.recordID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.recordID, fieldNumber: 1)
+    }
+    if !self.owner.isEmpty {
+      try visitor.visitSingularStringField(value: self.owner, fieldNumber: 2)
+    }
+    if !self.encodeKeyID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.encodeKeyID, fieldNumber: 3)
+    }
+    if !self.wrapped.isEmpty {
+      try visitor.visitSingularBytesField(value: self.wrapped, fieldNumber: 4)
+    }
+    if !self.pendingEncodeKeyID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.pendingEncodeKeyID, fieldNumber: 5)
+    }
+    if !self.pendingWrapped.isEmpty {
+      try visitor.visitSingularBytesField(value: self.pendingWrapped, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_RewrapCandidate, rhs: Coffer_Wire_V1_RewrapCandidate) -> Bool {
+    if lhs.recordID != rhs.recordID {return false}
+    if lhs.owner != rhs.owner {return false}
+    if lhs.encodeKeyID != rhs.encodeKeyID {return false}
+    if lhs.wrapped != rhs.wrapped {return false}
+    if lhs.pendingEncodeKeyID != rhs.pendingEncodeKeyID {return false}
+    if lhs.pendingWrapped != rhs.pendingWrapped {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_RewrapKeys: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RewrapKeys"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}rewraps\0\u{3}kek_id\0\u{1}source\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.rewraps) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.kekID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.rewraps.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.rewraps, fieldNumber: 1)
+    }
+    if !self.kekID.isEmpty {
+      try visitor.visitSingularStringField(value: self.kekID, fieldNumber: 2)
+    }
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_RewrapKeys, rhs: Coffer_Wire_V1_RewrapKeys) -> Bool {
+    if lhs.rewraps != rhs.rewraps {return false}
+    if lhs.kekID != rhs.kekID {return false}
+    if lhs.source != rhs.source {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_KeyRewrap: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".KeyRewrap"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}record_id\0\u{3}old_wrapped\0\u{3}new_wrapped\0\u{3}old_pending\0\u{3}new_pending\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.recordID) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.oldWrapped) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.newWrapped) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.oldPending) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.newPending) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.recordID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.recordID, fieldNumber: 1)
+    }
+    if !self.oldWrapped.isEmpty {
+      try visitor.visitSingularBytesField(value: self.oldWrapped, fieldNumber: 2)
+    }
+    if !self.newWrapped.isEmpty {
+      try visitor.visitSingularBytesField(value: self.newWrapped, fieldNumber: 3)
+    }
+    if !self.oldPending.isEmpty {
+      try visitor.visitSingularBytesField(value: self.oldPending, fieldNumber: 4)
+    }
+    if !self.newPending.isEmpty {
+      try visitor.visitSingularBytesField(value: self.newPending, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_KeyRewrap, rhs: Coffer_Wire_V1_KeyRewrap) -> Bool {
+    if lhs.recordID != rhs.recordID {return false}
+    if lhs.oldWrapped != rhs.oldWrapped {return false}
+    if lhs.newWrapped != rhs.newWrapped {return false}
+    if lhs.oldPending != rhs.oldPending {return false}
+    if lhs.newPending != rhs.newPending {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_Rewrapped: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Rewrapped"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}moved\0\u{3}audit_index\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.moved) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.auditIndex) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.moved != 0 {
+      try visitor.visitSingularUInt32Field(value: self.moved, fieldNumber: 1)
+    }
+    if self.auditIndex != 0 {
+      try visitor.visitSingularInt64Field(value: self.auditIndex, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_Rewrapped, rhs: Coffer_Wire_V1_Rewrapped) -> Bool {
+    if lhs.moved != rhs.moved {return false}
+    if lhs.auditIndex != rhs.auditIndex {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_CountWrappedKeys: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CountWrappedKeys"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_CountWrappedKeys, rhs: Coffer_Wire_V1_CountWrappedKeys) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_WrappedKeyCounts: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".WrappedKeyCounts"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}counts\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.counts) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.counts.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.counts, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_WrappedKeyCounts, rhs: Coffer_Wire_V1_WrappedKeyCounts) -> Bool {
+    if lhs.counts != rhs.counts {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Coffer_Wire_V1_WrappedKeyCount: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".WrappedKeyCount"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}form\0\u{1}count\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.form) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.count) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.form.isEmpty {
+      try visitor.visitSingularStringField(value: self.form, fieldNumber: 1)
+    }
+    if self.count != 0 {
+      try visitor.visitSingularInt64Field(value: self.count, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Coffer_Wire_V1_WrappedKeyCount, rhs: Coffer_Wire_V1_WrappedKeyCount) -> Bool {
+    if lhs.form != rhs.form {return false}
+    if lhs.count != rhs.count {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }

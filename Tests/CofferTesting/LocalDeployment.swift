@@ -99,11 +99,14 @@ public final class LocalDeployment: @unchecked Sendable {
         }
     }
 
+    /// The KEK file transaction processes started from now on wrap new keys with (a rotation changes it).
+    public lazy var kekFile = directory + "/keys/transaction/kek.b64"
+
     /// The transaction tier's flags for its keys: the key files, or the token.
     private var keyArguments: [String] {
         let keys = directory + "/keys/transaction"
         if let device { return device.transactionArguments }
-        return ["--signing-key", keys + "/signing.key.pem", "--kek", keys + "/kek.b64", "--checkpoint-key", keys + "/checkpoint.key"]
+        return ["--signing-key", keys + "/signing.key.pem", "--kek", kekFile, "--checkpoint-key", keys + "/checkpoint.key"]
     }
 
     /// The environment every process of the deployment gets (the token's configuration, with one).
@@ -129,10 +132,12 @@ public final class LocalDeployment: @unchecked Sendable {
 
     /// Kills transaction process `index` (0 is ``transaction``, then ``moreTransactions``) and starts
     /// it again on its port, with its checkpoint state.
-    public func restartTransactionProcess(_ index: Int) async throws {
+    /// With `graceful`, it is stopped as a service manager stops it (SIGTERM, then a drain) instead.
+    public func restartTransactionProcess(_ index: Int, graceful: Bool = false) async throws {
         let (first, firstURL) = (transaction, serverURL)
         let url = index == 0 ? serverURL : moreTransactions[index - 1].url
-        (index == 0 ? transaction : moreTransactions[index - 1].process)?.killAndReap()
+        let old = index == 0 ? transaction : moreTransactions[index - 1].process
+        if graceful { await old?.stop() } else { old?.killAndReap() }
         let port = url.split(separator: ":").last.map(String.init) ?? "0"
         try await startTransaction(port: port, checkpointState: directory + (index == 0 ? "/checkpoint.state" : "/checkpoint-\(index + 1).state"))
         if index > 0 {
@@ -233,7 +238,8 @@ public final class LocalDeployment: @unchecked Sendable {
     /// `--database` apply (`audit export`, `status` and the `users` subcommands).
     public func admin(_ arguments: [String]) async throws -> CommandResult {
         var arguments = arguments
-        if arguments.starts(with: ["audit", "export"]) || arguments.first == "users" || arguments.first == "status" {
+        if arguments.starts(with: ["audit", "export"]) || arguments.first == "users" || arguments.first == "status"
+            || arguments.starts(with: ["keys", "status"]) {
             arguments += ["--keys", directory + "/keys", "--database", databaseEndpoint]
         }
         return try await run(TestEnvironment.binary("coffer-admin"), arguments, environment: baseEnvironment, stdin: nil, timeout: .seconds(120))

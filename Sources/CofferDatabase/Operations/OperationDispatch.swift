@@ -32,6 +32,9 @@ enum OperationDispatch {
         case .shareRecord(let m): ShareRecord.bind(m, body)
         case .unshareRecord(let m): UnshareRecord.bind(m, body)
         case .listGrants(let m): ListGrants.bind(m, body)
+        case .listRewrapCandidates(let m): ListRewrapCandidates.bind(m, body)
+        case .rewrapKeys(let m): RewrapKeys.bind(m, body)
+        case .countWrappedKeys(let m): CountWrappedKeys.bind(m, body)
         }
     }
 }

@@ -38,12 +38,17 @@ public struct Session: Sendable, Hashable {
 /// issue time lets the database tier refuse sessions that a logout or a password change ended.
 public struct SessionTokens: Sendable {
     private let mac: @Sendable ([UInt8]) throws -> [UInt8]
+    private let otherMACs: @Sendable ([UInt8]) throws -> [[UInt8]]
     /// How long a session lasts.
     public let lifetime: Duration
 
-    /// Tokens whose MAC `mac` computes (HMAC-SHA256, perhaps inside a device); it may throw when the device fails.
-    public init(mac: @escaping @Sendable ([UInt8]) throws -> [UInt8], lifetime: Duration = .seconds(15 * 60)) {
+    /// Tokens whose MAC `mac` computes (HMAC-SHA256, perhaps inside a device); it may throw when the
+    /// device fails. A token whose MAC is one of `otherMACs` is accepted too: one issued under the
+    /// session key of another KEK of a rotation.
+    public init(mac: @escaping @Sendable ([UInt8]) throws -> [UInt8], otherMACs: @escaping @Sendable ([UInt8]) throws -> [[UInt8]] = { _ in [] },
+                lifetime: Duration = .seconds(15 * 60)) {
         self.mac = mac
+        self.otherMACs = otherMACs
         self.lifetime = lifetime
     }
 
@@ -69,7 +74,7 @@ public struct SessionTokens: Sendable {
         guard token.utf8.count <= 1024, parts.count == 2,
               let payload = Self.unbase64url(String(parts[0])), let sent = Self.unbase64url(String(parts[1])), sent.count == 32
         else { return nil }
-        guard ConstantTime.equal(try mac(payload), sent) else { return nil }
+        guard try ConstantTime.equal(mac(payload), sent) || otherMACs(payload).contains(where: { ConstantTime.equal($0, sent) }) else { return nil }
         let fields = String(decoding: payload, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false)
         guard fields.count == 7, fields[0] == "v3", let issuedMs = Int64(fields[4]), issuedMs > 0,
               let expiry = Int64(fields[5]), expiry > Int64(now.timeIntervalSince1970),

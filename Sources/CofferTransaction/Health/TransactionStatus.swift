@@ -10,7 +10,7 @@ enum TransactionStatus {
             ready: readiness.ok, detail: readiness.detail, audit: services.health.auditFault() ?? "ok",
             checkpointSize: signed?.size, checkpointAtMs: signed?.atMs, keyBackend: services.keys.description,
             identityKey: ServerIdentity.fingerprint(of: services.keys.signingPublicKey), checkpointKey: checkpointer.verifierKey,
-            acceptRestore: checkpointer.acceptedRestore
+            acceptRestore: checkpointer.acceptedRestore, kek: services.keys.keks?.current, kekUnwrapOnly: services.keys.keks?.unwrapOnly
         )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

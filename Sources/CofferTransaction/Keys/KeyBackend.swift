@@ -23,6 +23,16 @@ public protocol KeyBackend: Sendable {
     func releaseDecodeKey(_ wrapped: [UInt8], recordID: [UInt8], owner: String, encodeKeyID: [UInt8]) throws -> P256.KeyAgreement.PrivateKey
     /// HMAC-SHA256 of a session token's payload.
     func sessionMAC(_ payload: [UInt8]) throws -> [UInt8]
+    /// The same under the session keys of the other KEKs of a rotation, whose tokens stay valid.
+    func otherSessionMACs(_ payload: [UInt8]) throws -> [[UInt8]]
+    /// The KEKs: the one that wraps new keys and those that only unwrap (a rotation's other KEKs), by
+    /// id; `nil` when the backend cannot rotate them itself (a device).
+    var keks: (current: String, unwrapOnly: [String])? { get }
+    /// The first bytes of every key wrapped under the current KEK (`nil` for a device).
+    var kekTag: [UInt8]? { get }
+    /// `wrapped` opened under whichever KEK it is under and wrapped again under the current one;
+    /// `nil` when it is under the current one already or in a form this backend does not rewrap.
+    func rewrap(_ wrapped: [UInt8], recordID: [UInt8], owner: String, encodeKeyID: [UInt8]) throws -> [UInt8]?
     /// The RFC 3161 time-stamping authority for the signing key, from its certificate chain.
     func timestampAuthority(certificateChainPEM: String) throws -> TimestampAuthority
     /// The audit checkpoints' signer, named `origin`.
@@ -32,6 +42,15 @@ public protocol KeyBackend: Sendable {
     func tlsKey() throws -> (key: NIOSSLPrivateKey, publicKey: P256.Signing.PublicKey)?
     /// Runs `work`, which calls this backend, where its calls belong; maps a device failure to 503.
     func perform<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T
+}
+
+/// A backend that keeps one KEK and one session key, as a token does: its KEK is rotated inside
+/// the token, not by this process (docs/DEPLOYMENT.md, "Rotating the KEK").
+extension KeyBackend {
+    public func otherSessionMACs(_ payload: [UInt8]) throws -> [[UInt8]] { [] }
+    public var keks: (current: String, unwrapOnly: [String])? { nil }
+    public var kekTag: [UInt8]? { nil }
+    public func rewrap(_ wrapped: [UInt8], recordID: [UInt8], owner: String, encodeKeyID: [UInt8]) throws -> [UInt8]? { nil }
 }
 
 /// A new key generation's keys as the key backend gives them: the decode key only wrapped.

@@ -37,7 +37,8 @@ public struct TransactionServices: Sendable {
         self.web = try webModule.map { try WebService(module: $0, keys: keys) }
         let drain = DrainState()
         self.drain = drain
-        let tokens = SessionTokens(mac: { [keys] in try keys.sessionMAC($0) }, lifetime: settings.sessions.lifetime)
+        let tokens = SessionTokens(mac: { [keys] in try keys.sessionMAC($0) }, otherMACs: { [keys] in try keys.otherSessionMACs($0) },
+                                   lifetime: settings.sessions.lifetime)
         let failures = FailureLimiter(policy: settings.limits.failures)
         let userChanges = TokenBuckets(policy: settings.limits.perUser)
         let registrations = TokenBuckets(policy: settings.limits.registrationsPerSource)

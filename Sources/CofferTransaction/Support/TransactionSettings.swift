@@ -18,7 +18,14 @@ public enum TransactionSettings {
         .text("tls-key", "TLS private key, PEM; or 'token' for the token's coffer-tls key (with pkcs11-module).") { $0.tls.keyFile = $1 },
         .text("signing-key", "Identity and receipt signing key, PEM (mode 0600).") { $0.keys.signingKeyFile = $1 },
         .text("tsa-cert", "Time-stamping certificate of the signing key, PEM chain (critical EKU timeStamping).") { $0.keys.tsaCertificateFile = $1 },
-        .text("kek", "Key-encryption key file (mode 0600).") { $0.keys.kekFile = $1 },
+        .text("kek", "Key-encryption key file (mode 0600): the KEK that wraps new decode keys.") { $0.keys.kekFile = $1 },
+        .number("rewrap-batch", "Decode keys moved to the current KEK per batch while kek-unwrap-only KEKs are given; 0 moves none (default 100).", in: 0...1_000) {
+            $0.rewrap.batch = $1
+        },
+        .number("rewrap-pause-ms", "Milliseconds between two batches of a KEK rotation (default 200).", in: 0...60_000) { $0.rewrap.pause = .milliseconds($1) },
+        .list("kek-unwrap-only", "Another KEK of a rotation, which opens the keys it wrapped and wraps none: the new one before it becomes kek, then the old one until no key needs it (repeat, or separate with commas).") {
+            $0.keys.unwrapOnlyKEKFiles = $1
+        },
         .text("checkpoint-key", "The audit checkpoint signing key, base64 Ed25519 (mode 0600).") { $0.keys.checkpointKeyFile = $1 },
         .text("pkcs11-module", "A PKCS#11 module whose token holds the KEK, signing, session and checkpoint keys instead of the key files (default: key files).") {
             $0.keys.device = TransactionTierConfiguration.Device(modulePath: $1)

@@ -302,3 +302,23 @@ enum WireMessages {
         return .listGrants(message)
     }
 }
+
+extension WireMessages {
+    /// Keys not yet in the form of the KEK whose tag is `currentTag`, after `after`.
+    static func listRewrapCandidates(currentTag: [UInt8], after: [UInt8], limit: Int) -> WireRequest.OneOf_Body {
+        var message = Coffer_Wire_V1_ListRewrapCandidates()
+        message.currentTag = Data(currentTag)
+        message.afterRecordID = Data(after)
+        message.limit = UInt32(limit)
+        return .listRewrapCandidates(message)
+    }
+
+    /// One batch of a rotation: each key replaced if still the one listed.
+    static func rewrapKeys(_ rewraps: [Coffer_Wire_V1_KeyRewrap], kekID: String, source: String) -> WireRequest.OneOf_Body {
+        var message = Coffer_Wire_V1_RewrapKeys()
+        message.rewraps = rewraps
+        message.kekID = kekID
+        message.source = source
+        return .rewrapKeys(message)
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import CofferAdmin
+import CofferKeys
+import CofferText
+import Foundation
+import Logging
+
+/// `coffer-admin keys new-kek|status`: the operator's side of a KEK rotation.
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Rotate the key-encryption key: make a new one, and follow the decode keys moving to it.",
+        discussion: """
+            A rotation without downtime (docs/DEPLOYMENT.md, "Rotating the KEK"):
+              1. coffer-admin keys new-kek NEW.b64
+              2. restart every transaction process, one at a time, with kek-unwrap-only NEW.b64 (it opens keys
+                 under the new KEK but wraps none, so any process opens what any other wraps)
+              3. restart each again with kek NEW.b64 and kek-unwrap-only OLD.b64: new keys go under NEW, and
+                 the processes move the old keys to it in the background, in audited batches
+              4. when `coffer-admin keys status` shows no key under OLD, restart without it; keep OLD offline
+                 until the backups made before the rotation have expired
+            """,
+        subcommands: [NewKEK.self, KeyStatus.self]
+    )
+
+    struct NewKEK: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "new-kek", abstract: "Create a new KEK file (mode 0600, never overwritten) and print its id.")
+
+        @Argument(help: "The new KEK file.")
+        var file: String
+
+        func run() throws {
+            do {
+                let kek = try ServerKeys.generateKEK(file)
+                print("created \(file): KEK \(ServerKeys.kekIDText(kek))")
+            } catch {
+                FileHandle.standardError.write(Data("coffer-admin: \(error)\n".utf8))
+                throw ExitCode(73)
+            }
+        }
+    }
+
+    struct KeyStatus: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "status", abstract: "Count the decode keys under each KEK, through the database tier.",
+            discussion: "Forms: kek:ID (a KEK's id, as the transaction tier logs it), kek-v1 (key files of an earlier release, not yet tagged), device (a token's). Exits 0."
+        )
+
+        @OptionGroup var connection: DatabaseTierOptions
+        @Flag(help: "Print the counts as JSON.")
+        var json = false
+
+        func run() async throws {
+            let counts: [(form: String, count: Int64)]
+            do {
+                counts = try await WrappedKeyInventory.counts(keysDirectory: connection.keys, endpoint: connection.database,
+                                                              timeout: connection.requestTimeout, logger: Logger(label: "coffer-admin"))
+            } catch {
+                FileHandle.standardError.write(Data("coffer-admin: cannot count the wrapped keys: \(DisplayText.terminal("\(error)"))\n".utf8))
+                throw ExitCode(69)
+            }
+            if json {
+                let object = Dictionary(uniqueKeysWithValues: counts.map { ($0.form, $0.count) })
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(object), as: UTF8.self))
+            } else if counts.isEmpty {
+                print("no decode keys are stored")
+            } else {
+                for (form, count) in counts { print("\(form.padding(toLength: 24, withPad: " ", startingAt: 0)) \(count)") }
+            }
+        }
+    }
+}

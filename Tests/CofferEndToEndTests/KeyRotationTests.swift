@@ -1,0 +1,113 @@
+import CofferTesting
+import Foundation
+import Testing
+
+/// Rotating the KEK under load: rolling restarts of two transaction processes, a background move
+/// of every decode key, the old KEK retired — no request fails and every container still opens.
+@Suite(.serialized) struct KeyRotationTests {
+    /// What the load saw.
+    actor Load {
+        var failures: [String] = []
+        var operations = 0
+        var saved: [(file: String, content: Data)] = []
+        func failed(_ what: String) { failures.append(what) }
+        func done() { operations += 1 }
+        func kept(_ file: String, _ content: Data) { saved.append((file, content)) }
+    }
+
+    static func counts(_ deployment: LocalDeployment) async throws -> [String: Int64] {
+        let status = try await deployment.admin(["keys", "status", "--json"])
+        guard status.status == 0 else { throw TestError("keys status: \(status.stderr)") }
+        return try JSONDecoder().decode([String: Int64].self, from: Data(status.stdout.utf8))
+    }
+
+    @Test("the KEK is rotated under saves and retrieves with two processes restarted in turn: no request fails, every key moves, the old KEK retires, every container opens")
+    func rotateKEK() async throws {
+        let deployment = try await LocalDeployment.start(transactionArguments: ["--user-changes-per-hour", "0", "--database-timeout", "8"])
+        defer { deployment.terminate() }
+        let first = deployment.serverURL.replacingOccurrences(of: "https://127.0.0.1", with: "localhost")
+        let second = try await deployment.startAnotherTransaction()
+        deployment.clientServers = "\(first),\(second)"
+        try await deployment.registerAndLogin("xena")
+        let work = deployment.directory + "/work"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let load = Load()
+        for n in 0..<8 {
+            let file = "\(work)/before-\(n).txt"
+            let content = Data("before \(n) \(UUID())".utf8)
+            try content.write(to: URL(fileURLWithPath: file))
+            #expect(try await deployment.coffer(["save", file], user: "xena").status == 0)
+            await load.kept(file, content)
+        }
+        let oldKEK = deployment.kekFile
+        let oldID = try #require(try await Self.counts(deployment).keys.first)
+        #expect(try await Self.counts(deployment) == [oldID: 8], "every key is under the first KEK, tagged")
+
+        // Saves and retrieves run the whole time.
+        let running = ManagedFlag()
+        let loadTask = Task {
+            var n = 0
+            while !running.isSet {
+                let file = "\(work)/during-\(n).txt"
+                let content = Data("during \(n) \(UUID())".utf8)
+                try content.write(to: URL(fileURLWithPath: file))
+                let saved = try await deployment.coffer(["save", file], user: "xena")
+                if saved.status == 0 { await load.kept(file, content) } else { await load.failed("save \(n): \(saved.stderr)") }
+                let reopen = "\(work)/before-\(n % 8).txt"
+                let retrieved = try await deployment.coffer(["retrieve", reopen + ".coffer", "-o", "\(work)/out-\(n)", "--force"], user: "xena")
+                if retrieved.status != 0 { await load.failed("retrieve \(n): \(retrieved.stderr)") }
+                await load.done()
+                n += 1
+            }
+        }
+
+        let newKEK = deployment.directory + "/keys/transaction/kek-2.b64"
+        let made = try await deployment.admin(["keys", "new-kek", newKEK])
+        #expect(made.status == 0, "\(made.stderr)")
+        let newID = "kek:" + (made.stdout.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? "")
+        // 1: every process opens keys under the new KEK before any wraps one.
+        deployment.transactionArguments += ["--kek-unwrap-only", newKEK]
+        for index in 0..<2 { try await deployment.restartTransactionProcess(index, graceful: true) }
+        // 2: the new KEK wraps; the old one only opens, while the processes move the keys.
+        deployment.kekFile = newKEK
+        deployment.transactionArguments = ["--user-changes-per-hour", "0", "--database-timeout", "8", "--kek-unwrap-only", oldKEK, "--rewrap-pause-ms", "20"]
+        for index in 0..<2 { try await deployment.restartTransactionProcess(index, graceful: true) }
+        var counts: [String: Int64] = [:]
+        for _ in 0..<120 {
+            counts = try await Self.counts(deployment)
+            if counts.keys.allSatisfy({ $0 == newID }) { break }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        #expect(counts.keys.allSatisfy { $0 == newID }, "every key moved to the new KEK: \(counts)")
+        // 3: the old KEK retires, once every session issued under it has ended: sessions are keyed
+        // by the KEK, and last session-minutes; here the client logs in again as it would by then.
+        try await deployment.login("xena", installation: nil)
+        deployment.transactionArguments = ["--user-changes-per-hour", "0", "--database-timeout", "8"]
+        for index in 0..<2 { try await deployment.restartTransactionProcess(index, graceful: true) }
+        try await Task.sleep(for: .seconds(1))
+        running.set()
+        try await loadTask.value
+
+        let failures = await load.failures
+        #expect(failures.isEmpty, "\(failures.count) failed requests: \(failures.prefix(3))")
+        #expect(await load.operations > 0, "the load ran through the rotation")
+        for (file, content) in await load.saved {
+            let out = file + ".opened"
+            let retrieved = try await deployment.coffer(["retrieve", file + ".coffer", "-o", out, "--force"], user: "xena")
+            #expect(retrieved.status == 0, "\(file): \(retrieved.stderr)")
+            #expect(FileManager.default.contents(atPath: out) == content)
+        }
+        let export = deployment.directory + "/export"
+        #expect(try await deployment.admin(["audit", "export", export]).status == 0)
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: export))?.compactMap { try? String(contentsOfFile: export + "/" + $0, encoding: .utf8) }.joined() ?? ""
+        #expect(entries.contains("key_rewrap"), "the moves are audited")
+    }
+}
+
+/// A flag one task sets and another reads.
+final class ManagedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
