@@ -6,6 +6,7 @@ import CofferZMQ
 import Foundation
 public import Logging
 public import ServiceLifecycle
+import UnixSignals
 import Synchronization
 
 /// The database tier: a CURVE-protected ZeroMQ endpoint in front of the store, run as a service.
@@ -73,6 +74,10 @@ public final class DatabaseTier: Service, Sendable {
             try AtomicFile.write(Array((boundEndpoint + "\n" + health + scrape).utf8), to: path)
         }
         SystemdNotify.ready(status: "serving \(boundEndpoint)")
+        let reloading = Task { [self] in
+            for await _ in await UnixSignalsSequence(trapping: .sighup) { reloadAllowList() }
+        }
+        defer { reloading.cancel() }
         try? await gracefulShutdown()
         SystemdNotify.stopping()
         logger.info("shutting down")
@@ -99,6 +104,18 @@ public final class DatabaseTier: Service, Sendable {
             "coffer.schema_version": "\(Migrations.latestVersion)", "coffer.batch": "\(configuration.maxBatch)",
             "coffer.central": "\(location.centralFolder ?? location.kind)",
         ])
+    }
+
+    /// Reads the allow list again (SIGHUP): keys added are admitted and keys removed refused from the
+    /// next handshake on. A list that cannot be read leaves the one in force.
+    func reloadAllowList() {
+        do {
+            let allowed = try CurveKeyFile.readPublicKeys(at: configuration.allowListFile)
+            server.replaceAllowedClientKeys(allowed)
+            logger.notice("reloaded the allow list", metadata: ["coffer.file": "\(configuration.allowListFile)", "coffer.keys": "\(allowed.count)"])
+        } catch {
+            logger.error("cannot reload the allow list; the one in force stays", metadata: ["coffer.file": "\(configuration.allowListFile)", "coffer.error": "\(error)"])
+        }
     }
 
     /// Stops serving after the request in progress (the server's thread is joined off the pool);

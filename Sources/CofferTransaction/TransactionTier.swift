@@ -37,7 +37,7 @@ public struct TransactionTier: Sendable {
         let keys = try Self.keyBackend(configuration.keys, logger: logger)
         let linkKeys = try TierLinkKeys.load(secretKeyFile: configuration.tierLink.curveSecretKeyFile,
                                              serverPublicKeyFile: configuration.tierLink.databasePublicKeyFile, what: "the CURVE secret key")
-        let tls = try Self.tlsConfiguration(configuration.tls, keys: keys)
+        let tlsContexts = try TLSContextBox(try Self.tlsConfiguration(configuration.tls, keys: keys))
         let timestamps: TimestampAuthority
         do {
             let chain = try String(contentsOfFile: configuration.keys.tsaCertificateFile, encoding: .utf8)
@@ -69,6 +69,18 @@ public struct TransactionTier: Sendable {
         }
         defer { rateLimitAudit.cancel() }
         let logger = self.logger
+        // SIGHUP: the TLS certificate and key are read again and serve every new connection.
+        let reloading = Task {
+            for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                do {
+                    try tlsContexts.replace(with: try Self.tlsConfiguration(configuration.tls, keys: keys))
+                    logger.notice("reloaded the TLS certificate and key", metadata: ["coffer.file": "\(configuration.tls.certificateFile)"])
+                } catch {
+                    logger.error("cannot reload the TLS certificate and key; the ones in force stay", metadata: ["coffer.error": "\(error)"])
+                }
+            }
+        }
+        defer { reloading.cancel() }
         let connections = ConnectionLimit(maximum: configuration.http.maxConnections)
         let metrics = try configuration.metricsEndpoint.map { endpoint in
             do {
@@ -88,7 +100,7 @@ public struct TransactionTier: Sendable {
         }
         let app = Application(
             router: APIRoutes.router(services),
-            server: try .tls(.http1(configuration: Self.httpConfiguration(configuration.http, connections: connections)), tlsConfiguration: tls),
+            server: .reloadableTLS(Self.httpConfiguration(configuration.http, connections: connections), contexts: tlsContexts),
             configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "coffer"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.http.port

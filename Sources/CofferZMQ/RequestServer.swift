@@ -54,6 +54,9 @@ public final class RequestServer: Sendable {
     /// The endpoint actually bound (with the chosen port).
     public var boundEndpoint: String { bound.withLock { $0 } }
 
+    /// Replaces the CURVE keys admitted from the next handshake on.
+    public func replaceAllowedClientKeys(_ keys: [String]) { authenticator.replaceAllowedKeys(keys) }
+
     /// ZAP decisions so far.
     public var authenticationDecisions: (admitted: Int, denied: Int) { authenticator.decisions }
 

@@ -12,7 +12,7 @@ public final class ZAPAuthenticator: Sendable {
     public static let endpoint = "inproc://zeromq.zap.01"
 
     private let context: ZMQContext
-    private let allowed: Set<String>
+    private let allowed: Mutex<Set<String>>
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
     private let stopped = Mutex<Bool>(false)
@@ -25,9 +25,15 @@ public final class ZAPAuthenticator: Sendable {
     ///   once per interval.
     public init(context: ZMQContext, allowedKeys: some Sequence<String>, refusalInterval: Duration = .seconds(60), logger: Logger) {
         self.context = context
-        self.allowed = Set(allowedKeys)
+        self.allowed = Mutex(Set(allowedKeys))
         self.logger = logger
         self.refusals = Mutex(RefusalLog(interval: refusalInterval))
+    }
+
+    /// Replaces the allow list: handshakes from now on are judged by `keys` (connections already
+    /// admitted stay). A rotation adds the new key, moves its holder over, then removes the old one.
+    public func replaceAllowedKeys(_ keys: some Sequence<String>) {
+        allowed.withLock { $0 = Set(keys) }
     }
 
     /// How many handshakes were admitted and denied so far.
@@ -89,7 +95,7 @@ public final class ZAPAuthenticator: Sendable {
             deny(peer: address, reason: "no CURVE", metadata: ["coffer.mechanism": "\(mechanism)"])
             return reply("400", "CURVE required")
         }
-        guard allowed.contains(key) else {
+        guard allowed.withLock({ $0.contains(key) }) else {
             deny(peer: address, reason: "key not on the allow list", metadata: ["coffer.curve_key": "\(key)"])
             return reply("400", "key not allowed")
         }
