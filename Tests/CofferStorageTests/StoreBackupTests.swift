@@ -157,9 +157,14 @@ final class ManagedAtomicFlag: @unchecked Sendable {
 
 /// What the store does for a KEK rotation: it tells wrapped forms apart by their first bytes.
 @Suite struct RewrapStoreTests {
-    @Test("candidates are the keys and staged keys not in the current tag's form; a rewrap replaces only an unchanged key, audits the batch, and the counts follow")
-    func rewrap() throws {
-        let store = try RecordStore(connection: SQLiteConnection(path: try TestEnvironment.makeTemporaryDirectory("rewrap") + "/s.sqlite"))
+    static var stores: [String] { TestEnvironment.postgresURL != nil || TestEnvironment.postgresRequired ? ["sqlite", "postgresql"] : ["sqlite"] }
+
+    @Test("candidates are the keys and staged keys not in the current tag's form; a rewrap replaces only an unchanged key, audits the batch, and the counts follow",
+          arguments: stores)
+    func rewrap(kind: String) async throws {
+        let store = kind == "sqlite"
+            ? try RecordStore(connection: SQLiteConnection(path: try TestEnvironment.makeTemporaryDirectory("rewrap") + "/s.sqlite"))
+            : try RecordStore(connection: PostgresConnection(url: try await TestEnvironment.makePostgresDatabase()))
         _ = try store.registerUser(name: "alice", passwordHash: "h", timeMs: 1, source: "s")
         let oldTag = WrappedKeyForm.tag(kekID: Array(repeating: 1, count: 8)), newTag = WrappedKeyForm.tag(kekID: Array(repeating: 2, count: 8))
         func record(_ id: UInt8, wrapped: [UInt8]) -> StoredRecord {
@@ -192,5 +197,22 @@ final class ManagedAtomicFlag: @unchecked Sendable {
         #expect(entry.kind == "key_rewrap" && entry.detail == "moved 1 decode keys to KEK 0202020202020202")
         #expect(try store.rewrapCandidates(currentTag: newTag, after: [], limit: 10).map { $0.recordID.first } == [2])
         #expect(try store.rewrapKeys([], kekID: "0202020202020202", timeMs: 6, source: "test").auditIndex == nil, "an empty batch is not audited")
+    }
+}
+
+/// The store's status as `coffer-admin status` shows it.
+@Suite struct StoreStatusTests {
+    @Test("the status counts the audit log, the newest checkpoint, records and restores, and names replication", arguments: RewrapStoreTests.stores)
+    func status(kind: String) async throws {
+        let store = kind == "sqlite"
+            ? try RecordStore(connection: SQLiteConnection(path: try TestEnvironment.makeTemporaryDirectory("status") + "/s.sqlite"))
+            : try RecordStore(connection: PostgresConnection(url: try await TestEnvironment.makePostgresDatabase()))
+        _ = try store.registerUser(name: "alice", passwordHash: "h", timeMs: 1, source: "s")
+        let empty = try store.status()
+        #expect(empty.auditEntries == 1 && empty.checkpointSize == 0 && empty.checkpointStoredMs == nil && empty.records == 0 && empty.restoreIndexes.isEmpty)
+        #expect(kind == "sqlite" ? empty.replication.hasPrefix("none") : empty.replication.hasPrefix("primary"), "\(empty.replication)")
+        let detail = RestoreDetail(backupEntries: 1, backupRoot: String(repeating: "0", count: 64), backupTakenMs: 1, lostEntries: nil, note: "t")
+        let restored = try store.recordRestore(detail, operatorName: "op", timeMs: 2)
+        #expect(try store.status().restoreIndexes == [restored.index])
     }
 }
