@@ -202,8 +202,8 @@ struct Audit: AsyncParsableCommand {
 
         @Argument(help: "The export folder.")
         var directory: String
-        @Option(help: "The checkpoint verifier key file you trust (name+hash+base64).")
-        var key: String?
+        @Option(help: "A checkpoint verifier key file you trust (name+hash+base64); repeat for each key of a rotation, newest first.")
+        var key: [String] = []
         @Option(help: "A signed checkpoint you kept from before; repeat for several.")
         var known: [String] = []
         @Flag(help: "Print the report as JSON.")
@@ -212,13 +212,13 @@ struct Audit: AsyncParsableCommand {
         func run() throws {
             let report: AuditExportVerifier.Report
             do {
-                if key == nil {
+                if key.isEmpty {
                     FileHandle.standardError.write(Data("coffer-admin: warning: no --key given; trusting the export's own log.vkey\n".utf8))
                 }
-                let keyFile = key ?? "\(directory)/\(AuditExportLayout.verifierKey)"
-                let verifier = try NoteVerifier(parsing: try String(contentsOfFile: keyFile, encoding: .utf8))
+                let keyFiles = key.isEmpty ? ["\(directory)/\(AuditExportLayout.verifierKey)"] : key
+                let verifiers = try keyFiles.map { try NoteVerifier(parsing: try String(contentsOfFile: $0, encoding: .utf8)) }
                 let notes = try known.map { try String(contentsOfFile: $0, encoding: .utf8) }
-                report = try AuditExportVerifier.verify(directory: directory, verifier: verifier, known: notes)
+                report = try AuditExportVerifier.verify(directory: directory, verifiers: verifiers, known: notes)
             } catch {
                 FileHandle.standardError.write(Data("coffer-admin: cannot verify \(directory): \(error)\n".utf8))
                 throw ExitCode(66)

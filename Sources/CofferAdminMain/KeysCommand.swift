@@ -19,8 +19,36 @@ struct Keys: AsyncParsableCommand {
               4. when `coffer-admin keys status` shows no key under OLD, restart without it; keep OLD offline
                  until the backups made before the rotation have expired
             """,
-        subcommands: [NewKEK.self, KeyStatus.self]
+        subcommands: [NewKEK.self, NewCheckpointKey.self, KeyStatus.self]
     )
+
+    struct NewCheckpointKey: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "new-checkpoint-key",
+            abstract: "Create a new audit checkpoint key (mode 0600, never overwritten) and its verifier key beside it.",
+            discussion: """
+                Writes FILE and FILE's .vkey. Rotate (docs/DEPLOYMENT.md, "Rotating keys"): restart each transaction process
+                with checkpoint-key FILE and checkpoint-key-previous naming the old .vkey. The identity key vouches for the
+                new key in every checkpoint answer, so clients move to it and keep checking their kept checkpoints.
+                """
+        )
+
+        @Argument(help: "The new checkpoint key file (…/checkpoint-2.key).")
+        var file: String
+        @Option(help: "The audit log's origin, which names the key; the same as the old key's (default coffer/audit).")
+        var auditOrigin = "coffer/audit"
+
+        func run() throws {
+            let vkey = (file.hasSuffix(".key") ? String(file.dropLast(4)) : file) + ".vkey"
+            do {
+                try CheckpointKey.generate(file, vkeyPath: vkey, origin: auditOrigin)
+                print("created \(file) and its verifier key \(vkey): \((try? String(contentsOfFile: vkey, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")")
+            } catch {
+                FileHandle.standardError.write(Data("coffer-admin: \(error)\n".utf8))
+                throw ExitCode(73)
+            }
+        }
+    }
 
     struct NewKEK: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "new-kek", abstract: "Create a new KEK file (mode 0600, never overwritten) and print its id.")

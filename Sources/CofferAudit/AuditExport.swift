@@ -86,6 +86,11 @@ public enum AuditExportVerifier {
     /// Verifies the export in `directory` with the checkpoint key `verifier`, and against `known`
     /// checkpoint notes the auditor kept from before (a previous export, a client, a witness).
     public static func verify(directory: String, verifier: NoteVerifier, known: [String] = []) throws -> Report {
+        try verify(directory: directory, verifiers: [verifier], known: known)
+    }
+
+    /// The same with every checkpoint key the log was signed with (a rotation's, newest first).
+    public static func verify(directory: String, verifiers: [NoteVerifier], known: [String] = []) throws -> Report {
         var problems: [String] = []
         guard let entriesData = FileManager.default.contents(atPath: "\(directory)/\(AuditExportLayout.entries)") else {
             throw AuditExportError("\(directory) has no \(AuditExportLayout.entries); is it an audit export?")
@@ -116,7 +121,7 @@ public enum AuditExportVerifier {
                 continue
             }
             do {
-                let checkpoint = try Checkpoint.open(note, verifier: verifier, origin: verifier.keyName)
+                let checkpoint = try Checkpoint.open(note, verifiers: verifiers, origin: verifiers.first?.keyName)
                 if name != "\(checkpoint.size).note" { problems.append("\(AuditExportLayout.checkpoints)/\(name) holds the checkpoint of \(checkpoint.size) entries") }
                 checkpoints.append(checkpoint)
             } catch {
@@ -125,7 +130,7 @@ public enum AuditExportVerifier {
         }
         checkpoints.sort { $0.size < $1.size }
         for (label, checkpoint) in checkpoints.map({ ("the checkpoint of \($0.size) entries", $0) }) + (try known.map { note in
-            let checkpoint = try Checkpoint.open(note, verifier: verifier, origin: verifier.keyName)
+            let checkpoint = try Checkpoint.open(note, verifiers: verifiers, origin: verifiers.first?.keyName)
             return ("the known checkpoint of \(checkpoint.size) entries", checkpoint)
         }) {
             if checkpoint.size > tree.size {

@@ -32,6 +32,20 @@ public struct Checkpoint: Sendable, Equatable {
     }
 
     /// Verifies `note` with `verifier`, checks its origin, and returns its checkpoint.
+    /// Opens a checkpoint signed by any of `verifiers` (the keys of a rotation, newest first);
+    /// throws the first key's refusal when none verifies it.
+    public static func open(_ note: String, verifiers: [NoteVerifier], origin: String? = nil) throws -> Checkpoint {
+        var first: (any Error)?
+        for verifier in verifiers {
+            do {
+                return try open(note, verifier: verifier, origin: origin)
+            } catch {
+                first = first ?? error
+            }
+        }
+        throw first ?? NoteError.unverified("no checkpoint key was given")
+    }
+
     public static func open(_ note: String, verifier: NoteVerifier, origin: String? = nil) throws -> Checkpoint {
         let parsed = try SignedNote(parsing: note)
         let checkpoint = try Checkpoint(text: try verifier.verify(parsed))

@@ -170,6 +170,9 @@ struct History: AsyncParsableCommand {
         let journal = AuditJournal(stateDirectory: connection.stateDirectory, server: client.server)
         let report = try await HistoryVerifier(service: client, session: session, journal: journal).verify(recordID: recordID, identityKey: identityKey)
         if let restore = report.restore { FileHandle.standardError.write(Data((restore.warning + "\n").utf8)) }
+        if let old = report.checkpointKeyRotatedFrom {
+            FileHandle.standardError.write(Data("note: the audit checkpoint key changed from \(DisplayText.terminal(old)); the identity key vouches for the new one, the checkpoint kept was checked under the old one, and the new one is pinned now\n".utf8))
+        }
         let since = report.restore != nil ? "; the checkpoint verified before was superseded by the restore"
             : report.previousTreeSize.map { "; consistent with the checkpoint of \($0) entries verified before" } ?? "; first checkpoint kept for next time"
         try output.emit(report, lines: Self.table(report.events, user: user) + ["verified: \(report.events.count) entries are in the signed checkpoint of \(report.treeSize) entries of \(report.origin)\(since); \(report.journalEntries) acknowledged entries found" + (report.newerThanCheckpoint > 0 ? "; \(report.newerThanCheckpoint) newer entries are not yet in a checkpoint (verify again shortly)" : "")])

@@ -20,18 +20,15 @@ struct CheckpointCheck: Sendable {
         /// A restore the operator made after ``previous``, proved by ``proofs(indexes:_:)``: the
         /// entries from its index on that this client saw are gone.
         var restore: (index: Int64, detail: RestoreDetail)?
+        /// The checkpoint key this client had pinned, when the service now signs with another that
+        /// its identity key vouches for (a rotation).
+        var keyRotatedFrom: String?
     }
 
     func newest(identityKey: P256.Signing.PublicKey) async throws -> Newest {
         let answer = try await service.auditCheckpoint(session: session)
         guard AuditKeyStatement.isValid(answer, identityKey: identityKey) else {
             throw ClientError(.notPermitted, "the key service's checkpoint key is not vouched for by its identity key; refusing to trust its checkpoints")
-        }
-        if let pinned = journal.verifierKey(), pinned != answer.verifierKey {
-            throw ClientError(.notPermitted, """
-                WARNING: THE AUDIT CHECKPOINT KEY HAS CHANGED: the service now signs with \(answer.verifierKey) but \(pinned) \
-                is pinned in \(journal.verifierKeyPath). If the operator confirms a key rotation, delete that file and verify again.
-                """)
         }
         let verifier: NoteVerifier
         let checkpoint: Checkpoint
@@ -41,15 +38,35 @@ struct CheckpointCheck: Sendable {
         } catch {
             throw ClientError(.dataError, "the key service's audit checkpoint does not verify: \(error)")
         }
+        // A new checkpoint key (a rotation) is taken only as the identity key vouches for it (above),
+        // and only if the checkpoint this client kept verifies under the key it pinned.
+        let pinned = journal.verifierKey()
+        let rotatedFrom = pinned.flatMap { $0 == answer.verifierKey ? nil : $0 }
+        let keptVerifier = try rotatedFrom.map { old in
+            do {
+                return try NoteVerifier(parsing: old)
+            } catch {
+                throw Self.keyChanged(answer, pinned: old, journal: journal)
+            }
+        } ?? verifier
         var previous: Checkpoint?
         if let stored = journal.checkpoint() {
             do {
-                previous = try Checkpoint.open(stored, verifier: verifier, origin: verifier.keyName)
+                previous = try Checkpoint.open(stored, verifier: keptVerifier, origin: keptVerifier.keyName)
             } catch {
+                if let rotatedFrom { throw Self.keyChanged(answer, pinned: rotatedFrom, journal: journal) }
                 throw ClientError(.dataError, "the checkpoint kept in \(journal.checkpointPath) does not verify: \(error)")
             }
         }
-        return Newest(answer: answer, checkpoint: checkpoint, previous: previous)
+        return Newest(answer: answer, checkpoint: checkpoint, previous: previous, keyRotatedFrom: rotatedFrom)
+    }
+
+    static func keyChanged(_ answer: AuditCheckpointResponse, pinned: String, journal: AuditJournal) -> ClientError {
+        ClientError(.notPermitted, """
+            WARNING: THE AUDIT CHECKPOINT KEY HAS CHANGED: the service now signs with \(answer.verifierKey) but \(pinned) \
+            is pinned in \(journal.verifierKeyPath), and the checkpoint kept in \(journal.checkpointPath) does not verify under it. \
+            If the operator confirms a key rotation, delete both files and verify again.
+            """)
     }
 
     /// The proofs of entries `indexes` at the newest checkpoint's size, with the tree checked: its
@@ -109,13 +126,13 @@ struct CheckpointCheck: Sendable {
         return try AuditLeaf(bytes: leaf)
     }
 
-    /// Keeps the checkpoint (and, on first use, its key) as the one verified, and the restores
+    /// Keeps the checkpoint (and its key, on first use or after a rotation) as the one verified, and the restores
     /// its log lists as seen; after a restore, sets aside the journal's entries it lost.
     func keep(_ newest: Newest) throws {
         if let restore = newest.restore { try journal.setAside(from: restore.index) }
         try journal.storeKnownRestores(newest.answer.restores ?? [])
         try journal.storeCheckpoint(newest.answer.checkpoint)
-        if journal.verifierKey() == nil { try journal.storeVerifierKey(newest.answer.verifierKey) }
+        if journal.verifierKey() != newest.answer.verifierKey { try journal.storeVerifierKey(newest.answer.verifierKey) }
     }
 
     /// One paragraph for the person, when a restore was accepted.

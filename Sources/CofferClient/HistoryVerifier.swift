@@ -35,6 +35,9 @@ public struct HistoryVerifier: Sendable {
         public var newerThanCheckpoint: Int
         /// A restore from a backup that the operator made since this client last verified, if any.
         public var restore: Restore?
+        /// The checkpoint key this client had pinned, when the service moved to a new one that its
+        /// identity key vouches for; the new one is pinned now.
+        public var checkpointKeyRotatedFrom: String?
 
         /// A restore accepted: the log from `index` on replaced the one this client had seen.
         public struct Restore: Codable, Sendable {
@@ -74,7 +77,8 @@ public struct HistoryVerifier: Sendable {
             events: events, origin: checkpoint.origin, treeSize: checkpoint.size, previousTreeSize: previous?.size,
             journalEntries: noted.count, newerThanCheckpoint: history.events.count - covered.count,
             restore: newest.restore.map { Report.Restore(index: $0.index, backupTakenMs: $0.detail.backupTakenMs, note: $0.detail.note,
-                                                          warning: CheckpointCheck.restoreWarning($0, previous: previous, journal: journal)) }
+                                                          warning: CheckpointCheck.restoreWarning($0, previous: previous, journal: journal)) },
+            checkpointKeyRotatedFrom: newest.keyRotatedFrom
         )
     }
 

@@ -1,3 +1,4 @@
+import CofferAudit
 import CofferFiles
 import CofferKeys
 import CofferServerSupport
@@ -50,7 +51,15 @@ public struct TransactionTier: Sendable {
                                               "coffer.kek_unwrap_only": "\(keys.keks?.unwrapOnly.joined(separator: ",") ?? "")"])
         let link = try DatabaseLink(configuration: configuration.tierLink.link, keys: linkKeys, logger: logger)
         defer { link.shutdown() }
-        let checkpointer = Checkpointer(signer: checkpointSigner, database: link, policy: configuration.audit.checkpoints, logger: logger)
+        let previousVerifiers = try configuration.keys.previousCheckpointVerifierFiles.map { file in
+            do {
+                return try NoteVerifier(parsing: String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+            } catch {
+                throw TransactionTierError("\(file) does not hold a checkpoint verifier key (name+hash+base64): \(error)")
+            }
+        }
+        let checkpointer = Checkpointer(signer: checkpointSigner, previousVerifiers: previousVerifiers, database: link,
+                                        policy: configuration.audit.checkpoints, logger: logger)
         try await checkpointer.loadState()
         let signing = Task { await checkpointer.run() }
         let rewrapping = Task { [logger] in await KeyRewrapper(keys: keys, database: link, policy: configuration.rewrap, logger: logger).run() }

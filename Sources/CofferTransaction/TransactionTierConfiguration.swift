@@ -43,6 +43,8 @@ public struct TransactionTierConfiguration: Sendable {
         public var unwrapOnlyKEKFiles: [String] = []
         /// Base64 Ed25519 key that signs the audit log's checkpoints.
         public var checkpointKeyFile = "checkpoint.key"
+        /// The verifier keys (`.vkey` files) of earlier checkpoint keys: a rotation's.
+        public var previousCheckpointVerifierFiles: [String] = []
         /// A cryptographic device to keep the keys in instead of the files above (the TSA certificate
         /// stays a file); nil for key files.
         public var device: Device?

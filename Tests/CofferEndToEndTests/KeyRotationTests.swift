@@ -1,3 +1,4 @@
+import CofferStorage
 import CofferTesting
 import Foundation
 import Testing
@@ -40,6 +41,9 @@ import Testing
             await load.kept(file, content)
         }
         let oldKEK = deployment.kekFile
+        // The keys as the old KEK wrapped them: after the rotation they are in neither SQLite file.
+        let oldForms = try StoreLocation(deployment.store).connect().query("SELECT wrapped_decode_key FROM records", []).map { try $0.blob(0) }
+        #expect(oldForms.count == 8)
         let oldID = try #require(try await Self.counts(deployment).keys.first)
         #expect(try await Self.counts(deployment) == [oldID: 8], "every key is under the first KEK, tagged")
 
@@ -97,10 +101,86 @@ import Testing
             #expect(retrieved.status == 0, "\(file): \(retrieved.stderr)")
             #expect(FileManager.default.contents(atPath: out) == content)
         }
+        for suffix in ["", "-wal"] {
+            let bytes = FileManager.default.contents(atPath: deployment.store + suffix) ?? Data()
+            #expect(!oldForms.contains { bytes.range(of: Data($0)) != nil }, "a key wrapped under the old KEK is still in coffer.sqlite\(suffix)")
+        }
         let export = deployment.directory + "/export"
         #expect(try await deployment.admin(["audit", "export", export]).status == 0)
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: export))?.compactMap { try? String(contentsOfFile: export + "/" + $0, encoding: .utf8) }.joined() ?? ""
         #expect(entries.contains("key_rewrap"), "the moves are audited")
+    }
+}
+
+extension KeyRotationTests {
+    @Test("the checkpoint key is rotated under saves, retrieves and verified histories: none fails, the client moves to the new key through the identity key's statement, and an export verifies with both keys")
+    func rotateCheckpointKey() async throws {
+        let deployment = try await LocalDeployment.start(transactionArguments: ["--user-changes-per-hour", "0", "--database-timeout", "8"])
+        defer { deployment.terminate() }
+        let first = deployment.serverURL.replacingOccurrences(of: "https://127.0.0.1", with: "localhost")
+        let second = try await deployment.startAnotherTransaction()
+        deployment.clientServers = "\(first),\(second)"
+        try await deployment.registerAndLogin("yuki")
+        let work = deployment.directory + "/work"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let kept = work + "/kept.txt"
+        try Data("kept".utf8).write(to: URL(fileURLWithPath: kept))
+        #expect(try await deployment.coffer(["save", kept], user: "yuki").status == 0)
+        #expect(try await deployment.coffer(["history", kept + ".coffer", "--verify"], user: "yuki").status == 0, "the client pins the first key")
+        let oldVKey = deployment.directory + "/keys/transaction/checkpoint.vkey"
+        let oldState = deployment.directory + "/old-checkpoint.state"
+        try FileManager.default.copyItem(atPath: deployment.directory + "/checkpoint.state", toPath: oldState)
+
+        let load = Load()
+        let running = ManagedFlag()
+        let loadTask = Task {
+            var n = 0
+            while !running.isSet {
+                let file = "\(work)/during-\(n).txt"
+                let content = Data("during \(n) \(UUID())".utf8)
+                try content.write(to: URL(fileURLWithPath: file))
+                let saved = try await deployment.coffer(["save", file], user: "yuki")
+                if saved.status == 0 { await load.kept(file, content) } else { await load.failed("save \(n): \(saved.stderr)") }
+                let retrieved = try await deployment.coffer(["retrieve", file + ".coffer", "-o", file + ".out", "--force"], user: "yuki")
+                if retrieved.status != 0 { await load.failed("retrieve \(n): \(retrieved.stderr)") }
+                await load.done()
+                n += 1
+            }
+        }
+
+        let newKey = deployment.directory + "/keys/transaction/checkpoint-2.key"
+        let made = try await deployment.admin(["keys", "new-checkpoint-key", newKey])
+        #expect(made.status == 0, "\(made.stderr)")
+        deployment.checkpointKeyFile = newKey
+        deployment.transactionArguments += ["--checkpoint-key-previous", oldVKey]
+        for index in 0..<2 { try await deployment.restartTransactionProcess(index, graceful: true) }
+        try await Task.sleep(for: .seconds(1))
+
+        let moved = try await deployment.coffer(["history", kept + ".coffer", "--verify"], user: "yuki")
+        #expect(moved.status == 0, "\(moved.stderr)")
+        #expect(moved.stderr.contains("the audit checkpoint key changed"), "\(moved.stderr)")
+        #expect(moved.stdout.contains("consistent with the checkpoint"), "the checkpoint kept under the old key was checked: \(moved.stdout)")
+        let again = try await deployment.coffer(["history", kept + ".coffer", "--verify"], user: "yuki")
+        #expect(again.status == 0 && !again.stderr.contains("changed"), "\(again.stderr)")
+        running.set()
+        try await loadTask.value
+        let failures = await load.failures
+        #expect(failures.isEmpty, "\(failures.count) failed requests: \(failures.prefix(3))")
+        #expect(await load.operations > 0)
+
+        let export = deployment.directory + "/export"
+        #expect(try await deployment.admin(["audit", "export", export]).status == 0)
+        let newVKey = deployment.directory + "/keys/transaction/checkpoint-2.vkey"
+        let both = try await deployment.admin(["audit", "verify", export, "--key", newVKey, "--key", oldVKey])
+        #expect(both.status == 0, "\(both.stdout)")
+        let newOnly = try await deployment.admin(["audit", "verify", export, "--key", newVKey])
+        #expect(newOnly.status != 0, "the checkpoints signed before the rotation need the old key: \(newOnly.stdout)")
+
+        // A process given the new key alone, whose state is a checkpoint of the old key, refuses to start.
+        deployment.transactionArguments = ["--user-changes-per-hour", "0", "--database-timeout", "8"]
+        let refused = try await deployment.transactionRefusal(["--checkpoint-state", oldState])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("checkpoint-key-previous"), "\(refused.stderr)")
     }
 }
 

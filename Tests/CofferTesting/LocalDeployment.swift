@@ -101,12 +101,14 @@ public final class LocalDeployment: @unchecked Sendable {
 
     /// The KEK file transaction processes started from now on wrap new keys with (a rotation changes it).
     public lazy var kekFile = directory + "/keys/transaction/kek.b64"
+    /// The checkpoint key transaction processes started from now on sign with.
+    public lazy var checkpointKeyFile = directory + "/keys/transaction/checkpoint.key"
 
     /// The transaction tier's flags for its keys: the key files, or the token.
     private var keyArguments: [String] {
         let keys = directory + "/keys/transaction"
         if let device { return device.transactionArguments }
-        return ["--signing-key", keys + "/signing.key.pem", "--kek", kekFile, "--checkpoint-key", keys + "/checkpoint.key"]
+        return ["--signing-key", keys + "/signing.key.pem", "--kek", kekFile, "--checkpoint-key", checkpointKeyFile]
     }
 
     /// The environment every process of the deployment gets (the token's configuration, with one).

@@ -38,6 +38,8 @@ public actor Checkpointer {
     }
 
     private let signer: NoteSigner
+    /// The verifier keys of earlier checkpoint keys (a rotation), whose checkpoints still count.
+    private let previousVerifiers: [NoteVerifier]
     private let database: any DatabaseCalling
     private let policy: Policy
     private let logger: Logger
@@ -55,8 +57,11 @@ public actor Checkpointer {
     /// The restore this process was told to accept, if any.
     public nonisolated var acceptedRestore: Int64? { policy.acceptRestore }
 
-    public init(signer: NoteSigner, database: any DatabaseCalling, policy: Policy, logger: Logger) {
+    /// - Parameter previousVerifiers: The keys that signed checkpoints before `signer`'s (a rotation):
+    ///   their checkpoints, in the state file and the store, are still checked against.
+    public init(signer: NoteSigner, previousVerifiers: [NoteVerifier] = [], database: any DatabaseCalling, policy: Policy, logger: Logger) {
         self.signer = signer
+        self.previousVerifiers = previousVerifiers
         self.database = database
         self.policy = policy
         self.logger = logger
@@ -72,13 +77,13 @@ public actor Checkpointer {
         guard let path = policy.stateFile, FileManager.default.fileExists(atPath: path) else { return }
         let note = try String(contentsOfFile: path, encoding: .utf8)
         do {
-            latest = Signed(checkpoint: try Checkpoint.open(note, verifier: signer.verifier, origin: origin), note: note)
+            latest = Signed(checkpoint: try Checkpoint.open(note, verifiers: [signer.verifier] + previousVerifiers, origin: origin), note: note)
             let written = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
             TransactionMetrics.checkpoint(size: latest?.checkpoint.size ?? 0, signedAt: written ?? Date())
             let signedAt = Int64((written ?? Date()).timeIntervalSince1970 * 1000)
             signedState.withLock { $0 = (latest?.checkpoint.size ?? 0, signedAt) }
         } catch {
-            throw TransactionTierError("\(path) does not hold a checkpoint signed by this checkpoint key: \(error)")
+            throw TransactionTierError("\(path) does not hold a checkpoint signed by this checkpoint key or one named in checkpoint-key-previous: \(error)")
         }
     }
 
@@ -142,9 +147,9 @@ public actor Checkpointer {
         if answer.hasLatestCheckpoint {
             do {
                 let note = answer.latestCheckpoint.note
-                earlier.append(Signed(checkpoint: try Checkpoint.open(note, verifier: signer.verifier, origin: origin), note: note))
+                earlier.append(Signed(checkpoint: try Checkpoint.open(note, verifiers: [signer.verifier] + previousVerifiers, origin: origin), note: note))
             } catch {
-                try refuse("the newest stored checkpoint is not signed by this checkpoint key: \(error)")
+                try refuse("the newest stored checkpoint is not signed by this checkpoint key or a previous one: \(error)")
             }
         }
         var superseded = false

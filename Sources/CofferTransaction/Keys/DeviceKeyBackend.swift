@@ -70,6 +70,11 @@ public final class DeviceKeyBackend: KeyBackend {
         if wrapped.count == KeyWrapper.wrappedLength {
             scalar = try opened { try token.openGCM(key: CofferTokenKeys.kek, nonce: Array(wrapped[..<12]), sealed: Array(wrapped[12...]),
                                                     authenticating: KeyWrapper.associatedData(version: 1, recordID, encodeKeyID, owner)) }
+        } else if KeyWrapper.isTagged(wrapped) {
+            // Key files' tagged form, under the KEK imported as `coffer-kek` (or another: then it does not open).
+            let kekID = Array(wrapped[1..<9])
+            scalar = try opened { try token.openGCM(key: CofferTokenKeys.kek, nonce: Array(wrapped[9..<21]), sealed: Array(wrapped[21...]),
+                                                    authenticating: KeyWrapper.associatedData(version: 3, kekID + recordID, encodeKeyID, owner)) }
         } else {
             guard wrapped.count > 1 + 12 + 16, wrapped[0] == Self.version else {
                 throw DecodeKeyMismatch("the stored decode key is in no form this tier knows")

@@ -27,6 +27,9 @@ public enum TransactionSettings {
             $0.keys.unwrapOnlyKEKFiles = $1
         },
         .text("checkpoint-key", "The audit checkpoint signing key, base64 Ed25519 (mode 0600).") { $0.keys.checkpointKeyFile = $1 },
+        .list("checkpoint-key-previous", "The verifier key file (.vkey) of an earlier checkpoint key, whose checkpoints still count after a rotation (repeat, or separate with commas).") {
+            $0.keys.previousCheckpointVerifierFiles = $1
+        },
         .text("pkcs11-module", "A PKCS#11 module whose token holds the KEK, signing, session and checkpoint keys instead of the key files (default: key files).") {
             $0.keys.device = TransactionTierConfiguration.Device(modulePath: $1)
         },
