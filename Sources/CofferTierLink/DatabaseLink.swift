@@ -42,6 +42,7 @@ public final class DatabaseLink: DatabaseCalling, Sendable {
     public init(configuration: Configuration, keys: TierLinkKeys, logger: Logger) throws {
         self.context = try ZMQContext()
         var client = RequestClient.Configuration(endpoints: configuration.endpoints, keys: keys.keys, serverKey: keys.serverKey)
+        client.serverKeysByEndpoint = keys.serverKeysByEndpoint
         client.maxMessageSize = WireProtocol.maxMessageSize
         client.maxPending = max(1, configuration.queueLimit)
         self.client = try RequestClient(configuration: client, context: context, logger: logger)

@@ -8,23 +8,28 @@ public struct TierLinkKeys: Sendable {
     public let keys: CurveKeyPair
     /// The database tier's public key.
     public let serverKey: String
+    /// The keys of database processes whose key differs (during a rotation of the database tier's key).
+    public let serverKeysByEndpoint: [String: String]
 
-    public init(keys: CurveKeyPair, serverKey: String) {
+    public init(keys: CurveKeyPair, serverKey: String, serverKeysByEndpoint: [String: String] = [:]) {
         self.keys = keys
         self.serverKey = serverKey
+        self.serverKeysByEndpoint = serverKeysByEndpoint
     }
 
-    /// Reads the secret key file (refused when others can read it) and the server's public key file.
+    /// Reads the secret key file (refused when others can read it) and the server's public key file:
+    /// one key, and `ENDPOINT KEY` lines for endpoints with another (``CurveKeyFile/readServerKeys(at:)``).
     ///
     /// - Parameter what: Whose key this is, for messages ("the transaction tier's CURVE key").
     public static func load(secretKeyFile: String, serverPublicKeyFile: String, what: String) throws -> TierLinkKeys {
         do {
             _ = try SecretFile.read(secretKeyFile, what: what)
             let keys = try CurveKeyFile.readKeyPair(at: secretKeyFile)
-            guard let serverKey = try CurveKeyFile.readPublicKeys(at: serverPublicKeyFile).first else {
+            let server = try CurveKeyFile.readServerKeys(at: serverPublicKeyFile)
+            guard let serverKey = server.every ?? server.byEndpoint.values.first else {
                 throw KeyFileError("\(serverPublicKeyFile) holds no CURVE public key")
             }
-            return TierLinkKeys(keys: keys, serverKey: serverKey)
+            return TierLinkKeys(keys: keys, serverKey: serverKey, serverKeysByEndpoint: server.byEndpoint)
         } catch let error as KeyFileError {
             throw error
         } catch {

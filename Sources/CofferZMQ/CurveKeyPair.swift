@@ -78,6 +78,27 @@ public enum CurveKeyFile {
         return keys
     }
 
+    /// Reads a file of server keys: a line `KEY` is the key of every endpoint, a line
+    /// `ENDPOINT KEY` the key of that endpoint alone (the database tier's new key during a rotation).
+    public static func readServerKeys(at path: String) throws -> (every: String?, byEndpoint: [String: String]) {
+        var every: String?
+        var byEndpoint: [String: String] = [:]
+        for line in keyLines(try String(contentsOfFile: path, encoding: .utf8)) {
+            let fields = line.split(whereSeparator: \.isWhitespace).map(String.init)
+            guard let key = fields.last, CurveKeyPair.isValidKey(key), fields.count <= 2 else {
+                throw ZMQError(.invalidKey, "\(path): each line is a CURVE public key (40 characters of Z85), or an endpoint and one")
+            }
+            if fields.count == 2 {
+                guard byEndpoint[fields[0]] == nil else { throw ZMQError(.invalidKey, "\(path) names \(fields[0]) twice") }
+                byEndpoint[fields[0]] = key
+            } else {
+                guard every == nil else { throw ZMQError(.invalidKey, "\(path) lists two keys for every endpoint; give the endpoint of each") }
+                every = key
+            }
+        }
+        return (every, byEndpoint)
+    }
+
     static func keyLines(_ text: String) -> [String] {
         text.split(whereSeparator: \.isNewline)
             .map { $0.trimmingCharacters(in: .whitespaces) }

@@ -20,6 +20,8 @@ public final class RequestClient: Sendable {
         public var keys: CurveKeyPair
         /// The server's CURVE public key.
         public var serverKey: String
+        /// Server keys of particular endpoints, where they differ from ``serverKey`` (a rotation).
+        public var serverKeysByEndpoint: [String: String] = [:]
         /// The most requests waiting for an answer at once; more fail with `.unavailable`.
         public var maxPending: Int = 4_096
         /// The largest reply accepted, in bytes.
@@ -87,7 +89,11 @@ public final class RequestClient: Sendable {
                 try socket.set(ZMQ_HEARTBEAT_TIMEOUT, 6_000)
                 try socket.set(ZMQ_SNDHWM, Int32(configuration.maxPending))
                 try socket.set(ZMQ_RCVHWM, Int32(configuration.maxPending))
-                for endpoint in configuration.endpoints { try socket.connect(endpoint) }
+                for endpoint in configuration.endpoints {
+                    // Taken at connect: each endpoint may have a server key of its own.
+                    try socket.set(ZMQ_CURVE_SERVERKEY, bytes: Array((configuration.serverKeysByEndpoint[endpoint] ?? configuration.serverKey).utf8))
+                    try socket.connect(endpoint)
+                }
                 ready.signal()
                 run(socket)
             } catch {

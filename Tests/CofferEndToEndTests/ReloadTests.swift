@@ -78,4 +78,68 @@ import Testing
         #expect(try await deployment.admin(["users", "list"]).status == 0, "admitted again")
         #expect(deployment.tierLogs.contains("reloaded the allow list"))
     }
+
+    @Test("the database tier's CURVE key is rotated with saves and retrieves running: a process with the new key on its own endpoint, the transaction processes restarted in turn to know it, the old process stopped; no request fails")
+    func databaseKeyRotation() async throws {
+        let deployment = try await LocalDeployment.start(transactionArguments: ["--user-changes-per-hour", "0", "--database-timeout", "8"])
+        defer { deployment.terminate() }
+        let first = deployment.serverURL.replacingOccurrences(of: "https://127.0.0.1", with: "localhost")
+        let second = try await deployment.startAnotherTransaction()
+        deployment.clientServers = "\(first),\(second)"
+        try await deployment.registerAndLogin("ines")
+        let work = deployment.directory + "/work"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+
+        let failures = FailureLog()
+        let running = StopFlag()
+        let load = Task {
+            var n = 0
+            while !running.isSet {
+                let file = "\(work)/f-\(n).txt"
+                try Data("file \(n)".utf8).write(to: URL(fileURLWithPath: file))
+                let saved = try await deployment.coffer(["save", file], user: "ines")
+                if saved.status != 0 { failures.add("save \(n): \(saved.stderr)") }
+                let retrieved = try await deployment.coffer(["retrieve", file + ".coffer", "-o", file + ".out"], user: "ines")
+                if retrieved.status != 0 { failures.add("retrieve \(n): \(retrieved.stderr)") }
+                n += 1
+            }
+            return n
+        }
+
+        // The new key: a database process with it on an endpoint of its own, the same store.
+        let fresh = deployment.directory + "/fresh-keys"
+        #expect(try await deployment.admin(["init", fresh]).status == 0)
+        let newEndpoint = try await deployment.startAnotherDatabase(curveSecret: fresh + "/database/curve.secret")
+        let newKey = try String(contentsOfFile: fresh + "/transaction/database-curve.public", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let pinned = deployment.directory + "/keys/transaction/database-curve.public"
+        let oldKey = try String(contentsOfFile: pinned, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        try Data("\(oldKey)\n\(newEndpoint) \(newKey)\n".utf8).write(to: URL(fileURLWithPath: pinned))
+        for index in 0..<2 { try await deployment.restartTransactionProcess(index, graceful: true) }
+        // The old process goes; the link goes on through the new key.
+        await deployment.databases[0].stop()
+        try await Task.sleep(for: .seconds(2))
+        running.set()
+        let operations = try await load.value
+        #expect(operations > 0)
+        #expect(failures.all.isEmpty, "\(failures.all.count) failed: \(failures.all.prefix(3))")
+        let file = work + "/after.txt"
+        try Data("after".utf8).write(to: URL(fileURLWithPath: file))
+        #expect(try await deployment.coffer(["save", file], user: "ines").status == 0, "served by the process with the new key alone")
+    }
+}
+
+/// Failures seen by a load task.
+final class FailureLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    var all: [String] { lock.withLock { items } }
+    func add(_ item: String) { lock.withLock { items.append(item) } }
+}
+
+/// A flag one task sets and another reads.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
 }

@@ -148,13 +148,25 @@ public final class LocalDeployment: @unchecked Sendable {
         }
     }
 
+    /// Starts one more database process on a free port, with `curveSecret` as its CURVE key (a
+    /// rotation's new key) or the deployment's; returns its endpoint, which transaction processes
+    /// started from now on connect to as well.
+    public func startAnotherDatabase(curveSecret: String? = nil) async throws -> String {
+        let (process, bound, healthPort) = try await launchDatabase(endpoint: "tcp://127.0.0.1:*", healthPort: 0, curveSecret: curveSecret)
+        if databases.isEmpty, let database { databases = [database] }
+        databases.append(process)
+        databaseEndpoints.append(bound)
+        databaseHealthPorts.append(healthPort)
+        return bound
+    }
+
     /// Starts a database process; returns it, its bound endpoint and its health-probe port.
-    private func launchDatabase(endpoint: String, healthPort: Int) async throws -> (TestProcess, String, Int) {
+    private func launchDatabase(endpoint: String, healthPort: Int, curveSecret: String? = nil) async throws -> (TestProcess, String, Int) {
         let ready = directory + "/database.ready"
         unlink(ready)
         let database = try TestProcess(
             TestEnvironment.binary("coffer-database"),
-            ["--endpoint", endpoint, "--store", store, "--curve-secret-key", directory + "/keys/database/curve.secret",
+            ["--endpoint", endpoint, "--store", store, "--curve-secret-key", curveSecret ?? directory + "/keys/database/curve.secret",
              "--allow-list", directory + "/keys/database/allow.list", "--ready-file", ready, "--log-level", "debug",
              "--health", "127.0.0.1:\(healthPort)"] + databaseArguments,
             environment: ["PATH": "/usr/bin:/bin"], logDirectory: logs

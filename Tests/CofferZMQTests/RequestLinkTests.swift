@@ -101,6 +101,20 @@ import Glibc
 }
 
 @Suite struct CurveKeyFileTests {
+    @Test("a server key file names one key for every endpoint and keys of particular endpoints; a bad key, a second key for every endpoint or an endpoint named twice is refused")
+    func serverKeys() throws {
+        let (a, b) = (try CurveKeyPair.generate().publicKey, try CurveKeyPair.generate().publicKey)
+        let path = NSTemporaryDirectory() + "coffer-server-keys-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "# the database tier\n\(a)\ntcp://10.0.1.6:7701 \(b)\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let read = try CurveKeyFile.readServerKeys(at: path)
+        #expect(read.every == a && read.byEndpoint == ["tcp://10.0.1.6:7701": b])
+        for bad in ["tcp://x:1 not-a-key\n", "\(a)\n\(b)\n", "tcp://x:1 \(a)\ntcp://x:1 \(b)\n", "tcp://x:1 \(a) extra\n"] {
+            try bad.write(toFile: path, atomically: true, encoding: .utf8)
+            #expect(throws: ZMQError.self, "\(bad)") { try CurveKeyFile.readServerKeys(at: path) }
+        }
+    }
+
     @Test("a secret key file that others can read is refused")
     func permissions() throws {
         let keys = try CurveKeyPair.generate()

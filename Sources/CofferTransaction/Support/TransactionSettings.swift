@@ -45,7 +45,7 @@ public enum TransactionSettings {
             $0.keys.device?.sessions = $1
         },
         .text("curve-secret-key", "This process's CURVE secret key file (mode 0600).") { $0.tierLink.curveSecretKeyFile = $1 },
-        .text("database-public-key", "The database tier's CURVE public key file.") { $0.tierLink.databasePublicKeyFile = $1 },
+        .text("database-public-key", "The database tier's CURVE public key file: one key, and ENDPOINT KEY lines for endpoints with another (a rotation).") { $0.tierLink.databasePublicKeyFile = $1 },
         .list("database", "A database tier endpoint; repeat the flag, or separate with commas, for several.") { $0.tierLink.link.endpoints = $1 },
         .number("database-timeout", "Seconds one database-tier request may take, retries included, before a 503 (default \(defaults.tierLink.link.timeout.components.seconds)).", in: 1...3_600) {
             $0.tierLink.link.timeout = .seconds($1)
