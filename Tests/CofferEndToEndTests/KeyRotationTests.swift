@@ -48,7 +48,7 @@ import Testing
         #expect(try await Self.counts(deployment) == [oldID: 8], "every key is under the first KEK, tagged")
 
         // Saves and retrieves run the whole time.
-        let running = ManagedFlag()
+        let running = TestFlag()
         let loadTask = Task {
             var n = 0
             while !running.isSet {
@@ -132,7 +132,7 @@ extension KeyRotationTests {
         try FileManager.default.copyItem(atPath: deployment.directory + "/checkpoint.state", toPath: oldState)
 
         let load = Load()
-        let running = ManagedFlag()
+        let running = TestFlag()
         let loadTask = Task {
             var n = 0
             while !running.isSet {
@@ -182,12 +182,4 @@ extension KeyRotationTests {
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("checkpoint-key-previous"), "\(refused.stderr)")
     }
-}
-
-/// A flag one task sets and another reads.
-final class ManagedFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
 }

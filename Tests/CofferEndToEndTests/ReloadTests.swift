@@ -91,7 +91,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
 
         let failures = FailureLog()
-        let running = StopFlag()
+        let running = TestFlag()
         let load = Task {
             var n = 0
             while !running.isSet {
@@ -134,12 +134,4 @@ final class FailureLog: @unchecked Sendable {
     private var items: [String] = []
     var all: [String] { lock.withLock { items } }
     func add(_ item: String) { lock.withLock { items.append(item) } }
-}
-
-/// A flag one task sets and another reads.
-final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
 }

@@ -35,7 +35,7 @@ import Testing
         let bytes = random(300_000)
         let (location, _) = try makeStore(bytes)
         let writer = try location.open()
-        let stop = ManagedAtomicFlag()
+        let stop = TestFlag()
         let writing = Task.detached {
             var n = 0
             while !stop.isSet {
@@ -147,13 +147,6 @@ import Testing
     }
 }
 
-/// A flag one task sets and another reads.
-final class ManagedAtomicFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
-}
 
 /// What the store does for a KEK rotation: it tells wrapped forms apart by their first bytes.
 @Suite struct RewrapStoreTests {
