@@ -132,6 +132,7 @@ let package = Package(
             dependencies: [
                 "CofferAudit",
                 "CofferDigest",
+                "CofferFiles",
                 "CSQLite",
                 "CLibPQ",
                 .product(name: "Logging", package: "swift-log"),

@@ -224,9 +224,7 @@ struct Audit: AsyncParsableCommand {
                 throw ExitCode(66)
             }
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+                try printJSON(report)
             } else if report.ok {
                 let pending = report.uncovered > 0 ? "; \(report.uncovered) newer entries are not yet covered by a checkpoint" : ""
                 print("verified: \(report.entries) entries, \(report.checkpoints.count) signed checkpoints consistent with each other and the entries\(pending)")

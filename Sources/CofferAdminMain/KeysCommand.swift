@@ -88,9 +88,7 @@ struct Keys: AsyncParsableCommand {
             }
             if json {
                 let object = Dictionary(uniqueKeysWithValues: counts.map { ($0.form, $0.count) })
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(object), as: UTF8.self))
+                try printJSON(object)
             } else if counts.isEmpty {
                 print("no decode keys are stored")
             } else {

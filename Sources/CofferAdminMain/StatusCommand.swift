@@ -34,9 +34,7 @@ struct Status: AsyncParsableCommand {
             nowMs: Int64(Date().timeIntervalSince1970 * 1000), logger: Logger(label: "coffer-admin")
         )
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(Report(level: status.level, status: status)), as: UTF8.self))
+            try printJSON(Report(level: status.level, status: status))
         } else {
             let width = status.checks.map(\.component.count).max() ?? 0
             for check in status.checks {

@@ -52,6 +52,19 @@ public struct AuditLeaf: Codable, Sendable, Equatable {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The bytes that lowercase or uppercase hex spells, or `nil`: the inverse of ``hex(_:)``.
+    public static func bytes(hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
+        for i in stride(from: 0, to: digits.count, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[i...i + 1], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        return bytes
+    }
+
     /// The most bytes a leaf may have.
     public static let maxSize = 8 * 1024
 

@@ -31,7 +31,6 @@ public struct Checkpoint: Sendable, Equatable {
         self.rootHash = Array(root)
     }
 
-    /// Verifies `note` with `verifier`, checks its origin, and returns its checkpoint.
     /// Opens a checkpoint signed by any of `verifiers` (the keys of a rotation, newest first);
     /// throws the first key's refusal when none verifies it.
     public static func open(_ note: String, verifiers: [NoteVerifier], origin: String? = nil) throws -> Checkpoint {
@@ -46,6 +45,7 @@ public struct Checkpoint: Sendable, Equatable {
         throw first ?? NoteError.unverified("no checkpoint key was given")
     }
 
+    /// Verifies `note` with `verifier`, checks its origin, and returns its checkpoint.
     public static func open(_ note: String, verifier: NoteVerifier, origin: String? = nil) throws -> Checkpoint {
         let parsed = try SignedNote(parsing: note)
         let checkpoint = try Checkpoint(text: try verifier.verify(parsed))

@@ -26,15 +26,14 @@ public struct RestoreDetail: Sendable, Equatable {
     }
 
     /// ``backupRoot`` as bytes.
-    public var backupRootHash: [UInt8]? {
-        let digits = Array(backupRoot.utf8)
-        guard digits.count == 64 else { return nil }
-        var bytes: [UInt8] = []
-        for i in stride(from: 0, to: 64, by: 2) {
-            guard let byte = UInt8(String(decoding: digits[i...i + 1], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(byte)
-        }
-        return bytes
+    public var backupRootHash: [UInt8]? { AuditLeaf.bytes(hex: backupRoot) }
+
+    /// What `leaf` states when it is a restore entry in its place: kind `restore`, a well-formed
+    /// detail, right after the backup's last entry (`backup_entries` is its own index); `nil` otherwise.
+    /// The transaction tier checks this before it signs across a restore, a client before it accepts one.
+    public init?(entry leaf: AuditLeaf) {
+        guard leaf.kind == AuditKind.restore.rawValue, let detail = RestoreDetail(detail: leaf.detail), detail.backupEntries == leaf.index else { return nil }
+        self = detail
     }
 
     /// The detail as the entry carries it.

@@ -103,7 +103,7 @@ struct CheckpointCheck: Sendable {
         // Only a restore made after the checkpoint this client kept explains it: the newest such entry.
         guard let index = candidates.filter({ $0 < previous.size }).max() else { throw Self.rewritten(failure, journal: journal) }
         let leaf = try includedLeaf(index, name: "the restore entry #\(index)", in: proofs, newest)
-        guard leaf.index == index, leaf.kind == AuditKind.restore.rawValue, let detail = RestoreDetail(detail: leaf.detail), detail.backupEntries == index else {
+        guard leaf.index == index, let detail = RestoreDetail(entry: leaf) else {
             throw Self.rewritten(failure + "; entry #\(index), listed as a restore, is not one", journal: journal)
         }
         newest.restore = (index, detail)

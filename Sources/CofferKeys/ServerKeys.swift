@@ -1,3 +1,4 @@
+import CofferAudit
 public import Crypto
 import Foundation
 
@@ -19,28 +20,21 @@ public struct ServerKeys: Sendable {
     /// Reads both keys, refusing files that others can read.
     public static func load(signingKeyFile: String, kekFile: String) throws -> ServerKeys {
         let pem = try SecretFile.read(signingKeyFile, what: "the signing key")
-        let kekText = try SecretFile.read(kekFile, what: "the key-encryption key")
+        let kek = try loadKEK(kekFile)
         let signingKey: P256.Signing.PrivateKey
         do {
             signingKey = try P256.Signing.PrivateKey(pemRepresentation: String(decoding: pem, as: UTF8.self))
         } catch {
             throw KeyFileError("\(signingKeyFile) does not hold a P-256 private key in PEM")
         }
-        guard let kekBytes = Data(base64Encoded: String(decoding: kekText, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
-              kekBytes.count == 32
-        else {
-            throw KeyFileError("\(kekFile) does not hold a 32-byte key in base64")
-        }
-        return ServerKeys(signingKey: signingKey, kek: SymmetricKey(data: kekBytes))
+        return ServerKeys(signingKey: signingKey, kek: kek)
     }
 
     /// Creates fresh keys and writes them with mode 0600; refuses to overwrite existing files.
     public static func generate(signingKeyFile: String, kekFile: String) throws -> ServerKeys {
-        let keys = ServerKeys(signingKey: P256.Signing.PrivateKey(), kek: SymmetricKey(size: .bits256))
-        try SecretFile.create(signingKeyFile, contents: Array(keys.signingKey.pemRepresentation.utf8) + [10])
-        let kekBase64 = keys.kek.withUnsafeBytes { Data($0).base64EncodedString() }
-        try SecretFile.create(kekFile, contents: Array(kekBase64.utf8) + [10])
-        return keys
+        let signingKey = P256.Signing.PrivateKey()
+        try SecretFile.create(signingKeyFile, contents: Array(signingKey.pemRepresentation.utf8) + [10])
+        return ServerKeys(signingKey: signingKey, kek: try generateKEK(kekFile))
     }
 
     /// The session-token MAC key, derived from `kek`: what key files use, and what
@@ -57,7 +51,7 @@ public struct ServerKeys: Sendable {
 
     /// ``kekID(_:)`` as 16 hex digits.
     public static func kekIDText(_ kek: SymmetricKey) -> String {
-        kekID(kek).map { String(format: "%02x", $0) }.joined()
+        AuditLeaf.hex(kekID(kek))
     }
 
     /// Reads a KEK file alone (another KEK of a rotation), refusing one that others can read.

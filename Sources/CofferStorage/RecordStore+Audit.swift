@@ -49,7 +49,10 @@ extension RecordStore {
         let log = AuditLog(db)
         let current = try log.size()
         let size = treeSize ?? current
-        guard size >= 0, size <= current, fromSizes.allSatisfy({ $0 >= 0 && $0 <= size }),
+        // At an asked size every older size must be below it; at the current size, one beyond the log
+        // (a checkpoint of a longer log: truncated, or restored) gets no proof, which the asker's
+        // check then reports.
+        guard size >= 0, size <= current, fromSizes.allSatisfy({ $0 >= 0 && (treeSize == nil || $0 <= size) }),
               indexes.count <= Self.maxAuditBatch, fromSizes.count <= 8
         else { return nil }
         let tree = log.tree

@@ -235,7 +235,7 @@ extension RecordStore {
     /// upload's bytes (the first commit's answer was lost).
     private func alreadyCommitted(uploadID: String, requester: String, atMs timeMs: Int64) throws -> CentralOutcome<CentralCopy> {
         let parts = uploadID.split(separator: "-")
-        guard parts.count == 2, let recordID = Self.bytes(hex: String(parts[0])),
+        guard parts.count == 2, let recordID = AuditLeaf.bytes(hex: String(parts[0])),
               let current = try centralCopy(recordID), current.blobID == String(parts[1]),
               let record = try loadRecord(recordID), try access(record, by: requester, atMs: timeMs).allowed
         else { return .notFound }
@@ -368,18 +368,6 @@ extension RecordStore {
             try db.query("DELETE FROM central_uploads WHERE upload_id = $1", [.text(upload)])
             uploadDigests[upload] = nil
         }
-    }
-
-    /// The bytes a hex string of ours spells, or `nil`.
-    private static func bytes(hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        for i in stride(from: 0, to: digits.count, by: 2) {
-            guard let byte = UInt8(String(decoding: digits[i...i + 1], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(byte)
-        }
-        return bytes
     }
 
     /// A central copy in the audit entry's detail: generation, size and SHA-256.

@@ -106,7 +106,7 @@ extension RecordStore {
                 [.blob([WrappedKeyForm.taggedMarker])]
             ).map { (try $0.blob(0), try $0.int(1)) }
             if untagged > 0 { counts["kek-v1", default: 0] += untagged }
-            for (id, count) in tagged { counts["kek:" + id.map { String(format: "%02x", $0) }.joined(), default: 0] += count }
+            for (id, count) in tagged { counts["kek:" + AuditLeaf.hex(id), default: 0] += count }
             let device = total - untagged - tagged.reduce(0) { $0 + $1.1 }
             if device > 0 { counts["device", default: 0] += device }
         }

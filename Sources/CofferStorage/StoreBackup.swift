@@ -1,5 +1,6 @@
 import CofferAudit
 import CofferDigest
+import CofferFiles
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -60,6 +61,7 @@ public enum StoreBackup {
         try makeEmptyFolder(folder)
         let copyPath = folder + "/" + databaseFile
         let blobs = try FolderBlobStore(folder: folder + "/" + centralFolder)
+        let source = try store.centralFolder.map { try FolderBlobStore(folder: $0) }
         for attempt in 1...attempts {
             let partial = copyPath + ".partial"
             unlink(partial)
@@ -67,14 +69,11 @@ public enum StoreBackup {
             let taken = nowMs()
             try SQLiteConnection.backUp(from: store.text, to: partial)
             let copy = try SQLiteConnection(path: partial)
-            let named = try copy.query("SELECT blob_id, sha256, size FROM central_copies", []).map { (try $0.text(0), try $0.blob(1), try $0.int(2)) }
+            let named = try namedBlobs(copy)
             progress("copying \(named.count) central copies")
             var missing = false
-            var bytes: Int64 = 0
-            for (index, (blob, sha256, size)) in named.enumerated() {
-                bytes += size
-                if blobs.exists(blob: blob) { continue }
-                guard try copyBlob(blob, sha256: sha256, size: size, from: store.centralFolder.map { try FolderBlobStore(folder: $0) }, to: blobs) else {
+            for (index, blob) in named.enumerated() where !blobs.exists(blob: blob.blob) {
+                guard let source, try copyBlob(blob, from: source, to: blobs) else {
                     missing = true
                     break
                 }
@@ -88,7 +87,7 @@ public enum StoreBackup {
             let manifest = Manifest(
                 format: 1, takenAtMs: taken, schemaVersion: try Migrations.currentVersion(copy) ?? 0, auditEntries: head.size,
                 auditRoot: AuditLeaf.hex(head.root), records: try copy.query("SELECT COUNT(*) FROM records", []).first?.int(0) ?? 0,
-                centralCopies: named.count, centralBytes: bytes
+                centralCopies: named.count, centralBytes: named.reduce(0) { $0 + $1.size }
             )
             try copy.close()
             try syncFile(partial)
@@ -126,13 +125,38 @@ public enum StoreBackup {
             throw StorageError(.backup, "the backup's audit log (\(head.size) entries) is not the one its manifest names (\(manifest.auditEntries))")
         }
         let blobs = try FolderBlobStore(folder: folder + "/" + centralFolder)
-        for row in try copy.query("SELECT blob_id, sha256, size FROM central_copies", []) {
-            let (blob, sha256, size) = (try row.text(0), try row.blob(1), try row.int(2))
-            guard try digest(of: blob, in: blobs, size: size) == sha256 else {
-                throw StorageError(.backup, "the backup's central copy \(blob) is missing or damaged")
+        for named in try namedBlobs(copy) {
+            var digest = ContentDigest()
+            guard try readWhole(named, from: blobs, { digest.update($0) }), digest.finalize() == named.sha256 else {
+                throw StorageError(.backup, "the backup's central copy \(named.blob) is missing or damaged")
             }
         }
         return manifest
+    }
+
+    /// A central copy's blob as a store's `central_copies` names it.
+    struct NamedBlob {
+        let blob: String
+        let sha256: [UInt8]
+        let size: Int64
+    }
+
+    /// Every blob the store in `db` names.
+    static func namedBlobs(_ db: any SQLConnection) throws -> [NamedBlob] {
+        try db.query("SELECT blob_id, sha256, size FROM central_copies", []).map {
+            NamedBlob(blob: try $0.text(0), sha256: try $0.blob(1), size: try $0.int(2))
+        }
+    }
+
+    /// Hands `blob`'s bytes to `body` in pieces of at most 1 MiB; `false` when it is missing or shorter.
+    static func readWhole(_ blob: NamedBlob, from store: FolderBlobStore, _ body: ([UInt8]) throws -> Void) throws -> Bool {
+        var offset: Int64 = 0
+        while offset < blob.size {
+            guard let piece = try store.read(blob: blob.blob, offset: offset, length: Int(min(blob.size - offset, 1 << 20))), !piece.isEmpty else { return false }
+            try body(piece)
+            offset += Int64(piece.count)
+        }
+        return true
     }
 
     /// The audit log's size and root in a store, read without touching its schema.
@@ -142,54 +166,37 @@ public enum StoreBackup {
         return (size, try log.tree.rootHash(size: size))
     }
 
-    /// Copies one blob, checking its bytes against `sha256`; `false` when the source no longer has it.
-    static func copyBlob(_ blob: String, sha256: [UInt8], size: Int64, from source: FolderBlobStore?, to target: FolderBlobStore) throws -> Bool {
-        guard let source else { return false }
-        let upload = "bac0-" + blob  // hex and `-`, as upload names must be
+    /// Copies one blob, checking its bytes against its SHA-256; `false` when the source no longer has it.
+    static func copyBlob(_ named: NamedBlob, from source: FolderBlobStore, to target: FolderBlobStore) throws -> Bool {
+        let upload = "bac0-" + named.blob  // hex and `-`, as upload names must be
         try target.discard(upload: upload)
         var digest = ContentDigest()
         var offset: Int64 = 0
-        while offset < size {
-            guard let piece = try source.read(blob: blob, offset: offset, length: Int(min(size - offset, 1 << 20))), !piece.isEmpty else {
-                try target.discard(upload: upload)
-                return false
-            }
+        guard try readWhole(named, from: source, { piece in
             digest.update(piece)
             try target.stage(upload: upload, offset: offset, bytes: piece)
             offset += Int64(piece.count)
+        }) else {
+            try target.discard(upload: upload)
+            return false
         }
-        guard digest.finalize() == sha256 else {
+        guard digest.finalize() == named.sha256 else {
             try target.discard(upload: upload)
             // Replaced by other bytes under the same name cannot happen (names are SHA-256): damaged.
-            throw StorageError(.backup, "the store's central copy \(blob) does not have the SHA-256 it is named by: it is damaged")
+            throw StorageError(.backup, "the store's central copy \(named.blob) does not have the SHA-256 it is named by: it is damaged")
         }
-        try target.publish(upload: upload, as: blob)
+        try target.publish(upload: upload, as: named.blob)
         return true
-    }
-
-    /// The SHA-256 of a blob of `size` bytes, or `nil` when it is missing or shorter.
-    static func digest(of blob: String, in blobs: FolderBlobStore, size: Int64) throws -> [UInt8]? {
-        var digest = ContentDigest()
-        var offset: Int64 = 0
-        while offset < size {
-            guard let piece = try blobs.read(blob: blob, offset: offset, length: Int(min(size - offset, 1 << 20))), !piece.isEmpty else { return nil }
-            digest.update(piece)
-            offset += Int64(piece.count)
-        }
-        return digest.count == size ? digest.finalize() : nil
     }
 
     static func writeManifest(_ manifest: Manifest, in folder: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let path = folder + "/" + manifestFile
-        let temporary = path + ".partial"
-        guard FileManager.default.createFile(atPath: temporary, contents: try encoder.encode(manifest) + [10], attributes: [.posixPermissions: 0o600]) else {
-            throw failure("write", temporary)
+        do {
+            try AtomicFile.write(Array(try encoder.encode(manifest)) + [10], to: folder + "/" + manifestFile, mode: 0o600)
+        } catch let error as FileWriteError {
+            throw StorageError(.backup, error.description)
         }
-        try syncFile(temporary)
-        guard rename(temporary, path) == 0 else { throw failure("move into place", path) }
-        try syncFile(folder)
     }
 
     /// Creates `folder` (0700) or accepts an empty one.

@@ -37,6 +37,24 @@ public enum StoreRestore {
         let lock = try StoreLock(store: store.text, exclusive: true)
         defer { withExtendedLifetime(lock) {} }
 
+        // Everything is copied beside the store first, so that a restore that fails leaves the
+        // store in place, and the store is missing only between renames.
+        progress("copying the backup beside the store")
+        let staged = store.text + ".restoring", stagedCentral = central + ".restoring"
+        unlink(staged)
+        try? FileManager.default.removeItem(atPath: stagedCentral)
+        try SQLiteConnection.backUp(from: backup + "/" + StoreBackup.databaseFile, to: staged)
+        try StoreBackup.syncFile(staged)
+        let source = try FolderBlobStore(folder: backup + "/" + StoreBackup.centralFolder)
+        let target = try FolderBlobStore(folder: stagedCentral)
+        let copy = try SQLiteConnection(path: staged, readOnly: true)
+        for named in try StoreBackup.namedBlobs(copy) {
+            guard try StoreBackup.copyBlob(named, from: source, to: target) else {
+                throw StorageError(.backup, "the backup lost a central copy while it was being restored")
+            }
+        }
+        try copy.close()
+
         var lostEntries: Int64?
         var setAside: String?
         if FileManager.default.fileExists(atPath: store.text) {
@@ -54,23 +72,10 @@ public enum StoreRestore {
             }
             setAside = aside
         }
-
-        progress("copying the backup into place")
-        let partial = store.text + ".restoring"
-        unlink(partial)
-        try SQLiteConnection.backUp(from: backup + "/" + StoreBackup.databaseFile, to: partial)
-        try StoreBackup.syncFile(partial)
-        let source = try FolderBlobStore(folder: backup + "/" + StoreBackup.centralFolder)
-        let target = try FolderBlobStore(folder: central)
-        let copy = try SQLiteConnection(path: partial, readOnly: true)
-        for row in try copy.query("SELECT blob_id, sha256, size FROM central_copies", []) {
-            guard try StoreBackup.copyBlob(try row.text(0), sha256: try row.blob(1), size: try row.int(2), from: source, to: target) else {
-                throw StorageError(.backup, "the backup lost a central copy while it was being restored")
-            }
-        }
-        try copy.close()
-        guard rename(partial, store.text) == 0 else { throw StoreBackup.failure("move into place", store.text) }
-        try StoreBackup.syncFile((store.text as NSString).deletingLastPathComponent.isEmpty ? "." : (store.text as NSString).deletingLastPathComponent)
+        guard rename(staged, store.text) == 0 else { throw StoreBackup.failure("move into place", store.text) }
+        guard rename(stagedCentral, central) == 0 else { throw StoreBackup.failure("move into place", central) }
+        let folder = URL(fileURLWithPath: store.text).deletingLastPathComponent().path
+        try StoreBackup.syncFile(folder)
 
         let detail = RestoreDetail(backupEntries: manifest.auditEntries, backupRoot: manifest.auditRoot, backupTakenMs: manifest.takenAtMs,
                                    lostEntries: lostEntries, note: note)

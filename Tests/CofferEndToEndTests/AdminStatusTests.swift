@@ -56,6 +56,10 @@ import Testing
         let nowhere = try await deployment.admin(["status", "--transaction", "127.0.0.1:\(try TestEnvironment.freePort())"])
         #expect(nowhere.status == 2, "\(nowhere.stdout)")
         #expect(nowhere.stdout.contains("CRITICAL") && nowhere.stdout.contains("cannot reach"), "\(nowhere.stdout)")
+        // A listener that answers, but is not a transaction process's (the database tier's health probes).
+        let other = try await deployment.admin(["status", "--transaction", "127.0.0.1:\(deployment.databaseHealthPorts[0])"])
+        #expect(other.status == 2, "\(other.stdout)")
+        #expect(other.stdout.contains("is it a transaction process's metrics listener"), "\(other.stdout)")
         deployment.database?.killAndReap()
         let down = try await deployment.admin(["status", "--transaction", listener, "--timeout", "2"])
         #expect(down.status == 2, "\(down.stdout)")

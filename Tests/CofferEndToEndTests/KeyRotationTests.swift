@@ -6,16 +6,6 @@ import Testing
 /// Rotating the KEK under load: rolling restarts of two transaction processes, a background move
 /// of every decode key, the old KEK retired — no request fails and every container still opens.
 @Suite(.serialized) struct KeyRotationTests {
-    /// What the load saw.
-    actor Load {
-        var failures: [String] = []
-        var operations = 0
-        var saved: [(file: String, content: Data)] = []
-        func failed(_ what: String) { failures.append(what) }
-        func done() { operations += 1 }
-        func kept(_ file: String, _ content: Data) { saved.append((file, content)) }
-    }
-
     static func counts(_ deployment: LocalDeployment) async throws -> [String: Int64] {
         let status = try await deployment.admin(["keys", "status", "--json"])
         guard status.status == 0 else { throw TestError("keys status: \(status.stderr)") }
@@ -26,19 +16,17 @@ import Testing
     func rotateKEK() async throws {
         let deployment = try await LocalDeployment.start(transactionArguments: ["--user-changes-per-hour", "0", "--database-timeout", "8"])
         defer { deployment.terminate() }
-        let first = deployment.serverURL.replacingOccurrences(of: "https://127.0.0.1", with: "localhost")
-        let second = try await deployment.startAnotherTransaction()
-        deployment.clientServers = "\(first),\(second)"
+        try await deployment.serveFromTwoTransactionProcesses()
         try await deployment.registerAndLogin("xena")
         let work = deployment.directory + "/work"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        let load = Load()
+        var before: [(file: String, content: Data)] = []
         for n in 0..<8 {
             let file = "\(work)/before-\(n).txt"
             let content = Data("before \(n) \(UUID())".utf8)
             try content.write(to: URL(fileURLWithPath: file))
             #expect(try await deployment.coffer(["save", file], user: "xena").status == 0)
-            await load.kept(file, content)
+            before.append((file, content))
         }
         let oldKEK = deployment.kekFile
         // The keys as the old KEK wrapped them: after the rotation they are in neither SQLite file.
@@ -47,23 +35,8 @@ import Testing
         let oldID = try #require(try await Self.counts(deployment).keys.first)
         #expect(try await Self.counts(deployment) == [oldID: 8], "every key is under the first KEK, tagged")
 
-        // Saves and retrieves run the whole time.
-        let running = TestFlag()
-        let loadTask = Task {
-            var n = 0
-            while !running.isSet {
-                let file = "\(work)/during-\(n).txt"
-                let content = Data("during \(n) \(UUID())".utf8)
-                try content.write(to: URL(fileURLWithPath: file))
-                let saved = try await deployment.coffer(["save", file], user: "xena")
-                if saved.status == 0 { await load.kept(file, content) } else { await load.failed("save \(n): \(saved.stderr)") }
-                let reopen = "\(work)/before-\(n % 8).txt"
-                let retrieved = try await deployment.coffer(["retrieve", reopen + ".coffer", "-o", "\(work)/out-\(n)", "--force"], user: "xena")
-                if retrieved.status != 0 { await load.failed("retrieve \(n): \(retrieved.stderr)") }
-                await load.done()
-                n += 1
-            }
-        }
+        // Saves and retrieves run the whole time, retrieving the containers from before as well.
+        let load = SaveRetrieveLoad(deployment, user: "xena", work: work, reopen: { "\(work)/before-\($0 % 8).txt.coffer" })
 
         let newKEK = deployment.directory + "/keys/transaction/kek-2.b64"
         let made = try await deployment.admin(["keys", "new-kek", newKEK])
@@ -89,13 +62,10 @@ import Testing
         deployment.transactionArguments = ["--user-changes-per-hour", "0", "--database-timeout", "8"]
         for index in 0..<2 { try await deployment.restartTransactionProcess(index, graceful: true) }
         try await Task.sleep(for: .seconds(1))
-        running.set()
-        try await loadTask.value
-
-        let failures = await load.failures
+        let (failures, operations) = try await load.stop()
         #expect(failures.isEmpty, "\(failures.count) failed requests: \(failures.prefix(3))")
-        #expect(await load.operations > 0, "the load ran through the rotation")
-        for (file, content) in await load.saved {
+        #expect(operations > 0, "the load ran through the rotation")
+        for (file, content) in await before + load.results.saved {
             let out = file + ".opened"
             let retrieved = try await deployment.coffer(["retrieve", file + ".coffer", "-o", out, "--force"], user: "xena")
             #expect(retrieved.status == 0, "\(file): \(retrieved.stderr)")
@@ -117,9 +87,7 @@ extension KeyRotationTests {
     func rotateCheckpointKey() async throws {
         let deployment = try await LocalDeployment.start(transactionArguments: ["--user-changes-per-hour", "0", "--database-timeout", "8"])
         defer { deployment.terminate() }
-        let first = deployment.serverURL.replacingOccurrences(of: "https://127.0.0.1", with: "localhost")
-        let second = try await deployment.startAnotherTransaction()
-        deployment.clientServers = "\(first),\(second)"
+        try await deployment.serveFromTwoTransactionProcesses()
         try await deployment.registerAndLogin("yuki")
         let work = deployment.directory + "/work"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
@@ -131,22 +99,7 @@ extension KeyRotationTests {
         let oldState = deployment.directory + "/old-checkpoint.state"
         try FileManager.default.copyItem(atPath: deployment.directory + "/checkpoint.state", toPath: oldState)
 
-        let load = Load()
-        let running = TestFlag()
-        let loadTask = Task {
-            var n = 0
-            while !running.isSet {
-                let file = "\(work)/during-\(n).txt"
-                let content = Data("during \(n) \(UUID())".utf8)
-                try content.write(to: URL(fileURLWithPath: file))
-                let saved = try await deployment.coffer(["save", file], user: "yuki")
-                if saved.status == 0 { await load.kept(file, content) } else { await load.failed("save \(n): \(saved.stderr)") }
-                let retrieved = try await deployment.coffer(["retrieve", file + ".coffer", "-o", file + ".out", "--force"], user: "yuki")
-                if retrieved.status != 0 { await load.failed("retrieve \(n): \(retrieved.stderr)") }
-                await load.done()
-                n += 1
-            }
-        }
+        let load = SaveRetrieveLoad(deployment, user: "yuki", work: work)
 
         let newKey = deployment.directory + "/keys/transaction/checkpoint-2.key"
         let made = try await deployment.admin(["keys", "new-checkpoint-key", newKey])
@@ -162,11 +115,9 @@ extension KeyRotationTests {
         #expect(moved.stdout.contains("consistent with the checkpoint"), "the checkpoint kept under the old key was checked: \(moved.stdout)")
         let again = try await deployment.coffer(["history", kept + ".coffer", "--verify"], user: "yuki")
         #expect(again.status == 0 && !again.stderr.contains("changed"), "\(again.stderr)")
-        running.set()
-        try await loadTask.value
-        let failures = await load.failures
+        let (failures, operations) = try await load.stop()
         #expect(failures.isEmpty, "\(failures.count) failed requests: \(failures.prefix(3))")
-        #expect(await load.operations > 0)
+        #expect(operations > 0)
 
         let export = deployment.directory + "/export"
         #expect(try await deployment.admin(["audit", "export", export]).status == 0)

@@ -83,28 +83,12 @@ import Testing
     func databaseKeyRotation() async throws {
         let deployment = try await LocalDeployment.start(transactionArguments: ["--user-changes-per-hour", "0", "--database-timeout", "8"])
         defer { deployment.terminate() }
-        let first = deployment.serverURL.replacingOccurrences(of: "https://127.0.0.1", with: "localhost")
-        let second = try await deployment.startAnotherTransaction()
-        deployment.clientServers = "\(first),\(second)"
+        try await deployment.serveFromTwoTransactionProcesses()
         try await deployment.registerAndLogin("ines")
         let work = deployment.directory + "/work"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
 
-        let failures = FailureLog()
-        let running = TestFlag()
-        let load = Task {
-            var n = 0
-            while !running.isSet {
-                let file = "\(work)/f-\(n).txt"
-                try Data("file \(n)".utf8).write(to: URL(fileURLWithPath: file))
-                let saved = try await deployment.coffer(["save", file], user: "ines")
-                if saved.status != 0 { failures.add("save \(n): \(saved.stderr)") }
-                let retrieved = try await deployment.coffer(["retrieve", file + ".coffer", "-o", file + ".out"], user: "ines")
-                if retrieved.status != 0 { failures.add("retrieve \(n): \(retrieved.stderr)") }
-                n += 1
-            }
-            return n
-        }
+        let load = SaveRetrieveLoad(deployment, user: "ines", work: work)
 
         // The new key: a database process with it on an endpoint of its own, the same store.
         let fresh = deployment.directory + "/fresh-keys"
@@ -118,20 +102,11 @@ import Testing
         // The old process goes; the link goes on through the new key.
         await deployment.databases[0].stop()
         try await Task.sleep(for: .seconds(2))
-        running.set()
-        let operations = try await load.value
+        let (failures, operations) = try await load.stop()
         #expect(operations > 0)
-        #expect(failures.all.isEmpty, "\(failures.all.count) failed: \(failures.all.prefix(3))")
+        #expect(failures.isEmpty, "\(failures.count) failed: \(failures.prefix(3))")
         let file = work + "/after.txt"
         try Data("after".utf8).write(to: URL(fileURLWithPath: file))
         #expect(try await deployment.coffer(["save", file], user: "ines").status == 0, "served by the process with the new key alone")
     }
-}
-
-/// Failures seen by a load task.
-final class FailureLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [String] = []
-    var all: [String] { lock.withLock { items } }
-    func add(_ item: String) { lock.withLock { items.append(item) } }
 }

@@ -67,6 +67,10 @@ import Testing
         }
         #expect(try fixture.store.auditProofs(treeSize: nil, fromSizes: [], indexes: [1], owner: "alice") == nil, "entry 1 is bob's")
         #expect(try fixture.store.auditProofs(treeSize: 7, fromSizes: [], indexes: [], owner: nil) == nil, "beyond the log")
+        #expect(try fixture.store.auditProofs(treeSize: 4, fromSizes: [5], indexes: [], owner: nil) == nil, "an older size beyond the size asked")
+        // At the current size, a checkpoint of a longer log (truncated, or restored) gets no proof, and the rest are answered.
+        let longer = try #require(try fixture.store.auditProofs(treeSize: nil, fromSizes: [2, 9], indexes: [], owner: nil))
+        #expect(longer.treeSize == 6 && longer.consistency[2] != nil && longer.consistency[9] == nil)
     }
 
     @Test("the audit tables refuse UPDATE, DELETE and TRUNCATE", arguments: RecordStoreTests.backends)

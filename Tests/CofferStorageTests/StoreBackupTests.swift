@@ -72,6 +72,12 @@ import Testing
         #expect(FileManager.default.createFile(atPath: root + "/full/x", contents: Data([1])))
         #expect(throws: StorageError.self) { try StoreBackup.take(of: location, into: root + "/full", nowMs: { 1 }) }
         #expect(throws: StorageError.self) { try StoreBackup.take(of: StoreLocation(root + "/none.sqlite"), into: root + "/b0", nowMs: { 1 }) }
+        #expect { try StoreBackup.take(of: StoreLocation("postgresql://coffer@127.0.0.1/coffer"), into: root + "/b1", nowMs: { 1 }) } throws: {
+            "\($0)".contains("pg_basebackup")
+        }
+        #expect { try StoreRestore.restore(from: root + "/b1", to: StoreLocation("postgresql://coffer@127.0.0.1/coffer"), note: "n", operatorName: "op", nowMs: 1) } throws: {
+            "\($0)".contains("--in-place")
+        }
 
         let backup = root + "/b"
         _ = try StoreBackup.take(of: location, into: backup, nowMs: { 1 })
@@ -102,6 +108,14 @@ import Testing
         let manifest = try StoreBackup.take(of: location, into: backup, nowMs: { 7_000 })
         _ = try store.registerUser(name: "bob", passwordHash: "h", timeMs: 8_000, source: "s")
         let before = try store.auditTreeHead().size
+
+        // A backup that does not check whole changes nothing: the store stays, nothing is set aside.
+        let damaged = try TestEnvironment.makeTemporaryDirectory("restore-damaged") + "/b"
+        try FileManager.default.copyItem(atPath: backup, toPath: damaged)
+        try FileManager.default.removeItem(atPath: damaged + "/" + StoreBackup.manifestFile)
+        #expect(throws: StorageError.self) { try StoreRestore.restore(from: damaged, to: location, note: "drill", operatorName: "op", nowMs: 8_500) }
+        #expect(try location.open().credentials(user: "bob") != nil, "the store in place is untouched")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: (location.text as NSString).deletingLastPathComponent).allSatisfy { !$0.contains("replaced-") })
 
         do {
             let held = try StoreLock(store: location.text, exclusive: false)

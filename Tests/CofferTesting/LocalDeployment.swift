@@ -189,6 +189,14 @@ public final class LocalDeployment: @unchecked Sendable {
         return moreTransactions.last!.url.replacingOccurrences(of: "https://127.0.0.1", with: "localhost")
     }
 
+    /// Starts a second transaction process and gives clients both addresses, so that either can
+    /// restart while the other serves (a rolling restart).
+    public func serveFromTwoTransactionProcesses() async throws {
+        let first = serverURL.replacingOccurrences(of: "https://127.0.0.1", with: "localhost")
+        let second = try await startAnotherTransaction()
+        clientServers = "\(first),\(second)"
+    }
+
     /// Kills the transaction tier and starts a new one; `checkpointState` names its checkpoint state
     /// file (a new name simulates a process on another host that never saw the old checkpoints).
     /// It listens on the same port, so clients see the same server.

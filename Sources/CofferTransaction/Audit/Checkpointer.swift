@@ -77,11 +77,10 @@ public actor Checkpointer {
         guard let path = policy.stateFile, FileManager.default.fileExists(atPath: path) else { return }
         let note = try String(contentsOfFile: path, encoding: .utf8)
         do {
-            latest = Signed(checkpoint: try Checkpoint.open(note, verifiers: [signer.verifier] + previousVerifiers, origin: origin), note: note)
+            let checkpoint = try Checkpoint.open(note, verifiers: verifiers, origin: origin)
+            latest = Signed(checkpoint: checkpoint, note: note)
             let written = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
-            TransactionMetrics.checkpoint(size: latest?.checkpoint.size ?? 0, signedAt: written ?? Date())
-            let signedAt = Int64((written ?? Date()).timeIntervalSince1970 * 1000)
-            signedState.withLock { $0 = (latest?.checkpoint.size ?? 0, signedAt) }
+            record(size: checkpoint.size, signedAt: written ?? Date())
         } catch {
             throw TransactionTierError("\(path) does not hold a checkpoint signed by this checkpoint key or one named in checkpoint-key-previous: \(error)")
         }
@@ -122,20 +121,9 @@ public actor Checkpointer {
         if let fault { throw CheckpointError.inconsistent(fault) }
         let restorePoint = policy.acceptRestore.map { [$0] } ?? []
         let ask = WireMessages.getAuditProofs(owner: "", treeSize: 0, indexes: [], fromSizes: (latest.map { [$0.checkpoint.size] } ?? []) + restorePoint)
-        var reply: WireResponse.OneOf_Body
-        do {
-            reply = try await database.call(ask)
-        } catch DatabaseLinkError.refused(.notFound, _) where latest != nil {
-            // A size asked is beyond the log: it is shorter than this process's checkpoint. Ask
-            // for the log as it is, and let the checks below say what became of it.
-            let sizes = restorePoint.filter { $0 < latest?.checkpoint.size ?? 0 }
-            do {
-                reply = try await database.call(WireMessages.getAuditProofs(owner: "", treeSize: 0, indexes: [], fromSizes: sizes))
-            } catch DatabaseLinkError.refused(.notFound, _) where !sizes.isEmpty {
-                reply = try await database.call(WireMessages.getAuditProofs(owner: "", treeSize: 0, indexes: [], fromSizes: []))
-            }
-        }
-        guard case .auditProofs(let answer) = reply else {
+        // A size beyond the log (it is shorter than this process's checkpoint) gets no proof: the
+        // consistency check below then fails, and says what became of the log.
+        guard case .auditProofs(let answer) = try await database.call(ask) else {
             throw CheckpointError.unavailable("the database tier gave an unexpected answer")
         }
         let size = answer.treeSize
@@ -147,7 +135,7 @@ public actor Checkpointer {
         if answer.hasLatestCheckpoint {
             do {
                 let note = answer.latestCheckpoint.note
-                earlier.append(Signed(checkpoint: try Checkpoint.open(note, verifiers: [signer.verifier] + previousVerifiers, origin: origin), note: note))
+                earlier.append(Signed(checkpoint: try Checkpoint.open(note, verifiers: verifiers, origin: origin), note: note))
             } catch {
                 try refuse("the newest stored checkpoint is not signed by this checkpoint key or a previous one: \(error)")
             }
@@ -205,8 +193,7 @@ public actor Checkpointer {
         else { throw CheckpointError.unavailable("the database tier gave an unexpected answer") }
         let leafBytes = Array(item.leaf)
         guard (try? MerkleProof.verifyInclusion(leafHash: MerkleHash.leaf(leafBytes), index: index, size: size, proof: item.hashes.map { Array($0) }, root: root)) != nil,
-              let leaf = try? AuditLeaf(bytes: leafBytes), leaf.index == index, leaf.kind == AuditKind.restore.rawValue,
-              let detail = RestoreDetail(detail: leaf.detail), detail.backupEntries == index
+              let leaf = try? AuditLeaf(bytes: leafBytes), leaf.index == index, let detail = RestoreDetail(entry: leaf)
         else {
             try refuse("accept-restore names entry \(index), which is not a restore entry following a backup of \(index) entries")
         }
@@ -223,14 +210,22 @@ public actor Checkpointer {
     private func adopt(_ signed: Signed) {
         guard signed.checkpoint.size >= latest?.checkpoint.size ?? 0 else { return }
         latest = signed
-        TransactionMetrics.checkpoint(size: signed.checkpoint.size, signedAt: Date())
-        signedState.withLock { $0 = (signed.checkpoint.size, Clock.nowMs()) }
+        record(size: signed.checkpoint.size, signedAt: Date())
         guard let path = policy.stateFile else { return }
         do {
             try AtomicFile.write(Array(signed.note.utf8), to: path)
         } catch {
             logger.warning("cannot write the checkpoint state file", metadata: ["coffer.file": "\(path)", "coffer.error": "\(error)"])
         }
+    }
+
+    /// The keys whose checkpoints count: this one's, then a rotation's earlier ones.
+    private var verifiers: [NoteVerifier] { [signer.verifier] + previousVerifiers }
+
+    /// Notes the newest checkpoint for the metrics and `coffer-admin status`.
+    private func record(size: Int64, signedAt: Date) {
+        TransactionMetrics.checkpoint(size: size, signedAt: signedAt)
+        signedState.withLock { $0 = (size, Int64(signedAt.timeIntervalSince1970 * 1000)) }
     }
 
     private func refuse(_ why: String) throws -> Never {

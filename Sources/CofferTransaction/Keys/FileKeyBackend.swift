@@ -1,4 +1,3 @@
-import CofferAPI
 public import CofferAudit
 public import CofferKeys
 public import CofferTimestamp
@@ -59,7 +58,7 @@ public struct FileKeyBackend: KeyBackend {
         // A tagged key names its KEK; an untagged one may be under any of them.
         let candidates = ([wrapper] + others).filter { !KeyWrapper.isTagged(wrapped) || Array(wrapped[1..<9]) == $0.kekID }
         guard !candidates.isEmpty else {
-            throw DecodeKeyMismatch("the decode key is wrapped under a KEK this process does not have (KEK \(Self.hex(Array(wrapped[1..<9])))): give it as kek-unwrap-only")
+            throw DecodeKeyMismatch("the decode key is wrapped under a KEK this process does not have (KEK \(AuditLeaf.hex(Array(wrapped[1..<9])))): give it as kek-unwrap-only")
         }
         for candidate in candidates {
             if let key = try? candidate.unwrap(wrapped, recordID: recordID, owner: owner, encodeKeyID: encodeKeyID) { return key }
@@ -75,7 +74,7 @@ public struct FileKeyBackend: KeyBackend {
         otherSessionKeys.map { Array(HMAC<SHA256>.authenticationCode(for: payload, using: $0)) }
     }
 
-    public var keks: (current: String, unwrapOnly: [String])? { (Self.hex(wrapper.kekID), others.map { Self.hex($0.kekID) }) }
+    public var keks: (current: String, unwrapOnly: [String])? { (AuditLeaf.hex(wrapper.kekID), others.map { AuditLeaf.hex($0.kekID) }) }
 
     public var kekTag: [UInt8]? { wrapper.tag }
 
@@ -85,7 +84,6 @@ public struct FileKeyBackend: KeyBackend {
         return try wrapper.wrap(key, recordID: recordID, owner: owner)
     }
 
-    private static func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
 
     public func timestampAuthority(certificateChainPEM: String) throws -> TimestampAuthority {
         try TimestampAuthority(certificateChainPEM: certificateChainPEM, keyPEM: keys.signingKey.pemRepresentation)
