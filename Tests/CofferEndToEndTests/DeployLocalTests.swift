@@ -30,10 +30,11 @@ import Glibc
     func operatorCommands() async throws {
         let state = try TestEnvironment.makeTemporaryDirectory("deploy-local")
         try FileManager.default.createDirectory(atPath: state + "-logs", withIntermediateDirectories: true)
-        let https = try TestEnvironment.freePort()
+        // deploy/local derives its other listeners' ports from these two: they must be free too.
+        let https = try TestEnvironment.freePort(alsoFree: [1, 1000, 1001])
         let local = Local(state: state, environment: [
             "PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "HOME": state, "COFFER_STATE": state, "COFFER_BUILD": "0", "COFFER_BIN": TestEnvironment.binaryDirectory,
-            "COFFER_PORT": String(https), "COFFER_DB_PORT": String(try TestEnvironment.freePort()), "COFFER_TRANSACTIONS": "2",
+            "COFFER_PORT": String(https), "COFFER_DB_PORT": String(try TestEnvironment.freePort(alsoFree: [100, 200])), "COFFER_TRANSACTIONS": "2",
         ])
         defer {
             for name in ["transaction-1", "transaction-2", "database-1"] {

@@ -52,6 +52,27 @@ public enum TestEnvironment {
     }
 
     /// A TCP port on 127.0.0.1 that was free a moment ago.
+    /// A free loopback port `p` such that `p + offset` is free too for each of `offsets`: for a
+    /// program that derives the ports of its other listeners from the one it is given (deploy/local).
+    public static func freePort(alsoFree offsets: [Int]) throws -> Int {
+        for _ in 0..<100 {
+            let port = try freePort()
+            if offsets.allSatisfy({ port + $0 < 65_536 && isFree(port + $0) }) { return port }
+        }
+        throw TestError("cannot find a free port with free ports at \(offsets) beside it")
+    }
+
+    /// Whether a loopback port can be bound now.
+    static func isFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 } }
+    }
+
     public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
