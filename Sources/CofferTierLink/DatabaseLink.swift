@@ -22,6 +22,8 @@ public final class DatabaseLink: DatabaseCalling, Sendable {
         public var attemptTimeout: Duration = .milliseconds(1_500)
         /// The most requests waiting at once; more fail at once (back pressure).
         public var queueLimit: Int = 4_096
+        /// How long a silent database process stays connected before the link drops it.
+        public var heartbeatTimeout: Duration = .seconds(6)
 
         public init(endpoints: [String]) {
             self.endpoints = endpoints
@@ -45,6 +47,7 @@ public final class DatabaseLink: DatabaseCalling, Sendable {
         client.serverKeysByEndpoint = keys.serverKeysByEndpoint
         client.maxMessageSize = WireProtocol.maxMessageSize
         client.maxPending = max(1, configuration.queueLimit)
+        client.heartbeatTimeout = configuration.heartbeatTimeout
         self.client = try RequestClient(configuration: client, context: context, logger: logger)
         self.timeout = configuration.timeout
         self.attemptTimeout = min(configuration.attemptTimeout, configuration.timeout)

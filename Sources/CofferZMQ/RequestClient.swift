@@ -26,6 +26,9 @@ public final class RequestClient: Sendable {
         public var maxPending: Int = 4_096
         /// The largest reply accepted, in bytes.
         public var maxMessageSize: Int = 1 << 20
+        /// How long a silent server stays connected before it is dropped; heartbeats go out every
+        /// third of it. A frozen or cut-off server stops taking requests once this has passed.
+        public var heartbeatTimeout: Duration = .seconds(6)
 
         public init(endpoints: [String], keys: CurveKeyPair, serverKey: String) {
             self.endpoints = endpoints
@@ -85,8 +88,10 @@ public final class RequestClient: Sendable {
                 try socket.set(ZMQ_RECONNECT_IVL, 100)
                 try socket.set(ZMQ_RECONNECT_IVL_MAX, 2_000)
                 try socket.set(ZMQ_HANDSHAKE_IVL, 5_000)
-                try socket.set(ZMQ_HEARTBEAT_IVL, 2_000)
-                try socket.set(ZMQ_HEARTBEAT_TIMEOUT, 6_000)
+                let timeout = configuration.heartbeatTimeout.components
+                let heartbeatTimeout = Int32(clamping: timeout.seconds * 1_000 + timeout.attoseconds / 1_000_000_000_000_000)
+                try socket.set(ZMQ_HEARTBEAT_IVL, max(1, heartbeatTimeout / 3))
+                try socket.set(ZMQ_HEARTBEAT_TIMEOUT, heartbeatTimeout)
                 try socket.set(ZMQ_SNDHWM, Int32(configuration.maxPending))
                 try socket.set(ZMQ_RCVHWM, Int32(configuration.maxPending))
                 for endpoint in configuration.endpoints {

@@ -161,8 +161,12 @@ import Testing
     @Test("with the database tier frozen, requests beyond the queue limit get 503 busy at once, the others 503 after the timeout, and service resumes when it thaws")
     func boundedQueue() async throws {
         // The timeout is long enough that all six clients are waiting at once even when starting
-        // their processes is slow on a busy machine: only then are some refused at once.
-        let deployment = try await LocalDeployment.start(transactionArguments: ["--database-queue", "2", "--database-timeout", "8"])
+        // their processes is slow on a busy machine: only then are some refused at once. The link
+        // keeps the frozen process connected past it, so requests queue for it rather than finding
+        // no process connected once its heartbeats have gone unanswered for the default 6 s.
+        let deployment = try await LocalDeployment.start(transactionArguments: [
+            "--database-queue", "2", "--database-timeout", "8", "--database-heartbeat-seconds", "120",
+        ])
         defer { deployment.terminate() }
         try await deployment.registerAndLogin("sam")
         let database = try #require(deployment.database)

@@ -56,6 +56,9 @@ public enum TransactionSettings {
         .number("database-queue", "The most requests waiting for the database tier at once; more get 503 at once (default \(defaults.tierLink.link.queueLimit)).", in: 1...1_000_000) {
             $0.tierLink.link.queueLimit = $1
         },
+        .number("database-heartbeat-seconds", "Seconds a silent database process stays connected before the link drops it and sends elsewhere (default \(defaults.tierLink.link.heartbeatTimeout.components.seconds)).", in: 2...3_600) {
+            $0.tierLink.link.heartbeatTimeout = .seconds($1)
+        },
         .number("session-minutes", "Minutes a login session lasts (default 15).", in: 1...10_080) { $0.sessions.lifetime = .seconds(60 * $1) },
         .number("lockout-attempts", "Failed logins in a row that lock an account (default \(defaults.lockout.attempts)).", in: 1...1_000) { $0.lockout.attempts = $1 },
         .number("lockout-minutes", "Minutes an account stays locked (default \(defaults.lockout.duration.components.seconds / 60)).", in: 1...100_000) {
