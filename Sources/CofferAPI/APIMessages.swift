@@ -32,9 +32,13 @@ public struct IdentityResponse: Codable, Sendable {
     public var serverKey: String
     /// Base64 DER ECDSA signature over ``ServerIdentity/challengeMessage(_:)``.
     public var signature: String
-    public init(serverKey: String, signature: String) {
+    /// The identity rotations that lead from earlier identity keys to ``serverKey``, oldest first;
+    /// absent when the key was never rotated.
+    public var rotations: [IdentityRotation]?
+    public init(serverKey: String, signature: String, rotations: [IdentityRotation]? = nil) {
         self.serverKey = serverKey
         self.signature = signature
+        self.rotations = rotations
     }
 }
 

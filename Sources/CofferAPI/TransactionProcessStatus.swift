@@ -14,6 +14,9 @@ public struct TransactionProcessStatus: Codable, Sendable {
     public var keyBackend: String
     /// The identity and receipt signing key's fingerprint (`sha256:…`).
     public var identityKey: String
+    /// The identity key of a scheduled rotation, and when it takes over (Unix ms); absent otherwise.
+    public var identityKeyNext: String?
+    public var identityKeyFromMs: Int64?
     /// The checkpoint verifier key (`name+hash+base64`).
     public var checkpointKey: String
     /// The restore this process was started to accept, if any.

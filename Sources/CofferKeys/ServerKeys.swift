@@ -19,15 +19,19 @@ public struct ServerKeys: Sendable {
 
     /// Reads both keys, refusing files that others can read.
     public static func load(signingKeyFile: String, kekFile: String) throws -> ServerKeys {
-        let pem = try SecretFile.read(signingKeyFile, what: "the signing key")
-        let kek = try loadKEK(kekFile)
-        let signingKey: P256.Signing.PrivateKey
+        let signingKey = try loadSigningKey(signingKeyFile)
+        return ServerKeys(signingKey: signingKey, kek: try loadKEK(kekFile))
+    }
+
+    /// Reads a signing key file alone (an identity key, or the next one of a rotation), refusing
+    /// one that others can read.
+    public static func loadSigningKey(_ file: String) throws -> P256.Signing.PrivateKey {
+        let pem = try SecretFile.read(file, what: "the signing key")
         do {
-            signingKey = try P256.Signing.PrivateKey(pemRepresentation: String(decoding: pem, as: UTF8.self))
+            return try P256.Signing.PrivateKey(pemRepresentation: String(decoding: pem, as: UTF8.self))
         } catch {
-            throw KeyFileError("\(signingKeyFile) does not hold a P-256 private key in PEM")
+            throw KeyFileError("\(file) does not hold a P-256 private key in PEM")
         }
-        return ServerKeys(signingKey: signingKey, kek: kek)
     }
 
     /// Creates fresh keys and writes them with mode 0600; refuses to overwrite existing files.

@@ -1,3 +1,4 @@
+import CofferAPI
 import CofferAudit
 import CofferFiles
 import CofferKeys
@@ -46,6 +47,14 @@ public struct TransactionTier: Sendable {
         } catch {
             throw TransactionTierError("cannot use the time-stamping certificate \(configuration.keys.tsaCertificateFile): \(error); it must be issued for the signing key with extendedKeyUsage=critical,timeStamping")
         }
+        let identity = try IdentityKeys.load(backend: keys, timestamps: timestamps, rotationFiles: configuration.keys.identityRotationFiles,
+                                             next: configuration.keys.nextIdentity)
+        if let next = identity.next {
+            logger.notice("an identity key rotation is scheduled", metadata: [
+                "coffer.identity_key": "\(ServerIdentity.fingerprint(of: identity.current.publicKey))",
+                "coffer.identity_key_next": "\(ServerIdentity.fingerprint(of: next.signer.publicKey))", "coffer.from_ms": "\(next.from)",
+            ])
+        }
         let checkpointSigner = try keys.checkpointSigner(origin: configuration.audit.origin)
         logger.info("keys loaded", metadata: ["coffer.keys": "\(keys.description)", "coffer.kek": "\(keys.keks?.current ?? "in the token")",
                                               "coffer.kek_unwrap_only": "\(keys.keks?.unwrapOnly.joined(separator: ",") ?? "")"])
@@ -66,7 +75,7 @@ public struct TransactionTier: Sendable {
         defer { rewrapping.cancel() }
         defer { signing.cancel() }
         let webModule = try Self.webModule(configuration.web, logger: logger)
-        let services = try TransactionServices(database: link, keys: keys, timestamps: timestamps, checkpointer: checkpointer, settings: configuration,
+        let services = try TransactionServices(database: link, keys: keys, identity: identity, checkpointer: checkpointer, settings: configuration,
                                                webModule: webModule, logger: logger)
         let publishing = Task { [logger] in await services.publishWebModule(logger: logger) }
         defer { publishing.cancel() }

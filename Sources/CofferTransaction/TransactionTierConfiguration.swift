@@ -45,10 +45,28 @@ public struct TransactionTierConfiguration: Sendable {
         public var checkpointKeyFile = "checkpoint.key"
         /// The verifier keys (`.vkey` files) of earlier checkpoint keys: a rotation's.
         public var previousCheckpointVerifierFiles: [String] = []
+        /// The identity key that takes over at a set moment (a rotation), with its time-stamping
+        /// certificate and the previous key's statement; nil when none is scheduled.
+        public var nextIdentity: NextIdentity?
+        /// Statements of earlier identity rotations (`coffer-admin keys new-identity-key`), served so
+        /// that clients which pinned an earlier key follow them to the one in force.
+        public var identityRotationFiles: [String] = []
         /// A cryptographic device to keep the keys in instead of the files above (the TSA certificate
         /// stays a file); nil for key files.
         public var device: Device?
         public init() {}
+    }
+
+    /// The next identity and receipt signing key of a rotation: it signs from the moment its
+    /// statement names (docs/DEPLOYMENT.md, "Rotating the identity key").
+    public struct NextIdentity: Sendable {
+        /// PEM P-256 key, mode 0600.
+        public var signingKeyFile: String
+        /// Its time-stamping certificate chain, issued by the deployment's CA.
+        public var tsaCertificateFile = ""
+        /// The statement that names it, signed by the key in force (`coffer-admin keys new-identity-key`).
+        public var statementFile = ""
+        public init(signingKeyFile: String) { self.signingKeyFile = signingKeyFile }
     }
 
     /// A PKCS#11 token that holds the tier's keys (docs/DEPLOYMENT.md, "A cryptographic device").

@@ -14,6 +14,7 @@ import CofferKeys
 struct AccountService: Sendable {
     let database: DatabaseGateway
     let keys: any KeyBackend
+    let identity: IdentityKeys
     let tokens: SessionTokens
     let hasher: PasswordHasher
     let passwordWork: PasswordWorkGate
@@ -22,15 +23,18 @@ struct AccountService: Sendable {
     let lockout: Lockout
     let logger: Logger
 
-    /// Signs a client's challenge with the server identity key (the receipt signing key).
+    /// Signs a client's challenge with the identity key in force (the receipt signing key), and
+    /// names the rotations that lead to it.
     func identity(_ body: IdentityRequest) async throws -> IdentityResponse {
         guard let challenge = Data(base64Encoded: body.challenge), challenge.count == ServerIdentity.challengeSize else {
             throw APIError.badRequest("the challenge must be \(ServerIdentity.challengeSize) random bytes in base64")
         }
-        let signature = try await keys.perform { [keys] in try keys.sign(ServerIdentity.challengeMessage(Array(challenge))) }
+        let signer = identity.active()
+        let signature = try await keys.perform { try signer.sign(ServerIdentity.challengeMessage(Array(challenge))) }
         return IdentityResponse(
-            serverKey: keys.signingPublicKey.derRepresentation.base64EncodedString(),
-            signature: signature.derRepresentation.base64EncodedString()
+            serverKey: signer.publicKey.derRepresentation.base64EncodedString(),
+            signature: signature.derRepresentation.base64EncodedString(),
+            rotations: signer.rotations.isEmpty ? nil : signer.rotations
         )
     }
 

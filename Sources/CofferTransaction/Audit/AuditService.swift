@@ -13,6 +13,7 @@ import Crypto
 struct AuditService: Sendable {
     let database: DatabaseGateway
     let keys: any KeyBackend
+    let identity: IdentityKeys
     let checkpointer: Checkpointer
 
     /// The owner's audit history, or one of their record's.
@@ -62,7 +63,7 @@ struct AuditService: Sendable {
             throw APIError.unavailable("the key service's database tier is unavailable (\(error)); retry shortly")
         }
         let message = AuditKeyStatement.message(verifierKey: checkpointer.verifierKey)
-        let statement = try await keys.perform { [keys] in try keys.sign(message) }
+        let statement = try await identity.sign(message, keys: keys).signature
         return AuditCheckpointResponse(
             checkpoint: signed.note, verifierKey: checkpointer.verifierKey,
             verifierKeySignature: statement.derRepresentation.base64EncodedString(),

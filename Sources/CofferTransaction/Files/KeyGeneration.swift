@@ -23,7 +23,8 @@ struct KeyGeneration: Sendable {
 /// key service, both where the backend's calls belong (off the event loop for a device).
 struct KeyGenerator: Sendable {
     let keys: any KeyBackend
-    let timestamps: TimestampAuthority
+    /// Whose time-stamping authority stamps receipts: the identity key in force.
+    let identity: IdentityKeys
 
     /// A fresh key pair for `recordID` and its receipt over what the client said of the file.
     ///
@@ -33,7 +34,8 @@ struct KeyGenerator: Sendable {
         guard let id = RecordID.text(recordID) else { throw APIError.internalError }
         let owner = owner ?? session.user
         return try await TransactionMetrics.timed("new_generation") {
-            try await keys.perform { [keys, timestamps] in
+            let timestamps = identity.active().timestamps
+            return try await keys.perform { [keys] in
                 let pair = try keys.makeDecodeKey(recordID: recordID, owner: owner)
                 var receipt = Receipt(
                     recordID: id, owner: owner, clientID: session.clientID, fileName: fileName,

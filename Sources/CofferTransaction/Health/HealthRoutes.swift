@@ -5,7 +5,7 @@ import Hummingbird
 
 /// `/v1/live`, `/v1/ready`, `/v1/health` and `/v1/server-key`: open, for balancers, monitors and clients.
 enum HealthRoutes {
-    static func open(_ service: HealthService, keys: any KeyBackend) -> RouteCollection<CofferRequestContext> {
+    static func open(_ service: HealthService, identity: IdentityKeys) -> RouteCollection<CofferRequestContext> {
         let routes = RouteCollection(context: CofferRequestContext.self)
         routes.get("live") { _, _ -> Response in
             json(.ok, ["status": "live"])
@@ -24,7 +24,7 @@ enum HealthRoutes {
         }
         routes.get("server-key") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "application/x-pem-file"],
-                     body: .init(byteBuffer: ByteBuffer(string: keys.signingPublicKey.pemRepresentation + "\n")))
+                     body: .init(byteBuffer: ByteBuffer(string: identity.active().publicKey.pemRepresentation + "\n")))
         }
         return routes
     }

@@ -23,7 +23,7 @@ public enum APIRoutes {
         if let web = services.web { router.addRoutes(WebRoutes.open(web, published: services.webPublication)) }
         let v1 = router.group("v1")
         v1.addRoutes(AccountRoutes.open(services.accounts))
-        v1.addRoutes(HealthRoutes.open(services.health, keys: services.keys))
+        v1.addRoutes(HealthRoutes.open(services.health, identity: services.identity))
 
         let signed = v1.group().add(middleware: AuthenticationMiddleware(authenticator: services.authenticator))
             .group(context: SignedRequestContext.self)

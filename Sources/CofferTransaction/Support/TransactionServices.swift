@@ -1,6 +1,5 @@
 import CofferKeys
 public import CofferTierLink
-public import CofferTimestamp
 import CofferWire
 import HTTPTypes
 public import CofferWebModule
@@ -19,6 +18,8 @@ public struct TransactionServices: Sendable {
     let rateLimits: RateLimitAuditor
     let authenticator: RequestAuthenticator
     let keys: any KeyBackend
+    /// The identity key in force, and the next one of a rotation.
+    let identity: IdentityKeys
     let drain: DrainState
     /// The browser module, when the process serves one, and where its manifest entered the audit log.
     let web: WebService?
@@ -30,11 +31,13 @@ public struct TransactionServices: Sendable {
     ///   - settings: The sessions, lockout and limits settings of the process.
     ///   - webModule: The browser module to serve at the site's root, if any.
     ///   - keys: The tier's keys: files, or a cryptographic device.
-    public init(database: any DatabaseCalling, keys: any KeyBackend, timestamps: TimestampAuthority, checkpointer: Checkpointer,
+    ///   - identity: The identity keys that sign and time-stamp: the backend's, and a rotation's next.
+    public init(database: any DatabaseCalling, keys: any KeyBackend, identity: IdentityKeys, checkpointer: Checkpointer,
                 settings: TransactionTierConfiguration, webModule: WebModule? = nil, logger: Logger) throws {
         let gateway = DatabaseGateway(link: database, logger: logger)
         self.gateway = gateway
-        self.web = try webModule.map { try WebService(module: $0, keys: keys) }
+        self.web = try webModule.map { try WebService(module: $0, identity: identity) }
+        self.identity = identity
         let drain = DrainState()
         self.drain = drain
         let tokens = SessionTokens(mac: { [keys] in try keys.sessionMAC($0) }, otherMACs: { [keys] in try keys.otherSessionMACs($0) },
@@ -46,16 +49,16 @@ public struct TransactionServices: Sendable {
         self.keys = keys
         self.authenticator = RequestAuthenticator(tokens: tokens, keys: keys)
         self.accounts = AccountService(
-            database: gateway, keys: keys, tokens: tokens, hasher: PasswordHasher(rounds: settings.sessions.passwordRounds), passwordWork: passwordWork,
+            database: gateway, keys: keys, identity: identity, tokens: tokens, hasher: PasswordHasher(rounds: settings.sessions.passwordRounds), passwordWork: passwordWork,
             failures: failures, registrations: registrations, lockout: settings.lockout, logger: logger
         )
         self.files = FileService(
-            database: gateway, keys: keys, generations: KeyGenerator(keys: keys, timestamps: timestamps), checkpointer: checkpointer,
+            database: gateway, keys: keys, generations: KeyGenerator(keys: keys, identity: identity), checkpointer: checkpointer,
             failures: failures, userChanges: userChanges, logger: logger
         )
         self.central = CentralService(database: gateway, checkpointer: checkpointer, userChanges: userChanges, logger: logger)
         self.sharing = SharingService(database: gateway, checkpointer: checkpointer, userChanges: userChanges, logger: logger)
-        self.audit = AuditService(database: gateway, keys: keys, checkpointer: checkpointer)
+        self.audit = AuditService(database: gateway, keys: keys, identity: identity, checkpointer: checkpointer)
         self.health = HealthService(database: gateway, checkpointer: checkpointer, drain: drain)
         self.rateLimits = RateLimitAuditor(database: gateway, failures: failures, userChanges: userChanges, registrations: registrations,
                                            passwordWork: passwordWork, logger: logger)

@@ -30,6 +30,20 @@ public enum TransactionSettings {
         .list("checkpoint-key-previous", "The verifier key file (.vkey) of an earlier checkpoint key, whose checkpoints still count after a rotation (repeat, or separate with commas).") {
             $0.keys.previousCheckpointVerifierFiles = $1
         },
+        .text("signing-key-next", "The identity key that takes over at the moment its statement names, PEM (mode 0600; a rotation, docs/DEPLOYMENT.md).") {
+            $0.keys.nextIdentity = TransactionTierConfiguration.NextIdentity(signingKeyFile: $1)
+        },
+        .text("tsa-cert-next", "The time-stamping certificate of signing-key-next, PEM chain from the same CA.") { configuration, file in
+            guard configuration.keys.nextIdentity != nil else { throw SettingsError("the setting tsa-cert-next needs signing-key-next") }
+            configuration.keys.nextIdentity?.tsaCertificateFile = file
+        },
+        .text("identity-rotation-next", "The statement naming signing-key-next and when it takes over, signed by signing-key (coffer-admin keys new-identity-key).") { configuration, file in
+            guard configuration.keys.nextIdentity != nil else { throw SettingsError("the setting identity-rotation-next needs signing-key-next") }
+            configuration.keys.nextIdentity?.statementFile = file
+        },
+        .list("identity-rotation", "The statement of an earlier identity rotation, served so clients that pinned an older key follow it (repeat, or separate with commas).") {
+            $0.keys.identityRotationFiles = $1
+        },
         .text("pkcs11-module", "A PKCS#11 module whose token holds the KEK, signing, session and checkpoint keys instead of the key files (default: key files).") {
             $0.keys.device = TransactionTierConfiguration.Device(modulePath: $1)
         },

@@ -42,7 +42,8 @@ struct RouteTestbed {
         self.keys = keys
         let signer = try! NoteSigner(keyName: "coffer/audit", key: Curve25519.Signing.PrivateKey())
         let checkpointer = Checkpointer(signer: signer, database: database, policy: .init(), logger: Logger(label: "test"))
-        self.services = try! TransactionServices(database: database, keys: backend, timestamps: authority, checkpointer: checkpointer, settings: settings,
+        let identity = try! IdentityKeys.load(backend: backend, timestamps: authority, rotationFiles: [], next: nil)
+        self.services = try! TransactionServices(database: database, keys: backend, identity: identity, checkpointer: checkpointer, settings: settings,
                                                  webModule: webModule, logger: Logger(label: "test"))
         self.tokens = SessionTokens(kek: keys.kek)
     }
