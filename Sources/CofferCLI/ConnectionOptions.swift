@@ -1,4 +1,5 @@
 import ArgumentParser
+import CofferAPI
 import CofferClient
 import CofferText
 import Crypto
@@ -75,8 +76,14 @@ struct ConnectionOptions: ParsableArguments {
     func verifyServer(_ client: KeyServiceClient, expected: String?) async throws -> P256.Signing.PublicKey {
         let known = KnownServers(directory: stateDirectory)
         let result = try await client.verifyIdentity(knownServers: known, expected: expected ?? environment["COFFER_SERVER_KEY"])
-        if result.newlyPinned {
+        switch result.outcome {
+        case .known, .retired:
+            break
+        case .pinned:
             Terminal.warn("pinned the identity key of \(client.server): \(result.fingerprint)")
+        case .rotated(let previous, let path):
+            let moment = Date(timeIntervalSince1970: Double(path.last?.from ?? 0) / 1000).formatted(.iso8601)
+            Terminal.warn("the key service \(client.server) rotated its identity key from \(previous) to \(result.fingerprint) (from \(moment)), vouched for by the pinned key; pinned the new key")
         }
         return result.key
     }

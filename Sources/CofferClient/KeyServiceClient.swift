@@ -34,15 +34,18 @@ public struct KeyServiceClient: Sendable {
     /// Has the server sign a fresh challenge, and checks the key against the pinned one.
     ///
     /// - Parameter expected: A fingerprint given up front (`--server-key`).
-    /// - Returns: The server's fingerprint and whether it was pinned just now.
-    public func verifyIdentity(knownServers: KnownServers, expected: String?) async throws -> (fingerprint: String, newlyPinned: Bool, key: P256.Signing.PublicKey) {
+    /// - Returns: The server's fingerprint and how it stood against the pin (a rotation moves it).
+    public func verifyIdentity(knownServers: KnownServers, expected: String?) async throws -> (fingerprint: String, outcome: KnownServers.Outcome, key: P256.Signing.PublicKey) {
         let challenge = (0..<ServerIdentity.challengeSize).map { _ in UInt8.random(in: 0...255) }
         let answer: IdentityResponse = try await call(.POST, "/v1/identity", body: IdentityRequest(challenge: Data(challenge).base64EncodedString()))
         guard let key = ServerIdentity.verify(answer, challenge: challenge) else {
             throw ClientError(.notPermitted, "the key service at \(server) did not prove its identity: its signature over the challenge is invalid; nothing was sent")
         }
-        let pinned = try knownServers.check(key, for: server, expected: expected)
-        return (ServerIdentity.fingerprint(of: key), pinned, key)
+        guard (answer.rotations?.count ?? 0) <= 64 else {
+            throw ClientError(.notPermitted, "the key service at \(server) named more identity rotations than any deployment makes; nothing was sent")
+        }
+        let outcome = try knownServers.check(key, for: server, expected: expected, rotations: answer.rotations ?? [])
+        return (ServerIdentity.fingerprint(of: key), outcome, key)
     }
 
     public func register(user: String, password: String, device: DeviceKey) async throws -> RegisterResponse {
