@@ -199,6 +199,7 @@ let package = Package(
                 "CofferAPI",
                 "CofferAudit",
                 "CofferDevice",
+                "CofferFiles",
                 "CofferKeys",
                 "CofferTierLink",
                 "CofferWire",

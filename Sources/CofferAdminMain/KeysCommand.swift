@@ -19,8 +19,64 @@ struct Keys: AsyncParsableCommand {
               4. when `coffer-admin keys status` shows no key under OLD, restart without it; keep OLD offline
                  until the backups made before the rotation have expired
             """,
-        subcommands: [NewKEK.self, NewCheckpointKey.self, KeyStatus.self]
+        subcommands: [NewKEK.self, NewCheckpointKey.self, NewIdentityKey.self, KeyStatus.self]
     )
+
+    struct NewIdentityKey: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "new-identity-key",
+            abstract: "Create a new identity and receipt signing key and the current key's statement that it takes over at a set moment.",
+            discussion: """
+                Writes FILE (mode 0600, never overwritten) and its statement beside it (….rotation.json, public). Then
+                (docs/DEPLOYMENT.md, "Rotating the identity key"):
+                  1. have the deployment's CA issue FILE's key a time-stamping certificate, as for the current key
+                  2. restart every transaction process, one at a time and all before the moment, with signing-key-next FILE,
+                     tsa-cert-next CERT and identity-rotation-next STATEMENT: each still signs with the current key, and all
+                     switch to the new one at the moment the statement names
+                  3. afterwards, restart with signing-key FILE, tsa-cert CERT and identity-rotation STATEMENT (keep every
+                     earlier statement too), and keep the old key offline or destroy it
+                Clients that pinned the current key move to the new one through the statement; receipts signed by the old
+                key still verify against the CA certificate.
+                """
+        )
+
+        @Option(help: "The identity key in force now (its signing-key file), which signs the statement.")
+        var current: String
+        @Option(help: ArgumentHelp("When the new key takes over: an ISO 8601 time (2027-01-05T03:00:00Z).", valueName: "time"))
+        var at: String?
+        @Option(help: ArgumentHelp("When the new key takes over: this many minutes from now (0: at once, after a compromise).", valueName: "minutes"))
+        var inMinutes: Int?
+        @Argument(help: "The new identity key file (…/signing-2.key.pem).")
+        var file: String
+
+        func validate() throws {
+            guard (at == nil) != (inMinutes == nil) else { throw ValidationError("give one of --at and --in-minutes: when the new key takes over") }
+            if let inMinutes, !(0...525_600).contains(inMinutes) { throw ValidationError("--in-minutes is 0 to 525600 (a year)") }
+            if let at, ISO8601DateFormatter().date(from: at) == nil { throw ValidationError("--at takes an ISO 8601 time such as 2027-01-05T03:00:00Z, not '\(at)'") }
+        }
+
+        func run() throws {
+            let now = Date()
+            let moment = at.flatMap { ISO8601DateFormatter().date(from: $0) } ?? now.addingTimeInterval(Double(inMinutes ?? 0) * 60)
+            guard moment.timeIntervalSince(now) > -60 else {
+                FileHandle.standardError.write(Data("coffer-admin: \(at ?? "") is in the past; a rotation takes over now or later\n".utf8))
+                throw ExitCode(64)
+            }
+            do {
+                let made = try IdentityKeyRotation.make(currentKeyFile: current, newKeyFile: file, fromMs: Int64(moment.timeIntervalSince1970 * 1000))
+                print("""
+                    created \(file): identity key \(made.nextFingerprint)
+                    created \(made.statementFile): \(made.previousFingerprint) hands over to it at \(moment.formatted(.iso8601))
+                    next: have the CA issue a time-stamping certificate for it, e.g.
+                      openssl req -new -key \(file) -subj "/CN=Coffer time-stamping" -out \(file).csr
+                      (with extendedKeyUsage=critical,timeStamping, as the current key's)
+                    """)
+            } catch {
+                FileHandle.standardError.write(Data("coffer-admin: \(error)\n".utf8))
+                throw ExitCode(73)
+            }
+        }
+    }
 
     struct NewCheckpointKey: ParsableCommand {
         static let configuration = CommandConfiguration(

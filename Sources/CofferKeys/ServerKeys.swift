@@ -36,9 +36,16 @@ public struct ServerKeys: Sendable {
 
     /// Creates fresh keys and writes them with mode 0600; refuses to overwrite existing files.
     public static func generate(signingKeyFile: String, kekFile: String) throws -> ServerKeys {
-        let signingKey = P256.Signing.PrivateKey()
-        try SecretFile.create(signingKeyFile, contents: Array(signingKey.pemRepresentation.utf8) + [10])
+        let signingKey = try generateSigningKey(signingKeyFile)
         return ServerKeys(signingKey: signingKey, kek: try generateKEK(kekFile))
+    }
+
+    /// Creates a fresh signing key (an identity rotation's next key) with mode 0600; refuses to
+    /// overwrite an existing file.
+    public static func generateSigningKey(_ file: String) throws -> P256.Signing.PrivateKey {
+        let signingKey = P256.Signing.PrivateKey()
+        try SecretFile.create(file, contents: Array(signingKey.pemRepresentation.utf8) + [10])
+        return signingKey
     }
 
     /// The session-token MAC key, derived from `kek`: what key files use, and what

@@ -1,6 +1,5 @@
 import CofferAPI
 @testable import CofferClient
-import CofferTesting
 import Crypto
 import Foundation
 import Testing
@@ -11,7 +10,11 @@ import Testing
     let server = try! ServerAddress("localhost:8443")
     let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
 
-    func known() throws -> KnownServers { KnownServers(directory: try TestEnvironment.makeTemporaryDirectory("known")) }
+    func known() throws -> KnownServers {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-known-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return KnownServers(directory: directory)
+    }
 
     func statement(_ previous: P256.Signing.PrivateKey, _ next: P256.Signing.PrivateKey, from: Int64) throws -> IdentityRotation {
         try IdentityRotation.make(previous: previous.publicKey, next: next.publicKey, from: from) { try previous.signature(for: $0) }
