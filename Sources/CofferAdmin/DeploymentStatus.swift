@@ -133,6 +133,9 @@ public struct DeploymentStatus: Codable, Sendable {
         if let kek = process.kek {
             detail += "; KEK \(kek)" + ((process.kekUnwrapOnly ?? []).isEmpty ? "" : " (also opens with \((process.kekUnwrapOnly ?? []).joined(separator: ", ")))")
         }
+        if let next = process.identityKeyNext, let from = process.identityKeyFromMs {
+            detail += "; identity key \(next.prefix(23))… takes over at \(Date(timeIntervalSince1970: Double(from) / 1000).formatted(.iso8601))"
+        }
         if let restore = process.acceptRestore { detail += "; accepts the restore at entry #\(restore)" }
         checks.append(Check(component: component, level: level, detail: detail))
     }

@@ -103,12 +103,15 @@ public final class LocalDeployment: @unchecked Sendable {
     public lazy var kekFile = directory + "/keys/transaction/kek.b64"
     /// The checkpoint key transaction processes started from now on sign with.
     public lazy var checkpointKeyFile = directory + "/keys/transaction/checkpoint.key"
+    /// The identity key and its time-stamping certificate transaction processes started from now on
+    /// use (an identity rotation changes them).
+    public lazy var signingKeyFile = directory + "/keys/transaction/signing.key.pem"
+    public lazy var tsaCertificateFile = directory + "/tls/tsa.crt"
 
     /// The transaction tier's flags for its keys: the key files, or the token.
     private var keyArguments: [String] {
-        let keys = directory + "/keys/transaction"
         if let device { return device.transactionArguments }
-        return ["--signing-key", keys + "/signing.key.pem", "--kek", kekFile, "--checkpoint-key", checkpointKeyFile]
+        return ["--signing-key", signingKeyFile, "--kek", kekFile, "--checkpoint-key", checkpointKeyFile]
     }
 
     /// The environment every process of the deployment gets (the token's configuration, with one).
@@ -212,7 +215,7 @@ public final class LocalDeployment: @unchecked Sendable {
         transaction = try TestProcess(
             TestEnvironment.binary("coffer-transaction"),
             ["--port", port, "--tls-cert", directory + "/tls/server.crt", "--tls-key", directory + "/tls/server.key",
-             "--tsa-cert", directory + "/tls/tsa.crt", "--curve-secret-key", keys + "/curve.secret",
+             "--tsa-cert", tsaCertificateFile, "--curve-secret-key", keys + "/curve.secret",
              "--database-public-key", keys + "/database-curve.public"] + (databaseEndpoints.isEmpty ? [databaseEndpoint] : databaseEndpoints).flatMap { ["--database", $0] } + [
              "--ready-file", ready] + (transactionArguments.contains("--database-timeout") ? [] : ["--database-timeout", "3"]) + [
              "--checkpoint-state", checkpointState ?? directory + "/checkpoint.state"] + keyArguments
@@ -242,7 +245,7 @@ public final class LocalDeployment: @unchecked Sendable {
     public func transactionRefusal(_ overrides: [String], environment: [String: String] = [:]) async throws -> CommandResult {
         let keys = directory + "/keys/transaction"
         let arguments = ["--port", "0", "--tls-cert", directory + "/tls/server.crt", "--tls-key", directory + "/tls/server.key",
-                         "--tsa-cert", directory + "/tls/tsa.crt", "--curve-secret-key", keys + "/curve.secret",
+                         "--tsa-cert", tsaCertificateFile, "--curve-secret-key", keys + "/curve.secret",
                          "--database-public-key", keys + "/database-curve.public", "--database", databaseEndpoint, "--web-module", "off",
                          "--checkpoint-state", directory + "/refused-checkpoint.state"] + keyArguments + overrides
         return try await run(TestEnvironment.binary("coffer-transaction"), arguments, environment: baseEnvironment.merging(environment) { $1 },

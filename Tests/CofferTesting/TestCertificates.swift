@@ -8,6 +8,9 @@ public struct TestCertificates: Sendable {
     public var serverKey: String { directory + "/server.key" }
     public var tsaCertificate: String { directory + "/tsa.crt" }
 
+    /// The certificates made earlier in `directory` (a deployment's `tls` folder).
+    public init(directory: String) { self.directory = directory }
+
     /// Makes the CA and the TLS certificate in `directory`; with `tsaKey` (a PEM key file) also a TSA certificate for it.
     /// With `tsaPublicKey` instead (a PEM public key whose private half is in a token), the TSA
     /// certificate is for that key: the request is signed by a throwaway key and the CA puts the
@@ -41,6 +44,19 @@ public struct TestCertificates: Sendable {
             try? FileManager.default.removeItem(atPath: d + "/tsa-throwaway.key")
         }
         return TestCertificates(directory: directory)
+    }
+
+    /// Has this CA issue a time-stamping certificate for the PEM key `keyFile` (an identity
+    /// rotation's next key), named `commonName`; returns the certificate's file.
+    public func issueTimestampingCertificate(for keyFile: String, commonName: String, to certificate: String) async throws -> String {
+        let d = directory
+        let request = certificate + ".csr", extensions = certificate + ".ext"
+        try await Self.openssl(["req", "-new", "-key", keyFile, "-subj", "/CN=\(commonName)", "-out", request], in: d)
+        try "extendedKeyUsage=critical,timeStamping\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+            .write(toFile: extensions, atomically: true, encoding: .utf8)
+        try await Self.openssl(["x509", "-req", "-in", request, "-CA", d + "/ca.crt", "-CAkey", d + "/ca.key",
+                                "-CAcreateserial", "-days", "2", "-extfile", extensions, "-out", certificate], in: d)
+        return certificate
     }
 
     /// Runs `openssl` with `arguments`; returns its standard output, throws on failure.

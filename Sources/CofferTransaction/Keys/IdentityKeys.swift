@@ -73,7 +73,7 @@ public struct IdentityKeys: Sendable {
             nextTimestamps = try TimestampAuthority(certificateChainPEM: try String(contentsOfFile: next.tsaCertificateFile, encoding: .utf8),
                                                     keyPEM: key.pemRepresentation)
         } catch {
-            throw TransactionTierError("cannot use the time-stamping certificate \(next.tsaCertificateFile) for signing-key-next: \(error); it must be issued for that key with extendedKeyUsage=critical,timeStamping")
+            throw TransactionTierError("cannot use the time-stamping certificate \(next.tsaCertificateFile) (tsa-cert-next) for signing-key-next: \(error); it must be issued for that key with extendedKeyUsage=critical,timeStamping")
         }
         let signer = Signer(publicKey: key.publicKey, sign: { try key.signature(for: $0) }, timestamps: nextTimestamps,
                             rotations: current.rotations + [statement])
