@@ -18,7 +18,7 @@ import tempfile
 import time
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -137,9 +137,44 @@ def module_checks(driver):
     ]
     assert len(rfc) >= 1, "no RFC 9180 vector for the suite in swift-crypto's file"
     result = driver.execute_async_script((root / "Tests/Browser/module_checks.js").read_text(),
-                                         {"rfc": rfc, "containers": containers, "digests": digests})
+                                         {"rfc": rfc, "containers": containers, "digests": digests, "rotations": rotation_vectors()})
     assert not result["failures"], f"module checks failed: {result['failures']}"
     assert result["counts"]["containers"] == 10, result
+    assert result["counts"]["rotations"] == 6, result
+
+
+def rotation_vectors():
+    """Identity rotation statements made as docs/PROTOCOL.md describes them, and what the module must make of them."""
+    def spki(key):
+        return key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    def fingerprint(key):
+        return "sha256:" + hashlib.sha256(spki(key)).hexdigest()
+
+    def statement(previous, following, start, signer=None):
+        message = f"coffer identity rotation v1\n{fingerprint(previous)}\n{fingerprint(following)}\n{start}\n".encode()
+        signature = (signer or previous).sign(message, ec.ECDSA(hashes.SHA256()))
+        return {"previousKey": base64.b64encode(spki(previous)).decode(), "nextKey": base64.b64encode(spki(following)).decode(),
+                "from": start, "signature": base64.b64encode(signature).decode()}
+
+    first, second, third, intruder = (ec.generate_private_key(ec.SECP256R1()) for _ in range(4))
+    now = int(time.time() * 1000)
+    altered = statement(first, second, now - 1000)
+    altered["from"] -= 1
+    return [
+        {"name": "one rotation", "pinned": fingerprint(first), "presented": fingerprint(second),
+         "statements": [statement(first, second, now - 1000)], "path": 1},
+        {"name": "two rotations, listed newest first", "pinned": fingerprint(first), "presented": fingerprint(third),
+         "statements": [statement(second, third, now - 500), statement(first, second, now - 1000)], "path": 2},
+        {"name": "signed by another key", "pinned": fingerprint(first), "presented": fingerprint(second),
+         "statements": [statement(first, second, now - 1000, signer=intruder)], "path": None},
+        {"name": "not yet in force", "pinned": fingerprint(first), "presented": fingerprint(second),
+         "statements": [statement(first, second, now + 10 * 60 * 1000)], "path": None},
+        {"name": "altered after signing", "pinned": fingerprint(first), "presented": fingerprint(second),
+         "statements": [altered], "path": None},
+        {"name": "a statement from another pin", "pinned": fingerprint(intruder), "presented": fingerprint(second),
+         "statements": [statement(first, second, now - 1000)], "path": None},
+    ]
 
 
 def content_security_policy(driver):

@@ -1,7 +1,8 @@
 // Checks run inside the served page by Tests/Browser/browser_test.py (as an async WebDriver script):
 // the module's HPKE against RFC 9180's vectors, its container reader against every format vector
-// that swift-crypto made, and its SHA-256 against NIST's vectors and Python's hashlib.
-// arguments[0]: {rfc, containers, digests}; the last argument is WebDriver's callback.
+// that swift-crypto made, its SHA-256 against NIST's vectors and Python's hashlib, and its identity
+// rotation check against statements Python's cryptography signed.
+// arguments[0]: {rfc, containers, digests, rotations}; the last argument is WebDriver's callback.
 const [input, done] = [arguments[0], arguments[arguments.length - 1]];
 (async () => {
   const bytes = await import('/js/bytes.js');
@@ -61,5 +62,15 @@ const [input, done] = [arguments[0], arguments[arguments.length - 1]];
     for (let at = 0; at < data.length; at += d.piece) hasher.update(data.subarray(at, at + d.piece));
     check(`sha256 ${d.name}`, hasher.hexDigest() === d.sha256);
   }
-  done({ failures, counts: { rfc: input.rfc.length, containers: input.containers.length, digests: input.digests.length } });
+  const identity = await import('/js/identity.js');
+  const now = Date.now();
+  for (const r of input.rotations) {
+    const path = await identity.rotationPath(r.pinned, r.presented, r.statements, now);
+    check(`rotation: ${r.name}`, r.path === null ? path === null : path !== null && path.length === r.path && path[path.length - 1].next === r.presented);
+  }
+  check('rotation: more statements than any deployment makes', await identity.rotationPath('a', 'b', new Array(65).fill({}), now) === null);
+  check('retired key within the clock skew', identity.recentlyRetired({ k: now - 1000 }, 'k', now));
+  check('retired key past the clock skew', !identity.recentlyRetired({ k: now - identity.maxClockSkewMs - 1 }, 'k', now));
+  check('a key never retired', !identity.recentlyRetired({}, 'k', now));
+  done({ failures, counts: { rfc: input.rfc.length, containers: input.containers.length, digests: input.digests.length, rotations: input.rotations.length } });
 })().catch((error) => done({ failures: [`threw: ${error} ${error.stack}`] }));

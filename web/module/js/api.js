@@ -4,6 +4,7 @@
 
 import { base64, concat, fromBase64, hex, randomBytes, utf8 } from './bytes.js';
 import * as device from './device.js';
+import * as identity from './identity.js';
 import { rawSignature } from './ecdsa.js';
 import { digest } from './sha256.js';
 
@@ -65,9 +66,17 @@ export class KeyService {
     }
     const fingerprint = await device.fingerprint(spki);
     const pinned = await device.pinnedServer();
+    this.rotated = null;
     if (pinned === undefined) await device.pinServer(fingerprint);
-    else if (pinned !== fingerprint) {
-      throw new ApiError(0, 'identity', `the key service's identity key changed (pinned ${pinned}, now ${fingerprint}); nothing was sent`);
+    else if (pinned !== fingerprint && !identity.recentlyRetired(await device.retiredServers(), fingerprint, Date.now())) {
+      // A rotation: taken only through statements that the pinned key signed.
+      const path = await identity.rotationPath(pinned, fingerprint, answer.rotations ?? [], Date.now());
+      if (path === null) {
+        throw new ApiError(0, 'identity', `the key service's identity key changed (pinned ${pinned}, now ${fingerprint}) and no statement of the pinned key vouches for it; nothing was sent`);
+      }
+      await device.pinServer(fingerprint);
+      await device.retireServers(path);
+      this.rotated = { from: pinned, to: fingerprint, at: path[path.length - 1].from };
     }
     this.serverKey = spki;
     return fingerprint;

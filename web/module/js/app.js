@@ -64,7 +64,10 @@ async function account(action) {
     await service.login(user, password);
     $('password').value = '';
     signedIn(true);
-    say(`Logged in as ${user}.`, 'ok');
+    const rotated = service.rotated
+      ? ` The key service rotated its identity key to ${service.rotated.to}, vouched for by the key pinned before; the new key is pinned.`
+      : '';
+    say(`Logged in as ${user}.${rotated}`, 'ok');
     await refresh();
   } catch (error) {
     failed(error);

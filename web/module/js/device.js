@@ -59,6 +59,13 @@ export const deviceKeyText = (device) => base64(device.publicRaw);
 /** The pinned identity key fingerprint of this origin's key service, or undefined before first contact. */
 export const pinnedServer = () => get('server');
 export const pinServer = (fingerprint) => put('server', fingerprint);
+/** Fingerprints an identity rotation retired, each with the moment its successor took over (Unix ms). */
+export const retiredServers = async () => (await get('server:retired')) ?? {};
+export const retireServers = async (steps) => {
+  const retired = await retiredServers();
+  for (const step of steps) retired[step.previous] = step.from;
+  await put('server:retired', retired);
+};
 
 /** What the audit check keeps between visits: the last verified checkpoint and the checkpoint key. */
 export const stored = (name) => get(`audit:${name}`);
