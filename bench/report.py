@@ -95,6 +95,21 @@ if scaling:
     for r in scaling:
         print(f"{r['transactions']:>12}{r['databases']:>10}{r['clients']:>9}{r['perSecond']:>9.0f}{r['p99Ms']:>9.1f}")
 
+hosts = section("hosts")
+if hosts or section("hosts_missing"):
+    print("\n## Hosts: saves per second across network namespaces (deploy/hosts) beside loopback")
+    if not hosts:
+        print("(this machine could not make network namespaces: no figures)")
+    loopback = {r["clients"]: r for r in scaling if r["transactions"] == 2 and r["databases"] == 2}
+    print(f"{'path':<34}{'clients':>9}{'per s':>9}{'p99 ms':>9}{'failed':>8}")
+    for r in hosts:
+        print(f"{'namespaces (router, nftables)':<34}{r['clients']:>9}{r['perSecond']:>9.0f}{r['p99Ms']:>9.1f}{r['failed']:>8}")
+        if r["clients"] in loopback:
+            l = loopback[r["clients"]]
+            print(f"{'loopback (part 4, 2 x 2)':<34}{l['clients']:>9}{l['perSecond']:>9.0f}{l['p99Ms']:>9.1f}{l.get('failed', 0):>8}")
+    for r in hosts:
+        check(r["failed"] == 0 and r["perSecond"] > 0, f"hosts: {r['perSecond']:.0f} saves/s at {r['clients']} clients across the namespaces, p99 {r['p99Ms']:.1f} ms, none failed")
+
 flood = {r["flood"]: r for r in section("flood")}
 if len(flood) == 2:
     calm, busy = flood[False], flood[True]

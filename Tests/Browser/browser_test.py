@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives import hashes, serialization
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
@@ -60,6 +61,20 @@ def wait(driver, condition, what, seconds=120):
         shot(driver, f"failed-{what.replace(' ', '-')}")
         message = driver.find_element(By.ID, "message").text
         raise AssertionError(f"timed out waiting for {what}; the page says: {message!r}")
+
+
+def click(driver, xpath, what, seconds=60):
+    """Clicks the element at `xpath` once it is there, again if the page re-rendered it meanwhile (a refresh
+    replaces the records table: an element found a moment before may be gone when clicked)."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            driver.find_element(By.XPATH, xpath).click()
+            return
+        except (StaleElementReferenceException, NoSuchElementException):
+            if time.time() > deadline:
+                raise AssertionError(f"timed out waiting to click {what}")
+            time.sleep(0.2)
 
 
 def body(driver, key):
@@ -293,7 +308,7 @@ def main():
         history = driver.find_element(By.ID, "history-list").text
         assert "this browser" in history and "installation" in history, f"the history does not tell the installations apart: {history!r}"
         shot(driver, "05-history")
-        driver.find_element(By.XPATH, "//tr[td[text()='notes.txt']]//button[text()='Verify']").click()
+        click(driver, "//tr[td[text()='notes.txt']]//button[text()='Verify']", "notes.txt's Verify button")
         wait(driver, lambda d: (body(d, "lastDone") or "").startswith("verified:"), "the history's verification")
         audit = driver.find_element(By.XPATH, "//tr[td[text()='notes.txt']]/td[contains(@class,'audit')]").text
         assert audit.startswith("verified:"), f"the audit column says {audit!r}"
@@ -314,8 +329,7 @@ def main():
         assert (work / "central-cli.bin").read_bytes() == central_plain.read_bytes(), "the CLI opened the browser's central copy to other bytes"
         clear_downloads()
         driver.find_element(By.ID, "refresh").click()
-        wait(driver, lambda d: d.find_elements(By.XPATH, "//tr[td[text()='central.bin']]//button[text()='Retrieve']"), "the central copy's Retrieve button")
-        driver.find_element(By.XPATH, "//tr[td[text()='central.bin']]//button[text()='Retrieve']").click()
+        click(driver, "//tr[td[text()='central.bin']]//button[text()='Retrieve']", "the central copy's Retrieve button")
         wait(driver, lambda d: (body(d, "lastDone") or "").startswith("retrieved:") and (body(d, "lastDone") or "").endswith(":central"),
              "the retrieve of the central copy")
         shot(driver, "05c-central")
@@ -383,8 +397,7 @@ def main():
         assert not list(downloads.iterdir()), "a cancelled save downloaded something"
 
         # Delete with the record's current container: its key is destroyed, and the CLI cannot open it.
-        row = driver.find_element(By.XPATH, "//tr[td[text()='report.bin']]")
-        row.find_element(By.XPATH, ".//button[text()='Delete']").click()
+        click(driver, "//tr[td[text()='report.bin']]//button[text()='Delete']", "report.bin's Delete button")
         pick(driver, "delete-input", container)
         WebDriverWait(driver, 30).until(expected_conditions.alert_is_present()).accept()
         wait(driver, lambda d: (body(d, "lastDone") or "").startswith("deleted:"), "the delete")
