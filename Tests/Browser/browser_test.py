@@ -303,7 +303,7 @@ def main():
         # History shows which installation did what.
         driver.find_element(By.ID, "refresh").click()
         wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#records tbody tr")) >= 2, "the record list")
-        driver.find_element(By.CSS_SELECTOR, "#records tbody tr button").click()
+        click(driver, "(//*[@id='records']//tbody/tr//button)[1]", "the first record's button")
         wait(driver, lambda d: not d.find_element(By.ID, "history").get_attribute("hidden"), "the history")
         history = driver.find_element(By.ID, "history-list").text
         assert "this browser" in history and "installation" in history, f"the history does not tell the installations apart: {history!r}"
