@@ -57,7 +57,7 @@ struct Login: AsyncParsableCommand {
         let until = Date(timeIntervalSince1970: TimeInterval(answer.expiresAt))
         struct Result: Encodable { let user: String; let server: String; let expiresAt: Int64 }
         try output.emit(Result(user: user, server: client.server.description, expiresAt: answer.expiresAt),
-                        text: "logged in as \(user) at \(client.server) until \(until.formatted(date: .omitted, time: .standard))")
+                        text: "logged in as \(user) at \(client.server) until \(until.formatted(.iso8601))")
     }
 }
 
@@ -107,7 +107,7 @@ struct Logout: AsyncParsableCommand {
                             text: "the key service no longer accepted the session of \(user) (\(error.message)); forgot it here")
         case .failure(let failure):
             let error = failure as? ClientError ?? ClientError(.unavailable, "\(failure)")
-            let until = Date(timeIntervalSince1970: TimeInterval(stored.expiresAt)).formatted(date: .omitted, time: .standard)
+            let until = Date(timeIntervalSince1970: TimeInterval(stored.expiresAt)).formatted(.iso8601)
             throw ClientError(error.code, "forgot the session here, but the key service did not end it (\(error.message)); it stays valid there until \(until)")
         }
     }

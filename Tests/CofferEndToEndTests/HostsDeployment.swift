@@ -26,10 +26,6 @@ final class HostsDeployment: Sendable {
         try FileManager.default.createDirectory(atPath: deployment.logs, withIntermediateDirectories: true)
         let up = try await deployment.hosts(["up"], extra: [
             "COFFER_TRANSACTIONS": "\(transactions)", "COFFER_DATABASES": "\(databases)",
-            // A load test's users save as fast as they can; each attempt of the tier link is short, so a
-            // frozen or cut-off database host is left for the other well within a request's time.
-            "COFFER_TRANSACTION_USER_CHANGES_PER_HOUR": "0", "COFFER_TRANSACTION_DATABASE_TIMEOUT": "8",
-            "COFFER_TRANSACTION_DATABASE_ATTEMPT_MS": "1000",
         ], timeout: .seconds(240))
         guard up.status == 0 else {
             await deployment.down()
@@ -56,6 +52,12 @@ final class HostsDeployment: Sendable {
         environment["COFFER_HOSTS_PREFIX"] = prefix
         environment["COFFER_BUILD"] = "0"
         environment["COFFER_BIN"] = TestEnvironment.binaryDirectory
+        // For every process `deploy/hosts` starts, restarts included: a load test's users save as fast as
+        // they can, and each attempt of the tier link is short, so a frozen or cut-off database host is
+        // left for the other well within a request's time.
+        environment["COFFER_TRANSACTION_USER_CHANGES_PER_HOUR"] = "0"
+        environment["COFFER_TRANSACTION_DATABASE_TIMEOUT"] = "8"
+        environment["COFFER_TRANSACTION_DATABASE_ATTEMPT_MS"] = "1000"
         return environment
     }
 

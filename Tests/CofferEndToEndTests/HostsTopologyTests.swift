@@ -79,7 +79,7 @@ import Testing
         }
     }
 
-    @Test("a storm across the namespaces — a transaction host partitioned, the tier link cut, a database host frozen across the router, processes killed — loses no acknowledged save, and the tier link absorbs the cut and the freeze")
+    @Test("a storm across the namespaces — a transaction host partitioned, the tier link cut, a database host frozen across the router, processes killed, the PostgreSQL primary failed over — loses no acknowledged save, and the tier link absorbs the cut and the freeze")
     func storm() async throws {
         try await HostsDeployment.with { hosts in try await Self.storm(hosts) }
     }
@@ -135,6 +135,11 @@ import Testing
         try await during("transaction host partitioned", ["cut", "tx1"], ["heal", "tx1"], longer: .seconds(12))
         try await during("transaction process killed", ["kill", "transaction-1"], ["restart", "transaction-1"])
         try await during("database process killed", ["kill", "database-2"], ["restart", "database-2"])
+        // The PostgreSQL primary dies on its host and the synchronous standby on the other is promoted.
+        await storm.enter("postgresql failover")
+        let promoted = try await hosts.hosts(["promote"])
+        #expect(promoted.status == 0, "\(promoted.stderr)")
+        try await Task.sleep(for: phase)
         await storm.enter("calm again")
         try await Task.sleep(for: .seconds(2))
         stopping.set()
