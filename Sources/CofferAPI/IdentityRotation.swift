@@ -34,8 +34,18 @@ public struct IdentityRotation: Codable, Sendable, Equatable {
                          from: from, signature: try sign(message(previous: previous, next: next, from: from)).derRepresentation.base64EncodedString())
     }
 
-    /// The previous key, when the statement parses and its signature by that key holds.
-    public var verified: (previous: P256.Signing.PublicKey, next: P256.Signing.PublicKey)? {
+    /// One statement checked: it and the fingerprints of the two keys it joins.
+    public struct Step: Sendable, Equatable {
+        public let statement: IdentityRotation
+        public let previous: String
+        public let next: String
+    }
+
+    /// The most statements a path is looked for in; more are refused whole, unverified.
+    public static let maxStatements = 64
+
+    /// The statement with its keys' fingerprints, when it parses and its signature by the previous key holds.
+    public var verified: Step? {
         guard let previousDER = Data(base64Encoded: previousKey), let previous = try? P256.Signing.PublicKey(derRepresentation: previousDER),
               let nextDER = Data(base64Encoded: nextKey), let next = try? P256.Signing.PublicKey(derRepresentation: nextDER),
               let signatureDER = Data(base64Encoded: signature),
@@ -43,23 +53,24 @@ public struct IdentityRotation: Codable, Sendable, Equatable {
               previous.isValidSignature(ecdsa, for: Self.message(previous: previous, next: next, from: from)),
               previous.derRepresentation != next.derRepresentation
         else { return nil }
-        return (previous, next)
+        return Step(statement: self, previous: ServerIdentity.fingerprint(of: previous), next: ServerIdentity.fingerprint(of: next))
     }
 
-    /// The rotations that lead from `pinned` to `presented`, each signed by the key before it and in
-    /// force by `nowMs` (allowing the request clock skew), or nil when `statements` hold no such path.
-    public static func path(from pinned: P256.Signing.PublicKey, to presented: P256.Signing.PublicKey, through statements: [IdentityRotation],
-                            nowMs: Int64) -> [IdentityRotation]? {
-        let verified = statements.compactMap { statement in statement.verified.map { (statement, $0.previous, $0.next) } }
-        var key = pinned.derRepresentation
-        var path: [IdentityRotation] = []
-        // Each step uses a statement signed by the key reached so far; a path is never longer than the list.
-        while key != presented.derRepresentation {
-            guard path.count < verified.count,
-                  let step = verified.first(where: { $0.1.derRepresentation == key && $0.0.from <= nowMs + RequestSignature.maxClockSkewMs })
-            else { return nil }
-            path.append(step.0)
-            key = step.2.derRepresentation
+    /// The steps that lead from the key fingerprinted `pinned` to `presented`, oldest first, each a
+    /// statement signed by the key reached so far and, with `nowMs`, in force by then (allowing the
+    /// request clock skew); nil when `statements` hold no such path or more than ``maxStatements``.
+    /// Each statement is verified once.
+    public static func path(from pinned: String, to presented: String, through statements: [IdentityRotation], inForceBy nowMs: Int64?) -> [Step]? {
+        guard statements.count <= maxStatements else { return nil }
+        let steps = statements.compactMap(\.verified)
+        var key = pinned
+        var path: [Step] = []
+        // A path is never longer than the list: a cycle of statements ends here too.
+        let latest = nowMs.map { $0 + RequestSignature.maxClockSkewMs } ?? .max
+        while key != presented {
+            guard path.count < steps.count, let step = steps.first(where: { $0.previous == key && $0.statement.from <= latest }) else { return nil }
+            path.append(step)
+            key = step.next
         }
         return path
     }

@@ -59,18 +59,13 @@ public struct KnownServers: Sendable {
             return Int64(fields[3])
         }.max()
         if let retiredAt, nowMs < retiredAt + RequestSignature.maxClockSkewMs { return .retired }
-        if let pinnedKey = rotations.lazy.compactMap({ $0.verified }).flatMap({ [$0.previous, $0.next] })
-            .first(where: { ServerIdentity.fingerprint(of: $0) == pinned }),
-           let path = IdentityRotation.path(from: pinnedKey, to: key, through: rotations, nowMs: nowMs) {
+        if let path = IdentityRotation.path(from: pinned, to: fingerprint, through: rotations, inForceBy: nowMs) {
             var kept = lines
             kept[number] = "\(server.description) \(fingerprint)"
             if kept.last == "" { kept.removeLast() }
-            for step in path {
-                guard let retired = step.verified?.previous else { continue }
-                kept.append("\(server.description) \(ServerIdentity.fingerprint(of: retired)) retired \(step.from)")
-            }
+            kept += path.map { "\(server.description) \($0.previous) retired \($0.statement.from)" }
             try write(kept.joined(separator: "\n") + "\n")
-            return .rotated(from: pinned, path: path)
+            return .rotated(from: pinned, path: path.map(\.statement))
         }
         let hint = retiredAt != nil
             ? "It is a key this client saw retired by a rotation; a process still presenting it is not to be trusted."

@@ -47,8 +47,7 @@ public struct TransactionTier: Sendable {
         } catch {
             throw TransactionTierError("cannot use the time-stamping certificate \(configuration.keys.tsaCertificateFile): \(error); it must be issued for the signing key with extendedKeyUsage=critical,timeStamping")
         }
-        let identity = try IdentityKeys.load(backend: keys, timestamps: timestamps, rotationFiles: configuration.keys.identityRotationFiles,
-                                             next: configuration.keys.nextIdentity)
+        let identity = try IdentityKeys.load(backend: keys, timestamps: timestamps, settings: configuration.keys)
         if let next = identity.next {
             logger.notice("an identity key rotation is scheduled", metadata: [
                 "coffer.identity_key": "\(ServerIdentity.fingerprint(of: identity.current.publicKey))",

@@ -96,3 +96,20 @@ import Testing
         #expect(IdentityRotation(previousKey: "!", nextKey: "", from: 0, signature: "").verified == nil)
     }
 }
+
+extension IdentityRotationTests {
+    @Test("more statements than any deployment makes are refused whole, even when one of them would do")
+    func tooManyStatements() throws {
+        let known = try known()
+        let old = P256.Signing.PrivateKey(), new = P256.Signing.PrivateKey()
+        _ = try known.check(old.publicKey, for: server, expected: nil)
+        let good = try statement(old, new, from: nowMs - 1_000)
+        let filler = try statement(P256.Signing.PrivateKey(), P256.Signing.PrivateKey(), from: 0)
+        let many = [good] + Array(repeating: filler, count: IdentityRotation.maxStatements)
+        #expect(IdentityRotation.path(from: ServerIdentity.fingerprint(of: old.publicKey), to: ServerIdentity.fingerprint(of: new.publicKey),
+                                      through: many, inForceBy: nowMs) == nil)
+        #expect(throws: ClientError.self) { try known.check(new.publicKey, for: server, expected: nil, rotations: many, nowMs: nowMs) }
+        let atLimit = try known.check(new.publicKey, for: server, expected: nil, rotations: Array(many.prefix(IdentityRotation.maxStatements)), nowMs: nowMs)
+        #expect(atLimit == .rotated(from: ServerIdentity.fingerprint(of: old.publicKey), path: [good]), "at the limit the statement is followed")
+    }
+}

@@ -63,7 +63,7 @@ struct AuditService: Sendable {
             throw APIError.unavailable("the key service's database tier is unavailable (\(error)); retry shortly")
         }
         let message = AuditKeyStatement.message(verifierKey: checkpointer.verifierKey)
-        let statement = try await identity.sign(message, keys: keys).signature
+        let statement = try await identity.sign(message, keys: keys)
         return AuditCheckpointResponse(
             checkpoint: signed.note, verifierKey: checkpointer.verifierKey,
             verifierKeySignature: statement.derRepresentation.base64EncodedString(),

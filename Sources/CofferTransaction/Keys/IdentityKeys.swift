@@ -42,20 +42,20 @@ public struct IdentityKeys: Sendable {
     public func active() -> Signer { active(nowMs: Clock.nowMs()) }
 
     /// Signs `message` with the key in force now, where the backend's calls belong.
-    func sign(_ message: [UInt8], keys: any KeyBackend) async throws -> (signature: P256.Signing.ECDSASignature, key: P256.Signing.PublicKey) {
+    func sign(_ message: [UInt8], keys: any KeyBackend) async throws -> P256.Signing.ECDSASignature {
         let signer = active()
-        return (try await keys.perform { try signer.sign(message) }, signer.publicKey)
+        return try await keys.perform { try signer.sign(message) }
     }
 
-    /// The backend's key with `timestamps` and the statements of `rotationFiles`; with `next`, also
-    /// the key that takes over, its certificate and its statement, all checked to belong together.
-    public static func load(backend: any KeyBackend, timestamps: TimestampAuthority, rotationFiles: [String],
-                     next: TransactionTierConfiguration.NextIdentity?) throws -> IdentityKeys {
-        let earlier = try rotationFiles.map { try readStatement($0) }
+    /// The backend's key with `timestamps` and the statements of `settings.identityRotationFiles`;
+    /// with `settings.nextIdentity`, also the key that takes over, its certificate and its statement,
+    /// all checked to belong together.
+    public static func load(backend: any KeyBackend, timestamps: TimestampAuthority, settings: TransactionTierConfiguration.Keys) throws -> IdentityKeys {
+        let earlier = try settings.identityRotationFiles.map { try readStatement($0) }
         let current = Signer(publicKey: backend.signingPublicKey, sign: { try backend.sign($0) }, timestamps: timestamps,
-                             rotations: try chain(to: backend.signingPublicKey, earlier, what: "identity-rotation"))
-        guard let next else { return IdentityKeys(current: current, next: nil) }
-        guard backend.keks != nil else {
+                             rotations: try chain(to: ServerIdentity.fingerprint(of: backend.signingPublicKey), earlier))
+        guard let next = settings.nextIdentity else { return IdentityKeys(current: current, next: nil) }
+        guard settings.device == nil else {
             throw TransactionTierError("signing-key-next works with key files; a token's identity key is not rotated by this process yet")
         }
         guard !next.tsaCertificateFile.isEmpty, !next.statementFile.isEmpty else {
@@ -63,8 +63,8 @@ public struct IdentityKeys: Sendable {
         }
         let key = try ServerKeys.loadSigningKey(next.signingKeyFile)
         let statement = try readStatement(next.statementFile)
-        guard let verified = statement.verified, verified.previous.derRepresentation == backend.signingPublicKey.derRepresentation,
-              verified.next.derRepresentation == key.publicKey.derRepresentation
+        guard let step = statement.verified, step.previous == ServerIdentity.fingerprint(of: backend.signingPublicKey),
+              step.next == ServerIdentity.fingerprint(of: key.publicKey)
         else {
             throw TransactionTierError("\(next.statementFile) is not the statement of signing-key's key naming signing-key-next's key; make it with `coffer-admin keys new-identity-key`")
         }
@@ -80,23 +80,19 @@ public struct IdentityKeys: Sendable {
         return IdentityKeys(current: current, next: (signer, statement.from))
     }
 
-    /// The statements among `statements` that lead to `key`, oldest first; each must verify.
-    private static func chain(to key: P256.Signing.PublicKey, _ statements: [IdentityRotation], what: String) throws -> [IdentityRotation] {
-        var verified: [(IdentityRotation, P256.Signing.PublicKey, P256.Signing.PublicKey)] = []
-        for statement in statements {
-            guard let keys = statement.verified else { throw TransactionTierError("a statement given as \(what) does not verify under the key it retires") }
-            verified.append((statement, keys.previous, keys.next))
+    /// `statements` in the order that leads, one after another, to the key fingerprinted `key`:
+    /// every one must verify and be on that path.
+    private static func chain(to key: String, _ statements: [IdentityRotation]) throws -> [IdentityRotation] {
+        guard !statements.isEmpty else { return [] }
+        let steps = statements.compactMap(\.verified)
+        guard steps.count == statements.count else { throw TransactionTierError("a statement given as identity-rotation does not verify under the key it retires") }
+        // The path starts at the one key that no statement hands over to.
+        let path = steps.first { step in !steps.contains { $0.next == step.previous } }
+            .flatMap { IdentityRotation.path(from: $0.previous, to: key, through: statements, inForceBy: nil) }
+        guard let path, path.count == statements.count else {
+            throw TransactionTierError("the identity-rotation statements do not lead, one after another, to the identity key in force (signing-key)")
         }
-        var path: [IdentityRotation] = []
-        var reached = key.derRepresentation
-        while let step = verified.first(where: { $0.2.derRepresentation == reached }), path.count < verified.count {
-            path.insert(step.0, at: 0)
-            reached = step.1.derRepresentation
-        }
-        guard path.count == verified.count else {
-            throw TransactionTierError("the \(what) statements do not lead, one after another, to the identity key in force (signing-key)")
-        }
-        return path
+        return path.map(\.statement)
     }
 
     private static func readStatement(_ file: String) throws -> IdentityRotation {

@@ -42,7 +42,7 @@ struct RouteTestbed {
         self.keys = keys
         let signer = try! NoteSigner(keyName: "coffer/audit", key: Curve25519.Signing.PrivateKey())
         let checkpointer = Checkpointer(signer: signer, database: database, policy: .init(), logger: Logger(label: "test"))
-        let identity = try! IdentityKeys.load(backend: backend, timestamps: authority, rotationFiles: [], next: nil)
+        let identity = try! IdentityKeys.load(backend: backend, timestamps: authority, settings: .init())
         self.services = try! TransactionServices(database: database, keys: backend, identity: identity, checkpointer: checkpointer, settings: settings,
                                                  webModule: webModule, logger: Logger(label: "test"))
         self.tokens = SessionTokens(kek: keys.kek)
