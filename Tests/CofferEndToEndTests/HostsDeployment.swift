@@ -1,5 +1,6 @@
 import CofferTesting
 import Foundation
+import Synchronization
 
 /// A `deploy/hosts` deployment for a test: the namespaces, the router's firewall, PostgreSQL and both
 /// tiers, under a prefix of its own so that it never meets another run's namespaces.
@@ -9,8 +10,9 @@ final class HostsDeployment: Sendable {
 
     let state: String
     let prefix: String
-    let subnet = "10.77"
     let logs: String
+    /// Each host's address, as `deploy/hosts status` names them (its layout is the script's alone).
+    private let addresses: Mutex<[String: String]> = Mutex([:])
 
     private init(state: String, prefix: String) {
         self.state = state
@@ -30,6 +32,19 @@ final class HostsDeployment: Sendable {
         guard up.status == 0 else {
             await deployment.down()
             throw TestError("deploy/hosts up failed (status \(up.status)): \(up.stderr.suffix(2_000))")
+        }
+        // Lines `host NAME: ADDRESS (namespace …)`.
+        let hosts = try await deployment.hosts(["status"]).stdout.split(separator: "\n").compactMap { line -> (String, String)? in
+            let fields = line.split(separator: " ")
+            guard fields.count >= 3, fields[0] == "host", fields[1].hasSuffix(":") else { return nil }
+            return (String(fields[1].dropLast()), String(fields[2]))
+        }
+        deployment.addresses.withLock { $0 = Dictionary(hosts) { first, _ in first } }
+        // A probe to an address that is missing would "fail to connect" for the wrong reason.
+        let expected = ["client", "pg1", "pg2"] + (1...transactions).map { "tx\($0)" } + (1...databases).map { "db\($0)" }
+        guard expected.allSatisfy({ !deployment.address($0).isEmpty }) else {
+            await deployment.down()
+            throw TestError("deploy/hosts status did not name every host's address: \(hosts)")
         }
         return deployment
     }
@@ -73,14 +88,9 @@ final class HostsDeployment: Sendable {
                       stdin: stdin, timeout: timeout)
     }
 
+    /// The address of `host` (client, tx1, db1, pg1, …); empty for no such host, which no probe reaches.
     func address(_ host: String) -> String {
-        switch host {
-        case "client": "\(subnet).1.10"
-        case let tx where tx.hasPrefix("tx"): "\(subnet).2.\(10 + (Int(tx.dropFirst(2)) ?? 0))"
-        case let db where db.hasPrefix("db"): "\(subnet).3.\(10 + (Int(db.dropFirst(2)) ?? 0))"
-        case "pg1": "\(subnet).3.21"
-        default: "\(subnet).3.22"
-        }
+        addresses.withLock { $0[host] ?? "" }
     }
 
     /// The real `coffer` client as `user`, in the client network.
@@ -123,8 +133,6 @@ final class HostsDeployment: Sendable {
 
     private func run(_ executable: String, _ arguments: [String], environment: [String: String], stdin: String? = nil,
                      timeout: Duration) async throws -> CommandResult {
-        let process = try TestProcess(executable, arguments, environment: environment, stdin: stdin.map { Array($0.utf8) }, logDirectory: logs)
-        let status = try await process.wait(timeout: timeout)
-        return CommandResult(status: status, stdout: process.standardOutput, stderr: process.standardError)
+        try await CommandResult.run(executable, arguments, environment: environment, stdin: stdin, timeout: timeout, logDirectory: logs)
     }
 }

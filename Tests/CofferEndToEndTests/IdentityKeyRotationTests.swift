@@ -13,13 +13,9 @@ import Testing
 
     @Test("the identity key is rotated under saves and retrieves with two processes restarted in turn: no request fails, clients follow the statement, old receipts verify")
     func rotateIdentityKey() async throws {
-        let deployment = try await LocalDeployment.start(transactionArguments: ["--user-changes-per-hour", "0", "--database-timeout", "8", "--metrics", "127.0.0.1:0"])
+        let (deployment, work) = try await LocalDeployment.forRotation(user: "omar", moreArguments: ["--metrics", "127.0.0.1:0"])
         defer { deployment.terminate() }
-        try await deployment.serveFromTwoTransactionProcesses()
-        try await deployment.registerAndLogin("omar")
         try await deployment.login("omar", installation: "laptop")
-        let work = deployment.directory + "/work"
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         // A container sealed by the old key and never opened again: its receipt keeps the old key's token.
         let kept = work + "/kept.txt"
         try Data("kept under the old key".utf8).write(to: URL(fileURLWithPath: kept))

@@ -14,12 +14,8 @@ import Testing
 
     @Test("the KEK is rotated under saves and retrieves with two processes restarted in turn: no request fails, every key moves, the old KEK retires, every container opens")
     func rotateKEK() async throws {
-        let deployment = try await LocalDeployment.start(transactionArguments: ["--user-changes-per-hour", "0", "--database-timeout", "8"])
+        let (deployment, work) = try await LocalDeployment.forRotation(user: "xena")
         defer { deployment.terminate() }
-        try await deployment.serveFromTwoTransactionProcesses()
-        try await deployment.registerAndLogin("xena")
-        let work = deployment.directory + "/work"
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         var before: [(file: String, content: Data)] = []
         for n in 0..<8 {
             let file = "\(work)/before-\(n).txt"
@@ -47,7 +43,7 @@ import Testing
         for index in 0..<2 { try await deployment.restartTransactionProcess(index, graceful: true) }
         // 2: the new KEK wraps; the old one only opens, while the processes move the keys.
         deployment.kekFile = newKEK
-        deployment.transactionArguments = ["--user-changes-per-hour", "0", "--database-timeout", "8", "--kek-unwrap-only", oldKEK, "--rewrap-pause-ms", "20"]
+        deployment.transactionArguments = LocalDeployment.rotationArguments + ["--kek-unwrap-only", oldKEK, "--rewrap-pause-ms", "20"]
         for index in 0..<2 { try await deployment.restartTransactionProcess(index, graceful: true) }
         var counts: [String: Int64] = [:]
         for _ in 0..<120 {
@@ -59,7 +55,7 @@ import Testing
         // 3: the old KEK retires, once every session issued under it has ended: sessions are keyed
         // by the KEK, and last session-minutes; here the client logs in again as it would by then.
         try await deployment.login("xena", installation: nil)
-        deployment.transactionArguments = ["--user-changes-per-hour", "0", "--database-timeout", "8"]
+        deployment.transactionArguments = LocalDeployment.rotationArguments
         for index in 0..<2 { try await deployment.restartTransactionProcess(index, graceful: true) }
         try await Task.sleep(for: .seconds(1))
         let (failures, operations) = try await load.stop()
@@ -85,12 +81,8 @@ import Testing
 extension KeyRotationTests {
     @Test("the checkpoint key is rotated under saves, retrieves and verified histories: none fails, the client moves to the new key through the identity key's statement, and an export verifies with both keys")
     func rotateCheckpointKey() async throws {
-        let deployment = try await LocalDeployment.start(transactionArguments: ["--user-changes-per-hour", "0", "--database-timeout", "8"])
+        let (deployment, work) = try await LocalDeployment.forRotation(user: "yuki")
         defer { deployment.terminate() }
-        try await deployment.serveFromTwoTransactionProcesses()
-        try await deployment.registerAndLogin("yuki")
-        let work = deployment.directory + "/work"
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let kept = work + "/kept.txt"
         try Data("kept".utf8).write(to: URL(fileURLWithPath: kept))
         #expect(try await deployment.coffer(["save", kept], user: "yuki").status == 0)
@@ -128,7 +120,7 @@ extension KeyRotationTests {
         #expect(newOnly.status != 0, "the checkpoints signed before the rotation need the old key: \(newOnly.stdout)")
 
         // A process given the new key alone, whose state is a checkpoint of the old key, refuses to start.
-        deployment.transactionArguments = ["--user-changes-per-hour", "0", "--database-timeout", "8"]
+        deployment.transactionArguments = LocalDeployment.rotationArguments
         let refused = try await deployment.transactionRefusal(["--checkpoint-state", oldState])
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("checkpoint-key-previous"), "\(refused.stderr)")

@@ -81,12 +81,8 @@ import Testing
 
     @Test("the database tier's CURVE key is rotated with saves and retrieves running: a process with the new key on its own endpoint, the transaction processes restarted in turn to know it, the old process stopped; no request fails")
     func databaseKeyRotation() async throws {
-        let deployment = try await LocalDeployment.start(transactionArguments: ["--user-changes-per-hour", "0", "--database-timeout", "8"])
+        let (deployment, work) = try await LocalDeployment.forRotation(user: "ines")
         defer { deployment.terminate() }
-        try await deployment.serveFromTwoTransactionProcesses()
-        try await deployment.registerAndLogin("ines")
-        let work = deployment.directory + "/work"
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
 
         let load = SaveRetrieveLoad(deployment, user: "ines", work: work)
 

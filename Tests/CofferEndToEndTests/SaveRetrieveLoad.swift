@@ -46,3 +46,25 @@ final class SaveRetrieveLoad: Sendable {
         return (await results.failures, await results.operations)
     }
 }
+
+extension LocalDeployment {
+    /// The transaction tier's flags for a rotation under load: no per-user limit (the load saves as
+    /// fast as it can) and room for a request to wait out a restart.
+    static let rotationArguments = ["--user-changes-per-hour", "0", "--database-timeout", "8"]
+
+    /// A deployment for a rotation under load: two transaction processes (so either can restart while
+    /// the other serves), `user` registered and logged in, and an empty work folder.
+    static func forRotation(user: String, moreArguments: [String] = []) async throws -> (deployment: LocalDeployment, work: String) {
+        let deployment = try await LocalDeployment.start(transactionArguments: rotationArguments + moreArguments)
+        do {
+            try await deployment.serveFromTwoTransactionProcesses()
+            try await deployment.registerAndLogin(user)
+            let work = deployment.directory + "/work"
+            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+            return (deployment, work)
+        } catch {
+            deployment.terminate()
+            throw error
+        }
+    }
+}

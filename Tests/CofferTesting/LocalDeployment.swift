@@ -314,9 +314,7 @@ public final class LocalDeployment: @unchecked Sendable {
     }
 
     private func run(_ executable: String, _ arguments: [String], environment: [String: String], stdin: String?, timeout: Duration) async throws -> CommandResult {
-        let process = try TestProcess(executable, arguments, environment: environment, stdin: stdin.map { Array($0.utf8) }, logDirectory: logs)
-        let status = try await process.wait(timeout: timeout)
-        return CommandResult(status: status, stdout: process.standardOutput, stderr: process.standardError)
+        try await CommandResult.run(executable, arguments, environment: environment, stdin: stdin, timeout: timeout, logDirectory: logs)
     }
 
     private func waitForFile(_ path: String, process: TestProcess) async throws -> String {
@@ -343,5 +341,13 @@ public struct CommandResult: Sendable {
         self.status = status
         self.stdout = stdout
         self.stderr = stderr
+    }
+
+    /// Runs `executable` to its end (at most `timeout`), its output kept in `logDirectory`.
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String], stdin: String? = nil,
+                           timeout: Duration, logDirectory: String) async throws -> CommandResult {
+        let process = try TestProcess(executable, arguments, environment: environment, stdin: stdin.map { Array($0.utf8) }, logDirectory: logDirectory)
+        let status = try await process.wait(timeout: timeout)
+        return CommandResult(status: status, stdout: process.standardOutput, stderr: process.standardError)
     }
 }
